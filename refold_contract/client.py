@@ -1,0 +1,658 @@
+"""Typed httpx clients for Refold's actions API, sync and async.
+
+Both clients share one request builder and one reply parser (:class:`_Protocol`); they differ
+only in how they send and sleep. Mock them at the transport: pass ``transport=`` (an
+``httpx.MockTransport``, or nothing at all under respx).
+
+Example::
+
+    with RefoldClient(api_key="tk_...", linked_account_id="user_1") as client:
+        result = client.execute("hubspot", "get_contact", {"limit": "1"})
+        result.data["results"][0]["properties"]["email"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from refold_contract import _endpoint as ep
+from refold_contract.catalogue import Catalogue, Parameter, access_from_name, parse_parameters
+from refold_contract.config import Settings
+from refold_contract.errors import (
+    ActionFailed,
+    ConfigurationError,
+    ProtocolError,
+    RateLimitError,
+    ReadOnlyViolation,
+    RefoldAPIError,
+    RefoldConnectionError,
+    RefoldError,
+    RefoldTimeout,
+    api_error,
+)
+
+__all__ = ["ActionInfo", "ActionResult", "AsyncRefoldClient", "RefoldClient", "RetryPolicy"]
+
+logger = logging.getLogger("refold_contract.client")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_T = TypeVar("_T")
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionInfo:
+    """One entry of the list-actions operation.
+
+    Example::
+
+        [a.action_id for a in client.list_actions("hubspot")]
+    """
+
+    action_id: str
+    name: str
+    description: str = ""
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionResult:
+    """The reply of an executed action.
+
+    ``data`` is the connected app's native reply; ``http_status`` the app's own status when
+    Refold sent one; ``response`` the underlying ``httpx.Response``.
+
+    Example::
+
+        result = client.execute("hubspot", "get_contact", {"limit": "1"})
+        result.ok, result.node_status, result.data["paging"]
+    """
+
+    slug: str
+    action_id: str
+    node_status: str
+    data: Any
+    http_status: int | None
+    response: httpx.Response = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when ``node_status`` is ``Success``."""
+        return self.node_status == ep.NODE_STATUS_SUCCESS
+
+    def raise_for_status(self) -> ActionResult:
+        """Raise :class:`ActionFailed` unless the action succeeded; return self otherwise."""
+        if not self.ok:
+            raise ActionFailed(
+                slug=self.slug,
+                action_id=self.action_id,
+                node_status=self.node_status,
+                http_status=self.http_status,
+                data=self.data,
+            )
+        return self
+
+    def json(self) -> dict[str, Any]:
+        """The reply envelope as Refold sent it."""
+        body = self.response.json()
+        return body if isinstance(body, dict) else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How reads are retried: exponential backoff with jitter, bounded by attempts and time.
+
+    Only reads are retried (list, schema, and execute of a read action); writes never are,
+    because the execute endpoint has no idempotency key.
+
+    Example::
+
+        RefoldClient(retry=RetryPolicy(retries=5, max_time=60.0))
+    """
+
+    retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_time: float = 30.0
+    jitter: float = 0.5
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        wait = base * (1 - self.jitter * rng.random())
+        return max(wait, retry_after) if retry_after is not None else wait
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date; ``None`` if unusable.
+
+    >>> parse_retry_after("2")
+    2.0
+    >>> parse_retry_after("soon") is None
+    True
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds)
+
+
+class _RefoldAuth(httpx.Auth):
+    """Adds the credential headers to each request; its repr never shows them."""
+
+    __slots__ = ("_api_key", "_session_token")
+
+    def __init__(self, api_key: str | None, session_token: str | None) -> None:
+        self._api_key = api_key
+        self._session_token = session_token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._session_token:
+            request.headers[ep.HEADER_AUTHORIZATION] = f"Bearer {self._session_token}"
+        elif self._api_key:
+            request.headers[ep.HEADER_API_KEY] = self._api_key
+        yield request
+
+    def __repr__(self) -> str:
+        return "<RefoldAuth>"
+
+
+Operation = Literal["list_actions", "schema", "execute"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    operation: Operation
+    slug: str
+    action_id: str | None
+    request: httpx.Request
+    retryable: bool
+
+
+class _Protocol:
+    """What both clients share: settings, request building, reply parsing, retry decisions."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        linked_account_id: str | None,
+        session_token: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        retries: int | None,
+        retry: RetryPolicy | None,
+        catalogue: Catalogue | None,
+        read_only: bool,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        self.settings = Settings.resolve(
+            env=env,
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
+        )
+        if not self.settings.has_credentials:
+            raise ConfigurationError(
+                "no Refold credentials: neither an API key nor a session token is set",
+                hint="set REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN), "
+                "or pass api_key= and linked_account_id=",
+            )
+        self.retry = retry or RetryPolicy(retries=self.settings.retries)
+        self.auth = _RefoldAuth(self.settings.api_key, self.settings.session_token)
+        self.read_only = read_only
+        self._catalogue = catalogue
+        self.rng = random.Random()
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = Catalogue.builtin()
+        return self._catalogue
+
+    def is_read(self, slug: str, action_id: str) -> bool:
+        action = self.catalogue.find(slug, action_id)
+        access = action.access if action is not None else access_from_name(action_id)
+        return access == "read"
+
+    def headers(self, linked_account_id: str | None) -> dict[str, str]:
+        account = linked_account_id or self.settings.linked_account_id
+        headers = {"accept": "application/json"}
+        if account and not self.settings.session_token:
+            headers[ep.HEADER_LINKED_ACCOUNT] = account
+        elif account and linked_account_id:
+            headers[ep.HEADER_LINKED_ACCOUNT] = account
+        return headers
+
+    def build(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        operation: Operation,
+        slug: str,
+        action_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        linked_account_id: str | None = None,
+    ) -> _Call:
+        headers = self.headers(linked_account_id)
+        if operation == "list_actions":
+            request = client.build_request("GET", ep.list_actions_path(slug), headers=headers)
+            retryable = True
+        elif operation == "schema":
+            assert action_id is not None
+            path = ep.schema_path(slug, action_id)
+            request = client.build_request("GET", path, headers=headers)
+            retryable = True
+        else:
+            assert action_id is not None
+            retryable = self.is_read(slug, action_id)
+            path = ep.execute_path(slug, action_id)
+            if self.read_only and not retryable:
+                raise ReadOnlyViolation(slug=slug, action_id=action_id, method="POST", path=path)
+            body = dict(params or {})
+            request = client.build_request("POST", path, json=body, headers=headers)
+        return _Call(operation, slug, action_id, request, retryable)
+
+    def parse(self, call: _Call, response: httpx.Response) -> Any:
+        status = response.status_code
+        content_type = response.headers.get("content-type")
+        try:
+            body = json.loads(response.content) if response.content else None
+        except ValueError:
+            raise self._protocol_error(call, response, "reply is not JSON") from None
+        if status >= 400:
+            if not isinstance(body, dict):
+                raise self._protocol_error(call, response, "error reply is not Refold's envelope")
+            retry_after = parse_retry_after(response.headers.get(ep.HEADER_RETRY_AFTER))
+            raise api_error(
+                status, body, slug=call.slug, action_id=call.action_id, retry_after=retry_after
+            )
+        if not 200 <= status < 300:
+            raise self._protocol_error(call, response, f"unexpected HTTP status {status}")
+        if call.operation != "execute":
+            if not isinstance(body, list):
+                raise self._protocol_error(call, response, "expected a JSON array")
+            return body
+        if not isinstance(body, dict) or not isinstance(body.get(ep.KEY_NODE_STATUS), str):
+            raise self._protocol_error(
+                call, response, 'expected {"node_status": ..., "data": ...}'
+            )
+        http_status = body.get(ep.KEY_HTTP_STATUS)
+        assert call.action_id is not None
+        return ActionResult(
+            slug=call.slug,
+            action_id=call.action_id,
+            node_status=body[ep.KEY_NODE_STATUS],
+            data=body.get(ep.KEY_DATA),
+            http_status=http_status if isinstance(http_status, int) else None,
+            response=response,
+        )
+
+    @staticmethod
+    def _protocol_error(call: _Call, response: httpx.Response, message: str) -> ProtocolError:
+        try:
+            text = response.text
+        except (UnicodeDecodeError, LookupError):
+            text = response.content.decode("utf-8", "replace")
+        where = f"{call.slug}/{call.action_id}" if call.action_id else call.slug
+        return ProtocolError(
+            f"{where}: {message}",
+            status_code=response.status_code,
+            content_type=response.headers.get("content-type"),
+            snippet=text[:200],
+            slug=call.slug,
+            action_id=call.action_id,
+        )
+
+    def should_retry(
+        self, call: _Call, attempt: int, started: float, error: RefoldError
+    ) -> float | None:
+        """Seconds to wait before trying again, or ``None`` to give up and raise."""
+        if not call.retryable or attempt > self.retry.retries:
+            return None
+        retry_after: float | None = None
+        if isinstance(error, RefoldAPIError):
+            if error.status_code not in RETRY_STATUSES:
+                return None
+            if isinstance(error, RateLimitError):
+                retry_after = error.retry_after
+        elif not isinstance(error, (RefoldTimeout, RefoldConnectionError)):
+            return None
+        wait = self.retry.delay(attempt, retry_after, self.rng)
+        if time.monotonic() - started + wait > self.retry.max_time:
+            return None
+        logger.info(
+            "%s %s failed (%s); retry %d of %d in %.2fs",
+            call.request.method,
+            call.request.url.path,
+            type(error).__name__,
+            attempt,
+            self.retry.retries,
+            wait,
+        )
+        return wait
+
+    @staticmethod
+    def transport_error(call: _Call, exc: httpx.TransportError) -> RefoldError:
+        url = f"{call.request.url.scheme}://{call.request.url.netloc.decode()}{call.request.url.path}"
+        if isinstance(exc, httpx.TimeoutException):
+            return RefoldTimeout(f"{call.request.method} {url} timed out ({type(exc).__name__})",
+                                 url=url)  # fmt: skip
+        return RefoldConnectionError(
+            f"{call.request.method} {url} failed: {type(exc).__name__}", url=url
+        )
+
+    def log(self, call: _Call, response: httpx.Response, started: float) -> None:
+        logger.debug(
+            "%s %s -> %d (%.0f ms)",
+            call.request.method,
+            call.request.url.path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+
+    def describe(self, cls: str) -> str:
+        s = self.settings
+        auth = "session_token" if s.session_token else "api_key"
+        return (
+            f"<{cls} base_url={s.base_url!r} auth={auth} "
+            f"linked_account_id={s.linked_account_id!r}{' read_only' if self.read_only else ''}>"
+        )
+
+
+class RefoldClient:
+    """A synchronous client for the three actions operations.
+
+    Credentials come from the arguments or ``REFOLD_API_KEY``, ``REFOLD_LINKED_ACCOUNT_ID``,
+    ``REFOLD_SESSION_TOKEN``; a session token is sent as ``Authorization: Bearer`` and replaces
+    the API key. Reads are retried on 429/502/503/504, timeouts and connection errors; writes
+    never are. ``read_only=True`` refuses every action not known to be a read before sending.
+
+    Example::
+
+        with RefoldClient(api_key="tk_...", linked_account_id="user_1") as client:
+            client.list_actions("hubspot")
+            client.get_action_schema("hubspot", "create_contact")
+            client.execute("hubspot", "get_contact", {"limit": "1"}).data
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        linked_account_id: str | None = None,
+        session_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        catalogue: Catalogue | None = None,
+        read_only: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._proto = _Protocol(
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
+            retry=retry,
+            catalogue=catalogue,
+            read_only=read_only,
+            env=env,
+        )
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self._proto.settings.base_url,
+            timeout=self._proto.settings.timeout,
+            transport=transport,
+            auth=self._proto.auth,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (secrets masked in its repr)."""
+        return self._proto.settings
+
+    def list_actions(self, slug: str) -> list[ActionInfo]:
+        """The actions of one application.
+
+        Example::
+
+            [a.action_id for a in client.list_actions("hubspot")]
+        """
+        raw = self._send(self._proto.build(self._http, "list_actions", slug))
+        return _action_infos(slug, raw)
+
+    def get_action_schema(self, slug: str, action_id: str) -> list[Parameter]:
+        """The parameter schema of one action.
+
+        Example::
+
+            [p.name for p in client.get_action_schema("hubspot", "search_contacts")]
+        """
+        raw = self._send(self._proto.build(self._http, "schema", slug, action_id))
+        return parse_parameters(raw, where=f"{slug}/{action_id} schema reply")
+
+    def execute(
+        self,
+        slug: str,
+        action_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        linked_account_id: str | None = None,
+        check: bool = True,
+    ) -> ActionResult:
+        """Execute an action; raise :class:`ActionFailed` if the app failed (unless ``check=False``).
+
+        Example::
+
+            result = client.execute("hubspot", "search_contacts",
+                                    {"propertyName": "email", "operator": "EQ",
+                                     "value": "ada@example.com"})
+        """
+        call = self._proto.build(
+            self._http, "execute", slug, action_id, params, linked_account_id
+        )
+        result: ActionResult = self._send(call)
+        return result.raise_for_status() if check else result
+
+    def _send(self, call: _Call) -> Any:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                try:
+                    response = self._http.send(call.request)
+                except httpx.TransportError as exc:
+                    raise self._proto.transport_error(call, exc) from exc
+                self._proto.log(call, response, started)
+                return self._proto.parse(call, response)
+            except RefoldError as error:
+                wait = self._proto.should_retry(call, attempt, started, error)
+                if wait is None:
+                    raise
+            self._sleep(wait)
+
+    def close(self) -> None:
+        """Close the underlying httpx client."""
+        self._http.close()
+
+    def __enter__(self) -> RefoldClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return self._proto.describe("RefoldClient")
+
+
+class AsyncRefoldClient:
+    """The asynchronous twin of :class:`RefoldClient`: the same arguments, methods awaited.
+
+    Example::
+
+        async with AsyncRefoldClient(api_key="tk_...", linked_account_id="user_1") as client:
+            result = await client.execute("hubspot", "get_contact", {"limit": "1"})
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        linked_account_id: str | None = None,
+        session_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        catalogue: Catalogue | None = None,
+        read_only: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._proto = _Protocol(
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
+            retry=retry,
+            catalogue=catalogue,
+            read_only=read_only,
+            env=env,
+        )
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self._proto.settings.base_url,
+            timeout=self._proto.settings.timeout,
+            transport=transport,
+            auth=self._proto.auth,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (secrets masked in its repr)."""
+        return self._proto.settings
+
+    async def list_actions(self, slug: str) -> list[ActionInfo]:
+        """The actions of one application.
+
+        Example::
+
+            await client.list_actions("hubspot")
+        """
+        raw = await self._send(self._proto.build(self._http, "list_actions", slug))
+        return _action_infos(slug, raw)
+
+    async def get_action_schema(self, slug: str, action_id: str) -> list[Parameter]:
+        """The parameter schema of one action.
+
+        Example::
+
+            await client.get_action_schema("hubspot", "search_contacts")
+        """
+        raw = await self._send(self._proto.build(self._http, "schema", slug, action_id))
+        return parse_parameters(raw, where=f"{slug}/{action_id} schema reply")
+
+    async def execute(
+        self,
+        slug: str,
+        action_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        linked_account_id: str | None = None,
+        check: bool = True,
+    ) -> ActionResult:
+        """Execute an action; raise :class:`ActionFailed` if the app failed (unless ``check=False``).
+
+        Example::
+
+            result = await client.execute("slack", "list_channels", {"limit": "20"})
+        """
+        call = self._proto.build(
+            self._http, "execute", slug, action_id, params, linked_account_id
+        )
+        result: ActionResult = await self._send(call)
+        return result.raise_for_status() if check else result
+
+    async def _send(self, call: _Call) -> Any:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                try:
+                    response = await self._http.send(call.request)
+                except httpx.TransportError as exc:
+                    raise self._proto.transport_error(call, exc) from exc
+                self._proto.log(call, response, started)
+                return self._proto.parse(call, response)
+            except RefoldError as error:
+                wait = self._proto.should_retry(call, attempt, started, error)
+                if wait is None:
+                    raise
+            await self._sleep(wait)
+
+    async def aclose(self) -> None:
+        """Close the underlying httpx client."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncRefoldClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return self._proto.describe("AsyncRefoldClient")
+
+
+def _action_infos(slug: str, raw: list[Any]) -> list[ActionInfo]:
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("action_id"), str):
+            raise ProtocolError(
+                f"{slug}: list-actions entry {i} has no string 'action_id'",
+                status_code=200,
+                content_type=ep.JSON_CONTENT_TYPE,
+                snippet=json.dumps(item)[:200],
+                slug=slug,
+            )
+        out.append(
+            ActionInfo(
+                action_id=item["action_id"],
+                name=str(item.get("name") or item["action_id"]),
+                description=str(item.get("description") or ""),
+                tag=item.get("tag") if isinstance(item.get("tag"), str) else None,
+            )
+        )
+    return out

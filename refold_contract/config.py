@@ -1,0 +1,163 @@
+"""Settings, resolved from layered sources.
+
+Precedence, highest first: explicit arguments > pytest command-line options > ``REFOLD_*``
+environment variables > ini keys > defaults. Credentials are read from arguments and the
+environment only, never from a command-line flag or an ini file, and never appear in ``repr``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from refold_contract import _endpoint as ep
+from refold_contract.errors import ConfigurationError
+
+__all__ = ["ENV_VARS", "Settings"]
+
+#: Environment variables read by :meth:`Settings.resolve`, by setting name.
+ENV_VARS: Mapping[str, str] = {
+    "api_key": "REFOLD_API_KEY",
+    "linked_account_id": "REFOLD_LINKED_ACCOUNT_ID",
+    "session_token": "REFOLD_SESSION_TOKEN",
+    "base_url": "REFOLD_BASE_URL",
+    "live": "REFOLD_LIVE",
+}
+
+_SECRETS = frozenset({"api_key", "session_token"})
+_FROM_OPTIONS_OR_INI = frozenset(
+    {"base_url", "live", "record", "drift", "fixtures", "strict", "timeout", "retries"}
+)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(
+        f"{name}={value!r} is not a yes/no value", hint="use 1/0, true/false, yes/no or on/off"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything refold-contract needs to know about where and how to call Refold.
+
+    Build it with :meth:`resolve` to apply the precedence rules; construct it directly when you
+    want exactly what you pass.
+
+    Example::
+
+        settings = Settings.resolve(base_url="http://127.0.0.1:8700")
+        settings.api_key            # from REFOLD_API_KEY, if set
+        repr(settings)              # api_key='<set>' -- secrets never show
+    """
+
+    api_key: str | None = None
+    linked_account_id: str | None = None
+    session_token: str | None = None
+    base_url: str = ep.DEFAULT_BASE_URL
+    timeout: float = 30.0
+    retries: int = 3
+    fixtures: tuple[Path, ...] = ()
+    strict: bool = False
+    live: bool = False
+    record: bool = False
+    drift: str = "report"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", str(self.base_url).rstrip("/"))
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"base_url {self.base_url!r} is not an http(s) URL",
+                hint="use e.g. https://app.refold.ai or http://127.0.0.1:8700",
+            )
+        if self.drift not in ("report", "fail"):
+            raise ConfigurationError(
+                f"drift={self.drift!r} is not one of report, fail", hint="use --refold-drift=report"
+            )
+        if self.timeout <= 0:
+            raise ConfigurationError(f"timeout={self.timeout!r} must be positive")
+        if self.retries < 0:
+            raise ConfigurationError(f"retries={self.retries!r} must be 0 or more")
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name in _SECRETS:
+                parts.append(f"{field.name}={'<set>' if value else None!r}")
+            else:
+                parts.append(f"{field.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when an API key (with or without linked account) or a session token is set."""
+        return bool(self.api_key or self.session_token)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values set, for redaction. Empty strings are left out."""
+        return tuple(s for s in (self.api_key, self.session_token) if s)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        options: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        ini: Mapping[str, Any] | None = None,
+        **explicit: Any,
+    ) -> Settings:
+        """Merge the sources by precedence; ``None`` in a layer means "not given there".
+
+        Example::
+
+            Settings.resolve(options={"base_url": "http://127.0.0.1:8700"}, env=os.environ)
+        """
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(explicit) - fields
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting(s): {', '.join(sorted(unknown))}",
+                hint=f"settings are: {', '.join(sorted(fields))}",
+            )
+        env = os.environ if env is None else env
+        env_layer = {name: env.get(var) for name, var in ENV_VARS.items()}
+        env_layer = {k: v for k, v in env_layer.items() if v not in (None, "")}
+        layers: list[Mapping[str, Any]] = [
+            {k: v for k, v in (ini or {}).items() if k in _FROM_OPTIONS_OR_INI},
+            env_layer,
+            {k: v for k, v in (options or {}).items() if k in _FROM_OPTIONS_OR_INI},
+            explicit,
+        ]
+        merged: dict[str, Any] = {}
+        for layer in layers:
+            merged.update({k: v for k, v in layer.items() if v is not None})
+        return cls(**_coerce(merged))
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for name in ("live", "record", "strict"):
+        if name in out:
+            out[name] = _as_bool(name, out[name])
+    if "timeout" in out:
+        out["timeout"] = float(out["timeout"])
+    if "retries" in out:
+        out["retries"] = int(out["retries"])
+    if "fixtures" in out:
+        raw = out["fixtures"]
+        items: Sequence[Any] = [raw] if isinstance(raw, (str, os.PathLike)) else raw
+        out["fixtures"] = tuple(Path(p) for p in items)
+    return out

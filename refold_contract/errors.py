@@ -1,0 +1,562 @@
+"""Every exception refold-contract raises, rooted at :class:`RefoldError`.
+
+::
+
+    RefoldError
+    ├── ConfigurationError (ValueError)         settings missing or contradictory
+    ├── CatalogueError (ValueError)             a catalogue file is malformed
+    │   └── ActionNotInCatalogue (LookupError)  Catalogue.get() found no such action
+    ├── TransportError                          nothing usable came back
+    │   ├── RefoldTimeout (TimeoutError)
+    │   └── RefoldConnectionError (ConnectionError)
+    ├── ProtocolError                           a reply that is not JSON or not the documented shape
+    ├── ActionFailed                            HTTP 200 but node_status is not "Success"
+    ├── ReadOnlyViolation (PermissionError)     a write refused before any byte was sent
+    └── RefoldAPIError                          Refold's documented error envelope
+        ├── InvalidParams (ValueError)          400
+        │   └── InvalidLinkedAccount            400 INVALID_LINKED_ACCOUNT_ID
+        ├── AuthenticationError                 401
+        ├── PermissionDeniedError               403
+        ├── NotFoundError (LookupError)         404
+        │   ├── ActionNotFound                  unknown action (or slug) on schema/execute
+        │   ├── ApplicationNotFound             unknown slug on list actions
+        │   └── LinkedAccountRequired           API key sent without linked_account_id
+        ├── RateLimitError                      429, with retry_after
+        └── ServerError                         5xx
+
+Every error carries data as attributes and a ``hint`` saying what to do next; ``str(error)`` is
+the message followed by the hint. No error ever holds an API key or a session token.
+
+Example::
+
+    try:
+        client.execute("hubspot", "create_contact", {"firstname": "Ada"})
+    except InvalidParams as exc:
+        print(exc.status_code, exc.error_code, exc.message)   # 400 VALIDATION_ERROR ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from refold_contract import _endpoint as ep
+
+__all__ = [
+    "ActionFailed",
+    "ActionNotFound",
+    "ActionNotInCatalogue",
+    "ApplicationNotFound",
+    "AuthenticationError",
+    "CatalogueError",
+    "ConfigurationError",
+    "InvalidLinkedAccount",
+    "InvalidParams",
+    "LinkedAccountRequired",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "ReadOnlyViolation",
+    "RefoldAPIError",
+    "RefoldConnectionError",
+    "RefoldError",
+    "RefoldTimeout",
+    "RefoldWarning",
+    "ServerError",
+    "TransportError",
+    "UnknownFieldType",
+]
+
+
+class RefoldError(Exception):
+    """Root of every refold-contract error.
+
+    Example::
+
+        try:
+            client.execute("hubspot", "get_contact", {"limit": "1"})
+        except RefoldError as exc:
+            log.warning("Refold call failed: %s", exc)
+    """
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigurationError(RefoldError, ValueError):
+    """A setting is missing or contradictory, such as a client with no credentials.
+
+    Example::
+
+        RefoldClient()  # no REFOLD_API_KEY in the environment -> ConfigurationError
+    """
+
+
+class CatalogueError(RefoldError, ValueError):
+    """A catalogue file is malformed: names the file, the JSON pointer and the field.
+
+    ``line`` and ``column`` are set for JSON that does not parse.
+
+    Example::
+
+        try:
+            Catalogue.load("my_fixtures")
+        except CatalogueError as exc:
+            print(exc.path, exc.pointer, exc.message)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        pointer: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        action: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = path
+        self.pointer = pointer
+        self.line = line
+        self.column = column
+        self.action = action
+        self.field = field
+        super().__init__(message, hint=hint)
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` or ``file#/json/pointer``, whichever is known."""
+        where = self.path or "<catalogue>"
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        if self.pointer is not None:
+            where += f"#{self.pointer}"
+        return where
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class ActionNotInCatalogue(CatalogueError, LookupError):
+    """``Catalogue.get`` found no such action; ``suggestions`` holds close names.
+
+    Example::
+
+        try:
+            catalogue.get("hubspot", "get_contacts")
+        except ActionNotInCatalogue as exc:
+            print(exc.suggestions)   # ['hubspot/get_contact', ...]
+    """
+
+    def __init__(
+        self, slug: str, action_id: str, suggestions: list[str], *, known_apps: list[str]
+    ) -> None:
+        self.slug = slug
+        self.action_id = action_id
+        self.suggestions = suggestions
+        if suggestions:
+            hint = "did you mean " + ", ".join(suggestions) + "?"
+        else:
+            hint = (
+                "add fixtures/<slug>/<action_id>.json to a catalogue folder passed with "
+                "--refold-fixtures; apps known: " + (", ".join(known_apps) or "none")
+            )
+        super().__init__(
+            f"no action {slug}/{action_id} in the catalogue", action=f"{slug}/{action_id}", hint=hint
+        )
+
+
+class TransportError(RefoldError):
+    """No usable reply: the request timed out or the connection failed.
+
+    Example::
+
+        except TransportError as exc:
+            print(exc.url)
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:
+        self.url = url
+        super().__init__(message, hint=hint)
+
+
+class RefoldTimeout(TransportError, TimeoutError):
+    """The request did not complete within the client's ``timeout``.
+
+    Example::
+
+        RefoldClient(timeout=30.0)  # raise the limit if a slow app needs it
+    """
+
+    hint = "raise the client's timeout= or check that the base URL answers"
+
+
+class RefoldConnectionError(TransportError, ConnectionError):
+    """The connection to Refold failed (refused, reset, DNS).
+
+    Example::
+
+        except RefoldConnectionError:
+            ...  # check REFOLD_BASE_URL
+    """
+
+    hint = "check the base URL (REFOLD_BASE_URL or base_url=) and the network"
+
+
+class ProtocolError(RefoldError):
+    """A reply that is not JSON, or not the documented shape.
+
+    Carries ``status_code``, ``content_type`` and ``snippet`` (the first 200 characters).
+
+    Example::
+
+        except ProtocolError as exc:
+            print(exc.status_code, exc.content_type, exc.snippet)  # 502 text/html <html>...
+    """
+
+    hint = "a proxy or gateway may have answered instead of Refold; retry later or check base_url"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        content_type: str | None,
+        snippet: str,
+        slug: str | None = None,
+        action_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.content_type = content_type
+        self.snippet = snippet
+        self.slug = slug
+        self.action_id = action_id
+        super().__init__(
+            f"{message} (HTTP {status_code}, content-type {content_type or 'none'}): {snippet!r}"
+        )
+
+
+class ActionFailed(RefoldError):
+    """Refold answered HTTP 200 but the connected app failed: ``node_status`` is not ``Success``.
+
+    Carries ``node_status``, ``http_status`` (the app's own status) and ``data`` (the app's body).
+
+    Example::
+
+        try:
+            client.execute("hubspot", "get_contact", {"limit": "1"})
+        except ActionFailed as exc:
+            print(exc.node_status, exc.http_status, exc.data)   # Errored 401 {...}
+    """
+
+    def __init__(
+        self,
+        *,
+        slug: str,
+        action_id: str,
+        node_status: str,
+        http_status: int | None,
+        data: Any,
+    ) -> None:
+        self.slug = slug
+        self.action_id = action_id
+        self.node_status = node_status
+        self.http_status = http_status
+        self.data = data
+        detail = _short(data)
+        status = f" (app status {http_status})" if http_status is not None else ""
+        super().__init__(
+            f"{slug}/{action_id}: the connected app failed, node_status {node_status!r}{status}: "
+            f"{detail}",
+            hint="the failure is inside the connected app; check the linked account's connection "
+            "and the parameters, or pass check=False to inspect the reply yourself",
+        )
+
+
+class ReadOnlyViolation(RefoldError, PermissionError):
+    """A write was refused before any byte left the machine (live mode, or ``read_only=True``).
+
+    Example::
+
+        client = RefoldClient(read_only=True)
+        client.execute("hubspot", "create_contact", {"email": "a@example.com"})  # raises
+    """
+
+    def __init__(self, *, slug: str | None, action_id: str | None, method: str, path: str) -> None:
+        self.slug = slug
+        self.action_id = action_id
+        self.method = method
+        self.path = path
+        what = f"{slug}/{action_id}" if slug and action_id else f"{method} {path}"
+        super().__init__(
+            f"refused to send {what}: it is not known to be a read action, and live mode only "
+            "sends reads",
+            hint=(
+                f'if it really only reads, declare it: put "access": "read" in '
+                f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "
+                "(--refold-fixtures)"
+            ),
+        )
+
+
+class RefoldAPIError(RefoldError):
+    """Refold's documented error envelope, as an exception.
+
+    Carries ``status_code``, ``http_error_type``, ``error_code`` (read from ``error_code`` or
+    ``error``), ``message``, ``request_id``, ``slug`` and ``action_id``.
+
+    Example::
+
+        try:
+            client.get_action_schema("hubspot", "no_such_action")
+        except RefoldAPIError as exc:
+            print(exc.status_code, exc.error_code, exc.request_id)
+    """
+
+    default_hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        http_error_type: str | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        slug: str | None = None,
+        action_id: str | None = None,
+        body: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.http_error_type = http_error_type
+        self.error_code = error_code
+        self.request_id = request_id
+        self.slug = slug
+        self.action_id = action_id
+        self.body = body
+        super().__init__(message, hint=hint if hint is not None else self.default_hint)
+
+    def __str__(self) -> str:
+        parts = [f"HTTP {self.status_code}"]
+        if self.error_code:
+            parts.append(self.error_code)
+        where = f"{self.slug}/{self.action_id}: " if self.slug and self.action_id else ""
+        where = where or (f"{self.slug}: " if self.slug else "")
+        rid = f" (request_id {self.request_id})" if self.request_id else ""
+        text = f"{where}{' '.join(parts)}: {self.message}{rid}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class InvalidParams(RefoldAPIError, ValueError):
+    """400: the body broke the action's parameter schema (``VALIDATION_ERROR``).
+
+    Example::
+
+        except InvalidParams as exc:
+            print(exc.message)   # Required parameter 'email' is missing
+    """
+
+    default_hint = "compare the body with get_action_schema(slug, action_id)"
+
+
+class InvalidLinkedAccount(InvalidParams):
+    """400 ``INVALID_LINKED_ACCOUNT_ID``: no linked account with that id in this environment.
+
+    Example::
+
+        except InvalidLinkedAccount:
+            ...  # test keys (tk...) only see test linked accounts
+    """
+
+    default_hint = (
+        "check REFOLD_LINKED_ACCOUNT_ID, and that the key's environment (test keys start tk, "
+        "production keys pk) is the one the account lives in"
+    )
+
+
+class AuthenticationError(RefoldAPIError):
+    """401: the API key or session token is missing or wrong.
+
+    Example::
+
+        except AuthenticationError:
+            ...  # set REFOLD_API_KEY
+    """
+
+    default_hint = "set REFOLD_API_KEY (or REFOLD_SESSION_TOKEN) to a valid credential"
+
+
+class PermissionDeniedError(RefoldAPIError):
+    """403: the credential may not do this.
+
+    Example::
+
+        except PermissionDeniedError:
+            ...
+    """
+
+    default_hint = "the credential is valid but lacks access to this resource"
+
+
+class NotFoundError(RefoldAPIError, LookupError):
+    """404: something named in the request does not exist.
+
+    Example::
+
+        except NotFoundError as exc:
+            print(exc.message)
+    """
+
+    default_hint = "check the slug and action id with list_actions(slug)"
+
+
+class ActionNotFound(NotFoundError):
+    """404: unknown action (or unknown slug) on the schema or execute operation.
+
+    Example::
+
+        client.get_action_schema("hubspot", "no_such_action")  # raises ActionNotFound
+    """
+
+
+class ApplicationNotFound(NotFoundError):
+    """404: unknown application slug on the list-actions operation.
+
+    Example::
+
+        client.list_actions("unknown")  # raises ApplicationNotFound
+    """
+
+    default_hint = "check the application slug (hubspot, salesforce, ...)"
+
+
+class LinkedAccountRequired(NotFoundError):
+    """404 ``MISSING_REQUIRED_FIELD``: an API key was sent without ``linked_account_id``.
+
+    Example::
+
+        RefoldClient(api_key="tk...", linked_account_id="user_1")  # pass one to fix it
+    """
+
+    default_hint = "set REFOLD_LINKED_ACCOUNT_ID or pass linked_account_id="
+
+
+class RateLimitError(RefoldAPIError):
+    """429: too many requests; ``retry_after`` is the server's wait in seconds, if it sent one.
+
+    Example::
+
+        except RateLimitError as exc:
+            time.sleep(exc.retry_after or 1.0)
+    """
+
+    default_hint = "Refold allows 20 requests per second, bursts of 5, per linked account"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServerError(RefoldAPIError):
+    """5xx: Refold failed internally. Reads are retried; writes never are.
+
+    Example::
+
+        except ServerError as exc:
+            print(exc.status_code)
+    """
+
+    default_hint = "a Refold-side failure; retry later"
+
+
+class RefoldWarning(UserWarning):
+    """Base of refold-contract's warnings.
+
+    Example::
+
+        warnings.simplefilter("error", RefoldWarning)   # make them fail your suite
+    """
+
+
+class UnknownFieldType(RefoldWarning):
+    """A parameter has a ``type`` refold-contract does not know; it is treated as ``text``.
+
+    Example::
+
+        {"name": "colour", "type": "color"}   # loads, warns once, validated as free text
+    """
+
+
+def _short(data: Any, limit: int = 200) -> str:
+    text = repr(data)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_BY_STATUS: dict[int, type[RefoldAPIError]] = {
+    400: InvalidParams,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def api_error(
+    status_code: int,
+    body: Mapping[str, Any] | None,
+    *,
+    slug: str | None = None,
+    action_id: str | None = None,
+    retry_after: float | None = None,
+) -> RefoldAPIError:
+    """Build the right :class:`RefoldAPIError` subclass for an error reply.
+
+    >>> err = api_error(400, {"error_code": "VALIDATION_ERROR",
+    ...                      "message": "Required parameter 'email' is missing"})
+    >>> type(err).__name__, err.error_code
+    ('InvalidParams', 'VALIDATION_ERROR')
+    """
+    body = body or {}
+    error_code = body.get(ep.KEY_ERROR_CODE) or body.get(ep.KEY_ERROR_CODE_ALT)
+    message = str(body.get(ep.KEY_MESSAGE) or body.get(ep.KEY_ERROR_CODE_ALT) or "").strip()
+    if not message:
+        message = f"Refold answered HTTP {status_code} with no message"
+    cls: type[RefoldAPIError]
+    if status_code >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status_code, RefoldAPIError)
+    if cls is NotFoundError:
+        if error_code == "MISSING_REQUIRED_FIELD":
+            cls = LinkedAccountRequired
+        elif message.startswith("Application app_type"):
+            cls = ApplicationNotFound
+        elif message.startswith("Action ") and " not found in Application " in message:
+            cls = ActionNotFound
+    elif cls is InvalidParams and error_code == "INVALID_LINKED_ACCOUNT_ID":
+        cls = InvalidLinkedAccount
+    kwargs: dict[str, Any] = {
+        "status_code": status_code,
+        "http_error_type": body.get(ep.KEY_HTTP_ERROR_TYPE),
+        "error_code": None if error_code is None else str(error_code),
+        "request_id": body.get(ep.KEY_REQUEST_ID),
+        "slug": slug,
+        "action_id": action_id,
+        "body": dict(body),
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kwargs)
+    return cls(message, **kwargs)
