@@ -83,9 +83,7 @@ def execute_path(slug: str, action_id: str) -> str:
     return f"{API_PREFIX}/{slug}/actions/{action_id}/execute"
 
 
-def match(
-    method: str, path: str
-) -> tuple[Operation, str, str | None] | None:
+def match(method: str, path: str) -> tuple[Operation, str, str | None] | None:
     """Place a request: ``(operation, slug, action_id)``, or ``None`` when it is none of the three.
 
     >>> match("POST", "/api/v2/integration-schema/hubspot/actions/get_contact/execute")

@@ -63,13 +63,39 @@ _READ_NAMES = frozenset({"query", "search", "list", "get"})
 # A read-looking name that also holds one of these words is still a write: get_or_create_contact.
 _WRITE_WORDS = frozenset(
     {
-        "create", "update", "delete", "upsert", "insert", "remove", "send", "post", "put", "patch",
-        "set", "add", "archive", "merge", "write", "execute", "run", "trigger", "move", "assign",
+        "create",
+        "update",
+        "delete",
+        "upsert",
+        "insert",
+        "remove",
+        "send",
+        "post",
+        "put",
+        "patch",
+        "set",
+        "add",
+        "archive",
+        "merge",
+        "write",
+        "execute",
+        "run",
+        "trigger",
+        "move",
+        "assign",
     }
-)  # fmt: skip
+)
 
-_ACTION_KEYS = ("slug", "action_id", "name", "description", "tag", "access", "parameters",
-                "examples")  # fmt: skip
+_ACTION_KEYS = (
+    "slug",
+    "action_id",
+    "name",
+    "description",
+    "tag",
+    "access",
+    "parameters",
+    "examples",
+)
 _EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -631,7 +657,9 @@ def load_action(path: str | Path, *, slug: str | None = None) -> Action:
     return action
 
 
-def validate_file(path: Path, *, slug: str | None = None) -> tuple[Action | None, list[CatalogueError]]:
+def validate_file(
+    path: Path, *, slug: str | None = None
+) -> tuple[Action | None, list[CatalogueError]]:
     """Parse and check one file: the action (when it could be built) and every problem found."""
     try:
         raw = path.read_bytes()
@@ -665,7 +693,9 @@ class _Builder:
         self.problems: list[CatalogueError] = []
         self.action_key: str | None = None
 
-    def error(self, pointer: str, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+    def error(
+        self, pointer: str, message: str, *, field: str | None = None, hint: str | None = None
+    ) -> None:
         self.problems.append(
             CatalogueError(
                 message,
@@ -681,12 +711,19 @@ class _Builder:
         value = doc.get(key)
         if value is None:
             if required:
-                self.error(f"{pointer}/{key}", f"missing required key {key!r}", field=key,
-                           hint=f'add "{key}": "..."')  # fmt: skip
+                self.error(
+                    f"{pointer}/{key}",
+                    f"missing required key {key!r}",
+                    field=key,
+                    hint=f'add "{key}": "..."',
+                )
             return None
         if not isinstance(value, str) or (required and not value.strip()):
-            self.error(f"{pointer}/{key}", f"{key!r} must be a non-empty string, got "
-                       f"{_json_type(value)}", field=key)  # fmt: skip
+            self.error(
+                f"{pointer}/{key}",
+                f"{key!r} must be a non-empty string, got {_json_type(value)}",
+                field=key,
+            )
             return None
         return value
 
@@ -699,32 +736,50 @@ class _Builder:
         if slug is not None and action_id is not None:
             self.action_key = f"{slug}/{action_id}"
         if slug is not None and slug != self.slug:
-            self.error("/slug", f"slug {slug!r} does not match its folder {self.slug!r}",
-                       field="slug", hint=f"move the file to {slug}/ or fix the slug")  # fmt: skip
+            self.error(
+                "/slug",
+                f"slug {slug!r} does not match its folder {self.slug!r}",
+                field="slug",
+                hint=f"move the file to {slug}/ or fix the slug",
+            )
         if action_id is not None and action_id != self.path.stem:
-            self.error("/action_id", f"action_id {action_id!r} does not match the file name "
-                       f"{self.path.name!r}", field="action_id",
-                       hint=f"rename the file to {action_id}.json or fix the action_id")  # fmt: skip
+            self.error(
+                "/action_id",
+                f"action_id {action_id!r} does not match the file name {self.path.name!r}",
+                field="action_id",
+                hint=f"rename the file to {action_id}.json or fix the action_id",
+            )
         name = self.text(doc, "name", "", required=True)
         description = self.text(doc, "description", "", required=False) or ""
         tag = self.text(doc, "tag", "", required=False)
         for key in doc:
             if key not in _ACTION_KEYS:
-                self.error(f"/{_escape(key)}", f"unknown key {key!r}", field=key,
-                           hint="allowed keys: " + ", ".join(_ACTION_KEYS))  # fmt: skip
+                self.error(
+                    f"/{_escape(key)}",
+                    f"unknown key {key!r}",
+                    field=key,
+                    hint="allowed keys: " + ", ".join(_ACTION_KEYS),
+                )
         access: Access | None = None
         declared = doc.get("access")
         if declared is not None:
             if declared in ("read", "write"):
                 access = declared
             else:
-                self.error("/access", f"access must be 'read' or 'write', got {declared!r}",
-                           field="access", hint="or leave it out and let the name decide")  # fmt: skip
+                self.error(
+                    "/access",
+                    f"access must be 'read' or 'write', got {declared!r}",
+                    field="access",
+                    hint="or leave it out and let the name decide",
+                )
         parameters = self.parameters(doc.get("parameters"))
         examples_raw = doc.get("examples", [])
         if not isinstance(examples_raw, list):
-            self.error("/examples", f"'examples' must be an array, got {_json_type(examples_raw)}",
-                       field="examples")  # fmt: skip
+            self.error(
+                "/examples",
+                f"'examples' must be an array, got {_json_type(examples_raw)}",
+                field="examples",
+            )
             examples_raw = []
         if self.problems or slug is None or action_id is None or name is None:
             return None, self.problems
@@ -746,12 +801,19 @@ class _Builder:
 
     def parameters(self, raw: Any) -> list[Parameter]:
         if raw is None:
-            self.error("/parameters", "missing required key 'parameters'", field="parameters",
-                       hint='add "parameters": [] for an action that takes none')  # fmt: skip
+            self.error(
+                "/parameters",
+                "missing required key 'parameters'",
+                field="parameters",
+                hint='add "parameters": [] for an action that takes none',
+            )
             return []
         if not isinstance(raw, list):
-            self.error("/parameters", f"'parameters' must be an array, got {_json_type(raw)}",
-                       field="parameters")  # fmt: skip
+            self.error(
+                "/parameters",
+                f"'parameters' must be an array, got {_json_type(raw)}",
+                field="parameters",
+            )
             return []
         out: list[Parameter] = []
         seen: dict[str, int] = {}
@@ -766,8 +828,11 @@ class _Builder:
             label = self.text(item, "label", pointer, required=False) or ""
             required = item.get("required", False)
             if not isinstance(required, bool):
-                self.error(f"{pointer}/required", f"'required' must be true or false, got "
-                           f"{_json_type(required)}", field=name)  # fmt: skip
+                self.error(
+                    f"{pointer}/required",
+                    f"'required' must be true or false, got {_json_type(required)}",
+                    field=name,
+                )
                 continue
             multiple = item.get("multiple", False)
             if not isinstance(multiple, bool):
@@ -777,9 +842,12 @@ class _Builder:
             if name is None or ptype is None or options is None:
                 continue
             if name in seen:
-                self.error(f"{pointer}/name", f"duplicate parameter name {name!r} (first at "
-                           f"/parameters/{seen[name]})", field=name,
-                           hint="each parameter name may appear once")  # fmt: skip
+                self.error(
+                    f"{pointer}/name",
+                    f"duplicate parameter name {name!r} (first at /parameters/{seen[name]})",
+                    field=name,
+                    hint="each parameter name may appear once",
+                )
                 continue
             seen[name] = i
             if ptype not in FIELD_TYPES:
@@ -810,14 +878,18 @@ class _Builder:
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            self.error(f"{pointer}/options", "'options' must be an array of {name?, value}",
-                       field=name)  # fmt: skip
+            self.error(
+                f"{pointer}/options", "'options' must be an array of {name?, value}", field=name
+            )
             return None
         out = []
         for j, opt in enumerate(raw):
             if not isinstance(opt, dict) or "value" not in opt:
-                self.error(f"{pointer}/options/{j}", "an option must be an object with a 'value'",
-                           field=name)  # fmt: skip
+                self.error(
+                    f"{pointer}/options/{j}",
+                    "an option must be an object with a 'value'",
+                    field=name,
+                )
                 return None
             out.append(Option(value=opt["value"], name=_opt_str(opt.get("name"))))
         return tuple(out)
@@ -829,25 +901,37 @@ class _Builder:
             return None
         for key in raw:
             if key not in _EXAMPLE_KEYS:
-                self.error(f"{pointer}/{_escape(key)}", f"unknown key {key!r} in an example",
-                           hint="allowed keys: " + ", ".join(sorted(_EXAMPLE_KEYS)))  # fmt: skip
+                self.error(
+                    f"{pointer}/{_escape(key)}",
+                    f"unknown key {key!r} in an example",
+                    hint="allowed keys: " + ", ".join(sorted(_EXAMPLE_KEYS)),
+                )
         params = raw.get("params")
         response = raw.get("response")
         if not isinstance(params, dict):
-            self.error(f"{pointer}/params", "'params' must be an object (the request body)",
-                       hint='use "params": {} for a call with no parameters')  # fmt: skip
+            self.error(
+                f"{pointer}/params",
+                "'params' must be an object (the request body)",
+                hint='use "params": {} for a call with no parameters',
+            )
             return None
         if not isinstance(response, dict):
-            self.error(f"{pointer}/response", "'response' must be an object like "
-                       '{"node_status": "Success", "data": {...}}')  # fmt: skip
+            self.error(
+                f"{pointer}/response",
+                '\'response\' must be an object like {"node_status": "Success", "data": {...}}',
+            )
             return None
         status = response.get(ep.KEY_NODE_STATUS)
         if not isinstance(status, str) or not status:
-            self.error(f"{pointer}/response/node_status", "'node_status' must be a non-empty "
-                       "string such as 'Success' or 'Errored'")  # fmt: skip
+            self.error(
+                f"{pointer}/response/node_status",
+                "'node_status' must be a non-empty string such as 'Success' or 'Errored'",
+            )
         if ep.KEY_DATA not in response:
-            self.error(f"{pointer}/response/data", "missing 'data' (the app's native reply; "
-                       "null if it has none)")  # fmt: skip
+            self.error(
+                f"{pointer}/response/data",
+                "missing 'data' (the app's native reply; null if it has none)",
+            )
         http_status = response.get(ep.KEY_HTTP_STATUS)
         if http_status is not None and (
             not isinstance(http_status, int) or isinstance(http_status, bool)
@@ -855,9 +939,12 @@ class _Builder:
             self.error(f"{pointer}/response/http_status", "'http_status' must be an integer")
         for problem in action.check(params, strict=True):
             where = f"{pointer}/params" + (f"/{_escape(problem.field)}" if problem.field else "")
-            self.error(where, f"example params fail the action's own check: {problem.message}",
-                       field=problem.field,
-                       hint="make the example's params match the parameters list")  # fmt: skip
+            self.error(
+                where,
+                f"example params fail the action's own check: {problem.message}",
+                field=problem.field,
+                hint="make the example's params match the parameters list",
+            )
         source = raw.get("source", "")
         recorded_at = raw.get("recorded_at")
         ex_name = raw.get("name")

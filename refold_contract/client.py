@@ -127,7 +127,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
-        base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        base: float = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         wait = base * (1 - self.jitter * rng.random())
         return max(wait, retry_after) if retry_after is not None else wait
 
@@ -240,9 +240,7 @@ class _Protocol:
     def headers(self, linked_account_id: str | None) -> dict[str, str]:
         account = linked_account_id or self.settings.linked_account_id
         headers = {"accept": "application/json"}
-        if account and not self.settings.session_token:
-            headers[ep.HEADER_LINKED_ACCOUNT] = account
-        elif account and linked_account_id:
+        if (account and not self.settings.session_token) or (account and linked_account_id):
             headers[ep.HEADER_LINKED_ACCOUNT] = account
         return headers
 
@@ -276,7 +274,7 @@ class _Protocol:
 
     def parse(self, call: _Call, response: httpx.Response) -> Any:
         status = response.status_code
-        content_type = response.headers.get("content-type")
+        response.headers.get("content-type")
         try:
             body = json.loads(response.content) if response.content else None
         except ValueError:
@@ -295,9 +293,7 @@ class _Protocol:
                 raise self._protocol_error(call, response, "expected a JSON array")
             return body
         if not isinstance(body, dict) or not isinstance(body.get(ep.KEY_NODE_STATUS), str):
-            raise self._protocol_error(
-                call, response, 'expected {"node_status": ..., "data": ...}'
-            )
+            raise self._protocol_error(call, response, 'expected {"node_status": ..., "data": ...}')
         http_status = body.get(ep.KEY_HTTP_STATUS)
         assert call.action_id is not None
         return ActionResult(
@@ -326,9 +322,13 @@ class _Protocol:
         )
 
     def should_retry(
-        self, call: _Call, attempt: int, started: float, error: RefoldError
+        self, call: _Call, attempt: int, elapsed: float, error: RefoldError
     ) -> float | None:
-        """Seconds to wait before trying again, or ``None`` to give up and raise."""
+        """Seconds to wait before trying again, or ``None`` to give up and raise.
+
+        ``elapsed`` counts the time spent so far, sleeps included (the sleep is injectable,
+        so it is counted rather than measured).
+        """
         if not call.retryable or attempt > self.retry.retries:
             return None
         retry_after: float | None = None
@@ -337,10 +337,13 @@ class _Protocol:
                 return None
             if isinstance(error, RateLimitError):
                 retry_after = error.retry_after
+        elif isinstance(error, ProtocolError):
+            if error.status_code not in RETRY_STATUSES:
+                return None
         elif not isinstance(error, (RefoldTimeout, RefoldConnectionError)):
             return None
         wait = self.retry.delay(attempt, retry_after, self.rng)
-        if time.monotonic() - started + wait > self.retry.max_time:
+        if elapsed + wait > self.retry.max_time:
             return None
         logger.info(
             "%s %s failed (%s); retry %d of %d in %.2fs",
@@ -355,10 +358,13 @@ class _Protocol:
 
     @staticmethod
     def transport_error(call: _Call, exc: httpx.TransportError) -> RefoldError:
-        url = f"{call.request.url.scheme}://{call.request.url.netloc.decode()}{call.request.url.path}"
+        url = (
+            f"{call.request.url.scheme}://{call.request.url.netloc.decode()}{call.request.url.path}"
+        )
         if isinstance(exc, httpx.TimeoutException):
-            return RefoldTimeout(f"{call.request.method} {url} timed out ({type(exc).__name__})",
-                                 url=url)  # fmt: skip
+            return RefoldTimeout(
+                f"{call.request.method} {url} timed out ({type(exc).__name__})", url=url
+            )
         return RefoldConnectionError(
             f"{call.request.method} {url} failed: {type(exc).__name__}", url=url
         )
@@ -467,7 +473,7 @@ class RefoldClient:
         linked_account_id: str | None = None,
         check: bool = True,
     ) -> ActionResult:
-        """Execute an action; raise :class:`ActionFailed` if the app failed (unless ``check=False``).
+        """Execute an action; raise :class:`ActionFailed` if the app failed, unless ``check=False``.
 
         Example::
 
@@ -475,17 +481,16 @@ class RefoldClient:
                                     {"propertyName": "email", "operator": "EQ",
                                      "value": "ada@example.com"})
         """
-        call = self._proto.build(
-            self._http, "execute", slug, action_id, params, linked_account_id
-        )
+        call = self._proto.build(self._http, "execute", slug, action_id, params, linked_account_id)
         result: ActionResult = self._send(call)
         return result.raise_for_status() if check else result
 
     def _send(self, call: _Call) -> Any:
-        started = time.monotonic()
         attempt = 0
+        elapsed = 0.0  # time in requests plus time slept; sleeps are counted, not measured
         while True:
             attempt += 1
+            started = time.monotonic()
             try:
                 try:
                     response = self._http.send(call.request)
@@ -494,10 +499,12 @@ class RefoldClient:
                 self._proto.log(call, response, started)
                 return self._proto.parse(call, response)
             except RefoldError as error:
-                wait = self._proto.should_retry(call, attempt, started, error)
+                elapsed += time.monotonic() - started
+                wait = self._proto.should_retry(call, attempt, elapsed, error)
                 if wait is None:
                     raise
             self._sleep(wait)
+            elapsed += wait
 
     def close(self) -> None:
         """Close the underlying httpx client."""
@@ -592,23 +599,22 @@ class AsyncRefoldClient:
         linked_account_id: str | None = None,
         check: bool = True,
     ) -> ActionResult:
-        """Execute an action; raise :class:`ActionFailed` if the app failed (unless ``check=False``).
+        """Execute an action; raise :class:`ActionFailed` if the app failed, unless ``check=False``.
 
         Example::
 
             result = await client.execute("slack", "list_channels", {"limit": "20"})
         """
-        call = self._proto.build(
-            self._http, "execute", slug, action_id, params, linked_account_id
-        )
+        call = self._proto.build(self._http, "execute", slug, action_id, params, linked_account_id)
         result: ActionResult = await self._send(call)
         return result.raise_for_status() if check else result
 
     async def _send(self, call: _Call) -> Any:
-        started = time.monotonic()
         attempt = 0
+        elapsed = 0.0  # time in requests plus time slept; sleeps are counted, not measured
         while True:
             attempt += 1
+            started = time.monotonic()
             try:
                 try:
                     response = await self._http.send(call.request)
@@ -617,10 +623,12 @@ class AsyncRefoldClient:
                 self._proto.log(call, response, started)
                 return self._proto.parse(call, response)
             except RefoldError as error:
-                wait = self._proto.should_retry(call, attempt, started, error)
+                elapsed += time.monotonic() - started
+                wait = self._proto.should_retry(call, attempt, elapsed, error)
                 if wait is None:
                     raise
             await self._sleep(wait)
+            elapsed += wait
 
     async def aclose(self) -> None:
         """Close the underlying httpx client."""

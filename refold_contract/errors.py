@@ -174,7 +174,9 @@ class ActionNotInCatalogue(CatalogueError, LookupError):
                 "--refold-fixtures; apps known: " + (", ".join(known_apps) or "none")
             )
         super().__init__(
-            f"no action {slug}/{action_id} in the catalogue", action=f"{slug}/{action_id}", hint=hint
+            f"no action {slug}/{action_id} in the catalogue",
+            action=f"{slug}/{action_id}",
+            hint=hint,
         )
 
 
@@ -305,8 +307,8 @@ class ReadOnlyViolation(RefoldError, PermissionError):
             "sends reads",
             hint=(
                 f'if it really only reads, declare it: put "access": "read" in '
-                f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "
-                "(--refold-fixtures)"
+                f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue "
+                "folder (--refold-fixtures)"
             ),
         )
 
@@ -535,10 +537,7 @@ def api_error(
     if not message:
         message = f"Refold answered HTTP {status_code} with no message"
     cls: type[RefoldAPIError]
-    if status_code >= 500:
-        cls = ServerError
-    else:
-        cls = _BY_STATUS.get(status_code, RefoldAPIError)
+    cls = ServerError if status_code >= 500 else _BY_STATUS.get(status_code, RefoldAPIError)
     if cls is NotFoundError:
         if error_code == "MISSING_REQUIRED_FIELD":
             cls = LinkedAccountRequired
