@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from refold_contract.cli import main
+
+from .helpers import action_doc, write_action
+
+
+def test_lint_of_the_builtin_catalogue_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: 28 action file(s) under ")
+
+
+def test_lint_prints_one_line_per_problem_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_action(tmp_path, "{", slug="demo", action_id="get_a")
+    doc = action_doc(action_id="get_b")
+    doc["parameters"].append({"name": "id", "type": "text"})
+    write_action(tmp_path, doc)
+    assert main(["lint", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{tmp_path / 'demo' / 'get_a.json'}:1:2: malformed JSON")
+    assert lines[1].startswith(f"{tmp_path / 'demo' / 'get_b.json'}#/parameters/2/name: duplicate")
+    assert "(hint: " in lines[1]
+    assert "2 problem(s) in 2 file(s)" in captured.err
+
+
+def test_lint_reports_an_unknown_field_type(tmp_path: Path, capsys) -> None:
+    doc = action_doc()
+    doc["parameters"][1]["type"] = "colour"
+    write_action(tmp_path, doc)
+    assert main(["lint", str(tmp_path)]) == 1
+    assert "unknown field type for parameter(s) 'limit' ('colour')" in capsys.readouterr().out
+
+
+def test_the_console_script_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "lint"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "lint", "/no/such/folder"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "/no/such/folder: catalogue folder does not exist" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

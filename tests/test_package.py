@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import refold_contract
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_all_is_sorted_and_lists_exactly_the_public_names() -> None:
+    exported = refold_contract.__all__
+    assert exported == sorted(exported)
+    public = {
+        name
+        for name, value in vars(refold_contract).items()
+        if not name.startswith("_") and not isinstance(value, type(refold_contract))
+    }
+    assert set(exported) == public - {"annotations"}
+
+
+def test_every_public_name_has_a_docstring_with_an_example() -> None:
+    for name in refold_contract.__all__:
+        doc = getattr(refold_contract, name).__doc__ or ""
+        assert "Example" in doc or ">>>" in doc, name
+
+
+def test_the_package_imports_without_pytest_hypothesis_or_syrupy() -> None:
+    code = (
+        "import sys, refold_contract, refold_contract.client, refold_contract.catalogue, "
+        "refold_contract.cli\n"
+        "loaded = sorted(m for m in ('pytest', 'hypothesis', 'syrupy', 'respx', 'uvicorn')"
+        " if m in sys.modules)\n"
+        "print(','.join(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_py_typed_marker_is_present() -> None:
+    assert (Path(refold_contract.__file__).parent / "py.typed").is_file()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (path,) = out.glob("refold_contract-*.whl")
+    return path
+
+
+def test_the_wheel_ships_the_builtin_catalogue_and_entry_points(wheel: Path) -> None:
+    source_files = sorted(
+        p.relative_to(ROOT / "fixtures").as_posix() for p in (ROOT / "fixtures").rglob("*.json")
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        shipped = sorted(
+            n.removeprefix("refold_contract/_builtin_fixtures/")
+            for n in names
+            if n.startswith("refold_contract/_builtin_fixtures/") and n.endswith(".json")
+        )
+        assert shipped == source_files
+        assert "refold_contract/py.typed" in names
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        text = archive.read(entry_points).decode()
+        metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "refold-contract = refold_contract.cli:main" in text
+    assert "Requires-Python: >=3.10" in metadata
+    for dependency in ("httpx", "respx", "pytest", "hypothesis", "syrupy"):
+        assert f"Requires-Dist: {dependency}" in metadata
+
+
+def test_the_installed_wheel_reads_its_catalogue_with_importlib_resources(
+    wheel: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    code = (
+        "import json, refold_contract\n"
+        "from refold_contract import Catalogue\n"
+        "c = Catalogue.builtin()\n"
+        "print(json.dumps([str(Catalogue.builtin_path()), len(c), refold_contract.__file__]))"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(tmp_path / 'site')!r})\n" + code,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path, count, module = json.loads(out)
+    assert path.startswith(str(tmp_path / "site"))
+    assert module.startswith(str(tmp_path / "site"))
+    assert count == len(list((ROOT / "fixtures").rglob("*.json")))
