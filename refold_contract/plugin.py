@@ -1,0 +1,259 @@
+"""The pytest plugin (entry point ``refold_contract``): options, ini keys, marker, fixtures.
+
+Installed with the package; nothing to configure. respx is imported when a test first asks for
+``refold_mock``, never at start-up.
+
+Example::
+
+    def test_my_sync_job(refold_mock, refold_client):
+        refold_mock.stub("hubspot", "get_contact", data={"results": [], "paging": {}})
+        assert my_sync_job(refold_client) == 0
+        refold_mock.assert_called("hubspot", "get_contact", times=1)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from refold_contract import __version__
+from refold_contract import _endpoint as ep
+from refold_contract.catalogue import Catalogue
+from refold_contract.config import Settings
+from refold_contract.errors import RefoldError
+
+if TYPE_CHECKING:
+    from refold_contract.client import AsyncRefoldClient, RefoldClient
+    from refold_contract.mock import RefoldMock
+
+#: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
+MOCK_API_KEY = "tk_refold_contract_mock"
+MOCK_LINKED_ACCOUNT = "linked_account_mock"
+
+_CATALOGUE_KEY = pytest.StashKey[Catalogue]()
+_SETTINGS_KEY = pytest.StashKey[Settings]()
+_CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
+_MARKER_KWARGS = frozenset({"strict", "linked_accounts", "assert_all_called", "api_keys",
+                            "session_tokens"})  # fmt: skip
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("refold", "refold-contract: test code that calls Refold's actions API")
+    group.addoption(
+        "--refold-fixtures",
+        action="append",
+        dest="refold_fixtures",
+        default=None,
+        metavar="DIR",
+        help="catalogue folder layered over the built-in one (repeatable; later folders win)",
+    )
+    group.addoption(
+        "--refold-base-url",
+        dest="refold_base_url",
+        default=None,
+        metavar="URL",
+        help=f"the Refold base URL the mock answers for (default {ep.DEFAULT_BASE_URL}, "
+        "or REFOLD_BASE_URL)",
+    )
+    parser.addini(
+        "refold_fixtures",
+        type="paths",
+        default=[],
+        help="catalogue folders layered over the built-in one, relative to the ini file",
+    )
+    parser.addini("refold_base_url", default=None, help="the Refold base URL the mock answers for")
+    parser.addini(
+        "refold_strict",
+        type="bool",
+        default=False,
+        help="validate parameter types and refuse unknown keys in the mock (default false)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "refold(strict=None, linked_accounts=None, assert_all_called=True, api_keys=None, "
+        "session_tokens=None): per-test options for the refold_mock fixture",
+    )
+    config.addinivalue_line(
+        "markers",
+        "refold_live: run this test against the real Refold API in live mode (--refold-live); "
+        "reads only",
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[None]:
+    report = yield
+    if call.when == "call":
+        item.stash[_CALL_REPORT_KEY] = report
+    return report
+
+
+def _settings(config: pytest.Config) -> Settings:
+    settings = config.stash.get(_SETTINGS_KEY, None)
+    if settings is None:
+        ini_folders = [Path(p) for p in config.getini("refold_fixtures")]
+        option_folders = [Path(p) for p in (config.getoption("refold_fixtures") or [])]
+        settings = Settings.resolve(
+            options={"base_url": config.getoption("refold_base_url")},
+            ini={
+                "base_url": config.getini("refold_base_url") or None,
+                "strict": config.getini("refold_strict"),
+            },
+            fixtures=tuple(ini_folders + option_folders),
+        )
+        config.stash[_SETTINGS_KEY] = settings
+    return settings
+
+
+def _catalogue(config: pytest.Config) -> Catalogue:
+    catalogue = config.stash.get(_CATALOGUE_KEY, None)
+    if catalogue is None:
+        settings = _settings(config)
+        try:
+            catalogue = Catalogue.load(*settings.fixtures, include_builtin=True)
+        except RefoldError as exc:
+            raise pytest.UsageError(f"refold-contract: {exc}") from None
+        config.stash[_CATALOGUE_KEY] = catalogue
+    return catalogue
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    try:
+        settings = _settings(config)
+        catalogue = _catalogue(config)
+    except (RefoldError, pytest.UsageError) as exc:
+        return f"refold-contract {__version__}: configuration error: {exc}"
+    folders = len(settings.fixtures)
+    layered = f" + {folders} folder(s)" if folders else ""
+    return (
+        f"refold-contract {__version__}: mode mock, base URL {settings.base_url}, catalogue "
+        f"{len(catalogue)} actions in {len(catalogue.apps())} apps (built-in{layered})"
+    )
+
+
+@pytest.fixture(scope="session")
+def refold_catalogue(pytestconfig: pytest.Config) -> Catalogue:
+    """The catalogue for this session: the built-in one with ``--refold-fixtures`` folders over it.
+
+    Example::
+
+        def test_every_read_has_an_example(refold_catalogue):
+            assert all(a.examples for a in refold_catalogue.actions(access="read"))
+    """
+    return _catalogue(pytestconfig)
+
+
+@pytest.fixture
+def refold_mock(request: pytest.FixtureRequest, refold_catalogue: Catalogue) -> Iterator[RefoldMock]:
+    """A :class:`~refold_contract.mock.RefoldMock` answering every httpx request to Refold.
+
+    Active through respx for the configured base URL, so any httpx client in the code under test
+    is answered, not only ``RefoldClient``. A request under the base URL that is none of the
+    three operations fails the test, as does a stub that was never used (unless
+    ``@pytest.mark.refold(assert_all_called=False)``).
+
+    Example::
+
+        def test_retry(refold_mock, refold_client):
+            refold_mock.fail("hubspot", "get_contact", 503, times=1)
+            assert refold_client.execute("hubspot", "get_contact").ok
+    """
+    from refold_contract.mock import RefoldMock
+
+    settings = _settings(request.config)
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("refold"))):
+        if marker.args:
+            raise pytest.UsageError(
+                "@pytest.mark.refold takes keyword arguments only: "
+                + ", ".join(sorted(_MARKER_KWARGS))
+            )
+        unknown = set(marker.kwargs) - _MARKER_KWARGS
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.refold got unknown option(s) {', '.join(sorted(unknown))}; "
+                f"it takes: {', '.join(sorted(_MARKER_KWARGS))}"
+            )
+        options.update(marker.kwargs)
+    strict = options.pop("strict", None)
+    mock = RefoldMock(
+        refold_catalogue,
+        base_url=settings.base_url,
+        strict=settings.strict if strict is None else bool(strict),
+        **options,
+    )
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+    report = request.node.stash.get(_CALL_REPORT_KEY, None)
+    if report is not None and report.failed:
+        return  # the test's own failure says enough
+    try:
+        mock.verify()
+    except RefoldError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
+    """A :class:`~refold_contract.RefoldClient` pointed at the mock, with a fake test key.
+
+    Example::
+
+        def test_lists(refold_client):
+            assert refold_client.list_actions("slack")
+    """
+    from refold_contract.client import RefoldClient
+
+    with RefoldClient(
+        api_key=MOCK_API_KEY,
+        linked_account_id=MOCK_LINKED_ACCOUNT,
+        base_url=refold_mock.base_url,
+        catalogue=refold_mock.catalogue,
+        sleep=_no_sleep,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
+    """An :class:`~refold_contract.AsyncRefoldClient` pointed at the mock (pytest-asyncio, anyio).
+
+    Example::
+
+        async def test_lists(async_refold_client):
+            assert await async_refold_client.list_actions("slack")
+    """
+    from refold_contract.client import AsyncRefoldClient
+
+    client = AsyncRefoldClient(
+        api_key=MOCK_API_KEY,
+        linked_account_id=MOCK_LINKED_ACCOUNT,
+        base_url=refold_mock.base_url,
+        catalogue=refold_mock.catalogue,
+        sleep=_no_async_sleep,
+    )
+    yield client
+    try:
+        asyncio.run(client.aclose())
+    except RuntimeError:  # an event loop is still running in this thread: leave it to GC
+        pass
+
+
+def _no_sleep(_: float) -> None:
+    """Retries against the mock need no real wait."""
+
+
+async def _no_async_sleep(_: float) -> None:
+    """Retries against the mock need no real wait."""
