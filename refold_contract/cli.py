@@ -39,6 +39,23 @@ def _lint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from refold_contract.server import build_mock, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    mock = build_mock(
+        fixtures=args.fixtures,
+        strict=args.strict,
+        api_keys=args.api_keys,
+        session_tokens=args.session_tokens,
+        linked_accounts=args.linked_accounts,
+    )
+    serve(mock, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, for documentation tools and tests."""
     parser = argparse.ArgumentParser(
@@ -56,6 +73,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("folders", nargs="*", metavar="FOLDER", help="catalogue folders to check")
     lint.set_defaults(func=_lint)
+
+    srv = sub.add_parser(
+        "serve",
+        help="run the mock as an HTTP server (needs the server extra: uvicorn)",
+        description="Answer Refold's actions API over HTTP from the catalogue, for code that "
+        "does not use httpx or runs in another process. GET /__refold/calls returns the "
+        "journal, POST /__refold/reset clears it. Stops cleanly on Ctrl+C or SIGTERM.",
+    )
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8700, help="port (default 8700)")
+    srv.add_argument(
+        "--fixtures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="catalogue folder layered over the built-in one (repeatable)",
+    )
+    srv.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only these (fake) API keys (repeatable; default: any)",
+    )
+    srv.add_argument(
+        "--session-token",
+        action="append",
+        default=[],
+        dest="session_tokens",
+        metavar="TOKEN",
+        help="accept only these session tokens (default: any)",
+    )
+    srv.add_argument(
+        "--linked-account",
+        action="append",
+        default=[],
+        dest="linked_accounts",
+        metavar="ID",
+        help="known linked accounts; others get Refold's 400 (repeatable; default: any)",
+    )
+    srv.add_argument(
+        "--strict", action="store_true", help="validate parameter types and refuse unknown keys"
+    )
+    srv.set_defaults(func=_serve)
     return parser
 
 
@@ -70,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except RefoldError as exc:
+        print(f"refold-contract: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
         print(f"refold-contract: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

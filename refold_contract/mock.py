@@ -391,7 +391,7 @@ class RefoldMock:
 
     def _execute(
         self, slug: str, action_id: str, params: Any, body_problem: str | None
-    ) -> tuple[httpx.Response, str | None, _Stub | None]:
+    ) -> tuple[httpx.Response | None, str | None, _Stub | None]:
         action = self.catalogue.find(slug, action_id)
         if action is None:
             return self._action_not_found(slug, action_id), "action not in the catalogue", None

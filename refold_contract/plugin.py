@@ -14,7 +14,8 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.when == "call":
         item.stash[_CALL_REPORT_KEY] = report
@@ -153,7 +154,9 @@ def refold_catalogue(pytestconfig: pytest.Config) -> Catalogue:
 
 
 @pytest.fixture
-def refold_mock(request: pytest.FixtureRequest, refold_catalogue: Catalogue) -> Iterator[RefoldMock]:
+def refold_mock(
+    request: pytest.FixtureRequest, refold_catalogue: Catalogue
+) -> Iterator[RefoldMock]:
     """A :class:`~refold_contract.mock.RefoldMock` answering every httpx request to Refold.
 
     Active through respx for the configured base URL, so any httpx client in the code under test
@@ -245,10 +248,9 @@ def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
         sleep=_no_async_sleep,
     )
     yield client
-    try:
+    # With an event loop still running in this thread, leave the client to the GC.
+    with contextlib.suppress(RuntimeError):
         asyncio.run(client.aclose())
-    except RuntimeError:  # an event loop is still running in this thread: leave it to GC
-        pass
 
 
 def _no_sleep(_: float) -> None:
