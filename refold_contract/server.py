@@ -219,9 +219,23 @@ class RunningServer:
             httpx.get(server.url + "/__refold/calls").json()
     """
 
-    def __init__(self, url: str, mock: RefoldMock) -> None:
+    def __init__(self, url: str, app: MockApp) -> None:
         self.url = url
-        self.mock = mock
+        self.app = app
+
+    @property
+    def mock(self) -> RefoldMock:
+        """The mock answering now."""
+        return self.app.mock
+
+    def use(self, mock: RefoldMock) -> None:
+        """Answer from another mock from now on, without restarting the server.
+
+        Example::
+
+            server.use(RefoldMock(strict=True))
+        """
+        self.app.mock = mock
 
     def __repr__(self) -> str:
         return f"<RunningServer {self.url}>"
@@ -243,10 +257,14 @@ def running_server(
     mock = mock if mock is not None else RefoldMock(assert_all_called=False)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # uvicorn leaves Nagle on for sockets it is handed; without this every reply waits ~40 ms
+    # for the client's delayed ACK. Accepted connections inherit the option on Linux.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
+    app = MockApp(mock)
     config = uvicorn.Config(
-        MockApp(mock),
+        app,
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -268,7 +286,7 @@ def running_server(
             )
         time.sleep(0.01)
     try:
-        yield RunningServer(f"http://{host}:{port}", mock)
+        yield RunningServer(f"http://{host}:{port}", app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -1,0 +1,443 @@
+"""RefoldMock through both of its doors: respx routes and the standalone server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from refold_contract import (
+    ActionFailed,
+    ActionNotInCatalogue,
+    AsyncRefoldClient,
+    ProtocolError,
+    RefoldClient,
+    RefoldTimeout,
+)
+from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
+from refold_contract.server import RunningServer, running_server
+
+from .helpers import FAKE_KEY, FAKE_TOKEN
+
+PREFIX = "/api/v2/integration-schema"
+KEY = {"x-api-key": FAKE_KEY, "linked_account_id": "user_1"}
+
+
+class Door:
+    """Sends raw requests to the mock through respx or through the server."""
+
+    def __init__(self, mock: RefoldMock, base_url: str, kind: str) -> None:
+        self.mock = mock
+        self.base_url = base_url
+        self.kind = kind
+        self.http = httpx.Client(base_url=base_url, timeout=5)
+        self.clients: list[RefoldClient] = []
+
+    def send(self, method: str, path: str, headers: dict[str, str] | None = None,
+             **kwargs: Any) -> httpx.Response:  # fmt: skip
+        return self.http.request(method, PREFIX + path, headers=KEY if headers is None else headers,
+                                 **kwargs)  # fmt: skip
+
+    def client(self, **kwargs: Any) -> RefoldClient:
+        kwargs.setdefault("api_key", FAKE_KEY)
+        kwargs.setdefault("linked_account_id", "user_1")
+        client = RefoldClient(base_url=self.base_url, sleep=lambda _: None, **kwargs)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        self.http.close()
+        for client in self.clients:
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with running_server() as running:
+        yield running
+
+
+@pytest.fixture(params=["respx", "server"])
+def door(request: pytest.FixtureRequest) -> Iterator[Door]:
+    mock = RefoldMock(linked_accounts={"user_1", "user_2"}, assert_all_called=False)
+    if request.param == "respx":
+        with mock:
+            door = Door(mock, mock.base_url, "respx")
+            yield door
+            door.close()
+    else:
+        server: RunningServer = request.getfixturevalue("server")
+        server.use(mock)
+        door = Door(mock, server.url, "server")
+        yield door
+        door.close()
+
+
+def assert_envelope(response: httpx.Response, status: int, error_code: str, message: str,
+                    key: str = "error_code") -> None:  # fmt: skip
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert body[key] == error_code
+    assert body["message"] == message
+    assert body["status_code"] == status
+    uuid.UUID(body["request_id"])
+
+
+def test_unknown_action_on_schema_and_execute(door: Door) -> None:
+    for method, path in [("GET", "/hubspot/actions/no_such_action"),
+                         ("POST", "/hubspot/actions/no_such_action/execute")]:  # fmt: skip
+        response = door.send(method, path, json={} if method == "POST" else None)
+        assert_envelope(response, 404, "SERVER_ERROR",
+                        "Action no_such_action not found in Application hubspot")  # fmt: skip
+        assert response.json()["http_error_type"] == "NOT_FOUND"
+
+
+def test_unknown_slug_on_list_actions(door: Door) -> None:
+    response = door.send("GET", "/unknown/actions")
+    assert_envelope(response, 404, "SERVER_ERROR", "Application app_type 'unknown' not found")
+
+
+def test_missing_required_parameter(door: Door) -> None:
+    response = door.send("POST", "/hubspot/actions/create_contact/execute", json={"firstname": "A"})
+    assert_envelope(response, 400, "VALIDATION_ERROR", "Required parameter 'email' is missing")
+    assert response.json()["http_error_type"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("headers", [{}, {"linked_account_id": "user_1"}])
+def test_no_credentials_is_invalid_credentials_under_the_error_key(door: Door, headers) -> None:
+    response = door.send("GET", "/hubspot/actions", headers=headers)
+    assert_envelope(response, 401, "SERVER_ERROR", "Invalid Credentials", key="error")
+
+
+def test_api_key_without_linked_account(door: Door) -> None:
+    response = door.send("GET", "/hubspot/actions", headers={"x-api-key": FAKE_KEY})
+    assert_envelope(response, 404, "MISSING_REQUIRED_FIELD",
+                    "Linked account id is required with API Key, for this resource")  # fmt: skip
+
+
+def test_unknown_linked_account(door: Door) -> None:
+    response = door.send("GET", "/hubspot/actions",
+                         headers={"x-api-key": "tk_abc", "linked_account_id": "user_99999"})  # fmt: skip
+    assert_envelope(response, 400, "INVALID_LINKED_ACCOUNT_ID",
+                    "No linked account found for account id : user_99999 in environment test")  # fmt: skip
+    production = door.send("GET", "/hubspot/actions",
+                           headers={"x-api-key": "pk_abc", "linked_account_id": "nope"})  # fmt: skip
+    assert production.json()["message"].endswith("in environment production")
+
+
+def test_header_names_are_case_insensitive(door: Door) -> None:
+    response = door.send("GET", "/hubspot/actions",
+                         headers={"X-API-Key": FAKE_KEY, "LINKED_ACCOUNT_ID": "user_1"})  # fmt: skip
+    assert response.status_code == 200
+
+
+def test_configured_api_keys_refuse_others(door: Door) -> None:
+    door.mock.api_keys = frozenset({"tk_good"})
+    assert door.send("GET", "/hubspot/actions").status_code == 401
+    good = door.send("GET", "/hubspot/actions",
+                     headers={"x-api-key": "tk_good", "linked_account_id": "user_1"})  # fmt: skip
+    assert good.status_code == 200
+
+
+def test_bearer_session_tokens(door: Door) -> None:
+    bearer = {"authorization": f"Bearer {FAKE_TOKEN}"}
+    assert door.send("GET", "/hubspot/actions", headers=bearer).status_code == 200
+    door.mock.session_tokens = frozenset({"other"})
+    response = door.send("GET", "/hubspot/actions", headers=bearer)
+    assert_envelope(response, 401, "SERVER_ERROR", "Invalid session token")
+    client = door.client(api_key=None, session_token="other", linked_account_id=None)
+    assert client.execute("hubspot", "get_contact", {"limit": "1"}).ok
+
+
+def test_refold_side_errors_through_the_typed_client(door: Door) -> None:
+    door.mock.fail("hubspot", "get_contact", 500, times=4)
+    with pytest.raises(Exception, match="HTTP 500 SERVER_ERROR: Internal Server Error"):
+        door.client().execute("hubspot", "get_contact")
+
+
+def test_list_actions_is_the_bare_array_from_the_catalogue(door: Door) -> None:
+    body = door.send("GET", "/slack/actions").json()
+    assert [a["action_id"] for a in body] == [
+        "get_conversation_history", "list_channels", "search_messages"]  # fmt: skip
+    assert set(body[0]) == {"name", "action_id", "description", "tag"}
+
+
+def test_schema_is_the_bare_parameter_array(door: Door) -> None:
+    body = door.send("GET", "/hubspot/actions/search_contacts").json()
+    assert [p["name"] for p in body][:3] == ["propertyName", "operator", "value"]
+    assert body[0]["required"] is True
+
+
+def test_execute_answers_with_the_matching_example(door: Door) -> None:
+    action = door.mock.catalogue.get("hubspot", "get_contact")
+    second = action.examples[1]
+    response = door.send("POST", "/hubspot/actions/get_contact/execute", json=dict(second.params))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert body["data"] == second.data
+    assert body["node_status"] == "Success"
+    assert body["http_status"] == 200
+
+
+def test_execute_falls_back_to_the_first_example_and_notes_it(door: Door) -> None:
+    response = door.send("POST", "/hubspot/actions/get_contact/execute", json={"limit": "77"})
+    first = door.mock.catalogue.get("hubspot", "get_contact").examples[0]
+    assert response.json()["data"] == first.data
+    assert (
+        door.mock.calls[-1].note == "no example with these params: answered with the first example"
+    )
+
+
+def test_body_that_is_not_a_json_object(door: Door) -> None:
+    path = "/hubspot/actions/get_contact/execute"
+    array = door.send("POST", path, json=["limit"])
+    assert_envelope(array, 400, "VALIDATION_ERROR", "Request body must be a JSON object, got array")
+    broken = door.send(
+        "POST", path, content=b"{nope", headers={**KEY, "content-type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert broken.json()["message"].startswith("Request body is not valid JSON")
+
+
+def test_strict_mode_checks_types_and_unknown_keys(door: Door) -> None:
+    door.mock.strict = True
+    path = "/zendesk/actions/get_ticket_by_id/execute"
+    wrong = door.send("POST", path, json={"ticket_id": "abc"})
+    assert_envelope(
+        wrong, 400, "VALIDATION_ERROR", "Parameter 'ticket_id' must be a number, got 'abc'"
+    )
+    extra = door.send("POST", path, json={"ticket_id": "12", "colour": "red"})
+    assert extra.json()["message"] == (
+        "Unknown parameter 'colour' (zendesk/get_ticket_by_id accepts: ticket_id)"
+    )
+    assert door.send("POST", path, json={"ticket_id": "12"}).status_code == 200
+
+
+def test_stub_answers_after_validation_and_respects_params_and_times(door: Door) -> None:
+    mock = door.mock
+    mock.stub(
+        "hubspot", "create_contact", data={"id": "9"}, params={"email": "a@example.com"}, times=1
+    )
+    client = door.client()
+    with pytest.raises(Exception, match="Required parameter 'email' is missing"):
+        client.execute("hubspot", "create_contact", {})
+    assert client.execute("hubspot", "create_contact", {"email": "b@example.com"}).data != {
+        "id": "9"
+    }
+    assert client.execute("hubspot", "create_contact", {"email": "a@example.com"}).data == {
+        "id": "9"
+    }
+    again = client.execute("hubspot", "create_contact", {"email": "a@example.com"})
+    assert again.data != {"id": "9"}
+
+
+def test_app_error_is_http_200_errored(door: Door) -> None:
+    door.mock.app_error("hubspot", "get_contact", 401, {"message": "expired"})
+    raw = door.send("POST", "/hubspot/actions/get_contact/execute", json={})
+    assert raw.status_code == 200
+    assert raw.json() == {
+        "node_status": "Errored",
+        "http_status": 401,
+        "data": {"message": "expired"},
+    }
+    with pytest.raises(ActionFailed):
+        door.client().execute("hubspot", "get_contact")
+
+
+def test_timeout_fault(door: Door) -> None:
+    door.mock.timeout("hubspot", "create_contact", times=1)
+    client = door.client(timeout=0.5)
+    with pytest.raises(RefoldTimeout):
+        client.execute("hubspot", "create_contact", {"email": "a@example.com"})
+    call = door.mock.calls[-1]
+    assert (call.status, call.note) == (None, "timed out (scripted)")
+
+
+def test_malformed_fault_is_a_gateway_page(door: Door) -> None:
+    door.mock.malformed("hubspot", "create_contact")
+    with pytest.raises(ProtocolError) as info:
+        door.client().execute("hubspot", "create_contact", {"email": "a@example.com"})
+    assert info.value.status_code == 502
+    assert info.value.content_type == "text/html"
+    assert "502 Bad Gateway" in info.value.snippet
+
+
+def test_delay_fault(door: Door) -> None:
+    door.mock.delay("slack", "list_channels", 0.2, times=1)
+    started = time.monotonic()
+    door.client().execute("slack", "list_channels")
+    assert time.monotonic() - started >= 0.2
+
+
+def test_sequence_drives_retries_and_pagination(door: Door) -> None:
+    door.mock.sequence("hubspot", "get_contact", [
+        Reply.error(429, retry_after=1),
+        Reply.malformed(),
+        {"results": [{"id": "1"}], "paging": {"next": {"after": "1"}}},
+        {"results": [{"id": "2"}], "paging": {}},
+    ])  # fmt: skip
+    client = door.client()
+    first = client.execute("hubspot", "get_contact")
+    assert first.data["results"] == [{"id": "1"}]
+    second = client.execute("hubspot", "get_contact", {"after": "1"})
+    assert second.data["paging"] == {}
+    statuses = [c.status for c in door.mock.calls_for("hubspot", "get_contact")]
+    assert statuses == [429, 502, 200, 200]
+    assert door.mock.calls[0].note == "scripted by sequence"
+
+
+def test_fail_with_retry_after_header(door: Door) -> None:
+    door.mock.fail("hubspot", "get_contact", 429, retry_after=3, message="slow down")
+    response = door.send("POST", "/hubspot/actions/get_contact/execute", json={})
+    assert response.headers["retry-after"] == "3"
+    assert response.json()["message"] == "slow down"
+
+
+def test_fail_on_every_operation_with_wildcards(door: Door) -> None:
+    door.mock.fail("*", "*", 503, operation="*")
+    for method, path in [("GET", "/slack/actions"), ("GET", "/slack/actions/list_channels"),
+                         ("POST", "/gmail/actions/get_message/execute")]:  # fmt: skip
+        assert door.send(method, path, json={} if method == "POST" else None).status_code == 503
+
+
+def test_the_journal(door: Door) -> None:
+    client = door.client()
+    client.execute("hubspot", "create_contact", {"email": "a@example.com"})
+    client.execute(
+        "hubspot", "create_contact", {"email": "b@example.com"}, linked_account_id="user_2"
+    )
+    client.list_actions("hubspot")
+    mock = door.mock
+    assert [c.operation for c in mock.calls] == ["execute", "execute", "list_actions"]
+    first = mock.calls[0]
+    assert (first.slug, first.action_id, first.params) == (
+        "hubspot",
+        "create_contact",
+        {"email": "a@example.com"},
+    )
+    assert first.linked_account_id == "user_1"
+    assert first.status == 200
+    assert first.reply["node_status"] == "Success"
+    assert mock.calls[1].linked_account_id == "user_2"
+    assert len(mock.calls_for("hubspot", "create_contact", params={"email": "b@example.com"})) == 1
+    mock.assert_called("hubspot", "create_contact", times=2)
+    mock.assert_called("hubspot", "create_contact", params={"email": "a@example.com"}, times=1)
+    mock.assert_not_called("hubspot", "delete_contact")
+    with pytest.raises(
+        AssertionError,
+        match=r"expected hubspot/create_contact to be executed 3 time\(s\), it was executed 2",
+    ):
+        mock.assert_called("hubspot", "create_contact", times=3)
+    with pytest.raises(AssertionError, match="expected no call to hubspot, found 3"):
+        mock.assert_not_called("hubspot")
+    assert FAKE_KEY not in repr(mock.calls)
+    mock.reset()
+    assert mock.calls == []
+
+
+def test_a_generic_success_when_the_action_has_no_example(tmp_path) -> None:
+    from refold_contract import Catalogue
+
+    from .helpers import action_doc, write_action
+
+    write_action(tmp_path, action_doc(examples=[]))
+    mock = RefoldMock(Catalogue.load(tmp_path))
+    with mock, door_client(mock) as client:
+        result = client.execute("demo", "get_thing", {"id": "1"})
+    assert result.data == {}
+    assert (
+        mock.calls[-1].note
+        == "no example in the catalogue for demo/get_thing: generic success reply"
+    )
+
+
+def door_client(mock: RefoldMock) -> RefoldClient:
+    return RefoldClient(api_key=FAKE_KEY, linked_account_id="user_1", base_url=mock.base_url,
+                        catalogue=mock.catalogue)  # fmt: skip
+
+
+def test_an_unplaced_request_fails_loudly_and_lists_what_is_served() -> None:
+    mock = RefoldMock()
+    with mock, pytest.raises(UnmatchedRequest) as info:
+        httpx.get(f"{mock.base_url}/api/v2/integration-schema/hubspot/triggers", headers=KEY)
+    text = str(info.value)
+    assert "GET /api/v2/integration-schema/hubspot/triggers" in text
+    assert "/execute (POST)" in text
+    assert "hubspot (10)" in text
+    assert "respx_mock" in text
+    with pytest.raises(UnmatchedRequest):
+        mock.verify()
+
+
+def test_the_server_answers_unplaced_requests_with_404() -> None:
+    with running_server() as server, httpx.Client() as http:
+        response = http.delete(server.url + PREFIX + "/hubspot/actions", headers=KEY)
+    assert response.status_code == 404
+    assert response.json()["message"] == "Cannot DELETE /api/v2/integration-schema/hubspot/actions"
+
+
+def test_unused_stubs_fail_verification_unless_allowed() -> None:
+    mock = RefoldMock()
+    mock.stub("hubspot", "get_contact", data={})
+    with pytest.raises(UnusedStub, match=r"stub\('hubspot', 'get_contact'\)"):
+        mock.verify()
+    mock.assert_all_called = False
+    mock.verify()
+
+
+def test_stubbing_an_unknown_action_suggests_names() -> None:
+    with pytest.raises(ActionNotInCatalogue, match="did you mean hubspot/get_contact"):
+        RefoldMock().stub("hubspot", "get_contacts", data={})
+
+
+def test_bad_stub_arguments() -> None:
+    mock = RefoldMock()
+    with pytest.raises(ValueError, match="times must be at least 1"):
+        mock.stub("hubspot", "get_contact", data={}, times=0)
+    with pytest.raises(ValueError, match="operation must be"):
+        mock.fail("hubspot", "get_contact", 500, operation="delete")
+    with pytest.raises(ValueError, match="at least one reply"):
+        mock.sequence("hubspot", "get_contact", [])
+
+
+def test_other_hosts_are_not_answered_by_the_mock() -> None:
+    import respx
+
+    with RefoldMock(), pytest.raises(respx.models.AllMockedAssertionError):
+        httpx.get("https://example.org/")
+
+
+def test_async_clients_are_answered_and_delays_do_not_block_the_loop() -> None:
+    mock = RefoldMock()
+    mock.delay("hubspot", "get_contact", 0.3)
+
+    async def scenario() -> float:
+        async with AsyncRefoldClient(api_key=FAKE_KEY, linked_account_id="user_1") as client:
+            started = time.monotonic()
+            results = await asyncio.gather(
+                *(client.execute("hubspot", "get_contact") for _ in range(5))
+            )
+            assert all(r.ok for r in results)
+            return time.monotonic() - started
+
+    with mock:
+        elapsed = asyncio.run(scenario())
+    assert 0.3 <= elapsed < 1.0  # five concurrent delays overlap
+    assert len(mock.calls) == 5
+
+
+def test_handle_is_a_pure_function_of_the_request() -> None:
+    mock = RefoldMock()
+    url = f"{mock.base_url}{PREFIX}/hubspot/actions/get_contact/execute"
+    response = mock.handle(httpx.Request("POST", url, json={"limit": "1"}, headers=KEY))
+    assert response.json()["data"]["results"][0]["id"] == "51"
+    mock.timeout("hubspot", "get_contact")
+    with pytest.raises(httpx.ReadTimeout):
+        mock.handle(httpx.Request("POST", url, json={}, headers=KEY))
