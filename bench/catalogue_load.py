@@ -28,10 +28,14 @@ def generate(root: Path, count: int) -> list[Path]:
         slug = f"app{i % 20}"
         action_id = f"get_thing_{i}" if i % 2 else f"create_thing_{i}"
         params = [
-            {"name": f"field_{j}", "label": f"Enter field {j}", "required": j < 2,
-             "type": ["text", "number", "email", "url", "json"][j % 5]}
+            {
+                "name": f"field_{j}",
+                "label": f"Enter field {j}",
+                "required": j < 2,
+                "type": ["text", "number", "email", "url", "json"][j % 5],
+            }
             for j in range(10)
-        ]  # fmt: skip
+        ]
         body = {"field_0": "x", "field_1": "2", "field_2": "a@example.com"}
         doc = {
             "slug": slug,
@@ -43,14 +47,19 @@ def generate(root: Path, count: int) -> list[Path]:
             "examples": [
                 {
                     "params": {**body, "field_5": str(k)},
-                    "response": {"node_status": "Success", "http_status": 200,
-                                 "data": {"results": [{"id": str(k), "properties": {"n": k}}],
-                                          "paging": {"next": {"after": str(k + 1)}}}},
+                    "response": {
+                        "node_status": "Success",
+                        "http_status": 200,
+                        "data": {
+                            "results": [{"id": str(k), "properties": {"n": k}}],
+                            "paging": {"next": {"after": str(k + 1)}},
+                        },
+                    },
                     "source": "bench",
                 }
                 for k in range(2)
             ],
-        }  # fmt: skip
+        }
         path = root / slug / f"{action_id}.json"
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(doc, indent=2))

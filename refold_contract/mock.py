@@ -412,8 +412,11 @@ class RefoldMock:
         note = None
         if example is None:
             if not action.examples:
-                body = {ep.KEY_NODE_STATUS: ep.NODE_STATUS_SUCCESS, ep.KEY_HTTP_STATUS: 200,
-                        ep.KEY_DATA: {}}  # fmt: skip
+                body = {
+                    ep.KEY_NODE_STATUS: ep.NODE_STATUS_SUCCESS,
+                    ep.KEY_HTTP_STATUS: 200,
+                    ep.KEY_DATA: {},
+                }
                 return _json_response(200, _dumps(body)), (
                     f"no example in the catalogue for {action.key}: generic success reply"
                 )
@@ -429,8 +432,11 @@ class RefoldMock:
 
     def _render(self, reply: Reply) -> httpx.Response | None:
         if reply.kind == "success":
-            body = {ep.KEY_NODE_STATUS: reply.node_status, ep.KEY_HTTP_STATUS: reply.http_status,
-                    ep.KEY_DATA: reply.data}  # fmt: skip
+            body = {
+                ep.KEY_NODE_STATUS: reply.node_status,
+                ep.KEY_HTTP_STATUS: reply.http_status,
+                ep.KEY_DATA: reply.data,
+            }
             return _json_response(200, _dumps(body))
         if reply.kind == "malformed":
             return httpx.Response(
@@ -564,9 +570,14 @@ class RefoldMock:
 
             refold_mock.stub("hubspot", "get_contact", data={"results": [], "paging": {}})
         """
-        self._add("stub", slug, action_id,
-                  Reply.success(data, node_status=node_status, http_status=http_status),
-                  params=params, times=times)  # fmt: skip
+        self._add(
+            "stub",
+            slug,
+            action_id,
+            Reply.success(data, node_status=node_status, http_status=http_status),
+            params=params,
+            times=times,
+        )
 
     def fail(
         self,
@@ -606,8 +617,14 @@ class RefoldMock:
 
             refold_mock.app_error("hubspot", "get_contact", 401, {"message": "token expired"})
         """
-        self._add("app_error", slug, action_id, Reply.app_error(http_status, data),
-                  params=params, times=times)  # fmt: skip
+        self._add(
+            "app_error",
+            slug,
+            action_id,
+            Reply.app_error(http_status, data),
+            params=params,
+            times=times,
+        )
 
     def delay(
         self,
@@ -625,8 +642,16 @@ class RefoldMock:
 
             refold_mock.delay("slack", "list_channels", 0.2)
         """
-        self._add("delay", slug, action_id, None, params=params, times=times, delay=seconds,
-                  operation=operation)  # fmt: skip
+        self._add(
+            "delay",
+            slug,
+            action_id,
+            None,
+            params=params,
+            times=times,
+            delay=seconds,
+            operation=operation,
+        )
 
     def timeout(
         self,
@@ -643,8 +668,15 @@ class RefoldMock:
 
             refold_mock.timeout("hubspot", "get_contact", times=1)
         """
-        self._add("timeout", slug, action_id, Reply.timeout(), params=params, times=times,
-                  operation=operation)  # fmt: skip
+        self._add(
+            "timeout",
+            slug,
+            action_id,
+            Reply.timeout(),
+            params=params,
+            times=times,
+            operation=operation,
+        )
 
     def malformed(
         self,
@@ -661,8 +693,15 @@ class RefoldMock:
 
             refold_mock.malformed("hubspot", "get_contact", times=1)
         """
-        self._add("malformed", slug, action_id, Reply.malformed(), params=params, times=times,
-                  operation=operation)  # fmt: skip
+        self._add(
+            "malformed",
+            slug,
+            action_id,
+            Reply.malformed(),
+            params=params,
+            times=times,
+            operation=operation,
+        )
 
     def sequence(
         self,

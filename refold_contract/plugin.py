@@ -38,8 +38,9 @@ MOCK_LINKED_ACCOUNT = "linked_account_mock"
 _CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 _SETTINGS_KEY = pytest.StashKey[Settings]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
-_MARKER_KWARGS = frozenset({"strict", "linked_accounts", "assert_all_called", "api_keys",
-                            "session_tokens"})  # fmt: skip
+_MARKER_KWARGS = frozenset(
+    {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens"}
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

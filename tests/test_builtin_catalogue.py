@@ -13,19 +13,34 @@ CATALOGUE = Catalogue.builtin()
 
 EXPECTED = {
     "hubspot": {
-        "httprequest", "create_contact", "create_task", "create_company", "create_deal",
-        "update_contact", "delete_contact", "get_contact", "get_contact_by_id", "search_contacts",
+        "httprequest",
+        "create_contact",
+        "create_task",
+        "create_company",
+        "create_deal",
+        "update_contact",
+        "delete_contact",
+        "get_contact",
+        "get_contact_by_id",
+        "search_contacts",
     },
     "salesforce": {
-        "httprequest", "get_entity_with_soql", "get_accounts", "create_account", "update_account",
-        "delete_account", "create_contact", "create_lead", "create_opportunity",
+        "httprequest",
+        "get_entity_with_soql",
+        "get_accounts",
+        "create_account",
+        "update_account",
+        "delete_account",
+        "create_contact",
+        "create_lead",
+        "create_opportunity",
     },
     "netsuite": {"get_list_of_records_invoice"},
     "workday": {"get_workers", "create_worker"},
     "slack": {"list_channels", "get_conversation_history", "search_messages"},
     "gmail": {"list_messages", "get_message"},
     "zendesk": {"get_ticket_by_id"},
-}  # fmt: skip
+}
 
 DOCUMENTED_GET_CONTACT = {
     "node_status": "Success",
@@ -61,8 +76,16 @@ def test_every_action_the_reference_names_is_there_and_nothing_else() -> None:
 
 def test_hubspot_create_contact_parameters_are_exactly_as_documented() -> None:
     action = CATALOGUE.get("hubspot", "create_contact")
-    text = ["firstname", "lastname", "email", "phone", "company", "website", "jobtitle",
-            "hubspot_owner_id"]  # fmt: skip
+    text = [
+        "firstname",
+        "lastname",
+        "email",
+        "phone",
+        "company",
+        "website",
+        "jobtitle",
+        "hubspot_owner_id",
+    ]
     assert [(p.name, p.type, p.required) for p in action.parameters] == [
         *((name, "text", name == "email") for name in text),
         ("associations", "json", False),

@@ -38,10 +38,12 @@ class Door:
         self.http = httpx.Client(base_url=base_url, timeout=5)
         self.clients: list[RefoldClient] = []
 
-    def send(self, method: str, path: str, headers: dict[str, str] | None = None,
-             **kwargs: Any) -> httpx.Response:  # fmt: skip
-        return self.http.request(method, PREFIX + path, headers=KEY if headers is None else headers,
-                                 **kwargs)  # fmt: skip
+    def send(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return self.http.request(
+            method, PREFIX + path, headers=KEY if headers is None else headers, **kwargs
+        )
 
     def client(self, **kwargs: Any) -> RefoldClient:
         kwargs.setdefault("api_key", FAKE_KEY)
@@ -78,8 +80,9 @@ def door(request: pytest.FixtureRequest) -> Iterator[Door]:
         door.close()
 
 
-def assert_envelope(response: httpx.Response, status: int, error_code: str, message: str,
-                    key: str = "error_code") -> None:  # fmt: skip
+def assert_envelope(
+    response: httpx.Response, status: int, error_code: str, message: str, key: str = "error_code"
+) -> None:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     body = response.json()
@@ -90,11 +93,14 @@ def assert_envelope(response: httpx.Response, status: int, error_code: str, mess
 
 
 def test_unknown_action_on_schema_and_execute(door: Door) -> None:
-    for method, path in [("GET", "/hubspot/actions/no_such_action"),
-                         ("POST", "/hubspot/actions/no_such_action/execute")]:  # fmt: skip
+    for method, path in [
+        ("GET", "/hubspot/actions/no_such_action"),
+        ("POST", "/hubspot/actions/no_such_action/execute"),
+    ]:
         response = door.send(method, path, json={} if method == "POST" else None)
-        assert_envelope(response, 404, "SERVER_ERROR",
-                        "Action no_such_action not found in Application hubspot")  # fmt: skip
+        assert_envelope(
+            response, 404, "SERVER_ERROR", "Action no_such_action not found in Application hubspot"
+        )
         assert response.json()["http_error_type"] == "NOT_FOUND"
 
 
@@ -117,31 +123,45 @@ def test_no_credentials_is_invalid_credentials_under_the_error_key(door: Door, h
 
 def test_api_key_without_linked_account(door: Door) -> None:
     response = door.send("GET", "/hubspot/actions", headers={"x-api-key": FAKE_KEY})
-    assert_envelope(response, 404, "MISSING_REQUIRED_FIELD",
-                    "Linked account id is required with API Key, for this resource")  # fmt: skip
+    assert_envelope(
+        response,
+        404,
+        "MISSING_REQUIRED_FIELD",
+        "Linked account id is required with API Key, for this resource",
+    )
 
 
 def test_unknown_linked_account(door: Door) -> None:
-    response = door.send("GET", "/hubspot/actions",
-                         headers={"x-api-key": "tk_abc", "linked_account_id": "user_99999"})  # fmt: skip
-    assert_envelope(response, 400, "INVALID_LINKED_ACCOUNT_ID",
-                    "No linked account found for account id : user_99999 in environment test")  # fmt: skip
-    production = door.send("GET", "/hubspot/actions",
-                           headers={"x-api-key": "pk_abc", "linked_account_id": "nope"})  # fmt: skip
+    response = door.send(
+        "GET",
+        "/hubspot/actions",
+        headers={"x-api-key": "tk_abc", "linked_account_id": "user_99999"},
+    )
+    assert_envelope(
+        response,
+        400,
+        "INVALID_LINKED_ACCOUNT_ID",
+        "No linked account found for account id : user_99999 in environment test",
+    )
+    production = door.send(
+        "GET", "/hubspot/actions", headers={"x-api-key": "pk_abc", "linked_account_id": "nope"}
+    )
     assert production.json()["message"].endswith("in environment production")
 
 
 def test_header_names_are_case_insensitive(door: Door) -> None:
-    response = door.send("GET", "/hubspot/actions",
-                         headers={"X-API-Key": FAKE_KEY, "LINKED_ACCOUNT_ID": "user_1"})  # fmt: skip
+    response = door.send(
+        "GET", "/hubspot/actions", headers={"X-API-Key": FAKE_KEY, "LINKED_ACCOUNT_ID": "user_1"}
+    )
     assert response.status_code == 200
 
 
 def test_configured_api_keys_refuse_others(door: Door) -> None:
     door.mock.api_keys = frozenset({"tk_good"})
     assert door.send("GET", "/hubspot/actions").status_code == 401
-    good = door.send("GET", "/hubspot/actions",
-                     headers={"x-api-key": "tk_good", "linked_account_id": "user_1"})  # fmt: skip
+    good = door.send(
+        "GET", "/hubspot/actions", headers={"x-api-key": "tk_good", "linked_account_id": "user_1"}
+    )
     assert good.status_code == 200
 
 
@@ -164,7 +184,10 @@ def test_refold_side_errors_through_the_typed_client(door: Door) -> None:
 def test_list_actions_is_the_bare_array_from_the_catalogue(door: Door) -> None:
     body = door.send("GET", "/slack/actions").json()
     assert [a["action_id"] for a in body] == [
-        "get_conversation_history", "list_channels", "search_messages"]  # fmt: skip
+        "get_conversation_history",
+        "list_channels",
+        "search_messages",
+    ]
     assert set(body[0]) == {"name", "action_id", "description", "tag"}
 
 
@@ -277,12 +300,16 @@ def test_delay_fault(door: Door) -> None:
 
 
 def test_sequence_drives_retries_and_pagination(door: Door) -> None:
-    door.mock.sequence("hubspot", "get_contact", [
-        Reply.error(429, retry_after=1),
-        Reply.malformed(),
-        {"results": [{"id": "1"}], "paging": {"next": {"after": "1"}}},
-        {"results": [{"id": "2"}], "paging": {}},
-    ])  # fmt: skip
+    door.mock.sequence(
+        "hubspot",
+        "get_contact",
+        [
+            Reply.error(429, retry_after=1),
+            Reply.malformed(),
+            {"results": [{"id": "1"}], "paging": {"next": {"after": "1"}}},
+            {"results": [{"id": "2"}], "paging": {}},
+        ],
+    )
     client = door.client()
     first = client.execute("hubspot", "get_contact")
     assert first.data["results"] == [{"id": "1"}]
@@ -302,8 +329,11 @@ def test_fail_with_retry_after_header(door: Door) -> None:
 
 def test_fail_on_every_operation_with_wildcards(door: Door) -> None:
     door.mock.fail("*", "*", 503, operation="*")
-    for method, path in [("GET", "/slack/actions"), ("GET", "/slack/actions/list_channels"),
-                         ("POST", "/gmail/actions/get_message/execute")]:  # fmt: skip
+    for method, path in [
+        ("GET", "/slack/actions"),
+        ("GET", "/slack/actions/list_channels"),
+        ("POST", "/gmail/actions/get_message/execute"),
+    ]:
         assert door.send(method, path, json={} if method == "POST" else None).status_code == 503
 
 
@@ -359,8 +389,12 @@ def test_a_generic_success_when_the_action_has_no_example(tmp_path) -> None:
 
 
 def door_client(mock: RefoldMock) -> RefoldClient:
-    return RefoldClient(api_key=FAKE_KEY, linked_account_id="user_1", base_url=mock.base_url,
-                        catalogue=mock.catalogue)  # fmt: skip
+    return RefoldClient(
+        api_key=FAKE_KEY,
+        linked_account_id="user_1",
+        base_url=mock.base_url,
+        catalogue=mock.catalogue,
+    )
 
 
 def test_an_unplaced_request_fails_loudly_and_lists_what_is_served() -> None:
