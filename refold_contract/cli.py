@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,8 +53,19 @@ def _serve(args: argparse.Namespace) -> int:
         session_tokens=args.session_tokens,
         linked_accounts=args.linked_accounts,
     )
-    serve(mock, host=args.host, port=args.port)
+    # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal; both end here as a
+    # clean stop with exit status 0.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve(mock, host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        pass
+    print("refold-contract: mock server stopped", file=sys.stderr)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -128,6 +128,13 @@ def _catalogue(config: pytest.Config) -> Catalogue:
     return catalogue
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Load the catalogue before the header is printed, so a malformed user file stops the
+    # session with one line naming it instead of erroring in every test.
+    _catalogue(session.config)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     try:
         settings = _settings(config)

@@ -55,3 +55,9 @@ def test_the_console_script_runs() -> None:
     assert done.returncode == 1
     assert "/no/such/folder: catalogue folder does not exist" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["serve"]) == 2
+    assert "pip install 'refold-contract[server]'" in capsys.readouterr().err

@@ -1,0 +1,158 @@
+"""The standalone server over real loopback HTTP, in-thread and as the `serve` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from refold_contract import InvalidParams, RefoldClient
+from refold_contract.mock import RefoldMock
+from refold_contract.server import running_server
+
+from .helpers import FAKE_KEY, FAKE_TOKEN, action_doc, write_action
+
+PREFIX = "/api/v2/integration-schema"
+
+
+def test_refold_client_and_plain_httpx_against_the_server() -> None:
+    with running_server(RefoldMock(linked_accounts={"user_1"})) as server:
+        with RefoldClient(
+            api_key=FAKE_KEY, linked_account_id="user_1", base_url=server.url
+        ) as client:
+            assert (
+                client.execute("hubspot", "get_contact", {"limit": "1"}).data["results"][0]["id"]
+                == "51"
+            )
+            with pytest.raises(InvalidParams, match="Required parameter 'email' is missing"):
+                client.execute("hubspot", "create_contact", {})
+        with httpx.Client(base_url=server.url) as http:
+            reply = http.post(
+                f"{PREFIX}/slack/actions/list_channels/execute",
+                json={"limit": "2"},
+                headers={"x-api-key": FAKE_KEY, "linked_account_id": "user_1"},
+            )
+            assert reply.status_code == 200
+            assert reply.json()["data"]["ok"] is True
+            calls = http.get("/__refold/calls").json()
+            assert [c["action_id"] for c in calls] == [
+                "get_contact",
+                "create_contact",
+                "list_channels",
+            ]
+            assert calls[1]["status"] == 400
+            assert calls[2]["reply"]["node_status"] == "Success"
+            assert http.post("/__refold/reset").json() == {"reset": True}
+            assert http.get("/__refold/calls").json() == []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    write_action(tmp_path / "mine", action_doc(slug="acme", action_id="get_widget"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "refold_contract.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--fixtures",
+            str(tmp_path / "mine"),
+            "--api-key",
+            FAKE_KEY,
+            "--linked-account",
+            "user_1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("REFOLD_")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url + "/__refold/calls", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(
+                    f"serve did not start: {process.stdout.read() if process.stdout else ''}"
+                )
+            time.sleep(0.1)
+    yield process, url
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_command_answers_logs_without_secrets_and_stops_cleanly(serve_process, sig) -> None:
+    process, url = serve_process
+    headers = {"x-api-key": FAKE_KEY, "linked_account_id": "user_1"}
+    with httpx.Client(base_url=url) as http:
+        ok = http.post(
+            f"{PREFIX}/acme/actions/get_widget/execute", json={"id": "7"}, headers=headers
+        )
+        assert ok.json()["data"] == {"id": "1"}
+        wrong_key = http.get(f"{PREFIX}/acme/actions", headers={**headers, "x-api-key": "tk_other"})
+        assert wrong_key.status_code == 401
+        bearer = http.get(
+            f"{PREFIX}/acme/actions", headers={"authorization": f"Bearer {FAKE_TOKEN}"}
+        )
+        assert bearer.status_code == 200
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    assert "refold-contract mock: 29 actions in 8 apps on http://127.0.0.1:" in output
+    assert "POST /api/v2/integration-schema/acme/actions/get_widget/execute -> 200" in output
+    assert "GET /api/v2/integration-schema/acme/actions -> 401" in output
+    assert FAKE_KEY not in output
+    assert FAKE_TOKEN not in output
+    assert "Traceback" not in output
+
+
+def test_serve_with_a_bad_catalogue_says_which_file(tmp_path: Path) -> None:
+    write_action(tmp_path, "{]", slug="acme", action_id="get_widget")
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "serve", "--fixtures", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert f"{tmp_path / 'acme' / 'get_widget.json'}:1:2: malformed JSON" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_scripted_timeout_holds_the_connection_until_the_client_gives_up() -> None:
+    mock = RefoldMock()
+    mock.timeout("hubspot", "get_contact")
+    with (
+        running_server(mock) as server,
+        RefoldClient(
+            api_key=FAKE_KEY, linked_account_id="u", base_url=server.url, timeout=0.3, retries=0
+        ) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            client.execute("hubspot", "get_contact")
+        assert time.monotonic() - started < 3
+        assert client.execute("slack", "list_channels").ok
