@@ -56,10 +56,8 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal; both end here as a
     # clean stop with exit status 0.
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(mock, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     print("refold-contract: mock server stopped", file=sys.stderr)
     return 0
 
