@@ -117,3 +117,40 @@ def test_the_installed_wheel_reads_its_catalogue_with_importlib_resources(
     assert path.startswith(str(tmp_path / "site"))
     assert module.startswith(str(tmp_path / "site"))
     assert count == len(list((ROOT / "fixtures").rglob("*.json")))
+
+
+def test_a_downstream_project_needs_only_pip_install_refold_contract(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """Builds the wheel, installs it alone into a fresh venv, runs examples/downstream."""
+    import shutil
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    if install.returncode != 0:
+        pytest.fail(f"pip install of the wheel failed:\n{install.stderr[-2000:]}")
+    project = tmp_path / "downstream"
+    shutil.copytree(ROOT / "examples" / "downstream", project)
+    env = {
+        k: v
+        for k, v in __import__("os").environ.items()
+        if not k.startswith(("REFOLD_", "PYTEST_"))
+    }
+    done = subprocess.run(
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "7 passed" in done.stdout
+    assert "refold-contract 0.1.0: mode mock" in done.stdout
+    assert "catalogue 29 actions in 7 apps (built-in + 1 folder(s))" in done.stdout
