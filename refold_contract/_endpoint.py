@@ -39,13 +39,8 @@ KEY_REQUEST_ID: Final = "request_id"
 Operation = Literal["list_actions", "schema", "execute"]
 
 _SEGMENT = r"[^/]+"
+# Execute first: it is the request a test suite sends most.
 _ROUTES: Final[tuple[tuple[Operation, str, re.Pattern[str]], ...]] = (
-    ("list_actions", "GET", re.compile(rf"^{API_PREFIX}/(?P<slug>{_SEGMENT})/actions/?$")),
-    (
-        "schema",
-        "GET",
-        re.compile(rf"^{API_PREFIX}/(?P<slug>{_SEGMENT})/actions/(?P<action_id>{_SEGMENT})/?$"),
-    ),
     (
         "execute",
         "POST",
@@ -53,6 +48,12 @@ _ROUTES: Final[tuple[tuple[Operation, str, re.Pattern[str]], ...]] = (
             rf"^{API_PREFIX}/(?P<slug>{_SEGMENT})/actions/(?P<action_id>{_SEGMENT})/execute/?$"
         ),
     ),
+    (
+        "schema",
+        "GET",
+        re.compile(rf"^{API_PREFIX}/(?P<slug>{_SEGMENT})/actions/(?P<action_id>{_SEGMENT})/?$"),
+    ),
+    ("list_actions", "GET", re.compile(rf"^{API_PREFIX}/(?P<slug>{_SEGMENT})/actions/?$")),
 )
 
 
@@ -91,8 +92,11 @@ def match(method: str, path: str) -> tuple[Operation, str, str | None] | None:
     >>> match("DELETE", "/api/v2/integration-schema/hubspot/actions") is None
     True
     """
+    method = method.upper()
     for operation, verb, pattern in _ROUTES:
+        if method != verb:
+            continue
         found = pattern.match(path)
-        if found is not None and method.upper() == verb:
+        if found is not None:
             return operation, found["slug"], found.groupdict().get("action_id")
     return None

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import inspect
 import json
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -145,7 +146,7 @@ class Reply:
         return cls("malformed", status=502)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Call:
     """One request the mock answered, as the journal keeps it. Headers are never kept.
 
@@ -163,23 +164,23 @@ class Call:
     params: Any
     linked_account_id: str | None
     status: int | None
-    content: bytes | None = dataclasses.field(default=None, repr=False)
-    content_type: str | None = dataclasses.field(default=None, repr=False)
+    response: httpx.Response | None = dataclasses.field(default=None, repr=False, compare=False)
     note: str | None = None
 
     @property
     def reply(self) -> Any:
         """The reply body: parsed JSON, the text of a non-JSON reply, or ``None`` (timeout)."""
-        if self.content is None:
+        if self.response is None:
             return None
-        if (self.content_type or "").startswith("application/json"):
-            return json.loads(self.content)
-        return self.content.decode("utf-8", "replace")[:200]
+        content = self.response.read()
+        if self.response.headers.get("content-type", "").startswith("application/json"):
+            return json.loads(content)
+        return content.decode("utf-8", "replace")[:200]
 
     def to_json(self) -> dict[str, Any]:
         """The call as a JSON-ready dict (the server's ``GET /__refold/calls``)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        del out["content"], out["content_type"]
+        del out["response"]
         out["reply"] = self.reply
         return out
 
@@ -283,6 +284,7 @@ class RefoldMock:
         outcome = self.dispatch(request)
         if outcome.timeout or outcome.response is None:
             raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
+        outcome.response.read()
         return outcome.response
 
     def dispatch(self, request: httpx.Request) -> _Outcome:
@@ -290,16 +292,16 @@ class RefoldMock:
 
         The respx wiring and the server use this to sleep the right way for their context.
         """
-        placed = ep.match(request.method, request.url.path)
+        path = request.url.path
+        placed = ep.match(request.method, path)
         if placed is None:
             return self._unplaced_outcome(request)
         operation, slug, action_id = placed
-        headers = request.headers
-        linked = headers.get(ep.HEADER_LINKED_ACCOUNT)
+        api_key, linked, authorization = _credentials(request)
         params: Any = None
         note: str | None = None
         stub: _Stub | None = None
-        response = self._authenticate(headers, linked)
+        response = self._authenticate(api_key, linked, authorization)
         if response is None:
             body_problem = None
             key = None
@@ -316,7 +318,9 @@ class RefoldMock:
                 response = self._schema(slug, action_id)
             else:
                 assert action_id is not None
-                response, note, data_stub = self._execute(slug, action_id, params, body_problem)
+                response, note, data_stub = self._execute(
+                    slug, action_id, params, key, body_problem
+                )
                 stub = stub or data_stub
         delay = stub.delay if stub is not None else 0.0
         timeout = stub is not None and stub.reply is not None and stub.reply.kind == "timeout"
@@ -326,14 +330,13 @@ class RefoldMock:
             Call(
                 operation=operation,
                 method=request.method,
-                path=request.url.path,
+                path=path,
                 slug=slug,
                 action_id=action_id,
                 params=params,
                 linked_account_id=linked,
                 status=None if timeout or response is None else response.status_code,
-                content=None if timeout or response is None else response.content,
-                content_type=None if response is None else response.headers.get("content-type"),
+                response=None if timeout else response,
                 note="timed out (scripted)" if timeout else note,
             )
         )
@@ -341,9 +344,9 @@ class RefoldMock:
 
     # ------------------------------------------------------------------ operations
 
-    def _authenticate(self, headers: httpx.Headers, linked: str | None) -> httpx.Response | None:
-        authorization = headers.get(ep.HEADER_AUTHORIZATION, "")
-        api_key = headers.get(ep.HEADER_API_KEY)
+    def _authenticate(
+        self, api_key: str | None, linked: str | None, authorization: str
+    ) -> httpx.Response | None:
         if authorization[:7].lower() == "bearer " and authorization[7:].strip():
             token = authorization[7:].strip()
             if self.session_tokens is not None and token not in self.session_tokens:
@@ -390,7 +393,7 @@ class RefoldMock:
         )
 
     def _execute(
-        self, slug: str, action_id: str, params: Any, body_problem: str | None
+        self, slug: str, action_id: str, params: Any, key: str | None, body_problem: str | None
     ) -> tuple[httpx.Response | None, str | None, _Stub | None]:
         action = self.catalogue.find(slug, action_id)
         if action is None:
@@ -400,7 +403,7 @@ class RefoldMock:
         problems = action.check(params, strict=self.strict)
         if problems:
             return self._error(400, problems[0].message, "VALIDATION_ERROR"), None, None
-        key = canonical_json(params)
+        assert key is not None
         stub = self._take_stub("execute", slug, action_id, key, data_kind=True)
         if stub is not None:
             assert stub.reply is not None
@@ -484,8 +487,7 @@ class RefoldMock:
                     params=None,
                     linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
                     status=404,
-                    content=response.content,
-                    content_type=ep.JSON_CONTENT_TYPE,
+                    response=response,
                     note="not one of the three actions operations",
                 )
             )
@@ -957,16 +959,21 @@ def _build_router(mock: RefoldMock) -> respx.MockRouter:
     segment = r"[^/?#]+"
     prefix = f"{base}{re.escape(ep.API_PREFIX)}/{segment}/actions"
     routes: Iterable[tuple[str, str, str]] = (
-        ("refold:list_actions", "GET", rf"^{prefix}/?(\?.*)?$"),
-        ("refold:schema", "GET", rf"^{prefix}/{segment}/?(\?.*)?$"),
         ("refold:execute", "POST", rf"^{prefix}/{segment}/execute/?(\?.*)?$"),
+        ("refold:schema", "GET", rf"^{prefix}/{segment}/?(\?.*)?$"),
+        ("refold:list_actions", "GET", rf"^{prefix}/?(\?.*)?$"),
     )
+
+    def side_effect(request: httpx.Request) -> Any:
+        return mock._respx_side_effect(request)
+
+    # respx inspects a callable side effect's signature on every request; a precomputed
+    # __signature__ turns that from the largest cost of a mocked request into a lookup.
+    side_effect.__signature__ = inspect.signature(side_effect)  # type: ignore[attr-defined]
     for name, method, pattern in routes:
-        router.route(method=method, url__regex=pattern, name=name).mock(
-            side_effect=mock._respx_side_effect
-        )
+        router.route(method=method, url__regex=pattern, name=name).mock(side_effect=side_effect)
     router.route(url__regex=rf"^{base}(/.*)?$", name="refold:unplaced").mock(
-        side_effect=mock._respx_side_effect
+        side_effect=side_effect
     )
     return router
 
@@ -989,5 +996,46 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A reply body that can be read any number of times, sync or async.
+
+    httpx.Response(content=...) re-encodes the body and reads it into the response (about
+    10 us); respx also pre-reads any httpx.ByteStream. This stream is handed on unread, and
+    whoever reads it (httpcore, the server, the journal) gets the bytes at once.
+    """
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
 def _json_response(status: int, content: bytes) -> httpx.Response:
-    return httpx.Response(status, content=content, headers=_JSON_HEADERS)
+    return httpx.Response(
+        status,
+        headers=[*_JSON_HEADERS, ("content-length", str(len(content)))],
+        stream=_Body(content),
+    )
+
+
+_CREDENTIAL_HEADERS = {
+    ep.HEADER_API_KEY.encode(): 0,
+    ep.HEADER_LINKED_ACCOUNT.encode(): 1,
+    ep.HEADER_AUTHORIZATION.encode(): 2,
+}
+
+
+def _credentials(request: httpx.Request) -> tuple[str | None, str | None, str]:
+    """``(x-api-key, linked_account_id, authorization)`` in one pass over the raw headers."""
+    found: list[str | None] = [None, None, ""]
+    for name, value in request.headers.raw:
+        slot = _CREDENTIAL_HEADERS.get(name.lower())
+        if slot is not None:
+            found[slot] = value.decode("latin-1")
+    return found[0], found[1], found[2] or ""

@@ -88,6 +88,7 @@ class MockApp:
             logger.info("%s %s -> no reply (scripted timeout)", method, path)
             return
         response = outcome.response
+        response.read()
         await _respond(
             send,
             response.status_code,

@@ -1,8 +1,7 @@
 """A downstream test suite using only refold-contract's documented fixtures."""
 
-import pytest
-
 import crm_sync
+import pytest
 
 
 @pytest.fixture
@@ -16,12 +15,21 @@ def test_first_page_comes_from_the_catalogue(http):
 
 
 def test_pagination_follows_the_cursor(http, refold_mock):
-    refold_mock.sequence("hubspot", "get_contact", [
-        {"results": [{"properties": {"email": "a@example.com"}}], "paging": {"next": {"after": "2"}}},
-        {"results": [{"properties": {"email": "b@example.com"}}], "paging": {}},
-    ])
+    refold_mock.sequence(
+        "hubspot",
+        "get_contact",
+        [
+            {
+                "results": [{"properties": {"email": "a@example.com"}}],
+                "paging": {"next": {"after": "2"}},
+            },
+            {"results": [{"properties": {"email": "b@example.com"}}], "paging": {}},
+        ],
+    )
     assert crm_sync.all_contact_emails(http) == ["a@example.com", "b@example.com"]
-    refold_mock.assert_called("hubspot", "get_contact", params={"limit": "100", "after": "2"}, times=1)
+    refold_mock.assert_called(
+        "hubspot", "get_contact", params={"limit": "100", "after": "2"}, times=1
+    )
 
 
 def test_create_contact_sends_the_required_email(http, refold_mock):
