@@ -219,7 +219,16 @@ class Parameter:
         return out
 
     def type_problem(self, value: Any) -> str | None:
-        """Why ``value`` is not of this parameter's type, or ``None`` when it is."""
+        """Why ``value`` is not of this parameter's type, or ``None`` when it is.
+
+        A field with ``options`` takes one of their values (a list of them when ``multiple``).
+        """
+        if self.options:
+            allowed = [o.value for o in self.options]
+            chosen = value if self.multiple and isinstance(value, list) else [value]
+            if all(v in allowed for v in chosen):
+                return None
+            return f"must be one of {', '.join(map(repr, allowed))}, got {value!r}"
         kind = self.kind
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
