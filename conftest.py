@@ -6,8 +6,6 @@ import os
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _clear_refold_environment(monkeypatch: pytest.MonkeyPatch) -> None:

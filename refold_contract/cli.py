@@ -12,8 +12,10 @@ import argparse
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from refold_contract import __version__
 from refold_contract.catalogue import Catalogue, _catalogue_files
@@ -38,6 +40,104 @@ def _lint(args: argparse.Namespace) -> int:
         return 1
     print(f"ok: {files} action file(s) under {where}, no problems")
     return 0
+
+
+class _ContractReport:
+    """A pytest plugin object that gathers the contract suite's results per action."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.failures: list[str] = []
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        name, _, param = report.nodeid.partition("[")
+        key = param.rstrip("]")
+        if not key:
+            return
+        row = self.rows.setdefault(key, {"bodies": 0, "failed": False, "skipped": False})
+        if report.failed:
+            row["failed"] = True
+            self.failures.append(f"{key}: {name.rpartition('::')[2]}")
+        elif report.skipped:
+            row["skipped"] = True
+        for prop, value in report.user_properties if report.when == "call" else ():
+            if prop == "bodies":
+                row["bodies"] += int(value)
+
+
+def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[str]]:
+    rows = []
+    for key in sorted(report.rows):
+        data = report.rows[key]
+        slug, _, action_id = key.partition("/")
+        action = catalogue.find(slug, action_id)
+        access = action.access if action is not None else "-"
+        result = "FAILED" if data["failed"] else ("skipped" if data["skipped"] else "passed")
+        bodies = str(data["bodies"]) if action is not None else "-"
+        rows.append([slug, action_id, access, bodies, result])
+    return rows
+
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
+        for line in [headers, ["-" * w for w in widths], *rows]:
+            print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
+        return
+    table = Table(*headers)
+    for row in rows:
+        style = "red" if row[-1] == "FAILED" else None
+        table.add_row(*row, style=style)
+    Console().print(table)
+
+
+def _test(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    import pytest
+
+    report = _ContractReport()
+    suite = Path(__file__).with_name("contract_suite.py")
+    extra = list(args.pytest_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    with tempfile.TemporaryDirectory(prefix="refold-contract-") as tmp:
+        ini = Path(tmp) / "pytest.ini"
+        ini.write_text("[pytest]\n")
+        argv = [str(suite), "-c", str(ini), "--rootdir", tmp, "-q", "-p", "no:cacheprovider"]
+        # The suite needs no event loop plugin; and this process imported refold_contract
+        # before pytest could rewrite its asserts, which is harmless here.
+        argv += ["-p", "no:asyncio", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+            argv += ["-p", "refold_contract.plugin"]
+        for folder in args.fixtures:
+            argv += ["--refold-fixtures", str(Path(folder).resolve())]
+        for slug in args.apps:
+            argv += ["--refold-app", slug]
+        for action in args.actions:
+            argv += ["--refold-action", action]
+        argv += ["--refold-examples", str(args.examples)]
+        started = time.monotonic()
+        status = pytest.main(argv + extra, plugins=[report])
+        elapsed = time.monotonic() - started
+    if not report.rows:
+        return int(status) or 1
+    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
+    rows = _contract_table(report, catalogue)
+    print()
+    _print_table(["app", "action", "access", "bodies tried", "result"], rows)
+    failed = [r for r in rows if r[-1] == "FAILED"]
+    actions = sum(1 for r in rows if r[2] != "-")
+    bodies = sum(int(r[3]) for r in rows if r[3] != "-")
+    verdict = f"{len(failed)} failed" if failed else "all passed"
+    print(
+        f"\nrefold-contract test: {actions} actions, {bodies} bodies, {verdict} in {elapsed:.1f} s"
+    )
+    return 1 if failed else int(status)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -83,6 +183,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("folders", nargs="*", metavar="FOLDER", help="catalogue folders to check")
     lint.set_defaults(func=_lint)
+
+    test = sub.add_parser(
+        "test",
+        help="run the contract suite over the catalogue, against the built-in mock",
+        description="For every action: generated valid bodies must get the success envelope "
+        "with data of the recorded shape, invalid bodies Refold's 400 naming the field, and "
+        "the list and schema operations must agree with the catalogue. Ends with a table; "
+        "exits non-zero on any failure. Arguments after -- go to pytest.",
+    )
+    test.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        dest="apps",
+        metavar="SLUG",
+        help="only this app (repeatable)",
+    )
+    test.add_argument(
+        "--action",
+        action="append",
+        default=[],
+        dest="actions",
+        metavar="ID",
+        help="only this action, as ID or SLUG/ID (repeatable)",
+    )
+    test.add_argument(
+        "--examples",
+        type=int,
+        default=25,
+        metavar="N",
+        help="generated bodies per action, valid and invalid each (default 25)",
+    )
+    test.add_argument(
+        "--fixtures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="catalogue folder layered over the built-in one (repeatable)",
+    )
+    test.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- PYTEST ARGS",
+        help="passed to pytest, e.g. -- -x -n 2",
+    )
+    test.set_defaults(func=_test)
 
     srv = sub.add_parser(
         "serve",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import difflib
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,7 @@ import pytest
 
 from refold_contract import __version__
 from refold_contract import _endpoint as ep
-from refold_contract.catalogue import Catalogue
+from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import Settings
 from refold_contract.errors import RefoldError
 
@@ -33,9 +35,12 @@ if TYPE_CHECKING:
 
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
 MOCK_API_KEY = "tk_refold_contract_mock"
+#: Bodies the contract suite generates per action and kind, unless --refold-examples says.
+DEFAULT_EXAMPLES = 25
 MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 _CATALOGUE_KEY = pytest.StashKey[Catalogue]()
+_SELECTION_KEY = pytest.StashKey["ContractSelection"]()
 _SETTINGS_KEY = pytest.StashKey[Settings]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _MARKER_KWARGS = frozenset(
@@ -61,6 +66,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"the Refold base URL the mock answers for (default {ep.DEFAULT_BASE_URL}, "
         "or REFOLD_BASE_URL)",
     )
+    group.addoption(
+        "--refold-contract",
+        action="store_true",
+        dest="refold_contract",
+        default=False,
+        help="also run refold-contract's built-in contract suite over the catalogue",
+    )
+    group.addoption(
+        "--refold-app",
+        action="append",
+        dest="refold_apps",
+        default=None,
+        metavar="SLUG",
+        help="contract suite: only this app (repeatable)",
+    )
+    group.addoption(
+        "--refold-action",
+        action="append",
+        dest="refold_actions",
+        default=None,
+        metavar="ID",
+        help="contract suite: only this action, as ID or SLUG/ID (repeatable)",
+    )
+    group.addoption(
+        "--refold-examples",
+        type=int,
+        dest="refold_examples",
+        default=None,
+        metavar="N",
+        help="contract suite: generated bodies per action and kind (default 25)",
+    )
     parser.addini(
         "refold_fixtures",
         type="paths",
@@ -77,6 +113,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("refold_contract", False):
+        suite = str(Path(__file__).with_name("contract_suite.py"))
+        if suite not in config.args:
+            config.args.append(suite)
     config.addinivalue_line(
         "markers",
         "refold(strict=None, linked_accounts=None, assert_all_called=True, api_keys=None, "
@@ -128,11 +168,79 @@ def _catalogue(config: pytest.Config) -> Catalogue:
     return catalogue
 
 
+@dataclasses.dataclass(frozen=True)
+class ContractSelection:
+    """The actions the contract suite covers, and how many bodies of each kind it tries.
+
+    Example::
+
+        contract_selection(config).actions   # after --refold-app / --refold-action
+    """
+
+    actions: tuple[Action, ...]
+    examples: int
+
+
+def contract_selection(config: pytest.Config) -> ContractSelection:
+    """The contract suite's actions for this session, from ``--refold-app`` / ``--refold-action``.
+
+    Raises ``pytest.UsageError`` naming close matches for an app or action not in the catalogue.
+
+    Example::
+
+        for action in contract_selection(pytestconfig).actions: ...
+    """
+    selection = config.stash.get(_SELECTION_KEY, None)
+    if selection is not None:
+        return selection
+    catalogue = _catalogue(config)
+    chosen = list(catalogue)
+    apps = config.getoption("refold_apps", None) or []
+    for slug in apps:
+        if not catalogue.has_app(slug):
+            close = difflib.get_close_matches(slug, catalogue.apps(), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise pytest.UsageError(
+                f"--refold-app {slug}: no such app in the catalogue (apps: "
+                f"{', '.join(catalogue.apps())}){hint}"
+            )
+    if apps:
+        chosen = [a for a in chosen if a.slug in apps]
+    wanted = config.getoption("refold_actions", None) or []
+    if wanted:
+        picked = []
+        for name in wanted:
+            found = [a for a in chosen if name in (a.action_id, a.key)]
+            if not found:
+                slug, _, action_id = name.rpartition("/")
+                close = catalogue.suggest(slug or "*", action_id)
+                if not close:
+                    ids = [a.action_id for a in chosen]
+                    close = difflib.get_close_matches(action_id, ids, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise pytest.UsageError(
+                    f"--refold-action {name}: no such action in the selected apps{hint}"
+                )
+            picked += [a for a in found if a not in picked]
+        chosen = picked
+    examples = config.getoption("refold_examples", None) or DEFAULT_EXAMPLES
+    if examples < 1:
+        raise pytest.UsageError(f"--refold-examples must be at least 1, got {examples}")
+    selection = ContractSelection(tuple(chosen), examples)
+    config.stash[_SELECTION_KEY] = selection
+    return selection
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Load the catalogue before the header is printed, so a malformed user file stops the
-    # session with one line naming it instead of erroring in every test.
+    # Load the catalogue (and check the contract selection) before the header is printed, so
+    # a malformed user file or a mistyped app stops the session with one line, not a traceback.
     _catalogue(session.config)
+    config = session.config
+    if config.getoption("refold_apps", None) or config.getoption("refold_actions", None) or (
+        config.getoption("refold_contract", False)
+    ):
+        contract_selection(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
