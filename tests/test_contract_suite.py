@@ -133,7 +133,10 @@ def test_check_functions_are_usable_on_their_own() -> None:
     good = httpx.Response(200, json={"node_status": "Success", "data": action.examples[0].data})
     assert check_reply(action, good) == []
     bad = httpx.Response(200, json={"node_status": "Success", "data": {"results": "nope"}})
-    assert check_reply(action, bad) == ["data.paging: missing", "data.results: expected array, got string"]
+    assert check_reply(action, bad) == [
+        "data.paging: missing",
+        "data.results: expected array, got string",
+    ]
     case = InvalidBody({}, "missing_required", "email")
     refused = httpx.Response(
         400,
@@ -169,3 +172,12 @@ def test_shapes_union_examples_and_report_departures() -> None:
         "$.n: expected integer or number, got string",
     ]
     assert json.dumps(shape.to_json())
+
+
+def test_the_readme_property_test_example_passes(pytester: pytest.Pytester) -> None:
+    example = (
+        Path(__file__).resolve().parent.parent / "examples" / "property_tests" / "test_contacts.py"
+    )
+    pytester.makeini(INI)
+    pytester.makepyfile(test_contacts=example.read_text())
+    pytester.runpytest("-p", "no:asyncio").assert_outcomes(passed=3)
