@@ -237,8 +237,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # a malformed user file or a mistyped app stops the session with one line, not a traceback.
     _catalogue(session.config)
     config = session.config
-    if config.getoption("refold_apps", None) or config.getoption("refold_actions", None) or (
-        config.getoption("refold_contract", False)
+    if (
+        config.getoption("refold_apps", None)
+        or config.getoption("refold_actions", None)
+        or (config.getoption("refold_contract", False))
     ):
         contract_selection(config)
 
