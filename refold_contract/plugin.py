@@ -105,6 +105,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("refold_base_url", default=None, help="the Refold base URL the mock answers for")
     parser.addini(
+        "refold_snapshot_normalize",
+        type="bool",
+        default=True,
+        help="refold_snapshot: replace timestamps, ids, UUIDs and cursors by placeholders "
+        "(default true)",
+    )
+    parser.addini(
         "refold_strict",
         type="bool",
         default=False,
@@ -369,6 +376,29 @@ def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
     # With an event loop still running in this thread, leave the client to the GC.
     with contextlib.suppress(RuntimeError):
         asyncio.run(client.aclose())
+
+
+@pytest.fixture
+def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
+    """syrupy's ``snapshot`` with :class:`~refold_contract.snapshot.RefoldSnapshotExtension`.
+
+    One redacted, normalised JSON file per snapshot; accepts ``ActionResult``,
+    ``httpx.Response`` and JSON values. ``shape(value)`` pins keys and types only.
+
+    Example::
+
+        from refold_contract.snapshot import shape
+
+        def test_reply(refold_snapshot, refold_client):
+            result = refold_client.execute("slack", "list_channels")
+            assert refold_snapshot == result
+            assert refold_snapshot == shape(result.data)
+    """
+    from refold_contract.snapshot import RefoldSnapshotExtension, UnnormalizedSnapshotExtension
+
+    if pytestconfig.getini("refold_snapshot_normalize"):
+        return snapshot.use_extension(RefoldSnapshotExtension)
+    return snapshot.use_extension(UnnormalizedSnapshotExtension)
 
 
 def _no_sleep(_: float) -> None:

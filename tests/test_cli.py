@@ -71,4 +71,8 @@ def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
     monkeypatch.setitem(sys.modules, "rich.table", None)
     _print_table(["app", "action", "result"], [["hubspot", "get_contact", "passed"]])
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["app      action       result", "-------  -----------  ------", "hubspot  get_contact  passed"]
+    assert lines == [
+        "app      action       result",
+        "-------  -----------  ------",
+        "hubspot  get_contact  passed",
+    ]

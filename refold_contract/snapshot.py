@@ -1,0 +1,360 @@
+"""Snapshots of Refold replies: a syrupy extension that normalises, redacts and can pin shapes.
+
+One JSON file per snapshot (sorted keys, two-space indent, UTF-8, trailing newline). Before
+anything is serialised, secrets are redacted: the configured API key and session token wherever
+they appear, and values under secret-like keys. Then, unless turned off, values that change
+between runs are normalised: timestamps, UUIDs, request ids, record ids and paging cursors.
+
+The normaliser is a syrupy property matcher (``normalizer()``), so it composes with syrupy's own
+``path_type`` / ``path_value`` and with your rules.
+
+Example::
+
+    def test_contacts(refold_snapshot, refold_client):
+        result = refold_client.execute("hubspot", "get_contact", {"limit": "1"})
+        assert refold_snapshot == result                 # values, normalised
+        assert refold_snapshot == shape(result.data)     # keys and types only
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from refold_contract import _endpoint as ep
+from refold_contract.config import ENV_VARS
+from refold_contract.contract import Shape, shape_of
+from refold_contract.errors import RefoldError
+
+__all__ = [
+    "REDACTED",
+    "RefoldSnapshotExtension",
+    "Rule",
+    "SnapshotDataError",
+    "UnnormalizedSnapshotExtension",
+    "normalizer",
+    "register_secrets",
+    "shape",
+]
+
+REDACTED = "<redacted>"
+
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ID_KEY = re.compile(r"^(?:id|ID|Id|.*_id|.*[a-z0-9]Id)$")
+_CURSOR_KEYS = frozenset(
+    {"after", "before", "next", "cursor", "next_cursor", "pageToken", "nextPageToken",
+     "page_token", "next_page_token", "nextRecordsUrl"}
+)  # fmt: skip
+_SECRET_KEY = re.compile(
+    r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
+)
+_registered: set[str] = set()
+
+
+class SnapshotDataError(RefoldError, TypeError):
+    """A value that cannot go into a JSON snapshot; names its path.
+
+    Example::
+
+        assert refold_snapshot == {"when": datetime.now()}
+        # SnapshotDataError: $.when: datetime is not JSON; convert it first (e.g. .isoformat())
+    """
+
+
+def register_secrets(*values: str | None) -> None:
+    """Add values that must never reach a snapshot (the plugin registers the configured ones).
+
+    Example::
+
+        register_secrets(os.environ.get("MY_PARTNER_TOKEN"))
+    """
+    _registered.update(v for v in values if v and len(v) >= 4)
+
+
+def _secrets() -> tuple[str, ...]:
+    found = set(_registered)
+    for name in ("api_key", "session_token"):
+        value = os.environ.get(ENV_VARS[name])
+        if value and len(value) >= 4:
+            found.add(value)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A user normalisation rule: where (a JSON path glob or a key regex) and what to put there.
+
+    ``path`` is a dotted path from the snapshot's root, ``*`` matching one key or index:
+    ``"data.results.*.properties.email"``. ``key`` is a regex matched against the whole key.
+
+    Example::
+
+        class MySnapshots(RefoldSnapshotExtension):
+            rules = (Rule(key=r"email", replace="<email>"),
+                     Rule(path="data.paging.next.link", replace="<link>"))
+    """
+
+    replace: Any
+    path: str | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.path is None) == (self.key is None):
+            raise ValueError("a Rule needs exactly one of path= or key=")
+
+    def compiled(self) -> Callable[[tuple[Any, ...], Any], bool]:
+        if self.key is not None:
+            pattern = re.compile(self.key)
+            return lambda keys, key: isinstance(key, str) and pattern.fullmatch(key) is not None
+        parts = (self.path or "").split(".")
+        return lambda keys, key: (
+            len(keys) == len(parts)
+            and all(p == "*" or p == str(k) for p, k in zip(parts, keys, strict=False))
+        )
+
+
+def _default_value(key: Any, value: Any) -> Any:
+    """The built-in normalisation of one scalar under ``key``; the value itself if none applies."""
+    if isinstance(key, str):
+        if key == ep.KEY_REQUEST_ID:
+            return "<request_id>"
+        if key in _CURSOR_KEYS and isinstance(value, (str, int)):
+            return "<cursor>"
+        if _ID_KEY.match(key) and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return "<id>"
+    if isinstance(value, str):
+        if _ISO_DATETIME.match(value):
+            return "<datetime>"
+        if _UUID.match(value):
+            return "<uuid>"
+    return value
+
+
+def normalizer(rules: Iterable[Rule] = (), *, defaults: bool = True) -> Callable[..., Any]:
+    """A syrupy property matcher applying the built-in normalisation and your ``rules``.
+
+    Built-in: ISO-8601 timestamps → ``"<datetime>"``, UUIDs → ``"<uuid>"``, ``request_id`` →
+    ``"<request_id>"``, ids (keys ``id``, ``*_id``, ``*Id``, ``hs_object_id``) → ``"<id>"``,
+    paging cursors (``after``, ``next``, ``cursor``, ``pageToken``, ``nextPageToken``, ...) →
+    ``"<cursor>"``. Use it with any syrupy extension:
+
+    Example::
+
+        assert snapshot(matcher=normalizer([Rule(key="email", replace="<email>")])) == data
+    """
+    compiled = [(r.compiled(), r.replace) for r in rules]
+
+    def match(*, data: Any, path: tuple[tuple[Any, type], ...]) -> Any:
+        if isinstance(data, (dict, list)):
+            return data
+        keys = tuple(p[0] for p in path)
+        key = keys[-1] if keys else None
+        for test, replacement in compiled:
+            if test(keys, key):
+                return replacement
+        return _default_value(key, data) if defaults else data
+
+    return match
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _prepare(
+    data: Any,
+    secrets: tuple[str, ...],
+    rules: list[tuple[Callable[[tuple[Any, ...], Any], bool], Any]],
+    defaults: bool,
+) -> Any:
+    """One walk: check JSON-ness (naming the path), redact, normalise."""
+
+    def walk(value: Any, keys: tuple[Any, ...]) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise SnapshotDataError(
+                        f"{_path(keys)}: key {k!r} is {_type_name(k)}, not a string; JSON keys "
+                        "are strings",
+                        hint="convert the keys before snapshotting",
+                    )
+                if (
+                    _SECRET_KEY.search(k)
+                    and k not in _CURSOR_KEYS
+                    and not isinstance(v, (dict, list))
+                ):
+                    out[k] = REDACTED if v not in (None, "") else v
+                else:
+                    out[k] = walk(v, (*keys, k))
+            return out
+        if isinstance(value, (list, tuple)):
+            return [walk(v, (*keys, i)) for i, v in enumerate(value)]
+        if isinstance(value, str):
+            for secret in secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+        elif value is not None and not isinstance(value, (bool, int, float)):
+            raise SnapshotDataError(
+                f"{_path(keys)}: {_type_name(value)} is not JSON; convert it first"
+                + (" (e.g. .isoformat())" if hasattr(value, "isoformat") else ""),
+                hint="snapshot JSON values, an ActionResult or an httpx.Response",
+            )
+        key = keys[-1] if keys else None
+        for test, replacement in rules:
+            if test(keys, key):
+                return replacement
+        return _default_value(key, value) if defaults else value
+
+    return walk(data, ())
+
+
+def _path(keys: tuple[Any, ...]) -> str:
+    out = "$"
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else f".{k}"
+    return out
+
+
+def to_json_value(data: Any) -> Any:
+    """What a snapshot holds for ``data``: the reply envelope of an ``ActionResult``, the JSON
+    (or text) of an ``httpx.Response``, or ``data`` itself.
+
+    Example::
+
+        to_json_value(refold_client.execute("slack", "list_channels"))["node_status"]
+    """
+    from refold_contract.client import ActionResult
+
+    if isinstance(data, ActionResult):
+        body: dict[str, Any] = {ep.KEY_NODE_STATUS: data.node_status, ep.KEY_DATA: data.data}
+        if data.http_status is not None:
+            body[ep.KEY_HTTP_STATUS] = data.http_status
+        return body
+    if isinstance(data, httpx.Response):
+        content_type = data.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            return {"status_code": data.status_code, "json": data.json()}
+        return {"status_code": data.status_code, "text": data.text}
+    return data
+
+
+class RefoldSnapshotExtension(JSONSnapshotExtension):
+    """syrupy extension for Refold replies: redacted, normalised JSON, one file per snapshot.
+
+    Accepts ``ActionResult``, ``httpx.Response`` and plain JSON values. Configure by subclassing:
+    ``normalize = False`` turns the built-in normalisation off; ``rules`` adds your own.
+    Redaction cannot be turned off.
+
+    Example::
+
+        class MySnapshots(RefoldSnapshotExtension):
+            rules = (Rule(key="email", replace="<email>"),)
+
+        def test_reply(snapshot):
+            assert snapshot.use_extension(MySnapshots) == reply
+    """
+
+    normalize: ClassVar[bool] = True
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    def serialize(
+        self,
+        data: Any,
+        *,
+        exclude: Any = None,
+        include: Any = None,
+        matcher: Any = None,
+    ) -> str:
+        secrets = _secrets()
+        rules = [(r.compiled(), r.replace) for r in self.rules]
+        value = _prepare(to_json_value(data), secrets, rules, self.normalize)
+        if exclude is not None or include is not None or matcher is not None:
+            text = str(super().serialize(value, exclude=exclude, include=include, matcher=matcher))
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        for secret in secrets:  # a user matcher could have put one back
+            text = text.replace(secret, REDACTED)
+        return text
+
+    @classmethod
+    def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
+        # syrupy asks this for every (snapshot file, test run) pair when it reports unused
+        # snapshots, and its own answer resolves paths on disk: with one file per snapshot
+        # that is quadratic in the number of snapshots. A parametrised test can only own a file
+        # whose name starts with its own id, which a string comparison settles.
+        if getattr(test_location, "is_item_parametrized", False):
+            stem = Path(snapshot_location).name
+            if stem.endswith(".json"):
+                stem = stem[:-5]
+            name = str(test_location.snapshot_name_parametrized)
+            clean = cls._sanitize_filename(name)
+            if not (
+                _owns(stem, name)
+                or _owns(stem, clean)
+                or (len(clean) > cls._max_stem_length() and clean.startswith(stem))
+                or stem == test_location.basename
+            ):
+                return False
+        parent: Callable[..., bool] = super().matches_test_location
+        return parent(test_location=test_location, snapshot_location=snapshot_location)
+
+
+def _owns(stem: str, name: str) -> bool:
+    return stem == name or stem.startswith(name + ".") or stem.startswith(name + "[")
+
+
+def _render(s: Shape) -> Any:
+    types = {"number" if t == "integer" else t for t in s.types}
+    parts: list[Any] = []
+    for kind in sorted(types):
+        if kind == "object":
+            required = s.required or set()
+            parts.append(
+                {(k if k in required else f"{k}?"): _render(v) for k, v in sorted(s.keys.items())}
+            )
+        elif kind == "array":
+            parts.append([_render(s.items)] if s.items is not None and s.items.types else [])
+        else:
+            parts.append(kind)
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p, str) for p in parts):
+        return "|".join(parts)
+    return {"anyOf": parts}
+
+
+def shape(value: Any) -> Any:
+    """Keys and JSON types only, arrays as the union of their elements' shapes.
+
+    Integers and floats are both ``"number"``; a key missing from some elements of an array is
+    marked ``"key?"``. Snapshot it so one snapshot holds against the mock and live data alike.
+
+    Example::
+
+        shape({"results": [{"id": "1", "n": 2}, {"id": "2"}]})
+        # {'results': [{'id': 'string', 'n?': 'number'}]}
+    """
+    return _render(shape_of([_prepare(to_json_value(value), (), [], False)]))
+
+
+class UnnormalizedSnapshotExtension(RefoldSnapshotExtension):
+    """:class:`RefoldSnapshotExtension` with the built-in normalisation off (redaction stays).
+
+    Example::
+
+        assert snapshot.use_extension(UnnormalizedSnapshotExtension) == reply
+    """
+
+    normalize = False
