@@ -23,7 +23,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -60,6 +59,10 @@ _SECRET_KEY = re.compile(
     r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
 )
 _registered: set[str] = set()
+_DIRNAMES: dict[tuple[type, str, str], str] = {}
+# id(test location) -> (the location, parametrized?, its id, its id as a file name, basename)
+_LOCATION_NAMES: dict[int, tuple[Any, bool, tuple[str, str], str | None, str]] = {}
+_STEMS: dict[str, str] = {}
 
 
 class SnapshotDataError(RefoldError, TypeError):
@@ -289,30 +292,62 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         return text
 
     @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        # syrupy recomputes this with pathlib several times per assertion and per discovered
+        # file; it depends only on the test file and the snapshot folder name.
+        key = (cls, str(test_location.filepath), str(getattr(cls, "snapshot_dirname", "")))
+        found = _DIRNAMES.get(key)
+        if found is None:
+            found = _DIRNAMES[key] = str(super().dirname(test_location=test_location))
+        return found
+
+    @classmethod
+    def discovery_dirname(cls, *, test_location: Any) -> str:
+        # Asked on every assertion (syrupy 7); the same per test file, like dirname.
+        key = (cls, str(test_location.filepath), "discovery")
+        found = _DIRNAMES.get(key)
+        if found is None:
+            parent: Callable[..., str] = getattr(super(), "discovery_dirname", cls.dirname)
+            found = _DIRNAMES[key] = str(parent(test_location=test_location))
+        return found
+
+    @classmethod
     def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
         # syrupy asks this for every (snapshot file, test run) pair when it reports unused
         # snapshots, and its own answer resolves paths on disk: with one file per snapshot
         # that is quadratic in the number of snapshots. A parametrised test can only own a file
         # whose name starts with its own id, which a string comparison settles.
-        if getattr(test_location, "is_item_parametrized", False):
-            stem = Path(snapshot_location).name
-            if stem.endswith(".json"):
-                stem = stem[:-5]
-            name = str(test_location.snapshot_name_parametrized)
+        names = _LOCATION_NAMES.get(id(test_location))
+        if names is None or names[0] is not test_location:
+            if len(_LOCATION_NAMES) > 50_000:
+                _LOCATION_NAMES.clear()
+            parametrized = bool(getattr(test_location, "is_item_parametrized", False))
+            name = str(test_location.snapshot_name_parametrized) if parametrized else ""
             clean = cls._sanitize_filename(name)
+            names = _LOCATION_NAMES[id(test_location)] = (
+                test_location,
+                parametrized,
+                (name, clean),
+                clean if len(clean) > cls._max_stem_length() else None,
+                str(test_location.basename),
+            )
+        if names[1]:
+            stem = _STEMS.get(snapshot_location)
+            if stem is None:
+                stem = snapshot_location.rpartition(os.sep)[2]
+                stem = _STEMS[snapshot_location] = stem[:-5] if stem.endswith(".json") else stem
+            name, clean = names[2]
             if not (
-                _owns(stem, name)
-                or _owns(stem, clean)
-                or (len(clean) > cls._max_stem_length() and clean.startswith(stem))
-                or stem == test_location.basename
+                (stem.startswith(name) and (len(stem) == len(name) or stem[len(name)] in ".["))
+                or (
+                    stem.startswith(clean) and (len(stem) == len(clean) or stem[len(clean)] in ".[")
+                )
+                or (names[3] is not None and names[3].startswith(stem))
+                or stem == names[4]
             ):
                 return False
         parent: Callable[..., bool] = super().matches_test_location
         return parent(test_location=test_location, snapshot_location=snapshot_location)
-
-
-def _owns(stem: str, name: str) -> bool:
-    return stem == name or stem.startswith(name + ".") or stem.startswith(name + "[")
 
 
 def _render(s: Shape) -> Any:
