@@ -178,11 +178,11 @@ def test_echo(refold_snapshot):
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
     # A failing comparison prints the received side serialised: redacted there too.
     pytester.makepyfile(
-        test_secret=f"""
+        test_secret="""
 import os
 
 def test_echo(refold_snapshot):
-    assert refold_snapshot == {{"echo": "now " + os.environ["REFOLD_API_KEY"] + " differs"}}
+    assert refold_snapshot == {"echo": "now " + os.environ["REFOLD_API_KEY"] + " differs"}
 """
     )
     failing = pytester.runpytest("-vv")
@@ -331,7 +331,9 @@ def test_plain_amber_with_our_matcher(snapshot):
     pytester.runpytest("--snapshot-update").assert_outcomes(passed=1)
     (ambr,) = pytester.path.rglob("*.ambr")
     text = ambr.read_text()
-    assert "'<id>'" in text and "'<email>'" in text and "int" in text
+    assert "'<id>'" in text
+    assert "'<email>'" in text
+    assert "int" in text
     assert callable(normalizer())
 
 
