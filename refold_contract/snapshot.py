@@ -282,7 +282,8 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
     ) -> str:
         secrets = _secrets()
         rules = [(r.compiled(), r.replace) for r in self.rules]
-        value = _prepare(to_json_value(data), secrets, rules, self.normalize)
+        is_shape = isinstance(data, (_ShapeDict, _ShapeList, _ShapeStr))
+        value = _prepare(to_json_value(data), secrets, rules, self.normalize and not is_shape)
         if exclude is not None or include is not None or matcher is not None:
             text = str(super().serialize(value, exclude=exclude, include=include, matcher=matcher))
         else:
@@ -381,7 +382,25 @@ def shape(value: Any) -> Any:
         shape({"results": [{"id": "1", "n": 2}, {"id": "2"}]})
         # {'results': [{'id': 'string', 'n?': 'number'}]}
     """
-    return _render(shape_of([_prepare(to_json_value(value), (), [], False)]))
+    rendered = _render(shape_of([_prepare(to_json_value(value), (), [], False)]))
+    if isinstance(rendered, dict):
+        return _ShapeDict(rendered)
+    if isinstance(rendered, list):
+        return _ShapeList(rendered)
+    return _ShapeStr(rendered)
+
+
+# shape() marks its result, so the extension does not normalise type names under id-like keys.
+class _ShapeDict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _ShapeList(list):  # type: ignore[type-arg]
+    pass
+
+
+class _ShapeStr(str):
+    pass
 
 
 class UnnormalizedSnapshotExtension(RefoldSnapshotExtension):
