@@ -48,6 +48,7 @@ __all__ = [
     "Problem",
     "access_from_name",
     "canonical_json",
+    "json_type",
     "load_action",
     "parse_parameters",
 ]
@@ -134,18 +135,25 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value: object, array, string, integer, number, ...
+
+    >>> json_type({}), json_type(1), json_type(1.5), json_type(None)
+    ('object', 'integer', 'number', 'null')
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "array"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "object"
     return type(value).__name__
 
@@ -232,7 +240,7 @@ class Parameter:
         kind = self.kind
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                return f"must be a number, got {_json_type(value)}"
+                return f"must be a number, got {json_type(value)}"
             if isinstance(value, str) and not _NUMBER_RE.fullmatch(value.strip()):
                 return f"must be a number, got {value!r}"
             if isinstance(value, float) and not math.isfinite(value):
@@ -242,24 +250,24 @@ class Parameter:
                 return f"must be an email address, got {_show(value)}"
         elif kind == "url":
             if not isinstance(value, str):
-                return f"must be a URL, got {_json_type(value)}"
+                return f"must be a URL, got {json_type(value)}"
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 return f"must be an http(s) URL, got {value!r}"
         elif kind == "json" and not isinstance(value, (dict, list)):
             if not isinstance(value, str):
-                return f"must be a JSON object or array, got {_json_type(value)}"
+                return f"must be a JSON object or array, got {json_type(value)}"
             try:
                 decoded = json.loads(value)
             except ValueError:
                 return f"must be JSON (an object, an array, or a string holding one), got {value!r}"
             if not isinstance(decoded, (dict, list)):
-                return f"must be a JSON object or array, got a string holding {_json_type(decoded)}"
+                return f"must be a JSON object or array, got a string holding {json_type(decoded)}"
         return None
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else _json_type(value)
+    return repr(value) if isinstance(value, str) else json_type(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,7 +405,7 @@ class Action:
                 Problem(
                     "not_an_object",
                     None,
-                    f"Request body must be a JSON object, got {_json_type(params)}",
+                    f"Request body must be a JSON object, got {json_type(params)}",
                 )
             ]
         problems = [
@@ -748,7 +756,7 @@ class _Builder:
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(
                 f"{pointer}/{key}",
-                f"{key!r} must be a non-empty string, got {_json_type(value)}",
+                f"{key!r} must be a non-empty string, got {json_type(value)}",
                 field=key,
             )
             return None
@@ -756,7 +764,7 @@ class _Builder:
 
     def build(self, doc: Any) -> tuple[Action | None, list[CatalogueError]]:
         if not isinstance(doc, dict):
-            self.error("", f"the file must hold a JSON object, got {_json_type(doc)}")
+            self.error("", f"the file must hold a JSON object, got {json_type(doc)}")
             return None, self.problems
         slug = self.text(doc, "slug", "", required=True)
         action_id = self.text(doc, "action_id", "", required=True)
@@ -804,7 +812,7 @@ class _Builder:
         if not isinstance(examples_raw, list):
             self.error(
                 "/examples",
-                f"'examples' must be an array, got {_json_type(examples_raw)}",
+                f"'examples' must be an array, got {json_type(examples_raw)}",
                 field="examples",
             )
             examples_raw = []
@@ -840,7 +848,7 @@ class _Builder:
         if not isinstance(raw, list):
             self.error(
                 "/parameters",
-                f"'parameters' must be an array, got {_json_type(raw)}",
+                f"'parameters' must be an array, got {json_type(raw)}",
                 field="parameters",
             )
             return []
@@ -914,7 +922,7 @@ class _Builder:
     def _parameter(self, item: Any, i: int) -> Parameter | None:
         pointer = f"/parameters/{i}"
         if not isinstance(item, dict):
-            self.error(pointer, f"a parameter must be an object, got {_json_type(item)}")
+            self.error(pointer, f"a parameter must be an object, got {json_type(item)}")
             return None
         name = self.text(item, "name", pointer, required=True)
         ptype = self.text(item, "type", pointer, required=True)
@@ -923,7 +931,7 @@ class _Builder:
         if not isinstance(required, bool):
             self.error(
                 f"{pointer}/required",
-                f"'required' must be true or false, got {_json_type(required)}",
+                f"'required' must be true or false, got {json_type(required)}",
                 field=name,
             )
             return None
@@ -969,7 +977,7 @@ class _Builder:
     def example(self, action: Action, i: int, raw: Any) -> Example | None:
         pointer = f"/examples/{i}"
         if not isinstance(raw, dict):
-            self.error(pointer, f"an example must be an object, got {_json_type(raw)}")
+            self.error(pointer, f"an example must be an object, got {json_type(raw)}")
             return None
         for key in raw:
             if key not in _EXAMPLE_KEYS:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
 from refold_contract import _endpoint as ep
-from refold_contract.catalogue import Action
+from refold_contract.catalogue import Action, json_type
 
 __all__ = [
     "InvalidBody",
@@ -35,29 +35,6 @@ __all__ = [
     "shape_problems",
     "success_shape",
 ]
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of a Python value: object, array, string, integer, number, ...
-
-    >>> json_type({}), json_type(1), json_type(1.5), json_type(None)
-    ('object', 'integer', 'number', 'null')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 @dataclasses.dataclass

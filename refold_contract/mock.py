@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from refold_contract import _endpoint as ep
-from refold_contract.catalogue import Action, Catalogue, _json_type, canonical_json
+from refold_contract.catalogue import Action, Catalogue, canonical_json, json_type
 from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
@@ -987,7 +987,7 @@ def _parse_body(request: httpx.Request) -> tuple[Any, str | None]:
     except ValueError as exc:
         return None, f"Request body is not valid JSON: {exc}"
     if not isinstance(body, dict):
-        return body, f"Request body must be a JSON object, got {_json_type(body)}"
+        return body, f"Request body must be a JSON object, got {json_type(body)}"
     return body, None
 
 
