@@ -24,8 +24,12 @@ INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 
 @pytest.fixture(autouse=True)
-def _ini(pytester: pytest.Pytester) -> None:
+def _ini(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makeini(INI)
+    # When this suite itself runs under xdist, the inner runs must not think they are workers
+    # (syrupy then leaves its report to a controller that does not exist).
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def snapshot_files(root: Path) -> list[Path]:
