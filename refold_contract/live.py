@@ -1,0 +1,497 @@
+"""Live mode: the read-only guard, the recorder and drift comparison.
+
+The guard decides, before a byte is sent, whether a request to Refold may leave the machine:
+only the list and schema operations and execute of actions known to be reads. Everything else
+under the base URL (writes, unknown actions, ``httprequest``, any other path) raises
+:class:`~refold_contract.errors.ReadOnlyViolation`.
+
+Example::
+
+    guard = ReadOnlyGuard(Catalogue.builtin())
+    guard.check(request)      # raises ReadOnlyViolation for create_contact
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from refold_contract import _endpoint as ep
+from refold_contract.catalogue import Action, Catalogue, access_from_name, canonical_json
+from refold_contract.contract import Shape, json_type, shape_of, success_shape
+from refold_contract.errors import CatalogueError, ReadOnlyViolation
+
+__all__ = [
+    "Drift",
+    "LiveSession",
+    "ReadOnlyGuard",
+    "Recorder",
+    "TokenBucket",
+    "listing_drift",
+    "reply_drift",
+    "schema_drift",
+    "scrub",
+    "write_json_atomically",
+]
+
+LINKED_ACCOUNT_PLACEHOLDER = "<linked_account_id>"
+_SECRET_KEY = re.compile(
+    r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
+)
+_CURSOR_KEYS = frozenset({"pageToken", "nextPageToken", "next_page_token", "page_token"})
+
+
+class ReadOnlyGuard:
+    """Lets through only what is known to read; refuses everything else before it is sent.
+
+    Example::
+
+        ReadOnlyGuard(catalogue).allows("POST", "/api/v2/integration-schema/hubspot/actions/"
+                                        "get_contact/execute")        # True
+    """
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def is_read(self, slug: str, action_id: str) -> bool:
+        """True when the catalogue (or, failing it, the name) says the action only reads."""
+        action = self.catalogue.find(slug, action_id)
+        return (action.access if action is not None else access_from_name(action_id)) == "read"
+
+    def allows(self, method: str, path: str) -> bool:
+        """True when a request with this method and path may be sent live."""
+        placed = ep.match(method, path)
+        if placed is None:
+            return False
+        operation, slug, action_id = placed
+        if operation != "execute":
+            return True
+        assert action_id is not None
+        return self.is_read(slug, action_id)
+
+    def check(self, request: httpx.Request) -> None:
+        """Raise :class:`ReadOnlyViolation` unless ``request`` may be sent live."""
+        path = request.url.path
+        if self.allows(request.method, path):
+            return
+        placed = ep.match(request.method, path)
+        slug = placed[1] if placed else None
+        action_id = placed[2] if placed else None
+        raise ReadOnlyViolation(slug=slug, action_id=action_id, method=request.method, path=path)
+
+
+@dataclasses.dataclass(frozen=True)
+class Drift:
+    """One difference between what Refold returns now and what the catalogue recorded.
+
+    ``kind`` is one of ``key_added``, ``key_removed``, ``type_changed``, ``node_status``,
+    ``action_added``, ``action_removed``, ``parameter_added``, ``parameter_removed``,
+    ``parameter_now_required``.
+
+    Example::
+
+        Drift("hubspot/get_contact", "key_added", "data.results[].properties.phone", "string")
+    """
+
+    action: str
+    kind: str
+    path: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        """A JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+def _shape_diff(recorded: Shape, live: Shape, path: str) -> Iterator[tuple[str, str, str]]:
+    if not recorded.types:
+        return
+    rec_types = {"number" if t == "integer" else t for t in recorded.types}
+    live_types = {"number" if t == "integer" else t for t in live.types}
+    if not live_types <= rec_types:
+        new = ", ".join(sorted(live_types - rec_types))
+        yield "type_changed", path, f"{' or '.join(sorted(rec_types))} -> now also {new}"
+    if "object" in rec_types and "object" in live_types:
+        for key in sorted(set(live.keys) - set(recorded.keys)):
+            yield "key_added", f"{path}.{key}", ", ".join(sorted(live.keys[key].types))
+        for key in sorted((recorded.required or set()) - set(live.keys)):
+            yield "key_removed", f"{path}.{key}", "always present in the recorded examples"
+        for key in sorted(set(live.keys) & set(recorded.keys)):
+            yield from _shape_diff(recorded.keys[key], live.keys[key], f"{path}.{key}")
+    if (
+        "array" in rec_types
+        and "array" in live_types
+        and recorded.items is not None
+        and live.items is not None
+        and live.items.types
+    ):
+        yield from _shape_diff(recorded.items, live.items, f"{path}[]")
+
+
+def reply_drift(action: Action, body: Any) -> list[Drift]:
+    """How a live execute reply differs from the action's recorded examples.
+
+    Example::
+
+        reply_drift(action, response.json())
+        # [Drift('hubspot/get_contact', 'key_added', 'data.results[].properties.phone', 'string')]
+    """
+    if not isinstance(body, dict):
+        return [Drift(action.key, "type_changed", "$", f"reply is {json_type(body)}")]
+    out: list[Drift] = []
+    status = body.get(ep.KEY_NODE_STATUS)
+    recorded_statuses = {e.node_status for e in action.examples}
+    if recorded_statuses and status not in recorded_statuses:
+        out.append(
+            Drift(action.key, "node_status", "node_status",
+                  f"{status!r}, recorded {', '.join(sorted(map(repr, recorded_statuses)))}")
+        )  # fmt: skip
+    if status == ep.NODE_STATUS_SUCCESS:
+        recorded = success_shape(action)
+        live = shape_of([body.get(ep.KEY_DATA)])
+        out += [Drift(action.key, k, p, d) for k, p, d in _shape_diff(recorded, live, "data")]
+    return out
+
+
+def listing_drift(
+    catalogue: Catalogue, slug: str, listing: Sequence[Mapping[str, Any]]
+) -> list[Drift]:
+    """Actions Refold lists that the catalogue lacks, and the reverse.
+
+    Example::
+
+        listing_drift(catalogue, "hubspot", client_response.json())
+    """
+    live = {str(a.get("action_id")) for a in listing}
+    known = {a.action_id for a in catalogue.actions(slug)}
+    return [
+        *(Drift(f"{slug}/{a}", "action_added", "list_actions", "listed by Refold, not in the "
+                "catalogue") for a in sorted(live - known)),
+        *(Drift(f"{slug}/{a}", "action_removed", "list_actions", "in the catalogue, no longer "
+                "listed by Refold") for a in sorted(known - live)),
+    ]  # fmt: skip
+
+
+def schema_drift(action: Action, schema: Sequence[Mapping[str, Any]]) -> list[Drift]:
+    """Parameters added, removed or newly required since the catalogue was written.
+
+    Example::
+
+        schema_drift(action, http.get(schema_url).json())
+    """
+    live = {str(p.get("name")): bool(p.get("required")) for p in schema}
+    known = {p.name: p.required for p in action.parameters}
+    out = [Drift(action.key, "parameter_added", name, "required" if live[name] else "optional")
+           for name in sorted(set(live) - set(known))]  # fmt: skip
+    out += [Drift(action.key, "parameter_removed", name, "")
+            for name in sorted(set(known) - set(live))]  # fmt: skip
+    out += [Drift(action.key, "parameter_now_required", name, "was optional")
+            for name in sorted(set(live) & set(known)) if live[name] and not known[name]]  # fmt: skip
+    return out
+
+
+def scrub(value: Any, *, linked_account_id: str | None, secrets: Iterable[str] = (),
+          extra_keys: Sequence[str] = ()) -> Any:  # fmt: skip
+    """A copy fit to store: secret-like keys redacted, secrets and the linked account replaced.
+
+    Example::
+
+        scrub({"owner": "user_42", "token": "x"}, linked_account_id="user_42")
+        # {'owner': '<linked_account_id>', 'token': '<redacted>'}
+    """
+    secrets = [s for s in secrets if s]
+    patterns = [re.compile(k) for k in extra_keys]
+
+    def walk(v: Any, key: str | None) -> Any:
+        if isinstance(v, dict):
+            return {k: walk(x, k) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x, key) for x in v]
+        if key is not None and (
+            (_SECRET_KEY.search(key) and key not in _CURSOR_KEYS)
+            or any(p.fullmatch(key) for p in patterns)
+        ):
+            return "<redacted>" if v not in (None, "") else v
+        if isinstance(v, str):
+            for secret in secrets:
+                v = v.replace(secret, "<redacted>")
+            if linked_account_id:
+                v = v.replace(linked_account_id, LINKED_ACCOUNT_PLACEHOLDER)
+        return v
+
+    return walk(value, None)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock beside ``path`` (one writer per file across xdist workers)."""
+    lock = path.with_name(f".{path.name}.lock")
+    with open(lock, "a+") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not POSIX: single writer assumed
+            pass
+        yield
+
+
+def write_json_atomically(path: Path, document: Any) -> None:
+    """Write JSON to a temporary file beside ``path``, fsync, then rename over it.
+
+    A process killed at any moment leaves either the old file or the new one, never half.
+
+    Example::
+
+        write_json_atomically(Path("fixtures/hubspot/get_contact.json"), doc)
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class Recorder:
+    """Writes live read replies into a user catalogue folder as examples, scrubbed and atomic.
+
+    Never writes into the installed package. Examples are deduplicated by canonical params (a
+    new reply replaces a recorded one with the same params; documented ones are kept).
+
+    Example::
+
+        recorder = Recorder(Path("tests/refold_fixtures"), catalogue, linked_account_id="u1")
+        recorder.record(action, {"limit": "1"}, response.json())
+        recorder.written    # {Path(...): 1}
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        catalogue: Catalogue,
+        *,
+        linked_account_id: str | None,
+        secrets: Iterable[str] = (),
+        extra_keys: Sequence[str] = (),
+    ) -> None:
+        folder = Path(folder)
+        builtin = Catalogue.builtin_path().resolve()
+        if folder.resolve() == builtin or builtin in folder.resolve().parents:
+            raise CatalogueError(
+                "refusing to record into the built-in catalogue",
+                path=str(folder),
+                hint="pass your own folder first with --refold-fixtures",
+            )
+        self.folder = folder
+        self.catalogue = catalogue
+        self.linked_account_id = linked_account_id
+        self.secrets = tuple(secrets)
+        self.extra_keys = tuple(extra_keys)
+        self.written: dict[Path, int] = {}
+
+    def _scrub(self, value: Any) -> Any:
+        return scrub(
+            value,
+            linked_account_id=self.linked_account_id,
+            secrets=self.secrets,
+            extra_keys=self.extra_keys,
+        )
+
+    def record(self, action: Action, params: Any, body: Any) -> Path:
+        """Add (or refresh) the example for these params; returns the file written."""
+        path = self.folder / action.slug / f"{action.action_id}.json"
+        example = {
+            "params": self._scrub(params if isinstance(params, dict) else {}),
+            "response": self._scrub(body),
+            "source": "recorded",
+            "recorded_at": datetime.datetime.now(datetime.timezone.utc)
+            .replace(microsecond=0)
+            .isoformat()
+            .replace("+00:00", "Z"),
+        }
+        key = canonical_json(example["params"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(path):
+            if path.exists():
+                document = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                document = {
+                    "slug": action.slug,
+                    "action_id": action.action_id,
+                    "name": action.name,
+                    "description": action.description,
+                    "tag": action.tag or "v2",
+                    **({"access": action.access} if action.access_declared else {}),
+                    "parameters": action.schema(),
+                    "examples": [],
+                }
+            examples = [
+                e for e in document.get("examples", [])
+                if not (e.get("source") == "recorded" and canonical_json(e.get("params")) == key)
+            ]  # fmt: skip
+            examples.append(example)
+            document["examples"] = examples
+            write_json_atomically(path, document)
+        self.written[path] = self.written.get(path, 0) + 1
+        return path
+
+
+PASSTHROUGH = "refold_contract.live_passthrough"
+_HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+
+
+class TokenBucket:
+    """Requests per second with bursts, per linked account: how long to wait before sending.
+
+    Example::
+
+        bucket = TokenBucket(rate=20, burst=5)
+        time.sleep(bucket.take())
+    """
+
+    def __init__(self, rate: float = 20.0, burst: int = 5) -> None:
+        import threading
+        import time
+
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._clock = time.monotonic
+        self._last = self._clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Reserve one request; returns the seconds to wait before sending it."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+@dataclasses.dataclass
+class LiveSession:
+    """Everything a live run shares: guard, recorder, drift found, rate limits, transports.
+
+    Example::
+
+        session = LiveSession(catalogue, recorder=None)
+        mock = RefoldMock(catalogue, live=session)
+    """
+
+    catalogue: Catalogue
+    recorder: Recorder | None = None
+    rate: float = 20.0
+    burst: int = 5
+    drift: list[Drift] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        import threading
+
+        self.guard = ReadOnlyGuard(self.catalogue)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+        self._sync: httpx.HTTPTransport | None = None
+        self._async: httpx.AsyncHTTPTransport | None = None
+
+    def wait_for(self, request: httpx.Request) -> float:
+        """Seconds to wait to stay within the rate limit of the request's linked account."""
+        account = request.headers.get(ep.HEADER_LINKED_ACCOUNT) or "<session>"
+        with self._lock:
+            bucket = self._buckets.setdefault(account, TokenBucket(self.rate, self.burst))
+        return bucket.take()
+
+    @staticmethod
+    def inner(request: httpx.Request) -> httpx.Request:
+        """A copy of ``request`` marked to pass through respx to the network."""
+        return httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.content,
+            extensions={**request.extensions, PASSTHROUGH: True},
+        )
+
+    @staticmethod
+    def outer(response: httpx.Response) -> httpx.Response:
+        """A fresh response with the body already decoded, for the caller."""
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=response.content)
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        """Guard, pace and send one request synchronously; observe the reply."""
+        import time
+
+        self.guard.check(request)
+        time.sleep(self.wait_for(request))
+        if self._sync is None:
+            self._sync = httpx.HTTPTransport()
+        response = self._sync.handle_request(self.inner(request))
+        response.read()
+        self.observe(request, response)
+        return self.outer(response)
+
+    async def asend(self, request: httpx.Request) -> httpx.Response:
+        """The async twin of :meth:`send`."""
+        import asyncio
+
+        self.guard.check(request)
+        await asyncio.sleep(self.wait_for(request))
+        if self._async is None:
+            self._async = httpx.AsyncHTTPTransport()
+        response = await self._async.handle_async_request(self.inner(request))
+        await response.aread()
+        self.observe(request, response)
+        return self.outer(response)
+
+    def observe(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Compare a live reply with the catalogue (drift) and record reads when asked."""
+        placed = ep.match(request.method, request.url.path)
+        if placed is None or response.status_code != 200:
+            return
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return
+        operation, slug, action_id = placed
+        found: list[Drift] = []
+        if operation == "list_actions" and isinstance(body, list):
+            found = listing_drift(self.catalogue, slug, body)
+        elif action_id is not None:
+            action = self.catalogue.find(slug, action_id)
+            if action is None:
+                with self._lock:
+                    self.skipped.append(f"{slug}/{action_id}: not in the catalogue, not compared")
+                return
+            if operation == "schema" and isinstance(body, list):
+                found = schema_drift(action, body)
+            elif operation == "execute":
+                found = reply_drift(action, body)
+                if self.recorder is not None:
+                    try:
+                        params = json.loads(request.content) if request.content else {}
+                    except ValueError:
+                        params = {}
+                    self.recorder.record(action, params, body)
+        with self._lock:
+            self.drift.extend(d for d in found if d not in self.drift)
