@@ -570,7 +570,12 @@ class Catalogue:
                     warnings.simplefilter("always", UnknownFieldType)
                     problems.extend(validate_file(file, slug=slug)[1])
                 problems.extend(
-                    CatalogueError(str(w.message), path=str(file), hint=_UNKNOWN_TYPE_HINT)
+                    CatalogueError(
+                        str(w.message).removeprefix(f"{file}: "),
+                        path=str(file),
+                        pointer="/parameters",
+                        hint=_UNKNOWN_TYPE_HINT,
+                    )
                     for w in caught
                     if issubclass(w.category, UnknownFieldType)
                 )
@@ -583,6 +588,7 @@ class Catalogue:
 
             catalogue.get("hubspot", "get_contact")
         """
+        __tracebackhide__ = True
         action = self._actions.get((slug, action_id))
         if action is None:
             raise ActionNotInCatalogue(
@@ -668,7 +674,10 @@ def _catalogue_files(folder: Path) -> Iterator[tuple[Path, str]]:
             raise CatalogueError(
                 "catalogue files belong one folder down, in <slug>/<action_id>.json",
                 path=str(entry),
-                hint=f"move it to {folder / '<slug>' / name}",
+                hint=f"pass {folder.parent} (the folder above this app folder) instead"
+                if any(n.endswith(".json") for n, d in listing if not d)
+                and not any(d for _, d in listing)
+                else f"move it to {folder / '<slug>' / name}",
             )
 
 

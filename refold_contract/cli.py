@@ -19,7 +19,7 @@ from typing import Any
 
 from refold_contract import __version__
 from refold_contract.catalogue import Catalogue, _catalogue_files
-from refold_contract.errors import RefoldError
+from refold_contract.errors import ConfigurationError, RefoldError
 
 __all__ = ["main"]
 
@@ -100,6 +100,9 @@ def _test(args: argparse.Namespace) -> int:
 
     import pytest
 
+    if args.examples < 1:
+        raise ConfigurationError(f"--examples must be at least 1, got {args.examples}")
+    _check_selection(args)
     report = _ContractReport()
     suite = Path(__file__).with_name("contract_suite.py")
     extra = list(args.pytest_args)
@@ -134,10 +137,68 @@ def _test(args: argparse.Namespace) -> int:
     actions = sum(1 for r in rows if r[2] != "-")
     bodies = sum(int(r[3]) for r in rows if r[3] != "-")
     verdict = f"{len(failed)} failed" if failed else "all passed"
+    for row in failed:
+        if row[2] != "-":
+            print(f"rerun one: refold-contract test --action {row[0]}/{row[1]}")
     print(
         f"\nrefold-contract test: {actions} actions, {bodies} bodies, {verdict} in {elapsed:.1f} s"
     )
     return 1 if failed else int(status)
+
+
+def _check_selection(args: argparse.Namespace) -> None:
+    """The --app / --action choices, checked with this command's own option names."""
+    import difflib
+
+    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
+    for slug in args.apps:
+        if not catalogue.has_app(slug):
+            close = difflib.get_close_matches(slug, catalogue.apps(), n=3)
+            raise ConfigurationError(
+                f"--app {slug}: no such app in the catalogue",
+                hint=(f"did you mean {', '.join(close)}? " if close else "")
+                + f"apps: {', '.join(catalogue.apps())}",
+            )
+    pool = [a for a in catalogue if not args.apps or a.slug in args.apps]
+    for name in args.actions:
+        if any(name in (a.action_id, a.key) for a in pool):
+            continue
+        everywhere = [a.key for a in catalogue if name in (a.action_id, a.key)]
+        if everywhere:
+            raise ConfigurationError(
+                f"--action {name}: not in the apps chosen with --app ({', '.join(args.apps)})",
+                hint=f"add --app {everywhere[0].split('/')[0]} or drop --app",
+            )
+        slug, _, action_id = name.rpartition("/")
+        close = catalogue.suggest(slug or "*", action_id) or difflib.get_close_matches(
+            action_id, [a.action_id for a in pool], n=3
+        )
+        raise ConfigurationError(
+            f"--action {name}: no such action in the catalogue",
+            hint=f"did you mean {', '.join(close)}?"
+            if close
+            else "list them: refold-contract lint",
+        )
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1 to 65535)")
+    return port
+
+
+def _check_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                hint="choose another --port, or stop what is using this one",
+            ) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -145,6 +206,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from refold_contract.server import build_mock, serve
 
+    _check_free(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     mock = build_mock(
         fixtures=args.fixtures,
@@ -238,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         "journal, POST /__refold/reset clears it. Stops cleanly on Ctrl+C or SIGTERM.",
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    srv.add_argument("--port", type=int, default=8700, help="port (default 8700)")
+    srv.add_argument("--port", type=_port, default=8700, help="port (default 8700)")
     srv.add_argument(
         "--fixtures",
         action="append",

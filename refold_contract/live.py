@@ -195,8 +195,11 @@ def schema_drift(action: Action, schema: Sequence[Mapping[str, Any]]) -> list[Dr
            for name in sorted(set(live) - set(known))]  # fmt: skip
     out += [Drift(action.key, "parameter_removed", name, "")
             for name in sorted(set(known) - set(live))]  # fmt: skip
-    out += [Drift(action.key, "parameter_now_required", name, "was optional")
-            for name in sorted(set(live) & set(known)) if live[name] and not known[name]]  # fmt: skip
+    out += [
+        Drift(action.key, "parameter_now_required", name, "was optional")
+        for name in sorted(set(live) & set(known))
+        if live[name] and not known[name]
+    ]
     return out
 
 

@@ -423,8 +423,11 @@ class RefoldMock:
                 return _json_response(200, _dumps(body)), (
                     f"no example in the catalogue for {action.key}: generic success reply"
                 )
-            example = action.examples[0]
-            note = "no example with these params: answered with the first example"
+            example = next(
+                (e for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS),
+                action.examples[0],
+            )
+            note = "no example with these params: answered with the first successful example"
         content = self._bodies.get(id(example))
         if content is None:
             body = dict(example.response)
@@ -525,8 +528,17 @@ class RefoldMock:
         delay: float = 0.0,
         operation: str = "execute",
     ) -> None:
-        if times is not None and times < 1:
-            raise ValueError(f"times must be at least 1, got {times}")
+        __tracebackhide__ = True
+        if times is not None and (not isinstance(times, int) or times < 1):
+            raise ValueError(f"times must be a whole number of at least 1, got {times!r}")
+        if reply is not None and reply.kind == "success":
+            try:
+                json.dumps(reply.data)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{origin}({slug!r}, {action_id!r}): data is not JSON: {exc}; convert it "
+                    "first (datetimes with .isoformat())"
+                ) from None
         if operation not in ("execute", "schema", "list_actions", "*"):
             raise ValueError(
                 f"operation must be execute, schema, list_actions or '*', got {operation!r}"
@@ -572,6 +584,7 @@ class RefoldMock:
 
             refold_mock.stub("hubspot", "get_contact", data={"results": [], "paging": {}})
         """
+        __tracebackhide__ = True
         self._add(
             "stub",
             slug,
@@ -600,6 +613,9 @@ class RefoldMock:
 
             refold_mock.fail("hubspot", "get_contact", 429, retry_after=1, times=1)
         """
+        __tracebackhide__ = True
+        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+            raise ValueError(f"fail() takes an HTTP error status from 400 to 599, got {status!r}")
         reply = Reply.error(status, message=message, error_code=error_code, retry_after=retry_after)
         self._add("fail", slug, action_id, reply, params=params, times=times, operation=operation)
 
@@ -619,6 +635,7 @@ class RefoldMock:
 
             refold_mock.app_error("hubspot", "get_contact", 401, {"message": "token expired"})
         """
+        __tracebackhide__ = True
         self._add(
             "app_error",
             slug,
@@ -644,6 +661,7 @@ class RefoldMock:
 
             refold_mock.delay("slack", "list_channels", 0.2)
         """
+        __tracebackhide__ = True
         self._add(
             "delay",
             slug,
@@ -670,6 +688,7 @@ class RefoldMock:
 
             refold_mock.timeout("hubspot", "get_contact", times=1)
         """
+        __tracebackhide__ = True
         self._add(
             "timeout",
             slug,
@@ -695,6 +714,7 @@ class RefoldMock:
 
             refold_mock.malformed("hubspot", "get_contact", times=1)
         """
+        __tracebackhide__ = True
         self._add(
             "malformed",
             slug,
@@ -725,6 +745,7 @@ class RefoldMock:
                 {"results": [{"id": "2"}], "paging": {}},
             ])
         """
+        __tracebackhide__ = True
         if not replies:
             raise ValueError("sequence() needs at least one reply")
         for item in replies:

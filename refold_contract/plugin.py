@@ -119,7 +119,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("hypothesis_profile", None) == "refold":
+        # Register the profile before hypothesis's own plugin loads it.
+        import refold_contract.strategies  # noqa: F401
     if config.getoption("refold_contract", False):
         suite = str(Path(__file__).with_name("contract_suite.py"))
         if suite not in config.args:
@@ -327,10 +331,13 @@ def refold_mock(
     report = request.node.stash.get(_CALL_REPORT_KEY, None)
     if report is not None and report.failed:
         return  # the test's own failure says enough
+    failure = None
     try:
         mock.verify()
     except RefoldError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure is not None:  # outside the except block: one message, no chained traceback
+        pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture

@@ -51,6 +51,8 @@ _ISO_DATETIME = re.compile(
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID_KEY = re.compile(r"^(?:id|ID|Id|.*_id|.*[a-z0-9]Id)$")
+# Ids that name things in the API itself rather than records: stable, worth pinning.
+_STABLE_ID_KEYS = frozenset({"action_id"})
 _CURSOR_KEYS = frozenset(
     {"after", "before", "next", "cursor", "next_cursor", "pageToken", "nextPageToken",
      "page_token", "next_page_token", "nextRecordsUrl"}
@@ -134,7 +136,12 @@ def _default_value(key: Any, value: Any) -> Any:
             return "<request_id>"
         if key in _CURSOR_KEYS and isinstance(value, (str, int)):
             return "<cursor>"
-        if _ID_KEY.match(key) and isinstance(value, (str, int)) and not isinstance(value, bool):
+        if (
+            _ID_KEY.match(key)
+            and key not in _STABLE_ID_KEYS
+            and isinstance(value, (str, int))
+            and not isinstance(value, bool)
+        ):
             return "<id>"
     if isinstance(value, str):
         if _ISO_DATETIME.match(value):

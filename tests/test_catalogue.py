@@ -172,8 +172,11 @@ def test_a_file_outside_a_slug_folder_is_refused_with_where_to_move_it(tmp_path:
     (tmp_path / "get_thing.json").write_text(json.dumps(action_doc()))
     with pytest.raises(CatalogueError, match="one folder down") as info:
         Catalogue.load(tmp_path)
-    assert "demo" not in info.value.hint
-    assert "<slug>" in info.value.hint
+    assert info.value.hint == f"pass {tmp_path.parent} (the folder above this app folder) instead"
+    write_action(tmp_path, action_doc())  # with app folders beside it: move the stray file
+    with pytest.raises(CatalogueError, match="one folder down") as info:
+        Catalogue.load(tmp_path)
+    assert info.value.hint == f"move it to {tmp_path / '<slug>' / 'get_thing.json'}"
 
 
 def test_a_missing_folder_is_a_catalogue_error(tmp_path: Path) -> None:

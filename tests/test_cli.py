@@ -76,3 +76,35 @@ def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
         "-------  -----------  ------",
         "hubspot  get_contact  passed",
     ]
+
+
+def test_serve_refuses_a_bad_or_busy_port(capsys) -> None:
+    import socket
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--port", "99999"])
+    assert "99999 is not a TCP port" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "choose another --port" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--examples", "0"], "--examples must be at least 1, got 0"),
+        (
+            ["--app", "hubspot", "--action", "slack/list_channels"],
+            "not in the apps chosen with --app",
+        ),
+        (["--action", "get_contacts"], "did you mean hubspot/get_contact"),
+    ],
+)
+def test_test_command_checks_its_own_options(argv, message, capsys) -> None:
+    assert main(["test", *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -86,7 +86,7 @@ def test_the_command_passes_arguments_after_a_double_dash_to_pytest(tmp_path: Pa
 def test_a_mistyped_app_is_one_line_with_a_suggestion(tmp_path: Path) -> None:
     done = run_cli("--app", "zendsk", cwd=tmp_path)
     assert done.returncode != 0
-    assert "--refold-app zendsk: no such app in the catalogue" in done.stderr
+    assert "refold-contract: --app zendsk: no such app in the catalogue" in done.stderr
     assert "did you mean zendesk?" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 

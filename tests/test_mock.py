@@ -214,7 +214,8 @@ def test_execute_falls_back_to_the_first_example_and_notes_it(door: Door) -> Non
     first = door.mock.catalogue.get("hubspot", "get_contact").examples[0]
     assert response.json()["data"] == first.data
     assert (
-        door.mock.calls[-1].note == "no example with these params: answered with the first example"
+        door.mock.calls[-1].note
+        == "no example with these params: answered with the first successful example"
     )
 
 
@@ -433,12 +434,16 @@ def test_stubbing_an_unknown_action_suggests_names() -> None:
 
 def test_bad_stub_arguments() -> None:
     mock = RefoldMock()
-    with pytest.raises(ValueError, match="times must be at least 1"):
+    with pytest.raises(ValueError, match="times must be a whole number of at least 1"):
         mock.stub("hubspot", "get_contact", data={}, times=0)
     with pytest.raises(ValueError, match="operation must be"):
         mock.fail("hubspot", "get_contact", 500, operation="delete")
     with pytest.raises(ValueError, match="at least one reply"):
         mock.sequence("hubspot", "get_contact", [])
+    with pytest.raises(ValueError, match="HTTP error status from 400 to 599, got '429'"):
+        mock.fail("hubspot", "get_contact", "429")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"stub\('hubspot', 'get_contact'\): data is not JSON"):
+        mock.stub("hubspot", "get_contact", data={"when": object()})
 
 
 def test_other_hosts_are_not_answered_by_the_mock() -> None:

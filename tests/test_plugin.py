@@ -348,3 +348,18 @@ def test_plugin_can_be_disabled(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:refold_contract")
     result.assert_outcomes(passed=1)
     assert "refold-contract" not in result.stdout.str()
+
+
+def test_the_refold_hypothesis_profile_can_be_chosen_on_the_command_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from hypothesis import settings
+
+        def test_profile():
+            assert settings().max_examples == 25
+            assert settings().deadline is None
+        """
+    )
+    pytester.runpytest("--hypothesis-profile=refold").assert_outcomes(passed=1)
