@@ -29,7 +29,8 @@ import httpx
 
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action, Catalogue, canonical_json, json_type
-from refold_contract.errors import RefoldError
+from refold_contract.errors import ReadOnlyViolation, RefoldError
+from refold_contract.live import PASSTHROUGH, LiveSession
 
 if TYPE_CHECKING:
     import respx
@@ -257,8 +258,10 @@ class RefoldMock:
         session_tokens: Collection[str] | None = None,
         linked_accounts: Collection[str] | None = None,
         assert_all_called: bool = True,
+        live: LiveSession | None = None,
     ) -> None:
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
+        self.live = live
         self.base_url = base_url.rstrip("/")
         self.strict = strict
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
@@ -894,6 +897,8 @@ class RefoldMock:
     # ------------------------------------------------------------------ respx wiring
 
     def _respx_side_effect(self, request: httpx.Request) -> Any:
+        if self.live is not None:
+            return self._live(request)
         outcome = self.dispatch(request)
         if (
             outcome.response is not None
@@ -910,6 +915,59 @@ class RefoldMock:
         if outcome.timeout:
             raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
         return outcome.response
+
+    def _live(self, request: httpx.Request) -> Any:
+        """Live mode: reads go to the real API (observed, paced), writes raise before sending."""
+        assert self.live is not None
+        if request.extensions.get(PASSTHROUGH):
+            return request  # our own forwarded copy: let respx pass it to the network
+        placed = ep.match(request.method, request.url.path)
+        params: Any = None
+        if placed is not None and placed[0] == "execute":
+            params, _ = _parse_body(request)
+        try:
+            self.live.guard.check(request)
+        except ReadOnlyViolation:
+            self._record(
+                Call(
+                    operation=placed[0] if placed else "unplaced",
+                    method=request.method,
+                    path=request.url.path,
+                    slug=placed[1] if placed else None,
+                    action_id=placed[2] if placed else None,
+                    params=params,
+                    linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
+                    status=None,
+                    note="refused: not known to be a read (live mode)",
+                )
+            )
+            raise
+        live = self.live
+
+        def record(response: httpx.Response) -> httpx.Response:
+            self._record(
+                Call(
+                    operation=placed[0] if placed else "unplaced",
+                    method=request.method,
+                    path=request.url.path,
+                    slug=placed[1] if placed else None,
+                    action_id=placed[2] if placed else None,
+                    params=params,
+                    linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
+                    status=response.status_code,
+                    response=response,
+                    note="live",
+                )
+            )
+            return response
+
+        if _IN_ASYNC.get():
+
+            async def forward() -> httpx.Response:
+                return record(await live.asend(request))
+
+            return forward()
+        return record(live.send(request))
 
     def router(self) -> respx.MockRouter:
         """A respx router whose routes answer through :meth:`handle`.
