@@ -417,6 +417,18 @@ class LiveSession:
         self._sync: httpx.HTTPTransport | None = None
         self._async: httpx.AsyncHTTPTransport | None = None
 
+    def close(self) -> None:
+        """Close the network transports (the plugin does this at the end of the session)."""
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+        if self._async is not None:
+            import asyncio
+
+            with contextlib.suppress(RuntimeError):
+                asyncio.run(self._async.aclose())
+            self._async = None
+
     def wait_for(self, request: httpx.Request) -> float:
         """Seconds to wait to stay within the rate limit of the request's linked account."""
         account = request.headers.get(ep.HEADER_LINKED_ACCOUNT) or "<session>"

@@ -31,6 +31,7 @@ from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
     from refold_contract.client import AsyncRefoldClient, RefoldClient
+    from refold_contract.live import LiveSession
     from refold_contract.mock import RefoldMock
 
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
@@ -41,6 +42,7 @@ MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 _CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 _SELECTION_KEY = pytest.StashKey["ContractSelection"]()
+_LIVE_KEY = pytest.StashKey["LiveSession"]()
 _SETTINGS_KEY = pytest.StashKey[Settings]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _MARKER_KWARGS = frozenset(
@@ -65,6 +67,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help=f"the Refold base URL the mock answers for (default {ep.DEFAULT_BASE_URL}, "
         "or REFOLD_BASE_URL)",
+    )
+    group.addoption(
+        "--refold-live",
+        action="store_true",
+        dest="refold_live",
+        default=None,
+        help="run tests marked refold_live against the real Refold API, reads only "
+        "(credentials from REFOLD_API_KEY + REFOLD_LINKED_ACCOUNT_ID or REFOLD_SESSION_TOKEN; "
+        "also REFOLD_LIVE=1)",
+    )
+    group.addoption(
+        "--refold-record",
+        action="store_true",
+        dest="refold_record",
+        default=None,
+        help="live mode: write each live read reply as an example into the first "
+        "--refold-fixtures folder (scrubbed, atomic)",
+    )
+    group.addoption(
+        "--refold-drift",
+        dest="refold_drift",
+        choices=("report", "fail"),
+        default=None,
+        help="live mode: report drift from the catalogue in the summary (default), or fail on it",
+    )
+    group.addoption(
+        "--refold-drift-report",
+        dest="refold_drift_report",
+        default=None,
+        metavar="PATH",
+        help="live mode: also write the drift found as JSON to PATH",
+    )
+    group.addoption(
+        "--refold-live-plan",
+        action="store_true",
+        dest="refold_live_plan",
+        default=False,
+        help="send nothing: run refold_live tests on the mock and list, per test, the actions "
+        "live mode would send (reads) and refuse (writes)",
+    )
+    parser.addini(
+        "refold_record_redact",
+        type="linelist",
+        default=[],
+        help="live recording: key patterns (regex) whose values are replaced by <redacted>, "
+        "for personal data",
     )
     group.addoption(
         "--refold-contract",
@@ -121,6 +169,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(LiveReport(config), "refold_contract_live_report")
     if config.getoption("hypothesis_profile", None) == "refold":
         # Register the profile before hypothesis's own plugin loads it.
         import refold_contract.strategies  # noqa: F401
@@ -156,7 +205,12 @@ def _settings(config: pytest.Config) -> Settings:
         ini_folders = [Path(p) for p in config.getini("refold_fixtures")]
         option_folders = [Path(p) for p in (config.getoption("refold_fixtures") or [])]
         settings = Settings.resolve(
-            options={"base_url": config.getoption("refold_base_url")},
+            options={
+                "base_url": config.getoption("refold_base_url"),
+                "live": config.getoption("refold_live", None),
+                "record": config.getoption("refold_record", None),
+                "drift": config.getoption("refold_drift", None),
+            },
             ini={
                 "base_url": config.getini("refold_base_url") or None,
                 "strict": config.getini("refold_strict"),
@@ -246,8 +300,35 @@ def contract_selection(config: pytest.Config) -> ContractSelection:
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Load the catalogue (and check the contract selection) before the header is printed, so
     # a malformed user file or a mistyped app stops the session with one line, not a traceback.
-    _catalogue(session.config)
+    catalogue = _catalogue(session.config)
     config = session.config
+    settings = _settings(config)
+    if settings.live and not config.getoption("refold_live_plan", False):
+        if not (settings.session_token or (settings.api_key and settings.linked_account_id)):
+            raise pytest.UsageError(
+                "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
+                "(or REFOLD_SESSION_TOKEN) in the environment; credentials are never taken from "
+                "the command line"
+            )
+        recorder = None
+        if settings.record:
+            if not settings.fixtures:
+                raise pytest.UsageError(
+                    "refold-contract: --refold-record writes into your own catalogue folder; "
+                    "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
+                )
+            from refold_contract.live import Recorder
+
+            recorder = Recorder(
+                settings.fixtures[0],
+                catalogue,
+                linked_account_id=settings.linked_account_id,
+                secrets=settings.secrets,
+                extra_keys=config.getini("refold_record_redact"),
+            )
+        from refold_contract.live import LiveSession
+
+        config.stash[_LIVE_KEY] = LiveSession(catalogue, recorder=recorder)
     if (
         config.getoption("refold_apps", None)
         or config.getoption("refold_actions", None)
@@ -264,8 +345,16 @@ def pytest_report_header(config: pytest.Config) -> str:
         return f"refold-contract {__version__}: configuration error: {exc}"
     folders = len(settings.fixtures)
     layered = f" + {folders} folder(s)" if folders else ""
+    if config.getoption("refold_live_plan", False):
+        mode = "live plan (nothing is sent; refold_live tests run on the mock)"
+    elif settings.live:
+        mode = "live (tests marked refold_live, reads only; other tests on the mock)"
+        if settings.record:
+            mode += f", recording into {settings.fixtures[0]}"
+    else:
+        mode = "mock"
     return (
-        f"refold-contract {__version__}: mode mock, base URL {settings.base_url}, catalogue "
+        f"refold-contract {__version__}: mode {mode}, base URL {settings.base_url}, catalogue "
         f"{len(catalogue)} actions in {len(catalogue.apps())} apps (built-in{layered})"
     )
 
@@ -317,17 +406,24 @@ def refold_mock(
             )
         options.update(marker.kwargs)
     strict = options.pop("strict", None)
+    live = _live_session(request)
+    if live is not None:
+        options["assert_all_called"] = False  # stubs do not apply to live requests
     mock = RefoldMock(
         refold_catalogue,
         base_url=settings.base_url,
         strict=settings.strict if strict is None else bool(strict),
+        live=live,
         **options,
     )
+    drift_before = len(live.drift) if live is not None else 0
+    recorded_before = dict(live.recorder.written) if live and live.recorder else {}
     mock.start()
     try:
         yield mock
     finally:
         mock.stop()
+        _attach_live_findings(request, mock, live, drift_before, recorded_before)
     report = request.node.stash.get(_CALL_REPORT_KEY, None)
     if report is not None and report.failed:
         return  # the test's own failure says enough
@@ -341,7 +437,9 @@ def refold_mock(
 
 
 @pytest.fixture
-def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
+def refold_client(
+    refold_mock: RefoldMock, request: pytest.FixtureRequest
+) -> Iterator[RefoldClient]:
     """A :class:`~refold_contract.RefoldClient` pointed at the mock, with a fake test key.
 
     Example::
@@ -351,6 +449,18 @@ def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
     """
     from refold_contract.client import RefoldClient
 
+    if refold_mock.live is not None:
+        settings = _settings(request.config)
+        with RefoldClient(
+            api_key=settings.api_key,
+            linked_account_id=settings.linked_account_id,
+            session_token=settings.session_token,
+            base_url=refold_mock.base_url,
+            catalogue=refold_mock.catalogue,
+            read_only=True,
+        ) as live_client:
+            yield live_client
+        return
     with RefoldClient(
         api_key=MOCK_API_KEY,
         linked_account_id=MOCK_LINKED_ACCOUNT,
@@ -362,7 +472,9 @@ def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
 
 
 @pytest.fixture
-def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
+def async_refold_client(
+    refold_mock: RefoldMock, request: pytest.FixtureRequest
+) -> Iterator[AsyncRefoldClient]:
     """An :class:`~refold_contract.AsyncRefoldClient` pointed at the mock (pytest-asyncio, anyio).
 
     Example::
@@ -372,13 +484,24 @@ def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
     """
     from refold_contract.client import AsyncRefoldClient
 
-    client = AsyncRefoldClient(
-        api_key=MOCK_API_KEY,
-        linked_account_id=MOCK_LINKED_ACCOUNT,
-        base_url=refold_mock.base_url,
-        catalogue=refold_mock.catalogue,
-        sleep=_no_async_sleep,
-    )
+    if refold_mock.live is not None:
+        settings = _settings(request.config)
+        client = AsyncRefoldClient(
+            api_key=settings.api_key,
+            linked_account_id=settings.linked_account_id,
+            session_token=settings.session_token,
+            base_url=refold_mock.base_url,
+            catalogue=refold_mock.catalogue,
+            read_only=True,
+        )
+    else:
+        client = AsyncRefoldClient(
+            api_key=MOCK_API_KEY,
+            linked_account_id=MOCK_LINKED_ACCOUNT,
+            base_url=refold_mock.base_url,
+            catalogue=refold_mock.catalogue,
+            sleep=_no_async_sleep,
+        )
     yield client
     # With an event loop still running in this thread, leave the client to the GC.
     with contextlib.suppress(RuntimeError):
@@ -406,6 +529,114 @@ def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
     if pytestconfig.getini("refold_snapshot_normalize"):
         return snapshot.use_extension(RefoldSnapshotExtension)
     return snapshot.use_extension(UnnormalizedSnapshotExtension)
+
+
+def _live_session(request: pytest.FixtureRequest) -> LiveSession | None:
+    """The live session when this test runs live: live mode on and the test marked refold_live."""
+    if request.node.get_closest_marker("refold_live") is None:
+        return None
+    return request.config.stash.get(_LIVE_KEY, None)
+
+
+def _attach_live_findings(
+    request: pytest.FixtureRequest,
+    mock: RefoldMock,
+    live: LiveSession | None,
+    drift_before: int,
+    recorded_before: dict[Path, int],
+) -> None:
+    """Hand this test's live findings to the report, so they reach the summary (xdist too)."""
+    props = request.node.user_properties
+    if request.config.getoption("refold_live_plan", False) and (
+        request.node.get_closest_marker("refold_live") is not None
+    ):
+        from refold_contract.live import ReadOnlyGuard
+
+        guard = ReadOnlyGuard(mock.catalogue)
+        plan = [
+            [f"{c.slug}/{c.action_id}" if c.action_id else f"{c.slug or c.path} ({c.operation})",
+             guard.allows(c.method, c.path)]
+            for c in mock.calls
+        ]  # fmt: skip
+        props.append(("refold_live_plan", plan))
+    if live is None:
+        return
+    new_drift = [d.to_json() for d in live.drift[drift_before:]]
+    if new_drift:
+        props.append(("refold_drift", new_drift))
+    if live.recorder is not None:
+        written = [
+            str(path)
+            for path, count in live.recorder.written.items()
+            if count > recorded_before.get(path, 0)
+        ]
+        if written:
+            props.append(("refold_recorded", written))
+    if live.skipped:
+        props.append(("refold_skipped", list(live.skipped)))
+
+
+class LiveReport:
+    """Gathers live findings from every test report (on the xdist controller too) and prints
+    them in the terminal summary; registered by the plugin at configure time.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.drift: list[dict[str, str]] = []
+        self.recorded: set[str] = set()
+        self.skipped: set[str] = set()
+        self.plan: dict[str, list[list[Any]]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        for name, value in report.user_properties:
+            items: Any = value
+            if name == "refold_drift":
+                self.drift += [d for d in items if d not in self.drift]
+            elif name == "refold_recorded":
+                self.recorded.update(items)
+            elif name == "refold_skipped":
+                self.skipped.update(items)
+            elif name == "refold_live_plan":
+                self.plan[report.nodeid] = items
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        write = terminalreporter.write_line
+        if self.plan:
+            terminalreporter.section("refold-contract live plan (nothing was sent)")
+            for nodeid, calls in self.plan.items():
+                write(nodeid)
+                for what, allowed in calls or [["no Refold request", True]]:
+                    verdict = "read: will be sent" if allowed else "write: will be refused"
+                    write(f"    {what:45} {verdict}")
+        if self.drift:
+            terminalreporter.section("refold-contract drift from the catalogue")
+            for d in self.drift:
+                write(f"{d['action']:36} {d['kind']:22} {d['path']:44} {d['detail']}")
+        if self.recorded:
+            terminalreporter.section("refold-contract recorded")
+            for path in sorted(self.recorded):
+                write(f"wrote {path}")
+        for line in sorted(self.skipped):
+            write(f"refold-contract: {line}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = self.config
+        live = config.stash.get(_LIVE_KEY, None)
+        if live is not None:
+            live.close()
+        if hasattr(config, "workerinput"):
+            return
+        path = config.getoption("refold_drift_report", None)
+        if path:
+            from refold_contract.live import write_json_atomically
+
+            write_json_atomically(Path(path), {"drift": self.drift})
+        if self.drift and _settings(config).drift == "fail" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _no_sleep(_: float) -> None:

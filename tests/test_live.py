@@ -1,0 +1,318 @@
+"""Live mode against a stand-in Refold on 127.0.0.1 that counts what reaches it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from refold_contract import Catalogue
+from refold_contract.live import LiveSession, ReadOnlyGuard, Recorder, reply_drift, scrub
+from refold_contract.mock import RefoldMock
+from refold_contract.server import RunningServer, running_server
+
+from .helpers import FAKE_KEY
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+ACCOUNT = "acct_LIVE_4242"
+
+
+@pytest.fixture
+def refold(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
+    """A stand-in for Refold; the environment points live mode at it with a fake key."""
+    with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as server:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+        monkeypatch.setenv("REFOLD_BASE_URL", server.url)
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+
+
+EVERY_ACTION = """
+import pytest
+from refold_contract import Catalogue, ReadOnlyViolation
+
+ACTIONS = list(Catalogue.builtin())
+
+@pytest.mark.refold_live
+@pytest.mark.parametrize("action", ACTIONS, ids=[a.key for a in ACTIONS])
+def test_call(refold_client, action):
+    body = {p.name: "1" for p in action.parameters if p.required}
+    if action.is_read:
+        refold_client.execute(action.slug, action.action_id, body, check=False)
+    else:
+        with pytest.raises(ReadOnlyViolation):
+            refold_client.execute(action.slug, action.action_id, body)
+
+@pytest.mark.refold_live
+def test_plain_httpx_write_is_refused_too(refold_mock):
+    import httpx
+    with pytest.raises(ReadOnlyViolation, match="hubspot/create_contact"):
+        httpx.post(refold_mock.base_url + "/api/v2/integration-schema/hubspot/actions/"
+                   "create_contact/execute", json={"email": "a@example.com"},
+                   headers={"x-api-key": "k", "linked_account_id": "a"})
+    with pytest.raises(ReadOnlyViolation, match="DELETE /api/v2/integration-schema/hubspot"):
+        httpx.delete(refold_mock.base_url + "/api/v2/integration-schema/hubspot/actions")
+
+def test_unmarked_tests_stay_on_the_mock(refold_client, refold_mock):
+    assert refold_client.execute("hubspot", "create_contact", {"email": "a@example.com"}).ok
+    assert refold_mock.live is None
+"""
+
+
+def test_a_suite_calling_every_write_action_live_sends_no_write(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makepyfile(test_every=EVERY_ACTION)
+    result = pytester.runpytest("--refold-live", "-p", "no:randomly")
+    catalogue = Catalogue.builtin()
+    result.assert_outcomes(passed=len(catalogue) + 2)
+    result.stdout.fnmatch_lines(["*mode live (tests marked refold_live, reads only*"])
+    reached = refold.mock.calls
+    assert reached, "reads must arrive"
+    writes = [c for c in reached if c.action_id and not catalogue.get(c.slug, c.action_id).is_read]
+    assert writes == []
+    read_ids = {a.key for a in catalogue.actions(access="read")}
+    assert {f"{c.slug}/{c.action_id}" for c in reached} == read_ids
+    assert all(c.linked_account_id == ACCOUNT for c in reached)
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
+
+
+def test_missing_credentials_stop_the_session_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--refold-live")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID*"]
+    )
+    monkeypatch.setenv("REFOLD_LIVE", "1")
+    assert pytester.runpytest().ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_recording_writes_scrubbed_examples_into_the_users_folder(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    refold.mock.stub(
+        "hubspot",
+        "get_contact",
+        data={"results": [{"id": "7", "properties": {"email": "z@example.com", "owner": ACCOUNT},
+                           "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-02T00:00:00Z",
+                           "archived": False}],
+              "paging": {}, "access_token": "tok-123", "echo": f"key={FAKE_KEY}"},
+    )  # fmt: skip
+    (pytester.path / "mine").mkdir()
+    pytester.makepyfile(
+        test_rec="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("hubspot", "get_contact", {"limit": "3"})
+    refold_client.execute("hubspot", "get_contact", {"limit": "3"})
+"""
+    )
+    result = pytester.runpytest("--refold-live", "--refold-record", "--refold-fixtures", "mine")
+    result.assert_outcomes(passed=1)
+    written = pytester.path / "mine" / "hubspot" / "get_contact.json"
+    result.stdout.fnmatch_lines(
+        ["*refold-contract recorded*", "wrote mine/hubspot/get_contact.json"]
+    )
+    document = json.loads(written.read_text())
+    (example,) = document["examples"]  # two identical calls: one example
+    assert example["params"] == {"limit": "3"}
+    assert example["source"] == "recorded"
+    assert example["recorded_at"].endswith("Z")
+    data = example["response"]["data"]
+    assert data["access_token"] == "<redacted>"
+    assert data["echo"] == "key=<redacted>"
+    assert data["results"][0]["properties"]["owner"] == "<linked_account_id>"
+    everything = written.read_text() + result.stdout.str() + result.stderr.str()
+    assert FAKE_KEY not in everything
+    assert ACCOUNT not in written.read_text()
+    # The recorded file is a valid catalogue entry.
+    assert Catalogue.load(pytester.path / "mine").get("hubspot", "get_contact").examples
+
+
+def test_recording_needs_a_user_folder(pytester: pytest.Pytester, refold: RunningServer) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--refold-live", "--refold-record")
+    result.stderr.fnmatch_lines(["*--refold-record writes into your own catalogue folder*"])
+
+
+def test_a_changed_reply_shape_is_reported_as_drift(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    refold.mock.stub(
+        "slack", "list_channels", data={"ok": True, "channels": "now a string", "extra": 1}
+    )
+    pytester.makepyfile(
+        test_drift="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("slack", "list_channels")
+"""
+    )
+    report = pytester.path / "drift.json"
+    result = pytester.runpytest("--refold-live", "--refold-drift-report", str(report))
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*refold-contract drift from the catalogue*",
+            "slack/list_channels*key_added*data.extra*",
+            "slack/list_channels*type_changed*data.channels*",
+        ]
+    )
+    drift = json.loads(report.read_text())["drift"]
+    assert {"action": "slack/list_channels", "kind": "key_added", "path": "data.extra",
+            "detail": "integer"} in drift  # fmt: skip
+    failing = pytester.runpytest("--refold-live", "--refold-drift=fail")
+    failing.assert_outcomes(passed=1)
+    assert failing.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_plan_lists_reads_and_writes_without_sending_anything(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makepyfile(
+        test_plan="""
+import pytest
+from refold_contract import ReadOnlyViolation
+
+@pytest.mark.refold_live
+def test_sync(refold_client):
+    refold_client.execute("hubspot", "get_contact", {"limit": "1"})
+    refold_client.execute("hubspot", "create_contact", {"email": "a@example.com"})
+"""
+    )
+    result = pytester.runpytest("--refold-live", "--refold-live-plan")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refold-contract live plan (nothing was sent)*",
+            "test_plan.py::test_sync",
+            "*hubspot/get_contact*read: will be sent",
+            "*hubspot/create_contact*write: will be refused",
+        ]
+    )
+    assert refold.mock.calls == []
+
+
+def test_live_mode_works_under_xdist(pytester: pytest.Pytester, refold: RunningServer) -> None:
+    refold.mock.stub("slack", "list_channels", data={"ok": True, "channels": [], "new": 1})
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.refold_live
+@pytest.mark.parametrize("i", range(4))
+def test_read(refold_client, i):
+    refold_client.execute("slack", "list_channels")
+"""
+    )
+    env_ok = {
+        k: os.environ[k] for k in ("REFOLD_API_KEY", "REFOLD_LINKED_ACCOUNT_ID", "REFOLD_BASE_URL")
+    }
+    assert env_ok
+    result = pytester.runpytest_subprocess("--refold-live", "-n", "2")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*slack/list_channels*key_added*data.new*"])
+    assert len([c for c in refold.mock.calls if c.action_id == "list_channels"]) == 4
+
+
+def test_guard_refuses_what_is_not_known_to_read() -> None:
+    guard = ReadOnlyGuard(Catalogue.builtin())
+    base = "/api/v2/integration-schema"
+    assert guard.allows("GET", f"{base}/hubspot/actions")
+    assert guard.allows("GET", f"{base}/hubspot/actions/create_contact")  # the schema: a read
+    assert guard.allows("POST", f"{base}/hubspot/actions/get_contact/execute")
+    assert guard.allows("POST", f"{base}/acme/actions/list_widgets/execute")  # by name
+    for action in ("create_contact", "httprequest", "frobnicate", "get_or_create_x"):
+        assert not guard.allows("POST", f"{base}/hubspot/actions/{action}/execute"), action
+    assert not guard.allows("DELETE", f"{base}/hubspot/actions")
+    assert not guard.allows("GET", "/api/v2/other")
+
+
+def test_scrub_and_drift_helpers() -> None:
+    assert scrub({"owner": "acct_1 x", "api_key": "k", "nextPageToken": "p", "n": 1},
+                 linked_account_id="acct_1", secrets=["zzzz"]) == {
+        "owner": "<linked_account_id> x", "api_key": "<redacted>", "nextPageToken": "p", "n": 1}  # fmt: skip
+    action = Catalogue.builtin().get("hubspot", "get_contact")
+    assert reply_drift(action, {"node_status": "Errored", "data": {}})[0].kind == "node_status"
+    assert reply_drift(action, {"node_status": "Success", "data": action.examples[0].data}) == []
+
+
+def test_a_recording_killed_mid_write_leaves_every_file_whole(tmp_path: Path) -> None:
+    script = tmp_path / "record_forever.py"
+    folder = tmp_path / "mine"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import itertools
+            from pathlib import Path
+            from refold_contract import Catalogue
+            from refold_contract.live import Recorder
+
+            catalogue = Catalogue.builtin()
+            recorder = Recorder(Path({str(folder)!r}), catalogue, linked_account_id="acct")
+            actions = [catalogue.get("hubspot", "get_contact"), catalogue.get("slack", "list_channels")]
+            big = {{"results": [{{"id": str(i), "text": "x" * 200}} for i in range(300)], "paging": {{}}}}
+            print("ready", flush=True)
+            for i in itertools.count():
+                action = actions[i % 2]
+                recorder.record(action, {{"limit": str(i % 7)}}, {{"node_status": "Success", "data": big}})
+            """
+        )
+    )
+    for delay in (0.3, 0.55, 0.8):
+        process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+        files = list(folder.rglob("*.json"))
+        assert files
+        for path in files:
+            document = json.loads(path.read_text())  # whole and valid
+            assert document["examples"]
+        Catalogue.load(folder)  # and a valid catalogue
+        leftovers = [p for p in folder.rglob("*.tmp")]
+        for leftover in leftovers:  # a temp file may survive a kill; never a half-written entry
+            assert leftover.name.startswith(".")
+
+
+def test_recorder_refuses_the_installed_catalogue() -> None:
+    from refold_contract.errors import CatalogueError
+
+    with pytest.raises(CatalogueError, match="refusing to record into the built-in catalogue"):
+        Recorder(Catalogue.builtin_path(), Catalogue.builtin(), linked_account_id=None)
+
+
+def test_live_session_paces_requests_per_linked_account() -> None:
+    import httpx
+
+    session = LiveSession(Catalogue.builtin(), rate=10, burst=2)
+    request = httpx.Request("GET", "http://x/", headers={"linked_account_id": "a"})
+    waits = [session.wait_for(request) for _ in range(4)]
+    assert waits[:2] == [0.0, 0.0]
+    assert 0.05 < waits[2] < waits[3] <= 0.25
+    other = httpx.Request("GET", "http://x/", headers={"linked_account_id": "b"})
+    assert session.wait_for(other) == 0.0
