@@ -336,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="validate parameter types and refuse unknown keys"
     )
     srv.set_defaults(func=_serve)
+
+    from refold_contract.live_cli import add_live_commands
+
+    add_live_commands(sub)
     return parser
 
 

@@ -308,7 +308,7 @@ class ReadOnlyViolation(RefoldError, PermissionError):
             hint=(
                 f'if it really only reads, declare it: put "access": "read" in '
                 f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue "
-                "folder (--refold-fixtures)"
+                "folder (--refold-fixtures, or --fixtures for the commands)"
             ),
         )
 

@@ -153,9 +153,13 @@ def reply_drift(action: Action, body: Any) -> list[Drift]:
     recorded_statuses = {e.node_status for e in action.examples}
     if recorded_statuses and status not in recorded_statuses:
         out.append(
-            Drift(action.key, "node_status", "node_status",
-                  f"{status!r}, recorded {', '.join(sorted(map(repr, recorded_statuses)))}")
-        )  # fmt: skip
+            Drift(
+                action.key,
+                "node_status",
+                "node_status",
+                f"{status!r}, recorded {', '.join(sorted(map(repr, recorded_statuses)))}",
+            )
+        )
     if status == ep.NODE_STATUS_SUCCESS:
         recorded = success_shape(action)
         live = shape_of([body.get(ep.KEY_DATA)])
@@ -175,11 +179,25 @@ def listing_drift(
     live = {str(a.get("action_id")) for a in listing}
     known = {a.action_id for a in catalogue.actions(slug)}
     return [
-        *(Drift(f"{slug}/{a}", "action_added", "list_actions", "listed by Refold, not in the "
-                "catalogue") for a in sorted(live - known)),
-        *(Drift(f"{slug}/{a}", "action_removed", "list_actions", "in the catalogue, no longer "
-                "listed by Refold") for a in sorted(known - live)),
-    ]  # fmt: skip
+        *(
+            Drift(
+                f"{slug}/{a}",
+                "action_added",
+                "list_actions",
+                "listed by Refold, not in the catalogue",
+            )
+            for a in sorted(live - known)
+        ),
+        *(
+            Drift(
+                f"{slug}/{a}",
+                "action_removed",
+                "list_actions",
+                "in the catalogue, no longer listed by Refold",
+            )
+            for a in sorted(known - live)
+        ),
+    ]
 
 
 def schema_drift(action: Action, schema: Sequence[Mapping[str, Any]]) -> list[Drift]:
@@ -191,10 +209,13 @@ def schema_drift(action: Action, schema: Sequence[Mapping[str, Any]]) -> list[Dr
     """
     live = {str(p.get("name")): bool(p.get("required")) for p in schema}
     known = {p.name: p.required for p in action.parameters}
-    out = [Drift(action.key, "parameter_added", name, "required" if live[name] else "optional")
-           for name in sorted(set(live) - set(known))]  # fmt: skip
-    out += [Drift(action.key, "parameter_removed", name, "")
-            for name in sorted(set(known) - set(live))]  # fmt: skip
+    out = [
+        Drift(action.key, "parameter_added", name, "required" if live[name] else "optional")
+        for name in sorted(set(live) - set(known))
+    ]
+    out += [
+        Drift(action.key, "parameter_removed", name, "") for name in sorted(set(known) - set(live))
+    ]
     out += [
         Drift(action.key, "parameter_now_required", name, "was optional")
         for name in sorted(set(live) & set(known))
@@ -203,8 +224,13 @@ def schema_drift(action: Action, schema: Sequence[Mapping[str, Any]]) -> list[Dr
     return out
 
 
-def scrub(value: Any, *, linked_account_id: str | None, secrets: Iterable[str] = (),
-          extra_keys: Sequence[str] = ()) -> Any:  # fmt: skip
+def scrub(
+    value: Any,
+    *,
+    linked_account_id: str | None,
+    secrets: Iterable[str] = (),
+    extra_keys: Sequence[str] = (),
+) -> Any:
     """A copy fit to store: secret-like keys redacted, secrets and the linked account replaced.
 
     Example::
@@ -347,9 +373,10 @@ class Recorder:
                     "examples": [],
                 }
             examples = [
-                e for e in document.get("examples", [])
+                e
+                for e in document.get("examples", [])
                 if not (e.get("source") == "recorded" and canonical_json(e.get("params")) == key)
-            ]  # fmt: skip
+            ]
             examples.append(example)
             document["examples"] = examples
             write_json_atomically(path, document)

@@ -54,9 +54,19 @@ _ID_KEY = re.compile(r"^(?:id|ID|Id|.*_id|.*[a-z0-9]Id)$")
 # Ids that name things in the API itself rather than records: stable, worth pinning.
 _STABLE_ID_KEYS = frozenset({"action_id"})
 _CURSOR_KEYS = frozenset(
-    {"after", "before", "next", "cursor", "next_cursor", "pageToken", "nextPageToken",
-     "page_token", "next_page_token", "nextRecordsUrl"}
-)  # fmt: skip
+    {
+        "after",
+        "before",
+        "next",
+        "cursor",
+        "next_cursor",
+        "pageToken",
+        "nextPageToken",
+        "page_token",
+        "next_page_token",
+        "nextRecordsUrl",
+    }
+)
 _SECRET_KEY = re.compile(
     r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
 )

@@ -56,8 +56,12 @@ def _numbers() -> SearchStrategy[str]:
 def _emails() -> SearchStrategy[str]:
     local = st.text(string.ascii_letters + string.digits + "._+-", min_size=1, max_size=12)
     local = local.filter(lambda s: not s.startswith(".") and ".." not in s)
-    return st.builds(lambda lo, dom, tld: f"{lo}@{dom}.{tld}", local, _word, st.sampled_from(
-        ["com", "org", "io", "co", "example"]))  # fmt: skip
+    return st.builds(
+        lambda lo, dom, tld: f"{lo}@{dom}.{tld}",
+        local,
+        _word,
+        st.sampled_from(["com", "org", "io", "co", "example"]),
+    )
 
 
 def _urls() -> SearchStrategy[str]:

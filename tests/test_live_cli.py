@@ -1,0 +1,133 @@
+"""The live commands against a stand-in Refold on loopback, counting what reaches it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from refold_contract import Catalogue
+from refold_contract.cli import main
+from refold_contract.mock import RefoldMock
+from refold_contract.server import RunningServer, running_server
+
+from .helpers import FAKE_KEY
+
+
+@pytest.fixture
+def refold(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
+    with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as server:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acct_cli")
+        monkeypatch.setenv("REFOLD_BASE_URL", server.url)
+        yield server
+
+
+def test_actions_and_schema_print_tables_or_json(refold, capsys) -> None:
+    assert main(["actions", "zendesk"]) == 0
+    out = capsys.readouterr().out
+    assert "get_ticket_by_id" in out
+    assert "read" in out
+    assert main(["schema", "zendesk", "get_ticket_by_id", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["name"] == "ticket_id"
+    assert main(["actions", "zendesk", "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert (entry["action_id"], entry["access"], entry["in_catalogue"]) == (
+        "get_ticket_by_id",
+        "read",
+        True,
+    )
+
+
+def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mine"
+    assert main(["pull", "gmail", "--fixtures", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert f"wrote {folder / 'gmail' / 'get_message.json'}" in out.out
+    document = json.loads((folder / "gmail" / "get_message.json").read_text())
+    document["examples"] = [
+        {
+            "params": {"id": "1"},
+            "response": {"node_status": "Success", "data": {}},
+            "source": "mine",
+        }
+    ]
+    (folder / "gmail" / "get_message.json").write_text(json.dumps(document))
+    assert main(["pull", "gmail", "get_message", "--fixtures", str(folder)]) == 0
+    again = json.loads((folder / "gmail" / "get_message.json").read_text())
+    assert again["examples"][0]["source"] == "mine"
+    assert Catalogue.load(folder).get("gmail", "get_message")
+
+
+def test_record_refuses_writes_before_sending(refold, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mine"
+    code = main(
+        [
+            "record",
+            "hubspot",
+            "create_contact",
+            "--params",
+            '{"email": "a@example.com"}',
+            "--fixtures",
+            str(folder),
+        ]
+    )
+    assert code == 2
+    assert "refused to send hubspot/create_contact" in capsys.readouterr().err
+    assert refold.mock.calls == []
+    assert (
+        main(
+            [
+                "record",
+                "hubspot",
+                "get_contact",
+                "--params",
+                '{"limit": "2"}',
+                "--fixtures",
+                str(folder),
+            ]
+        )
+        == 0
+    )
+    (call,) = refold.mock.calls
+    assert (call.action_id, call.params, call.linked_account_id) == (
+        "get_contact",
+        {"limit": "2"},
+        "acct_cli",
+    )
+    stored = (folder / "hubspot" / "get_contact.json").read_text()
+    assert FAKE_KEY not in stored
+    assert "acct_cli" not in stored
+
+
+def test_drift_replays_recorded_reads_and_exits_1_on_drift(refold, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mine"
+    assert main(["record", "slack", "list_channels", "--fixtures", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["drift", "slack", "--fixtures", str(folder)]) == 0
+    assert "no drift" in capsys.readouterr().out
+    refold.mock.stub("slack", "list_channels", data={"ok": True, "channels": [], "brand_new": 1})
+    assert main(["drift", "slack", "--fixtures", str(folder), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert {
+        "action": "slack/list_channels",
+        "kind": "key_added",
+        "path": "data.brand_new",
+        "detail": "integer",
+    } in report["drift"]
+
+
+def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
+    assert main(["actions", "hubspot"]) == 2
+    err = capsys.readouterr().err
+    assert "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID" in err
+    assert "never taken from the command line" in err
+    with pytest.raises(SystemExit):
+        main(["actions", "hubspot", "--api-key", "x"])
+
+
+def test_write_commands_refuse_the_builtin_catalogue(refold, capsys) -> None:
+    assert main(["pull", "slack", "--fixtures", str(Catalogue.builtin_path())]) == 2
+    assert "refusing to write into the built-in catalogue" in capsys.readouterr().err
