@@ -124,6 +124,8 @@ def _test(args: argparse.Namespace) -> int:
         for action in args.actions:
             argv += ["--refold-action", action]
         argv += ["--refold-examples", str(args.examples)]
+        if args.live:
+            argv += ["--refold-live"]
         started = time.monotonic()
         status = pytest.main(argv + extra, plugins=[report])
         elapsed = time.monotonic() - started
@@ -276,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=25,
         metavar="N",
         help="generated bodies per action, valid and invalid each (default 25)",
+    )
+    test.add_argument(
+        "--live",
+        action="store_true",
+        help="run the read part against the real Refold API (credentials from REFOLD_API_KEY "
+        "and REFOLD_LINKED_ACCOUNT_ID); reports mock/live parity",
     )
     test.add_argument(
         "--fixtures",

@@ -26,11 +26,18 @@ from hypothesis import given, settings
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action
 from refold_contract.contract import InvalidBody, check_invalid_reply, check_reply, success_shape
+from refold_contract.live import schema_drift
 from refold_contract.mock import RefoldMock
-from refold_contract.plugin import MOCK_API_KEY, MOCK_LINKED_ACCOUNT, contract_selection
+from refold_contract.plugin import (
+    MOCK_API_KEY,
+    MOCK_LINKED_ACCOUNT,
+    contract_selection,
+    live_credentials,
+)
 from refold_contract.strategies import invalid_params, params
 
-pytestmark = pytest.mark.refold(strict=True, assert_all_called=False)
+# refold_live: under --refold-live the read part runs against the real API (writes are left out).
+pytestmark = [pytest.mark.refold(strict=True, assert_all_called=False), pytest.mark.refold_live]
 _JSON = {"content-type": "application/json"}
 
 
@@ -46,10 +53,41 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def contract_http(refold_mock: RefoldMock) -> Iterator[httpx.Client]:
-    headers = {ep.HEADER_API_KEY: MOCK_API_KEY, ep.HEADER_LINKED_ACCOUNT: MOCK_LINKED_ACCOUNT}
+def contract_http(refold_mock: RefoldMock, pytestconfig: pytest.Config) -> Iterator[httpx.Client]:
+    if refold_mock.live is not None:
+        headers = live_credentials(pytestconfig)
+    else:
+        headers = {ep.HEADER_API_KEY: MOCK_API_KEY, ep.HEADER_LINKED_ACCOUNT: MOCK_LINKED_ACCOUNT}
     with httpx.Client(base_url=refold_mock.base_url, headers=headers, timeout=30) as client:
         yield client
+
+
+def _outcome(response: httpx.Response) -> str:
+    """success, app failure, validation error or other: what parity compares."""
+    if response.status_code == 400:
+        return "validation"
+    if response.status_code != 200:
+        return f"http {response.status_code}"
+    try:
+        status = response.json().get(ep.KEY_NODE_STATUS)
+    except (ValueError, AttributeError):
+        return "other"
+    return "success" if status == ep.NODE_STATUS_SUCCESS else "app failure"
+
+
+class _Parity:
+    """Counts, per body, the mock's outcome against the live one."""
+
+    def __init__(self, mock: RefoldMock) -> None:
+        self.offline = RefoldMock(mock.catalogue, base_url=mock.base_url)
+        self.counts: dict[str, int] = {}
+
+    def add(self, request: httpx.Request, live: httpx.Response) -> None:
+        headers = {ep.HEADER_API_KEY: MOCK_API_KEY, ep.HEADER_LINKED_ACCOUNT: MOCK_LINKED_ACCOUNT}
+        offline = httpx.Request(request.method, request.url, headers=headers,
+                                content=request.content)  # fmt: skip
+        key = f"{_outcome(self.offline.handle(offline))} -> {_outcome(live)}"
+        self.counts[key] = self.counts.get(key, 0) + 1
 
 
 def _settings(config: pytest.Config) -> settings:
@@ -61,6 +99,7 @@ def _settings(config: pytest.Config) -> settings:
 def test_valid_bodies_get_the_success_envelope(
     contract_action: Action,
     contract_http: httpx.Client,
+    refold_mock: RefoldMock,
     pytestconfig: pytest.Config,
     record_property: Callable[[str, Any], None],
 ) -> None:
@@ -69,23 +108,39 @@ def test_valid_bodies_get_the_success_envelope(
     path = ep.execute_path(action.slug, action.action_id)
     tried = 0
 
+    parity = _Parity(refold_mock) if refold_mock.live is not None else None
+
     @_settings(pytestconfig)
     @given(body=params(action))
     def run(body: dict[str, Any]) -> None:
         nonlocal tried
         tried += 1
-        problems = check_reply(action, contract_http.post(path, json=body), shape)
+        response = contract_http.post(path, json=body)
+        if parity is not None:
+            # Live, a generated body may name records that do not exist: the app failing is
+            # fair, Refold refusing a valid body is not.
+            parity.add(response.request, response)
+            problems = (
+                [f"Refold refused a valid body: {response.text[:200]}"]
+                if response.status_code == 400
+                else []
+            )
+        else:
+            problems = check_reply(action, response, shape)
         assert not problems, f"{action.key} with body {body!r}:\n  " + "\n  ".join(problems)
 
     try:
         run()
     finally:
         record_property("bodies", tried)
+        if parity is not None:
+            record_property("refold_parity", [action.key, parity.counts])
 
 
 def test_invalid_bodies_get_refolds_400_naming_the_field(
     contract_action: Action,
     contract_http: httpx.Client,
+    refold_mock: RefoldMock,
     pytestconfig: pytest.Config,
     record_property: Callable[[str, Any], None],
 ) -> None:
@@ -93,8 +148,12 @@ def test_invalid_bodies_get_refolds_400_naming_the_field(
     path = ep.execute_path(action.slug, action.action_id)
     tried = 0
 
+    cases = invalid_params(action)
+    if refold_mock.live is not None:  # Refold itself checks presence, not types
+        cases = cases.filter(lambda case: case.reason != "wrong_type")
+
     @_settings(pytestconfig)
-    @given(case=invalid_params(action))
+    @given(case=cases)
     def run(case: InvalidBody) -> None:
         nonlocal tried
         tried += 1
@@ -113,12 +172,16 @@ def test_invalid_bodies_get_refolds_400_naming_the_field(
 
 
 def test_schema_operation_agrees_with_the_catalogue(
-    contract_action: Action, contract_http: httpx.Client
+    contract_action: Action, contract_http: httpx.Client, refold_mock: RefoldMock
 ) -> None:
     action = contract_action
     response = contract_http.get(ep.schema_path(action.slug, action.action_id))
     assert response.status_code == 200, response.text[:200]
-    assert response.json() == action.schema()
+    if refold_mock.live is None:
+        assert response.json() == action.schema()
+    else:  # live: labels may be reworded; names and what is required may not
+        drift = schema_drift(action, response.json())
+        assert not drift, "\n".join(f"{d.kind}: {d.path} {d.detail}" for d in drift)
 
 
 def test_list_operation_agrees_with_the_catalogue(
@@ -128,4 +191,8 @@ def test_list_operation_agrees_with_the_catalogue(
     assert response.status_code == 200, response.text[:200]
     served = sorted(entry["action_id"] for entry in response.json())
     expected = sorted(a.action_id for a in refold_mock.catalogue.actions(contract_app))
-    assert served == expected
+    if refold_mock.live is None:
+        assert served == expected
+    else:  # live: new actions are drift (reported); a catalogued action gone is a break
+        gone = sorted(set(expected) - set(served))
+        assert not gone, f"{contract_app}: Refold no longer lists {', '.join(gone)}"

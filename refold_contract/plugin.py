@@ -108,6 +108,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "live mode would send (reads) and refuse (writes)",
     )
     parser.addini(
+        "refold_rate", default="20", help="live mode: requests per second per linked account"
+    )
+    parser.addini("refold_burst", default="5", help="live mode: burst size per linked account")
+    parser.addini(
         "refold_record_redact",
         type="linelist",
         default=[],
@@ -291,6 +295,8 @@ def contract_selection(config: pytest.Config) -> ContractSelection:
     examples = config.getoption("refold_examples", None) or DEFAULT_EXAMPLES
     if examples < 1:
         raise pytest.UsageError(f"--refold-examples must be at least 1, got {examples}")
+    if _settings(config).live and not config.getoption("refold_live_plan", False):
+        chosen = [a for a in chosen if a.is_read]  # live: writes are never sent
     selection = ContractSelection(tuple(chosen), examples)
     config.stash[_SELECTION_KEY] = selection
     return selection
@@ -328,7 +334,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
         from refold_contract.live import LiveSession
 
-        config.stash[_LIVE_KEY] = LiveSession(catalogue, recorder=recorder)
+        try:
+            rate, burst = float(config.getini("refold_rate")), int(config.getini("refold_burst"))
+        except ValueError:
+            raise pytest.UsageError(
+                "refold-contract: refold_rate must be a number and refold_burst a whole number"
+            ) from None
+        config.stash[_LIVE_KEY] = LiveSession(catalogue, recorder=recorder, rate=rate, burst=burst)
     if (
         config.getoption("refold_apps", None)
         or config.getoption("refold_actions", None)
@@ -531,6 +543,22 @@ def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
     return snapshot.use_extension(UnnormalizedSnapshotExtension)
 
 
+def live_credentials(config: pytest.Config) -> dict[str, str]:
+    """The credential headers a live request carries (from the environment), for raw clients.
+
+    Example::
+
+        httpx.Client(headers=live_credentials(pytestconfig))
+    """
+    settings = _settings(config)
+    if settings.session_token:
+        return {ep.HEADER_AUTHORIZATION: f"Bearer {settings.session_token}"}
+    return {
+        ep.HEADER_API_KEY: settings.api_key or "",
+        ep.HEADER_LINKED_ACCOUNT: settings.linked_account_id or "",
+    }
+
+
 def _live_session(request: pytest.FixtureRequest) -> LiveSession | None:
     """The live session when this test runs live: live mode on and the test marked refold_live."""
     if request.node.get_closest_marker("refold_live") is None:
@@ -587,6 +615,7 @@ class LiveReport:
         self.recorded: set[str] = set()
         self.skipped: set[str] = set()
         self.plan: dict[str, list[list[Any]]] = {}
+        self.parity: dict[str, dict[str, int]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown":
@@ -601,6 +630,11 @@ class LiveReport:
                 self.skipped.update(items)
             elif name == "refold_live_plan":
                 self.plan[report.nodeid] = items
+            elif name == "refold_parity":
+                key, counts = items
+                merged = self.parity.setdefault(key, {})
+                for outcome, count in counts.items():
+                    merged[outcome] = merged.get(outcome, 0) + count
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
@@ -619,6 +653,14 @@ class LiveReport:
             terminalreporter.section("refold-contract recorded")
             for path in sorted(self.recorded):
                 write(f"wrote {path}")
+        if self.parity:
+            terminalreporter.section("refold-contract parity: the same bodies, mock vs live")
+            for key in sorted(self.parity):
+                counts = self.parity[key]
+                same = sum(v for k, v in counts.items() if k.split(" -> ")[0] == k.split(" -> ")[1])
+                total = sum(counts.values())
+                detail = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+                write(f"{key:40} agree {same}/{total}  ({detail})")
         for line in sorted(self.skipped):
             write(f"refold-contract: {line}")
 

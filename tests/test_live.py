@@ -316,3 +316,53 @@ def test_live_session_paces_requests_per_linked_account() -> None:
     assert 0.05 < waits[2] < waits[3] <= 0.25
     other = httpx.Request("GET", "http://x/", headers={"linked_account_id": "b"})
     assert session.wait_for(other) == 0.0
+
+
+def test_the_contract_suite_runs_its_read_part_live_with_parity(
+    refold: RunningServer, tmp_path: Path
+) -> None:
+    refold.mock.app_error("zendesk", "get_ticket_by_id", 404, {"error": "RecordNotFound"}, times=2)
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "test", "--live", "--app", "zendesk",
+         "--app", "hubspot", "--examples", "4"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+    out = done.stdout
+    assert "refold-contract parity: the same bodies, mock vs live" in out
+    assert "zendesk/get_ticket_by_id" in out
+    assert "success -> app failure: 2" in out
+    assert "create_contact" not in out  # writes are left out live
+    catalogue = Catalogue.builtin()
+    reached = [c for c in refold.mock.calls if c.action_id]
+    assert reached
+    assert all(catalogue.get(c.slug, c.action_id).is_read for c in reached)
+    assert FAKE_KEY not in out + done.stderr
+
+
+def test_personal_data_rules_apply_to_recordings(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    refold.mock.stub(
+        "slack",
+        "list_channels",
+        data={"ok": True, "channels": [{"id": "C1", "creator_email": "me@example.com"}]},
+    )
+    pytester.makeini(INI + "refold_record_redact =\n    creator_.*\n")
+    (pytester.path / "mine").mkdir()
+    pytester.makepyfile(
+        test_rec="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("slack", "list_channels")
+"""
+    )
+    pytester.runpytest(
+        "--refold-live", "--refold-record", "--refold-fixtures", "mine"
+    ).assert_outcomes(passed=1)
+    stored = json.loads((pytester.path / "mine" / "slack" / "list_channels.json").read_text())
+    assert (
+        stored["examples"][-1]["response"]["data"]["channels"][0]["creator_email"] == "<redacted>"
+    )
