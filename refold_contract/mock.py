@@ -925,49 +925,41 @@ class RefoldMock:
         params: Any = None
         if placed is not None and placed[0] == "execute":
             params, _ = _parse_body(request)
+
+        def record(status: int | None, response: httpx.Response | None, note: str) -> None:
+            self._record(
+                Call(
+                    operation=placed[0] if placed else "unplaced",
+                    method=request.method,
+                    path=request.url.path,
+                    slug=placed[1] if placed else None,
+                    action_id=placed[2] if placed else None,
+                    params=params,
+                    linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
+                    status=status,
+                    response=response,
+                    note=note,
+                )
+            )
+
         try:
             self.live.guard.check(request)
         except ReadOnlyViolation:
-            self._record(
-                Call(
-                    operation=placed[0] if placed else "unplaced",
-                    method=request.method,
-                    path=request.url.path,
-                    slug=placed[1] if placed else None,
-                    action_id=placed[2] if placed else None,
-                    params=params,
-                    linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
-                    status=None,
-                    note="refused: not known to be a read (live mode)",
-                )
-            )
+            record(None, None, "refused: not known to be a read (live mode)")
             raise
         live = self.live
 
-        def record(response: httpx.Response) -> httpx.Response:
-            self._record(
-                Call(
-                    operation=placed[0] if placed else "unplaced",
-                    method=request.method,
-                    path=request.url.path,
-                    slug=placed[1] if placed else None,
-                    action_id=placed[2] if placed else None,
-                    params=params,
-                    linked_account_id=request.headers.get(ep.HEADER_LINKED_ACCOUNT),
-                    status=response.status_code,
-                    response=response,
-                    note="live",
-                )
-            )
+        def answered(response: httpx.Response) -> httpx.Response:
+            record(response.status_code, response, "live")
             return response
 
         if _IN_ASYNC.get():
 
             async def forward() -> httpx.Response:
-                return record(await live.asend(request))
+                return answered(await live.asend(request))
 
             return forward()
-        return record(live.send(request))
+        return answered(live.send(request))
 
     def router(self) -> respx.MockRouter:
         """A respx router whose routes answer through :meth:`handle`.
