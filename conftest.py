@@ -1,10 +1,32 @@
-"""Project-wide test set-up: no test sees the developer's own Refold settings."""
+"""Project-wide test set-up: no test sees the developer's own Refold settings, and no test in
+this process can reach anything but the loopback interface."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+from typing import Any
 
 import pytest
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name not in ("localhost", "") and host is not None:
+        try:
+            if not ipaddress.ip_address(name).is_loopback:
+                raise OSError(f"tests may not reach {name}: only loopback is allowed")
+        except ValueError:
+            raise OSError(f"tests may not resolve {name}: only loopback is allowed") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
 
 
 @pytest.fixture(autouse=True)

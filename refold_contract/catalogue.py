@@ -816,7 +816,9 @@ class _Builder:
                     field="access",
                     hint="or leave it out and let the name decide",
                 )
+        before = len(self.problems)
         parameters = self.parameters(doc.get("parameters"))
+        parameters_ok = len(self.problems) == before
         examples_raw = doc.get("examples", [])
         if not isinstance(examples_raw, list):
             self.error(
@@ -825,15 +827,16 @@ class _Builder:
                 field="examples",
             )
             examples_raw = []
-        if self.problems or slug is None or action_id is None or name is None:
+        if not parameters_ok:
             return None, self.problems
+        # Other problems above do not stop the examples being checked: lint reports them all.
         action = Action(
-            slug=slug,
-            action_id=action_id,
-            name=name,
+            slug=slug or self.slug,
+            action_id=action_id or self.path.stem,
+            name=name or "",
             description=description,
             tag=tag,
-            access=access or access_from_name(action_id),
+            access=access or access_from_name(action_id or self.path.stem),
             access_declared=access is not None,
             parameters=tuple(parameters),
             path=self.path,

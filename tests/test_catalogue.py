@@ -217,6 +217,7 @@ def test_lint_collects_every_problem_across_files(tmp_path: Path) -> None:
     assert [(Path(p.path or "").name, p.pointer) for p in problems] == [
         ("get_a.json", None),
         ("get_b.json", "/name"),
+        ("get_b.json", "/examples/0/params/id"),  # checked despite the problem above
         ("missing", None),
     ]
 

@@ -154,3 +154,11 @@ def test_a_downstream_project_needs_only_pip_install_refold_contract(
     assert "7 passed" in done.stdout
     assert "refold-contract 0.1.0: mode mock" in done.stdout
     assert "catalogue 29 actions in 7 apps (built-in + 1 folder(s))" in done.stdout
+
+
+def test_tests_cannot_reach_the_internet() -> None:
+    """The project's conftest lets this process resolve loopback names only."""
+    import httpx
+
+    with pytest.raises(httpx.ConnectError, match="only loopback is allowed"):
+        httpx.get("https://app.refold.ai/api/v2/integration-schema/hubspot/actions")
