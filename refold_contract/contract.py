@@ -187,7 +187,12 @@ def check_reply(action: Action, response: httpx.Response, shape: Shape | None = 
 
 
 def success_shape(action: Action) -> Shape:
-    """The shape of an action's successful example replies."""
+    """The shape of an action's successful example replies.
+
+    Example::
+
+        shape_problems(live_data, success_shape(action))
+    """
     return shape_of(e.data for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS)
 
 

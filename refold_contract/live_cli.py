@@ -301,7 +301,13 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def add_live_commands(sub: Any) -> None:
-    """Register the live sub-commands on the ``refold-contract`` parser."""
+    """Register the live sub-commands on the ``refold-contract`` parser.
+
+    Example::
+
+        sub = parser.add_subparsers()
+        add_live_commands(sub)
+    """
 
     def common(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

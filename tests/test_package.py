@@ -162,3 +162,47 @@ def test_tests_cannot_reach_the_internet() -> None:
 
     with pytest.raises(httpx.ConnectError, match="only loopback is allowed"):
         httpx.get("https://app.refold.ai/api/v2/integration-schema/hubspot/actions")
+
+
+MODULES = ["catalogue", "client", "config", "contract", "errors", "live", "live_cli", "mock",
+           "server", "snapshot", "strategies"]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_public_name_in_every_module_has_a_docstring_with_an_example(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(f"refold_contract.{module}")
+    missing = []
+    for name in getattr(mod, "__all__", []):
+        value = getattr(mod, name)
+        if not callable(value) or getattr(value, "__module__", "") == "typing":
+            continue  # constants and type aliases such as catalogue.Access
+        doc = value.__doc__ or ""
+        if "Example" not in doc and ">>>" not in doc:
+            missing.append(name)
+    assert missing == []
+
+
+def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
+    pytester: pytest.Pytester,
+) -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    help_text = pytester.runpytest("--help").stdout.str()
+    options = set(re.findall(r"(--refold-[a-z-]+)", help_text))
+    ini_keys = set(re.findall(r"^  (refold_[a-z_]+) \(", help_text, re.MULTILINE))
+    assert options
+    assert ini_keys
+    for name in sorted(options | ini_keys):
+        assert name in readme, name
+    for name in ("refold_catalogue", "refold_mock", "refold_client", "async_refold_client",
+                 "refold_snapshot", "@pytest.mark.refold(", "refold_live"):  # fmt: skip
+        assert name in readme, name
+    from refold_contract.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for command in commands:
+        assert f"refold-contract {command}" in readme, command
