@@ -80,6 +80,8 @@ def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[
 
 def _print_table(headers: list[str], rows: list[list[str]]) -> None:
     try:
+        if not sys.stdout.isatty():
+            raise ImportError  # piped: plain columns, nothing cut to fit a terminal width
         from rich.console import Console
         from rich.table import Table
     except ImportError:
@@ -138,10 +140,11 @@ def _test(args: argparse.Namespace) -> int:
     failed = [r for r in rows if r[-1] == "FAILED"]
     actions = sum(1 for r in rows if r[2] != "-")
     bodies = sum(int(r[3]) for r in rows if r[3] != "-")
-    verdict = f"{len(failed)} failed" if failed else "all passed"
+    verdict = f"{len(failed)} row(s) with a failure" if failed else "all passed"
     for row in failed:
         if row[2] != "-":
-            print(f"rerun one: refold-contract test --action {row[0]}/{row[1]}")
+            live = " --live" if args.live else ""
+            print(f"rerun one: refold-contract test{live} --action {row[0]}/{row[1]}")
     print(
         f"\nrefold-contract test: {actions} actions, {bodies} bodies, {verdict} in {elapsed:.1f} s"
     )

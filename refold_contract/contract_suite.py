@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action
@@ -29,6 +29,7 @@ from refold_contract.contract import InvalidBody, check_invalid_reply, check_rep
 from refold_contract.live import schema_drift
 from refold_contract.mock import RefoldMock
 from refold_contract.plugin import (
+    LIVE_KEY,
     MOCK_API_KEY,
     MOCK_LINKED_ACCOUNT,
     contract_selection,
@@ -91,8 +92,12 @@ class _Parity:
 
 
 def _settings(config: pytest.Config) -> settings:
+    live = bool(config.getoption("refold_live", None)) or config.stash.get(LIVE_KEY, None)
     return settings(
-        settings.get_profile("refold"), max_examples=contract_selection(config).examples
+        settings.get_profile("refold"),
+        max_examples=contract_selection(config).examples,
+        # Live, every example is a request: report the first failure, do not shrink it.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate] if live else tuple(Phase),
     )
 
 
@@ -118,12 +123,19 @@ def test_valid_bodies_get_the_success_envelope(
         response = contract_http.post(path, json=body)
         if parity is not None:
             # Live, a generated body may name records that do not exist: the app failing is
-            # fair, Refold refusing a valid body is not.
+            # fair; Refold refusing a valid body, or any other error, is not.
             parity.add(response.request, response)
+            if response.status_code == 401:
+                pytest.exit(
+                    "refold-contract: the live API refused the credentials (HTTP 401): check "
+                    "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN)",
+                    returncode=pytest.ExitCode.USAGE_ERROR,
+                )
+            outcome = _outcome(response)
             problems = (
-                [f"Refold refused a valid body: {response.text[:200]}"]
-                if response.status_code == 400
-                else []
+                []
+                if outcome in ("success", "app failure")
+                else [f"live reply {outcome}: {response.text[:200]}"]
             )
         else:
             problems = check_reply(action, response, shape)

@@ -422,7 +422,9 @@ class NotFoundError(RefoldAPIError, LookupError):
             print(exc.message)
     """
 
-    default_hint = "check the slug and action id with list_actions(slug)"
+    default_hint = (
+        "check the slug and action id: client.list_actions(slug), or refold-contract actions SLUG"
+    )
 
 
 class ActionNotFound(NotFoundError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 LINKED_ACCOUNT_PLACEHOLDER = "<linked_account_id>"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _SECRET_KEY = re.compile(
     r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
 )
@@ -264,7 +267,11 @@ def scrub(
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock beside ``path`` (one writer per file across xdist workers)."""
-    lock = path.with_name(f".{path.name}.lock")
+    # Lock files live outside the user's folder, so nothing is left beside their fixtures.
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    locks = Path(tempfile.gettempdir()) / "refold-contract-locks"
+    locks.mkdir(exist_ok=True)
+    lock = locks / f"{digest}.lock"
     with open(lock, "a+") as handle:
         try:
             import fcntl
@@ -292,6 +299,7 @@ def write_json_atomically(path: Path, document: Any) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a fixture is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -523,7 +531,10 @@ class LiveSession:
             action = self.catalogue.find(slug, action_id)
             if action is None:
                 with self._lock:
-                    self.skipped.append(f"{slug}/{action_id}: not in the catalogue, not compared")
+                    self.skipped.append(
+                        f"{slug}/{action_id}: not in the catalogue, so not compared or recorded; "
+                        f"add it first: refold-contract pull {slug} {action_id} --fixtures DIR"
+                    )
                 return
             if operation == "schema" and isinstance(body, list):
                 found = schema_drift(action, body)

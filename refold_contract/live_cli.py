@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 import time
@@ -24,7 +25,7 @@ from typing import Any, TypeVar
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.client import RefoldClient
 from refold_contract.config import Settings
-from refold_contract.errors import ConfigurationError
+from refold_contract.errors import ApplicationNotFound, ConfigurationError
 from refold_contract.live import (
     Drift,
     Recorder,
@@ -44,16 +45,27 @@ _R = TypeVar("_R")
 def _client(args: argparse.Namespace) -> RefoldClient:
     settings = Settings.resolve(base_url=getattr(args, "base_url", None))
     if not (settings.session_token or (settings.api_key and settings.linked_account_id)):
+        missing = [
+            n
+            for n, v in (
+                ("REFOLD_API_KEY", settings.api_key),
+                ("REFOLD_LINKED_ACCOUNT_ID", settings.linked_account_id),
+            )
+            if not v
+        ]
         raise ConfigurationError(
             "live commands need REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
-            "REFOLD_SESSION_TOKEN) in the environment",
+            f"REFOLD_SESSION_TOKEN) in the environment (missing: {', '.join(missing)})",
             hint="credentials are never taken from the command line; export them first",
         )
     return RefoldClient(read_only=True, catalogue=_catalogue(args), base_url=settings.base_url)
 
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:
-    return Catalogue.load(*getattr(args, "fixtures", []), include_builtin=True)
+    folders = list(getattr(args, "fixtures", []))
+    if args.command in ("pull", "record") and folders and not Path(folders[0]).exists():
+        folders = folders[1:]  # the folder these commands will create on first write
+    return Catalogue.load(*folders, include_builtin=True)
 
 
 class _Paced:
@@ -128,9 +140,16 @@ def _drift_rows(drift: Sequence[Drift]) -> list[list[str]]:
 
 
 def _actions(args: argparse.Namespace) -> int:
+    catalogue = _catalogue(args)
     with _client(args) as client:
-        infos = client.list_actions(args.slug)
-        catalogue = _catalogue(args)
+        try:
+            infos = client.list_actions(args.slug)
+        except ApplicationNotFound as exc:
+            close = difflib.get_close_matches(args.slug, catalogue.apps(), n=3)
+            raise ConfigurationError(
+                f"{args.slug}: {exc.message}",
+                hint=f"did you mean {', '.join(close)}?" if close else "check the app's slug",
+            ) from None
     rows = [
         [
             i.action_id,
@@ -168,7 +187,6 @@ def _user_folder(args: argparse.Namespace) -> Path:
         raise ConfigurationError(
             "refusing to write into the built-in catalogue", hint="pass your own --fixtures DIR"
         )
-    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
@@ -368,7 +386,7 @@ def add_live_commands(sub: Any) -> None:
     )
     p.add_argument("slug")
     p.add_argument("action_id", metavar="ACTION")
-    p.add_argument("--params", default="{}", help="the body, as a JSON object")
+    p.add_argument("--params", default="{}", help="the body, as a JSON object (default {})")
     common(p, writes=True)
     p.set_defaults(func=_record)
 

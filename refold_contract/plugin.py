@@ -42,7 +42,7 @@ MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 _CATALOGUE_KEY = pytest.StashKey[Catalogue]()
 _SELECTION_KEY = pytest.StashKey["ContractSelection"]()
-_LIVE_KEY = pytest.StashKey["LiveSession"]()
+_LIVE_KEY = LIVE_KEY = pytest.StashKey["LiveSession"]()
 _SETTINGS_KEY = pytest.StashKey[Settings]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _MARKER_KWARGS = frozenset(
@@ -309,12 +309,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     catalogue = _catalogue(session.config)
     config = session.config
     settings = _settings(config)
+    if settings.record and not settings.live:
+        raise pytest.UsageError(
+            "refold-contract: --refold-record records live replies; add --refold-live (or set "
+            "REFOLD_LIVE=1)"
+        )
     if settings.live and not config.getoption("refold_live_plan", False):
         if not (settings.session_token or (settings.api_key and settings.linked_account_id)):
+            missing = [n for n, v in (("REFOLD_API_KEY", settings.api_key),
+                                      ("REFOLD_LINKED_ACCOUNT_ID", settings.linked_account_id))
+                       if not v]  # fmt: skip
             raise pytest.UsageError(
                 "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
                 "(or REFOLD_SESSION_TOKEN) in the environment; credentials are never taken from "
-                "the command line"
+                f"the command line (missing: {', '.join(missing)})"
             )
         recorder = None
         if settings.record:
@@ -581,8 +589,10 @@ def _attach_live_findings(
         from refold_contract.live import ReadOnlyGuard
 
         guard = ReadOnlyGuard(mock.catalogue)
+        labels = {"execute": "", "schema": " (schema)", "list_actions": " (list actions)"}
         plan = [
-            [f"{c.slug}/{c.action_id}" if c.action_id else f"{c.slug or c.path} ({c.operation})",
+            [(f"{c.slug}/{c.action_id}" if c.action_id else f"{c.slug or c.path}")
+             + labels.get(c.operation, f" ({c.operation})"),
              guard.allows(c.method, c.path)]
             for c in mock.calls
         ]  # fmt: skip
@@ -663,6 +673,12 @@ class LiveReport:
                 write(f"{key:40} agree {same}/{total}  ({detail})")
         for line in sorted(self.skipped):
             write(f"refold-contract: {line}")
+        live = self.config.stash.get(_LIVE_KEY, None) is not None
+        if live and not self.drift and not hasattr(self.config, "workerinput"):
+            write("refold-contract: no drift from the catalogue")
+        if self.drift and _settings(self.config).drift == "fail":
+            write(f"refold-contract: failing the session: {len(self.drift)} drift finding(s) "
+                  "and --refold-drift=fail")  # fmt: skip
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

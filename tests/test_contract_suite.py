@@ -65,7 +65,8 @@ def test_the_command_fails_with_the_action_named_when_the_contract_breaks(tmp_pa
     assert done.returncode == 1
     assert "expected node_status 'Success', got 'Errored'" in done.stdout
     assert "FAILED" in done.stdout
-    assert "1 failed in" in done.stdout
+    assert "1 row(s) with a failure in" in done.stdout
+    assert "rerun one: refold-contract test --action acme/get_widget" in done.stdout
 
 
 def test_the_command_passes_arguments_after_a_double_dash_to_pytest(tmp_path: Path) -> None:

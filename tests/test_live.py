@@ -366,3 +366,47 @@ def test_read(refold_client):
     assert (
         stored["examples"][-1]["response"]["data"]["channels"][0]["creator_email"] == "<redacted>"
     )
+
+
+def test_record_without_live_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--refold-record", "--refold-fixtures", ".")
+    result.stderr.fnmatch_lines(["*--refold-record records live replies; add --refold-live*"])
+
+
+def test_live_contract_suite_stops_at_refused_credentials(
+    refold: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", "tk_wrong_key_123")
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "test", "--live", "--app", "slack",
+         "--examples", "3"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "the live API refused the credentials (HTTP 401)" in done.stdout + done.stderr
+    assert len(refold.mock.calls) <= 3
+
+
+def test_recording_leaves_no_lock_files_and_ordinary_permissions(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    (pytester.path / "mine").mkdir()
+    pytester.makepyfile(
+        test_rec="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("slack", "list_channels")
+"""
+    )
+    pytester.runpytest(
+        "--refold-live", "--refold-record", "--refold-fixtures", "mine"
+    ).assert_outcomes(passed=1)
+    files = sorted(p.name for p in (pytester.path / "mine").rglob("*") if p.is_file())
+    assert files == ["list_channels.json"]
+    mode = (pytester.path / "mine" / "slack" / "list_channels.json").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask  # as any file the user creates, not mkstemp's 0600
