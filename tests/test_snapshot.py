@@ -357,3 +357,13 @@ def test_shape_renders_keys_and_types_only() -> None:
         RefoldSnapshotExtension().serialize(shape({"id": "51", "when": "2024-01-01T00:00:00Z"}))
     )
     assert stored == {"id": "string", "when": "string"}  # type names are not normalised
+
+
+def test_the_configured_linked_account_becomes_a_placeholder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acct_customer_81")
+    text = RefoldSnapshotExtension().serialize(
+        {"owner": "acct_customer_81", "note": "for acct_customer_81"}
+    )
+    assert json.loads(text) == {"owner": "<linked_account_id>", "note": "for <linked_account_id>"}
