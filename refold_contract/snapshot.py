@@ -72,9 +72,10 @@ _SECRET_KEY = re.compile(
 )
 _registered: set[str] = set()
 _DIRNAMES: dict[tuple[type, str, str], str] = {}
-# id(test location) -> (the location, parametrized?, its id, its id as a file name, basename)
-_LOCATION_NAMES: dict[int, tuple[Any, bool, tuple[str, str], str | None, str]] = {}
-_STEMS: dict[str, str] = {}
+_KEY_KINDS: dict[str, str] = {}
+_NAMES: dict[tuple[int, Any], tuple[Any, str]] = {}
+# id(test location) -> (the location, the snapshot folder of its module)
+_FOLDERS: dict[int, tuple[Any, str]] = {}
 
 
 class SnapshotDataError(RefoldError, TypeError):
@@ -139,24 +140,40 @@ class Rule:
         )
 
 
+def _key_kind(key: str) -> str:
+    """What a key says about its value: request_id, cursor, id, secret, or plain. Cached."""
+    kind = _KEY_KINDS.get(key)
+    if kind is None:
+        if key == ep.KEY_REQUEST_ID:
+            kind = "request_id"
+        elif key in _CURSOR_KEYS:
+            kind = "cursor"
+        elif _SECRET_KEY.search(key):
+            kind = "secret"
+        elif _ID_KEY.match(key) and key not in _STABLE_ID_KEYS:
+            kind = "id"
+        else:
+            kind = "plain"
+        if len(_KEY_KINDS) < 100_000:
+            _KEY_KINDS[key] = kind
+    return kind
+
+
 def _default_value(key: Any, value: Any) -> Any:
     """The built-in normalisation of one scalar under ``key``; the value itself if none applies."""
     if isinstance(key, str):
-        if key == ep.KEY_REQUEST_ID:
+        kind = _key_kind(key)
+        if kind == "request_id":
             return "<request_id>"
-        if key in _CURSOR_KEYS and isinstance(value, (str, int)):
+        if kind == "cursor" and isinstance(value, (str, int)):
             return "<cursor>"
-        if (
-            _ID_KEY.match(key)
-            and key not in _STABLE_ID_KEYS
-            and isinstance(value, (str, int))
-            and not isinstance(value, bool)
-        ):
+        if kind == "id" and isinstance(value, (str, int)) and not isinstance(value, bool):
             return "<id>"
-    if isinstance(value, str):
-        if _ISO_DATETIME.match(value):
+    # Cheap length and first-character tests spare most strings the regular expressions.
+    if isinstance(value, str) and 16 <= len(value) <= 40:
+        if value[0].isdigit() and _ISO_DATETIME.match(value):
             return "<datetime>"
-        if _UUID.match(value):
+        if len(value) == 36 and _UUID.match(value):
             return "<uuid>"
     return value
 
@@ -210,11 +227,7 @@ def _prepare(
                         "are strings",
                         hint="convert the keys before snapshotting",
                     )
-                if (
-                    _SECRET_KEY.search(k)
-                    and k not in _CURSOR_KEYS
-                    and not isinstance(v, (dict, list))
-                ):
+                if _key_kind(k) == "secret" and not isinstance(v, (dict, list)):
                     out[k] = REDACTED if v not in (None, "") else v
                 else:
                     out[k] = walk(v, (*keys, k))
@@ -323,6 +336,19 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         return found
 
     @classmethod
+    def get_snapshot_name(cls, *, test_location: Any, index: Any = 0) -> str:
+        # syrupy cleans the name character by character (unicodedata) several times per
+        # assertion; it depends only on the test and the index.
+        key = (id(test_location), index)
+        found = _NAMES.get(key)
+        if found is None or found[0] is not test_location:
+            if len(_NAMES) > 50_000:
+                _NAMES.clear()
+            name = str(super().get_snapshot_name(test_location=test_location, index=index))
+            found = _NAMES[key] = (test_location, name)
+        return found[1]
+
+    @classmethod
     def discovery_dirname(cls, *, test_location: Any) -> str:
         # Asked on every assertion (syrupy 7); the same per test file, like dirname.
         key = (cls, str(test_location.filepath), "discovery")
@@ -334,39 +360,21 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
 
     @classmethod
     def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
-        # syrupy asks this for every (snapshot file, test run) pair when it reports unused
-        # snapshots, and its own answer resolves paths on disk: with one file per snapshot
-        # that is quadratic in the number of snapshots. A parametrised test can only own a file
-        # whose name starts with its own id, which a string comparison settles.
-        names = _LOCATION_NAMES.get(id(test_location))
-        if names is None or names[0] is not test_location:
-            if len(_LOCATION_NAMES) > 50_000:
-                _LOCATION_NAMES.clear()
-            parametrized = bool(getattr(test_location, "is_item_parametrized", False))
-            name = str(test_location.snapshot_name_parametrized) if parametrized else ""
-            clean = cls._sanitize_filename(name)
-            names = _LOCATION_NAMES[id(test_location)] = (
+        # syrupy asks this for every (snapshot file, test that ran) pair when it reports unused
+        # snapshots, and its own answer resolves paths on disk: with one file per snapshot that
+        # is quadratic in the number of snapshots. A file in the folder of the test's module
+        # belongs to that module, as every snapshot in an Amber module file does; which of the
+        # module's snapshots are unused is then decided by name, as for Amber.
+        folder = _FOLDERS.get(id(test_location))
+        if folder is None or folder[0] is not test_location:
+            if len(_FOLDERS) > 50_000:
+                _FOLDERS.clear()
+            folder = _FOLDERS[id(test_location)] = (
                 test_location,
-                parametrized,
-                (name, clean),
-                clean if len(clean) > cls._max_stem_length() else None,
-                str(test_location.basename),
+                cls.dirname(test_location=test_location),
             )
-        if names[1]:
-            stem = _STEMS.get(snapshot_location)
-            if stem is None:
-                stem = snapshot_location.rpartition(os.sep)[2]
-                stem = _STEMS[snapshot_location] = stem[:-5] if stem.endswith(".json") else stem
-            name, clean = names[2]
-            if not (
-                (stem.startswith(name) and (len(stem) == len(name) or stem[len(name)] in ".["))
-                or (
-                    stem.startswith(clean) and (len(stem) == len(clean) or stem[len(clean)] in ".[")
-                )
-                or (names[3] is not None and names[3].startswith(stem))
-                or stem == names[4]
-            ):
-                return False
+        if snapshot_location.rpartition(os.sep)[0] == folder[1]:
+            return True
         parent: Callable[..., bool] = super().matches_test_location
         return parent(test_location=test_location, snapshot_location=snapshot_location)
 

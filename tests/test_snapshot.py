@@ -137,6 +137,8 @@ def test_lists(refold_snapshot, refold_client, slug):
     warned = pytester.runpytest("--snapshot-warn-unused")
     warned.stdout.fnmatch_lines(["*1 snapshot unused*"])
     assert warned.ret == 0
+    with_path = pytester.runpytest("test_many.py")  # a path given, as in `pytest tests/`
+    with_path.stdout.fnmatch_lines(["*1 snapshot unused*"])
     pytester.runpytest("--snapshot-update").stdout.fnmatch_lines(["*1 unused snapshot deleted*"])
     assert [p.name for p in snapshot_files(pytester.path)] == ["test_lists[hubspot].json"]
 
