@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from refold_contract.snapshot import (
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+SYRUPY_MAJOR = int(importlib.metadata.version("syrupy").split(".")[0])
 
 
 @pytest.fixture(autouse=True)
@@ -137,8 +139,9 @@ def test_lists(refold_snapshot, refold_client, slug):
     warned = pytester.runpytest("--snapshot-warn-unused")
     warned.stdout.fnmatch_lines(["*1 snapshot unused*"])
     assert warned.ret == 0
-    with_path = pytester.runpytest("test_many.py")  # a path given, as in `pytest tests/`
-    with_path.stdout.fnmatch_lines(["*1 snapshot unused*"])
+    if SYRUPY_MAJOR >= 7:  # syrupy 6 itself skips single-file snapshots when paths are given
+        with_path = pytester.runpytest("test_many.py")  # a path given, as in `pytest tests/`
+        with_path.stdout.fnmatch_lines(["*1 snapshot unused*"])
     pytester.runpytest("--snapshot-update").stdout.fnmatch_lines(["*1 unused snapshot deleted*"])
     assert [p.name for p in snapshot_files(pytester.path)] == ["test_lists[hubspot].json"]
 
