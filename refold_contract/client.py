@@ -21,11 +21,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import httpx
 
 from refold_contract import _endpoint as ep
+from refold_contract._endpoint import Operation
 from refold_contract.catalogue import Catalogue, Parameter, access_from_name, parse_parameters
 from refold_contract.config import Settings
 from refold_contract.errors import (
@@ -46,7 +47,6 @@ __all__ = ["ActionInfo", "ActionResult", "AsyncRefoldClient", "RefoldClient", "R
 logger = logging.getLogger("refold_contract.client")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_T = TypeVar("_T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,9 +174,6 @@ class _RefoldAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "<RefoldAuth>"
-
-
-Operation = Literal["list_actions", "schema", "execute"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from refold_contract import _endpoint as ep
 from refold_contract.errors import ConfigurationError
 
-__all__ = ["ENV_VARS", "Settings"]
+__all__ = ["ENV_VARS", "Settings", "is_secret_key"]
 
 #: Environment variables read by :meth:`Settings.resolve`, by setting name.
 ENV_VARS: Mapping[str, str] = {
@@ -28,6 +29,22 @@ ENV_VARS: Mapping[str, str] = {
 }
 
 _SECRETS = frozenset({"api_key", "session_token"})
+_SECRET_KEY = re.compile(
+    r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
+)
+# Paging tokens say "token" but are cursors, not credentials.
+_PAGE_TOKEN_KEYS = frozenset({"pageToken", "nextPageToken", "page_token", "next_page_token"})
+
+
+def is_secret_key(key: str) -> bool:
+    """True for keys whose values are redacted wherever refold-contract stores or shows data.
+
+    >>> is_secret_key("access_token"), is_secret_key("Authorization"), is_secret_key("pageToken")
+    (True, True, False)
+    """
+    return key not in _PAGE_TOKEN_KEYS and _SECRET_KEY.search(key) is not None
+
+
 _FROM_OPTIONS_OR_INI = frozenset(
     {"base_url", "live", "record", "drift", "fixtures", "strict", "timeout", "retries"}
 )
@@ -104,6 +121,21 @@ class Settings:
     def has_credentials(self) -> bool:
         """True when an API key (with or without linked account) or a session token is set."""
         return bool(self.api_key or self.session_token)
+
+    @property
+    def missing_credentials(self) -> list[str]:
+        """The variables live mode still needs: empty with a session token, or key and account.
+
+        Example::
+
+            Settings.resolve(env={"REFOLD_API_KEY": "tk_1"}).missing_credentials
+            # ['REFOLD_LINKED_ACCOUNT_ID']
+        """
+        if self.session_token:
+            return []
+        return [
+            ENV_VARS[name] for name in ("api_key", "linked_account_id") if not getattr(self, name)
+        ]
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ import httpx
 
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action, Catalogue, access_from_name, canonical_json
+from refold_contract.config import is_secret_key
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 from refold_contract.errors import CatalogueError, ReadOnlyViolation
 
@@ -48,10 +49,6 @@ __all__ = [
 LINKED_ACCOUNT_PLACEHOLDER = "<linked_account_id>"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-_SECRET_KEY = re.compile(
-    r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
-)
-_CURSOR_KEYS = frozenset({"pageToken", "nextPageToken", "next_page_token", "page_token"})
 
 
 class ReadOnlyGuard:
@@ -249,10 +246,7 @@ def scrub(
             return {k: walk(x, k) for k, x in v.items()}
         if isinstance(v, list):
             return [walk(x, key) for x in v]
-        if key is not None and (
-            (_SECRET_KEY.search(key) and key not in _CURSOR_KEYS)
-            or any(p.fullmatch(key) for p in patterns)
-        ):
+        if key is not None and (is_secret_key(key) or any(p.fullmatch(key) for p in patterns)):
             return "<redacted>" if v not in (None, "") else v
         if isinstance(v, str):
             for secret in secrets:

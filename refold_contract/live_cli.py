@@ -44,15 +44,8 @@ _R = TypeVar("_R")
 
 def _client(args: argparse.Namespace) -> RefoldClient:
     settings = Settings.resolve(base_url=getattr(args, "base_url", None))
-    if not (settings.session_token or (settings.api_key and settings.linked_account_id)):
-        missing = [
-            n
-            for n, v in (
-                ("REFOLD_API_KEY", settings.api_key),
-                ("REFOLD_LINKED_ACCOUNT_ID", settings.linked_account_id),
-            )
-            if not v
-        ]
+    missing = settings.missing_credentials
+    if missing:
         raise ConfigurationError(
             "live commands need REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
             f"REFOLD_SESSION_TOKEN) in the environment (missing: {', '.join(missing)})",

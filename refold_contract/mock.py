@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "RefoldMock", "Reply", "UnmatchedRequest", "UnusedStub"]
 
-Operation = Literal["list_actions", "schema", "execute"]
 _JSON_HEADERS = (("content-type", ep.JSON_CONTENT_TYPE),)
 _HTTP_ERROR_TYPES = {
     400: "BAD_REQUEST",

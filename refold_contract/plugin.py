@@ -315,10 +315,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "REFOLD_LIVE=1)"
         )
     if settings.live and not config.getoption("refold_live_plan", False):
-        if not (settings.session_token or (settings.api_key and settings.linked_account_id)):
-            missing = [n for n, v in (("REFOLD_API_KEY", settings.api_key),
-                                      ("REFOLD_LINKED_ACCOUNT_ID", settings.linked_account_id))
-                       if not v]  # fmt: skip
+        missing = settings.missing_credentials
+        if missing:
             raise pytest.UsageError(
                 "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
                 "(or REFOLD_SESSION_TOKEN) in the environment; credentials are never taken from "

@@ -29,7 +29,7 @@ import httpx
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from refold_contract import _endpoint as ep
-from refold_contract.config import ENV_VARS
+from refold_contract.config import ENV_VARS, is_secret_key
 from refold_contract.contract import Shape, shape_of
 from refold_contract.errors import RefoldError
 
@@ -66,9 +66,6 @@ _CURSOR_KEYS = frozenset(
         "next_page_token",
         "nextRecordsUrl",
     }
-)
-_SECRET_KEY = re.compile(
-    r"(?i)(?:token|secret|password|passwd|api[_-]?key|authorization|private[_-]?key|credential)"
 )
 _registered: set[str] = set()
 _DIRNAMES: dict[tuple[type, str, str], str] = {}
@@ -148,7 +145,7 @@ def _key_kind(key: str) -> str:
             kind = "request_id"
         elif key in _CURSOR_KEYS:
             kind = "cursor"
-        elif _SECRET_KEY.search(key):
+        elif is_secret_key(key):
             kind = "secret"
         elif _ID_KEY.match(key) and key not in _STABLE_ID_KEYS:
             kind = "id"
