@@ -1,0 +1,293 @@
+"""JSON as refold-contract reads and writes it: strict, bounded, canonical, and redacted.
+
+One strict reader (:func:`loads`) for everything that arrives from outside: catalogue files,
+request bodies, replies. It refuses what is not JSON (NaN, Infinity, text that is not UTF-8) and
+what is too big or too deep to handle safely, with a :class:`JSONProblem` that says which limit
+was passed. The depth check is cheap: most documents are rejected or cleared by two counts done
+in C before anything is parsed.
+
+One redaction walker (:class:`Redactor`) for everything refold-contract prints or stores: it
+replaces secrets and the linked account id wherever they appear, as values, inside longer
+strings, and as object keys.
+
+Example::
+
+    from refold_contract._json import Redactor, loads
+
+    loads(b'{"limit": "1"}', max_depth=64, max_bytes=1_000_000)    # {'limit': '1'}
+    Redactor(["tk_live_123"]).value({"echo": "key tk_live_123"})  # {'echo': 'key <redacted>'}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from itertools import accumulate
+from typing import Any, Final
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "REDACTED",
+    "JSONProblem",
+    "Redactor",
+    "canonical_json",
+    "depth_of",
+    "dumps_standard",
+    "json_type",
+    "loads",
+]
+
+#: Deepest nesting accepted, counting each object and array: far beyond any real Refold reply,
+#: far below what makes Python's parser recurse out of stack.
+DEFAULT_MAX_DEPTH: Final = 128
+#: Largest document accepted, in bytes, where no other limit is given.
+DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024
+REDACTED: Final = "<redacted>"
+
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+class JSONProblem(ValueError):
+    """A document is not strict JSON, or passes a limit. ``kind`` says which.
+
+    ``kind`` is one of ``not_utf8``, ``not_json``, ``too_deep``, ``too_large``,
+    ``not_finite``, ``number_too_long``. Callers turn it into their own error (a
+    ``CatalogueError``, Refold's 400 envelope, a ``ProtocolError``).
+
+    Example::
+
+        try:
+            loads(b"[" * 1000, max_depth=128)
+        except JSONProblem as exc:
+            exc.kind      # 'too_deep'
+    """
+
+    def __init__(
+        self, kind: str, message: str, *, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.kind = kind
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+def depth_of(data: bytes) -> int:
+    """The deepest nesting of objects and arrays in a JSON text, without parsing it.
+
+    Brackets inside strings do not count. Linear in the size, and done in C but for one pass
+    over the brackets themselves: escaped backslashes and quotes are dropped first, then
+    everything but brackets and quotes, then the strings that are left.
+
+    >>> depth_of(b'{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    structure = _STRING.sub(b"", structure)
+    if not structure:
+        return 0
+    return max(accumulate(map(_STEP.__getitem__, structure)))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONProblem("not_finite", f"{name} is not JSON (only finite numbers are)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def loads(
+    data: bytes | str,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> Any:
+    """Parse strict JSON within limits; raise :class:`JSONProblem` otherwise.
+
+    Refused: text that is not UTF-8 (a UTF-8 byte-order mark is allowed), NaN and Infinity,
+    numbers too long for Python to convert, nesting deeper than ``max_depth``, and more than
+    ``max_bytes`` bytes.
+
+    >>> loads(b'{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> loads(b'[NaN]')  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    refold_contract._json.JSONProblem: NaN is not JSON (only finite numbers are)
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    size = len(raw)
+    if max_bytes is not None and size > max_bytes:
+        raise JSONProblem("too_large", f"{size:,} bytes is over the limit of {max_bytes:,} bytes")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4]:
+        raise JSONProblem("not_utf8", "the text is UTF-16 or UTF-32, not UTF-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JSONProblem(
+            "not_utf8",
+            f"the text is not UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
+        ) from None
+    # Cheap bounds first: a text shorter than the limit, or with fewer brackets, cannot be deeper.
+    if size > max_depth and raw.count(b"[") + raw.count(b"{") > max_depth:
+        depth = depth_of(raw)
+        if depth > max_depth:
+            raise JSONProblem("too_deep", f"nesting {depth} deep is over the limit of {max_depth}")
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise JSONProblem(
+            "not_json", f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno
+        ) from None
+    except RecursionError:  # pragma: no cover - the depth check runs first
+        raise JSONProblem("too_deep", "nesting too deep to parse") from None
+    except JSONProblem:
+        raise
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string ..."
+        raise JSONProblem("number_too_long", f"a number is too long to convert: {exc}") from None
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal values give equal text.
+
+    >>> canonical_json({"b": 1, "a": [1, "x"]})
+    '{"a":[1,"x"],"b":1}'
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps_standard(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` whose output is always standard JSON, which any parser reads.
+
+    Numbers that are not finite (NaN, Infinity) are written as strings (``"NaN"``) instead of
+    the bare words ``json.dumps`` would write.
+
+    >>> dumps_standard({"x": float("nan")})
+    '{"x": "NaN"}'
+    """
+    try:
+        return json.dumps(value, allow_nan=False, **kwargs)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, **kwargs)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value: object, array, string, integer, number, ...
+
+    >>> json_type({}), json_type(1), json_type(1.5), json_type(None)
+    ('object', 'integer', 'number', 'null')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+class Redactor:
+    """Replaces secrets (and the linked account id) wherever they appear.
+
+    Secrets become ``<redacted>``; the linked account id becomes ``<linked_account_id>``. Both
+    are replaced in string values, inside longer strings, and in object keys. Values shorter
+    than four characters are ignored: replacing them would mangle ordinary text.
+
+    Example::
+
+        r = Redactor(["tk_live_123"], linked_account_id="user_9")
+        r.text("user_9 sent tk_live_123")           # '<linked_account_id> sent <redacted>'
+        r.value({"tk_live_123": ["tk_live_123"]})   # {'<redacted>': ['<redacted>']}
+    """
+
+    __slots__ = ("_pairs",)
+
+    LINKED_ACCOUNT = "<linked_account_id>"
+
+    def __init__(
+        self, secrets: Iterable[str | None] = (), *, linked_account_id: str | None = None
+    ) -> None:
+        pairs = [(s, REDACTED) for s in secrets if s and len(s) >= 4]
+        if linked_account_id and len(linked_account_id) >= 4:
+            pairs.append((linked_account_id, self.LINKED_ACCOUNT))
+        # Longest first, so a secret that contains another is replaced whole.
+        pairs.sort(key=lambda p: -len(p[0]))
+        self._pairs: tuple[tuple[str, str], ...] = tuple(pairs)
+
+    def __bool__(self) -> bool:
+        return bool(self._pairs)
+
+    def __repr__(self) -> str:
+        return f"<Redactor {len(self._pairs)} value(s)>"
+
+    def text(self, value: str) -> str:
+        """``value`` with every secret replaced."""
+        for secret, placeholder in self._pairs:
+            if secret in value:
+                value = value.replace(secret, placeholder)
+        return value
+
+    def bytes(self, value: bytes) -> bytes:
+        """The bytes twin of :meth:`text`, for raw bodies."""
+        for secret, placeholder in self._pairs:
+            needle = secret.encode("utf-8", "surrogatepass")
+            if needle in value:
+                value = value.replace(needle, placeholder.encode())
+        return value
+
+    def found_in(self, value: str | bytes) -> bool:
+        """True when any secret appears in ``value`` (cheap: a substring search each)."""
+        if isinstance(value, bytes):
+            return any(s.encode("utf-8", "surrogatepass") in value for s, _ in self._pairs)
+        return any(s in value for s, _ in self._pairs)
+
+    def value(self, value: Any) -> Any:
+        """A copy of a JSON value with every secret replaced, in keys and strings alike."""
+        if not self._pairs:
+            return value
+        stack: list[tuple[Any, Any, Any]] = []
+        root: list[Any] = [None]
+        stack.append((value, root, 0))
+        while stack:
+            item, parent, slot = stack.pop()
+            if isinstance(item, str):
+                parent[slot] = self.text(item)
+            elif isinstance(item, dict):
+                out: dict[Any, Any] = {}
+                parent[slot] = out
+                for k, v in item.items():
+                    key = self.text(k) if isinstance(k, str) else k
+                    out[key] = None
+                    stack.append((v, out, key))
+            elif isinstance(item, (list, tuple)):
+                items: list[Any] = [None] * len(item)
+                parent[slot] = items
+                for i, v in enumerate(item):
+                    stack.append((v, items, i))
+            else:
+                parent[slot] = item
+        return root[0]
