@@ -432,10 +432,8 @@ class RefoldMock:
             note = "no example with these params: answered with the first successful example"
         content = self._bodies.get(id(example))
         if content is None:
-            body = dict(example.response)
-            if ep.KEY_HTTP_STATUS not in body:
-                body[ep.KEY_HTTP_STATUS] = 200
-            content = self._bodies[id(example)] = _dumps(body)
+            # The example exactly as recorded: Refold's newer replies carry no http_status.
+            content = self._bodies[id(example)] = _dumps(example.response)
         return _json_response(200, content), note
 
     def _render(self, reply: Reply) -> httpx.Response | None:
