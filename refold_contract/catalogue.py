@@ -30,6 +30,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from refold_contract import _endpoint as ep
+from refold_contract._json import canonical_json, json_type
+from refold_contract.access import Access, access_from_name
 from refold_contract.errors import (
     ActionNotInCatalogue,
     CatalogueError,
@@ -53,40 +55,11 @@ __all__ = [
     "parse_parameters",
 ]
 
-Access = Literal["read", "write"]
 ProblemKind = Literal["missing_required", "wrong_type", "unknown_key", "not_an_object"]
 
 #: Field types refold-contract knows. Any other type is treated as ``text``, with a warning.
 FIELD_TYPES: frozenset[str] = frozenset(
     {"text", "textarea", "password", "number", "email", "url", "json"}
-)
-
-_READ_PREFIXES = ("get_", "list_", "search_", "query_", "read_", "fetch_")
-_READ_NAMES = frozenset({"query", "search", "list", "get"})
-# A read-looking name that also holds one of these words is still a write: get_or_create_contact.
-_WRITE_WORDS = frozenset(
-    {
-        "create",
-        "update",
-        "delete",
-        "upsert",
-        "insert",
-        "remove",
-        "send",
-        "post",
-        "put",
-        "patch",
-        "set",
-        "add",
-        "archive",
-        "merge",
-        "write",
-        "execute",
-        "run",
-        "trigger",
-        "move",
-        "assign",
-    }
 )
 
 _ACTION_KEYS = (
@@ -104,58 +77,6 @@ _PLAIN_PARAMETER_KEYS = frozenset({"name", "label", "required", "type", "placeho
 _EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-
-
-def access_from_name(action_id: str) -> Access:
-    """The access an action has when its catalogue entry does not say: deny by default.
-
-    A read needs a read prefix (``get_``, ``list_``, ``search_``, ``query_``, ``read_``,
-    ``fetch_``) and no write word anywhere in the name; ``httprequest`` and everything else is a
-    write.
-
-    >>> access_from_name("get_contact"), access_from_name("get_or_create_contact")
-    ('read', 'write')
-    >>> access_from_name("httprequest")
-    'write'
-    """
-    name = action_id.lower()
-    if not (name.startswith(_READ_PREFIXES) or name in _READ_NAMES):
-        return "write"
-    if _WRITE_WORDS.intersection(re.split(r"[^a-z0-9]+", name)):
-        return "write"
-    return "read"
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal text.
-
-    >>> canonical_json({"b": 1, "a": [1, "x"]})
-    '{"a":[1,"x"],"b":1}'
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of a Python value: object, array, string, integer, number, ...
-
-    >>> json_type({}), json_type(1), json_type(1.5), json_type(None)
-    ('object', 'integer', 'number', 'null')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 @dataclasses.dataclass(frozen=True)
