@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from refold_contract import Catalogue
-from refold_contract.live import LiveSession, ReadOnlyGuard, Recorder, reply_drift, scrub
+from refold_contract.live import ReadOnlyGuard, Recorder, TokenBucket, reply_drift, scrub
 from refold_contract.mock import RefoldMock
 from refold_contract.server import RunningServer, running_server
 
@@ -305,16 +305,11 @@ def test_recorder_refuses_the_installed_catalogue() -> None:
         Recorder(Catalogue.builtin_path(), Catalogue.builtin(), linked_account_id=None)
 
 
-def test_live_session_paces_requests_per_linked_account() -> None:
-    import httpx
-
-    session = LiveSession(Catalogue.builtin(), rate=10, burst=2)
-    request = httpx.Request("GET", "http://x/", headers={"linked_account_id": "a"})
-    waits = [session.wait_for(request) for _ in range(4)]
+def test_the_token_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
+    bucket = TokenBucket(rate=10, burst=2)
+    waits = [bucket.take() for _ in range(4)]
     assert waits[:2] == [0.0, 0.0]
     assert 0.05 < waits[2] < waits[3] <= 0.25
-    other = httpx.Request("GET", "http://x/", headers={"linked_account_id": "b"})
-    assert session.wait_for(other) == 0.0
 
 
 def test_the_contract_suite_runs_its_read_part_live_with_parity(
