@@ -41,6 +41,8 @@ Operation = Literal["list_actions", "schema", "execute"]
 
 #: Error code of the read-only gateway's refusal (HTTP 403, in Refold's envelope).
 READ_ONLY_VIOLATION: Final = "READ_ONLY_VIOLATION"
+#: Error code of the gateway's refusal of a request from a test not marked ``refold_live``.
+LIVE_TEST_REQUIRED: Final = "LIVE_TEST_REQUIRED"
 
 #: Longest slug or action id accepted.
 ID_MAX_LENGTH: Final = 128

@@ -448,9 +448,14 @@ class _Protocol:
                     path=call.request.url.path,
                 )
             retry_after = parse_retry_after(response.headers.get(ep.HEADER_RETRY_AFTER))
-            raise api_error(
+            error = api_error(
                 status, body, slug=call.slug, action_id=call.action_id, retry_after=retry_after
             )
+            if error_code == ep.LIVE_TEST_REQUIRED:
+                error.hint = (
+                    "mark the test @pytest.mark.refold_live, or use the refold_mock fixture"
+                )
+            raise error
         if not 200 <= status < 300:
             raise self.protocol_error(call, response, f"unexpected HTTP status {status}")
         if call.operation != "execute":

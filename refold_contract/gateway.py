@@ -88,7 +88,6 @@ logger = logging.getLogger("refold_contract.gateway")
 
 #: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
 CONTROL_PREFIX = "/__refold/gateway"
-LIVE_TEST_REQUIRED = "LIVE_TEST_REQUIRED"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _API_SEGMENTS = tuple(ep.API_PREFIX.strip("/").split("/"))  # ('api', 'v2', 'integration-schema')
 _REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
@@ -410,7 +409,7 @@ class Gateway:
                 f"refused {placed.what}: this test is not marked refold_live, so nothing it "
                 "sends goes live; mark it @pytest.mark.refold_live, or answer it with refold_mock "
                 "(httpx) or refold_server (any other client)",
-                error_code=LIVE_TEST_REQUIRED,
+                error_code=ep.LIVE_TEST_REQUIRED,
             )
         account = _header(headers, ep.HEADER_LINKED_ACCOUNT)
         if (

@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import collections
 import json
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -720,7 +721,8 @@ class RefoldMock:
         unplaced = self.journal.unplaced()
         if not unplaced:
             return None
-        listing = "\n".join(f"  {u}" for u in unplaced)
+        counts = collections.Counter(unplaced)
+        listing = "\n".join(f"  {u}" + (f" (x{n})" if n > 1 else "") for u, n in counts.items())
         return (
             f"refold_mock could not place {len(unplaced)} request(s) under {self.base_url}:\n"
             f"{listing}\nIt serves {self.served()}.\nTo answer another URL, add your own respx "
