@@ -38,7 +38,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from refold_contract import _endpoint as ep
 
@@ -104,7 +104,10 @@ class ConfigurationError(RefoldError, ValueError):
 class CatalogueError(RefoldError, ValueError):
     """A catalogue file is malformed: names the file, the JSON pointer and the field.
 
-    ``line`` and ``column`` are set for JSON that does not parse.
+    ``line`` and ``column`` are set for JSON that does not parse. ``severity`` is ``"error"``,
+    except for the problems ``Catalogue.lint`` reports as ``"warning"``: things the loader
+    accepts but a careful author would fix (an example param the schema does not name, an
+    unknown field type).
 
     Example::
 
@@ -125,6 +128,7 @@ class CatalogueError(RefoldError, ValueError):
         action: str | None = None,
         field: str | None = None,
         hint: str | None = None,
+        severity: Literal["error", "warning"] = "error",
     ) -> None:
         self.path = path
         self.pointer = pointer
@@ -132,6 +136,7 @@ class CatalogueError(RefoldError, ValueError):
         self.column = column
         self.action = action
         self.field = field
+        self.severity = severity
         super().__init__(message, hint=hint)
 
     @property
