@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Final, Literal
+from urllib.parse import quote
 
 DEFAULT_BASE_URL: Final = "https://app.refold.ai"
 
@@ -38,6 +39,42 @@ KEY_REQUEST_ID: Final = "request_id"
 
 Operation = Literal["list_actions", "schema", "execute"]
 
+#: Error code of the read-only gateway's refusal (HTTP 403, in Refold's envelope).
+READ_ONLY_VIOLATION: Final = "READ_ONLY_VIOLATION"
+
+#: Longest slug or action id accepted.
+ID_MAX_LENGTH: Final = 128
+_ID: Final = re.compile(rf"[A-Za-z0-9_.\-]{{1,{ID_MAX_LENGTH}}}")
+
+
+def is_valid_id(value: object) -> bool:
+    """True for a slug or action id in Refold's alphabet: letters, digits, ``_``, ``-``, ``.``.
+
+    ``..`` anywhere, a lone ``.``, and more than :data:`ID_MAX_LENGTH` characters are refused,
+    so an id can never be a path segment other than itself.
+
+    >>> is_valid_id("get_contact"), is_valid_id("get_contact/../create_contact")
+    (True, False)
+    >>> is_valid_id("a..b"), is_valid_id("."), is_valid_id("hubspot-v2.1")
+    (False, False, True)
+    """
+    return (
+        isinstance(value, str)
+        and _ID.fullmatch(value) is not None
+        and ".." not in value
+        and value != "."
+    )
+
+
+def segment(value: str) -> str:
+    """``value`` percent-encoded as one path segment (``/``, ``?``, ``#`` and ``%`` included).
+
+    >>> segment("a/b?c")
+    'a%2Fb%3Fc'
+    """
+    return quote(value, safe="")
+
+
 _SEGMENT = r"[^/]+"
 # Execute first: it is the request a test suite sends most.
 _ROUTES: Final[tuple[tuple[Operation, str, re.Pattern[str]], ...]] = (
@@ -63,7 +100,7 @@ def list_actions_path(slug: str) -> str:
     >>> list_actions_path("hubspot")
     '/api/v2/integration-schema/hubspot/actions'
     """
-    return f"{API_PREFIX}/{slug}/actions"
+    return f"{API_PREFIX}/{segment(slug)}/actions"
 
 
 def schema_path(slug: str, action_id: str) -> str:
@@ -72,7 +109,7 @@ def schema_path(slug: str, action_id: str) -> str:
     >>> schema_path("hubspot", "get_contact")
     '/api/v2/integration-schema/hubspot/actions/get_contact'
     """
-    return f"{API_PREFIX}/{slug}/actions/{action_id}"
+    return f"{API_PREFIX}/{segment(slug)}/actions/{segment(action_id)}"
 
 
 def execute_path(slug: str, action_id: str) -> str:
@@ -81,7 +118,7 @@ def execute_path(slug: str, action_id: str) -> str:
     >>> execute_path("hubspot", "get_contact")
     '/api/v2/integration-schema/hubspot/actions/get_contact/execute'
     """
-    return f"{API_PREFIX}/{slug}/actions/{action_id}/execute"
+    return f"{API_PREFIX}/{segment(slug)}/actions/{segment(action_id)}/execute"
 
 
 def match(method: str, path: str) -> tuple[Operation, str, str | None] | None:

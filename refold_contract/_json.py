@@ -251,7 +251,7 @@ class Redactor:
                 value = value.replace(secret, placeholder)
         return value
 
-    def bytes(self, value: bytes) -> bytes:
+    def binary(self, value: bytes) -> bytes:
         """The bytes twin of :meth:`text`, for raw bodies."""
         for secret, placeholder in self._pairs:
             needle = secret.encode("utf-8", "surrogatepass")

@@ -1,8 +1,8 @@
 """Typed httpx clients for Refold's actions API, sync and async.
 
-Both clients share one request builder and one reply parser (:class:`_Protocol`); they differ
-only in how they send and sleep. Mock them at the transport: pass ``transport=`` (an
-``httpx.MockTransport``, or nothing at all under respx).
+Both clients share one request builder and one reply parser (:class:`_Protocol`) and one base
+class for their arguments; they differ only in how they send and sleep. Mock them at the
+transport: pass ``transport=`` (an ``httpx.MockTransport``, or nothing at all under respx).
 
 Example::
 
@@ -14,24 +14,32 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import email.utils
+import functools
 import json
 import logging
 import random
+import ssl
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from typing import Any
 
+import anyio
+import httpcore
 import httpx
 
 from refold_contract import _endpoint as ep
 from refold_contract._endpoint import Operation
-from refold_contract.catalogue import Catalogue, Parameter, access_from_name, parse_parameters
-from refold_contract.config import Settings
+from refold_contract._json import JSONProblem, Redactor, canonical_json, loads
+from refold_contract.access import access_of
+from refold_contract.catalogue import Catalogue, Parameter, parse_parameters
+from refold_contract.config import Limits, Settings
 from refold_contract.errors import (
     ActionFailed,
     ConfigurationError,
+    InvalidIdentifier,
     ProtocolError,
     RateLimitError,
     ReadOnlyViolation,
@@ -185,6 +193,103 @@ class _Call:
     retryable: bool
 
 
+# The deadline of the attempt under way in this thread or task: every socket read and write
+# waits at most until then, so a server that sends a byte a second cannot stretch an attempt.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "refold_contract_deadline", default=None
+)
+_HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+
+
+def _remaining(timeout: float | None) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("refold-contract: the attempt's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write ends by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, with streams that honour the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _remaining(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _remaining(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: building one loads the CA bundle (~20 ms)."""
+    return httpx.create_ssl_context()
+
+
+def _sync_transport() -> httpx.BaseTransport:
+    transport = httpx.HTTPTransport(verify=_ssl_context())
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend):
+        # httpx takes no backend argument; without this, only the body is bounded in time.
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return transport
+
+
+def _async_transport() -> httpx.AsyncBaseTransport:
+    return httpx.AsyncHTTPTransport(verify=_ssl_context())
+
+
 class _Protocol:
     """What both clients share: settings, request building, reply parsing, retry decisions."""
 
@@ -198,8 +303,10 @@ class _Protocol:
         timeout: float | None,
         retries: int | None,
         retry: RetryPolicy | None,
+        max_time: float | None,
         catalogue: Catalogue | None,
         read_only: bool,
+        limits: Limits | None,
         env: Mapping[str, str] | None,
     ) -> None:
         self.settings = Settings.resolve(
@@ -217,9 +324,17 @@ class _Protocol:
                 hint="set REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN), "
                 "or pass api_key= and linked_account_id=",
             )
-        self.retry = retry or RetryPolicy(retries=self.settings.retries)
+        policy = retry or RetryPolicy(retries=self.settings.retries)
+        if max_time is not None:
+            policy = dataclasses.replace(policy, max_time=float(max_time))
+        if policy.max_time <= 0:
+            raise ConfigurationError(f"max_time={policy.max_time!r} must be positive")
+        self.retry = policy
         self.auth = _RefoldAuth(self.settings.api_key, self.settings.session_token)
+        # Replies that echo the client's own credentials are scrubbed before anyone sees them.
+        self.redactor = Redactor(self.settings.secrets)
         self.read_only = read_only
+        self.limits = limits or Limits()
         self._catalogue = catalogue
         self.rng = random.Random()
 
@@ -230,9 +345,8 @@ class _Protocol:
         return self._catalogue
 
     def is_read(self, slug: str, action_id: str) -> bool:
-        action = self.catalogue.find(slug, action_id)
-        access = action.access if action is not None else access_from_name(action_id)
-        return access == "read"
+        """True when the catalogue (or, failing it, the name) says the action only reads."""
+        return access_of(self.catalogue, slug, action_id) == "read"
 
     def headers(self, linked_account_id: str | None) -> dict[str, str]:
         account = linked_account_id or self.settings.linked_account_id
@@ -250,6 +364,10 @@ class _Protocol:
         params: Mapping[str, Any] | None = None,
         linked_account_id: str | None = None,
     ) -> _Call:
+        if not ep.is_valid_id(slug):
+            raise InvalidIdentifier("slug", slug)
+        if operation != "list_actions" and not ep.is_valid_id(action_id):
+            raise InvalidIdentifier("action id", action_id)
         headers = self.headers(linked_account_id)
         if operation == "list_actions":
             request = client.build_request("GET", ep.list_actions_path(slug), headers=headers)
@@ -261,6 +379,7 @@ class _Protocol:
             retryable = True
         else:
             assert action_id is not None
+            # A write is never retried: the execute endpoint has no idempotency key.
             retryable = self.is_read(slug, action_id)
             path = ep.execute_path(slug, action_id)
             if self.read_only and not retryable:
@@ -269,28 +388,77 @@ class _Protocol:
             request = client.build_request("POST", path, json=body, headers=headers)
         return _Call(operation, slug, action_id, request, retryable)
 
+    def attempt_deadline(self, started: float, call_deadline: float) -> float:
+        return min(started + self.settings.timeout, call_deadline)
+
+    def set_timeouts(self, call: _Call, deadline: float) -> None:
+        left = max(deadline - time.monotonic(), 0.001)
+        call.request.extensions["timeout"] = {
+            "connect": left,
+            "read": left,
+            "write": left,
+            "pool": left,
+        }
+
+    def check_size(self, call: _Call, response: httpx.Response, size: int) -> None:
+        if size > self.limits.max_reply_bytes:
+            raise self.protocol_error(
+                call,
+                response,
+                f"reply is over the limit of {self.limits.max_reply_bytes:,} bytes "
+                "(Limits.max_reply_bytes)",
+                text="",
+            )
+
+    @staticmethod
+    def finished(response: httpx.Response, content: bytes) -> httpx.Response:
+        """A response holding the body read within the limits, decoded, for the caller."""
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            request=response.request,
+            extensions={"http_version": response.http_version.encode()},
+        )
+
     def parse(self, call: _Call, response: httpx.Response) -> Any:
         status = response.status_code
-        response.headers.get("content-type")
+        response = self.scrub(response)
         try:
-            body = json.loads(response.content) if response.content else None
-        except ValueError:
-            raise self._protocol_error(call, response, "reply is not JSON") from None
+            body = (
+                loads(response.content, max_depth=self.limits.max_depth, max_bytes=None)
+                if response.content
+                else None
+            )
+        except JSONProblem as exc:
+            what = "reply is not JSON" if exc.kind == "not_json" else f"reply refused: {exc}"
+            raise self.protocol_error(call, response, what) from None
+        if self.redactor and body is not None:
+            body = self.redactor.value(body)
         if status >= 400:
             if not isinstance(body, dict):
-                raise self._protocol_error(call, response, "error reply is not Refold's envelope")
+                raise self.protocol_error(call, response, "error reply is not Refold's envelope")
+            error_code = body.get(ep.KEY_ERROR_CODE) or body.get(ep.KEY_ERROR_CODE_ALT)
+            if status == 403 and error_code == ep.READ_ONLY_VIOLATION:
+                raise ReadOnlyViolation(
+                    slug=call.slug,
+                    action_id=call.action_id,
+                    method=call.request.method,
+                    path=call.request.url.path,
+                )
             retry_after = parse_retry_after(response.headers.get(ep.HEADER_RETRY_AFTER))
             raise api_error(
                 status, body, slug=call.slug, action_id=call.action_id, retry_after=retry_after
             )
         if not 200 <= status < 300:
-            raise self._protocol_error(call, response, f"unexpected HTTP status {status}")
+            raise self.protocol_error(call, response, f"unexpected HTTP status {status}")
         if call.operation != "execute":
             if not isinstance(body, list):
-                raise self._protocol_error(call, response, "expected a JSON array")
+                raise self.protocol_error(call, response, "expected a JSON array")
             return body
         if not isinstance(body, dict) or not isinstance(body.get(ep.KEY_NODE_STATUS), str):
-            raise self._protocol_error(call, response, 'expected {"node_status": ..., "data": ...}')
+            raise self.protocol_error(call, response, 'expected {"node_status": ..., "data": ...}')
         http_status = body.get(ep.KEY_HTTP_STATUS)
         assert call.action_id is not None
         return ActionResult(
@@ -298,22 +466,55 @@ class _Protocol:
             action_id=call.action_id,
             node_status=body[ep.KEY_NODE_STATUS],
             data=body.get(ep.KEY_DATA),
-            http_status=http_status if isinstance(http_status, int) else None,
+            http_status=http_status
+            if isinstance(http_status, int) and not isinstance(http_status, bool)
+            else None,
             response=response,
         )
 
-    @staticmethod
-    def _protocol_error(call: _Call, response: httpx.Response, message: str) -> ProtocolError:
-        try:
-            text = response.text
-        except (UnicodeDecodeError, LookupError):
-            text = response.content.decode("utf-8", "replace")
+    def scrub(self, response: httpx.Response) -> httpx.Response:
+        """The response with the client's own credentials replaced, if the server echoed them.
+
+        A secret can hide behind a JSON escape (``\\u0074k_...``); the parsed body is scrubbed
+        too, so this only handles what is visible in the raw bytes and the headers.
+        """
+        if not self.redactor:
+            return response
+        content = response.content
+        echoed_headers = any(self.redactor.found_in(v) for v in response.headers.values())
+        if not echoed_headers and not self.redactor.found_in(content):
+            if b"\\u" not in content and b"\\/" not in content:
+                return response
+            try:
+                parsed = json.loads(content)
+            except ValueError:
+                return response
+            clean = self.redactor.value(parsed)
+            if clean == parsed:
+                return response
+            content = json.dumps(clean, ensure_ascii=False).encode()
+        else:
+            content = self.redactor.binary(content)
+        headers = [
+            (k, self.redactor.text(v))
+            for k, v in response.headers.items()
+            if k.lower() not in _HOP_HEADERS
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=content, request=response.request
+        )
+
+    def protocol_error(
+        self, call: _Call, response: httpx.Response, message: str, *, text: str | None = None
+    ) -> ProtocolError:
+        if text is None:
+            text = response.content[:400].decode("utf-8", "replace")
         where = f"{call.slug}/{call.action_id}" if call.action_id else call.slug
         return ProtocolError(
             f"{where}: {message}",
             status_code=response.status_code,
-            content_type=response.headers.get("content-type"),
-            snippet=text[:200],
+            content_type=self.redactor.text(response.headers.get("content-type") or "") or None,
+            snippet=self.redactor.text(text)[:200],
             slug=call.slug,
             action_id=call.action_id,
         )
@@ -340,7 +541,7 @@ class _Protocol:
         elif not isinstance(error, (RefoldTimeout, RefoldConnectionError)):
             return None
         wait = self.retry.delay(attempt, retry_after, self.rng)
-        if elapsed + wait > self.retry.max_time:
+        if elapsed + wait >= self.retry.max_time:
             return None
         logger.info(
             "%s %s failed (%s); retry %d of %d in %.2fs",
@@ -353,17 +554,32 @@ class _Protocol:
         )
         return wait
 
+    def timed_out(self, call: _Call, deadline: float, call_deadline: float) -> RefoldTimeout:
+        url = self.url(call)
+        if deadline >= call_deadline:
+            why = f"the call's max_time of {self.retry.max_time:g} s passed"
+        else:
+            why = f"the attempt took longer than timeout={self.settings.timeout:g} s"
+        return RefoldTimeout(f"{call.request.method} {url} timed out: {why}", url=url)
+
     @staticmethod
-    def transport_error(call: _Call, exc: httpx.TransportError) -> RefoldError:
-        url = (
-            f"{call.request.url.scheme}://{call.request.url.netloc.decode()}{call.request.url.path}"
-        )
-        if isinstance(exc, httpx.TimeoutException):
-            return RefoldTimeout(
-                f"{call.request.method} {url} timed out ({type(exc).__name__})", url=url
-            )
+    def url(call: _Call) -> str:
+        u = call.request.url
+        return f"{u.scheme}://{u.netloc.decode()}{u.path}"
+
+    def transport_error(
+        self, call: _Call, exc: BaseException, deadline: float, call_deadline: float
+    ) -> RefoldError:
+        if isinstance(exc, (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError)):
+            return self.timed_out(call, deadline, call_deadline)
+        if isinstance(exc, RefoldError):
+            return exc  # e.g. EgressBlocked, raised inside the transport
+        url = self.url(call)
+        detail = self.redactor.text(str(exc))[:200]
         return RefoldConnectionError(
-            f"{call.request.method} {url} failed: {type(exc).__name__}", url=url
+            f"{call.request.method} {url} failed: {type(exc).__name__}"
+            + (f": {detail}" if detail else ""),
+            url=url,
         )
 
     def log(self, call: _Call, response: httpx.Response, started: float) -> None:
@@ -384,13 +600,82 @@ class _Protocol:
         )
 
 
-class RefoldClient:
+def _unwrap(exc: BaseException) -> BaseException:
+    """A refold-contract error inside httpx's wrapper (an EgressBlocked from a socket), if any."""
+    seen: set[int] = set()
+    inner: BaseException | None = exc
+    while inner is not None and id(inner) not in seen:
+        if isinstance(inner, RefoldError):
+            return inner
+        seen.add(id(inner))
+        inner = inner.__cause__ or inner.__context__
+    return exc
+
+
+class _ClientBase:
+    """The arguments and the I/O-free half of both clients."""
+
+    _proto: _Protocol
+
+    def __init__(
+        self,
+        api_key: str | None,
+        linked_account_id: str | None,
+        session_token: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        retries: int | None,
+        *,
+        retry: RetryPolicy | None,
+        max_time: float | None,
+        catalogue: Catalogue | None,
+        read_only: bool,
+        limits: Limits | None,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        self._proto = _Protocol(
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
+            retry=retry,
+            max_time=max_time,
+            catalogue=catalogue,
+            read_only=read_only,
+            limits=limits,
+            env=env,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (secrets masked in its repr)."""
+        return self._proto.settings
+
+    def is_read(self, slug: str, action_id: str) -> bool:
+        """True when this client treats ``slug/action_id`` as a read (catalogue, then name).
+
+        Example::
+
+            client.is_read("hubspot", "get_contact")     # True
+        """
+        return self._proto.is_read(slug, action_id)
+
+    def __repr__(self) -> str:
+        return self._proto.describe(type(self).__name__)
+
+
+class RefoldClient(_ClientBase):
     """A synchronous client for the three actions operations.
 
     Credentials come from the arguments or ``REFOLD_API_KEY``, ``REFOLD_LINKED_ACCOUNT_ID``,
     ``REFOLD_SESSION_TOKEN``; a session token is sent as ``Authorization: Bearer`` and replaces
     the API key. Reads are retried on 429/502/503/504, timeouts and connection errors; writes
     never are. ``read_only=True`` refuses every action not known to be a read before sending.
+    ``timeout`` bounds one whole attempt, reading the reply included; ``max_time`` bounds the
+    whole call, retries included. Slugs and action ids outside Refold's alphabet raise
+    :class:`InvalidIdentifier` before anything is sent.
 
     Example::
 
@@ -411,35 +696,34 @@ class RefoldClient:
         transport: httpx.BaseTransport | None = None,
         *,
         retry: RetryPolicy | None = None,
+        max_time: float | None = None,
         catalogue: Catalogue | None = None,
         read_only: bool = False,
+        limits: Limits | None = None,
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self._proto = _Protocol(
-            api_key=api_key,
-            linked_account_id=linked_account_id,
-            session_token=session_token,
-            base_url=base_url,
-            timeout=timeout,
-            retries=retries,
+        super().__init__(
+            api_key,
+            linked_account_id,
+            session_token,
+            base_url,
+            timeout,
+            retries,
             retry=retry,
+            max_time=max_time,
             catalogue=catalogue,
             read_only=read_only,
+            limits=limits,
             env=env,
         )
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=self._proto.settings.base_url,
             timeout=self._proto.settings.timeout,
-            transport=transport,
+            transport=transport if transport is not None else _sync_transport(),
             auth=self._proto.auth,
         )
-
-    @property
-    def settings(self) -> Settings:
-        """The resolved settings (secrets masked in its repr)."""
-        return self._proto.settings
 
     def list_actions(self, slug: str) -> list[ActionInfo]:
         """The actions of one application.
@@ -482,22 +766,46 @@ class RefoldClient:
         result: ActionResult = self._send(call)
         return result.raise_for_status() if check else result
 
+    def _attempt(self, call: _Call, deadline: float, call_deadline: float) -> httpx.Response:
+        proto = self._proto
+        proto.set_timeouts(call, deadline)
+        token = _DEADLINE.set(deadline)
+        try:
+            response = self._http.send(call.request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    proto.check_size(call, response, size)
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise proto.timed_out(call, deadline, call_deadline)
+            finally:
+                response.close()
+        except (httpx.TransportError, httpcore.TimeoutException) as exc:
+            raise proto.transport_error(call, _unwrap(exc), deadline, call_deadline) from None
+        finally:
+            _DEADLINE.reset(token)
+        return proto.finished(response, b"".join(chunks))
+
     def _send(self, call: _Call) -> Any:
+        proto = self._proto
+        began = time.monotonic()
+        call_deadline = began + proto.retry.max_time
         attempt = 0
         elapsed = 0.0  # time in requests plus time slept; sleeps are counted, not measured
         while True:
             attempt += 1
             started = time.monotonic()
+            deadline = proto.attempt_deadline(started, call_deadline - elapsed + (started - began))
             try:
-                try:
-                    response = self._http.send(call.request)
-                except httpx.TransportError as exc:
-                    raise self._proto.transport_error(call, exc) from exc
-                self._proto.log(call, response, started)
-                return self._proto.parse(call, response)
+                response = self._attempt(call, deadline, call_deadline)
+                proto.log(call, response, started)
+                return proto.parse(call, response)
             except RefoldError as error:
                 elapsed += time.monotonic() - started
-                wait = self._proto.should_retry(call, attempt, elapsed, error)
+                wait = proto.should_retry(call, attempt, elapsed, error)
                 if wait is None:
                     raise
             self._sleep(wait)
@@ -513,11 +821,8 @@ class RefoldClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return self._proto.describe("RefoldClient")
 
-
-class AsyncRefoldClient:
+class AsyncRefoldClient(_ClientBase):
     """The asynchronous twin of :class:`RefoldClient`: the same arguments, methods awaited.
 
     Example::
@@ -537,35 +842,34 @@ class AsyncRefoldClient:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         retry: RetryPolicy | None = None,
+        max_time: float | None = None,
         catalogue: Catalogue | None = None,
         read_only: bool = False,
+        limits: Limits | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self._proto = _Protocol(
-            api_key=api_key,
-            linked_account_id=linked_account_id,
-            session_token=session_token,
-            base_url=base_url,
-            timeout=timeout,
-            retries=retries,
+        super().__init__(
+            api_key,
+            linked_account_id,
+            session_token,
+            base_url,
+            timeout,
+            retries,
             retry=retry,
+            max_time=max_time,
             catalogue=catalogue,
             read_only=read_only,
+            limits=limits,
             env=env,
         )
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=self._proto.settings.base_url,
             timeout=self._proto.settings.timeout,
-            transport=transport,
+            transport=transport if transport is not None else _async_transport(),
             auth=self._proto.auth,
         )
-
-    @property
-    def settings(self) -> Settings:
-        """The resolved settings (secrets masked in its repr)."""
-        return self._proto.settings
 
     async def list_actions(self, slug: str) -> list[ActionInfo]:
         """The actions of one application.
@@ -606,22 +910,42 @@ class AsyncRefoldClient:
         result: ActionResult = await self._send(call)
         return result.raise_for_status() if check else result
 
+    async def _attempt(self, call: _Call, deadline: float, call_deadline: float) -> httpx.Response:
+        proto = self._proto
+        proto.set_timeouts(call, deadline)
+        try:
+            with anyio.fail_after(max(deadline - time.monotonic(), 0.0)):
+                response = await self._http.send(call.request, stream=True)
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        proto.check_size(call, response, size)
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+        except (httpx.TransportError, TimeoutError) as exc:
+            raise proto.transport_error(call, _unwrap(exc), deadline, call_deadline) from None
+        return proto.finished(response, b"".join(chunks))
+
     async def _send(self, call: _Call) -> Any:
+        proto = self._proto
+        began = time.monotonic()
+        call_deadline = began + proto.retry.max_time
         attempt = 0
         elapsed = 0.0  # time in requests plus time slept; sleeps are counted, not measured
         while True:
             attempt += 1
             started = time.monotonic()
+            deadline = proto.attempt_deadline(started, call_deadline - elapsed + (started - began))
             try:
-                try:
-                    response = await self._http.send(call.request)
-                except httpx.TransportError as exc:
-                    raise self._proto.transport_error(call, exc) from exc
-                self._proto.log(call, response, started)
-                return self._proto.parse(call, response)
+                response = await self._attempt(call, deadline, call_deadline)
+                proto.log(call, response, started)
+                return proto.parse(call, response)
             except RefoldError as error:
                 elapsed += time.monotonic() - started
-                wait = self._proto.should_retry(call, attempt, elapsed, error)
+                wait = proto.should_retry(call, attempt, elapsed, error)
                 if wait is None:
                     raise
             await self._sleep(wait)
@@ -637,9 +961,6 @@ class AsyncRefoldClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return self._proto.describe("AsyncRefoldClient")
-
 
 def _action_infos(slug: str, raw: list[Any]) -> list[ActionInfo]:
     out = []
@@ -649,7 +970,7 @@ def _action_infos(slug: str, raw: list[Any]) -> list[ActionInfo]:
                 f"{slug}: list-actions entry {i} has no string 'action_id'",
                 status_code=200,
                 content_type=ep.JSON_CONTENT_TYPE,
-                snippet=json.dumps(item)[:200],
+                snippet=canonical_json(item)[:200],
                 slug=slug,
             )
         out.append(

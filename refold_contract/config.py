@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from refold_contract import _endpoint as ep
 from refold_contract.errors import ConfigurationError
 
-__all__ = ["ENV_VARS", "Settings", "is_secret_key"]
+__all__ = ["ENV_VARS", "Limits", "Settings", "is_secret_key", "normalise_base_url"]
 
 #: Environment variables read by :meth:`Settings.resolve`, by setting name.
 ENV_VARS: Mapping[str, str] = {
@@ -45,11 +46,84 @@ def is_secret_key(key: str) -> bool:
     return key not in _PAGE_TOKEN_KEYS and _SECRET_KEY.search(key) is not None
 
 
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How big and how deep refold-contract lets outside JSON be, and where it applies.
+
+    ``max_depth`` counts nested objects and arrays. Past a limit, a catalogue file is a
+    ``CatalogueError``, a request body gets Refold's 400 ``VALIDATION_ERROR`` envelope (413 for
+    size), and a reply is a ``ProtocolError``. Change one by passing your own:
+
+    Example::
+
+        RefoldClient(limits=Limits(max_reply_bytes=256 * 1024 * 1024))
+        RefoldMock(limits=Limits(max_body_bytes=1024 * 1024))
+    """
+
+    #: Deepest nesting of a document, in objects and arrays.
+    max_depth: int = 128
+    #: Largest request body the mock and the servers accept (413 past it).
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: Largest reply the client reads.
+    max_reply_bytes: int = 32 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigurationError(
+                    f"Limits.{field.name}={value!r} must be a whole number of at least 1"
+                )
+
+
 _FROM_OPTIONS_OR_INI = frozenset(
     {"base_url", "live", "record", "drift", "fixtures", "strict", "timeout", "retries"}
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def normalise_base_url(value: object) -> str:
+    """A base URL checked and tidied: http or https, a host, no credentials, no query.
+
+    The scheme and host are lower-cased and a trailing ``/`` dropped; a path is kept (the
+    read-only gateway uses one per test). Raises :class:`ConfigurationError` otherwise.
+
+    >>> normalise_base_url("HTTP://127.0.0.1:8700/")
+    'http://127.0.0.1:8700'
+    """
+    text = str(value).strip()
+    hint = "use a full URL such as https://app.refold.ai or http://127.0.0.1:8700"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(
+            f"base URL {_show_url(text)!r} is not a valid URL", hint=hint
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"base URL {_show_url(text)!r} is not an http(s) URL with a host", hint=hint
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"base URL {_show_url(text)!r} holds credentials",
+            hint="credentials go in REFOLD_API_KEY or REFOLD_SESSION_TOKEN, never in the URL",
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"base URL {_show_url(text)!r} has a query or fragment", hint=hint)
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path}".rstrip("/")
+
+
+def _show_url(text: str) -> str:
+    """A URL fit for an error message: any user:password@ part masked, and cut short."""
+    masked = re.sub(r"(?<=//)[^/@]*@", "<credentials>@", text)
+    return masked if len(masked) <= 120 else masked[:117] + "..."
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -92,12 +166,7 @@ class Settings:
     drift: str = "report"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", str(self.base_url).rstrip("/"))
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"base_url {self.base_url!r} is not an http(s) URL",
-                hint="use e.g. https://app.refold.ai or http://127.0.0.1:8700",
-            )
+        object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
         if self.drift not in ("report", "fail"):
             raise ConfigurationError(
                 f"drift={self.drift!r} is not one of report, fail", hint="use --refold-drift=report"

@@ -4,14 +4,16 @@
 
     RefoldError
     ├── ConfigurationError (ValueError)         settings missing or contradictory
+    │   └── InvalidIdentifier                   a slug or action id outside Refold's alphabet
     ├── CatalogueError (ValueError)             a catalogue file is malformed
     │   └── ActionNotInCatalogue (LookupError)  Catalogue.get() found no such action
     ├── TransportError                          nothing usable came back
     │   ├── RefoldTimeout (TimeoutError)
     │   └── RefoldConnectionError (ConnectionError)
+    ├── EgressBlocked (ConnectionRefusedError)  a test process tried to open a socket to Refold
     ├── ProtocolError                           a reply that is not JSON or not the documented shape
     ├── ActionFailed                            HTTP 200 but node_status is not "Success"
-    ├── ReadOnlyViolation (PermissionError)     a write refused before any byte was sent
+    ├── ReadOnlyViolation (PermissionError)     a write refused before it reached Refold
     └── RefoldAPIError                          Refold's documented error envelope
         ├── InvalidParams (ValueError)          400
         │   └── InvalidLinkedAccount            400 INVALID_LINKED_ACCOUNT_ID
@@ -37,6 +39,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -50,6 +53,8 @@ __all__ = [
     "AuthenticationError",
     "CatalogueError",
     "ConfigurationError",
+    "EgressBlocked",
+    "InvalidIdentifier",
     "InvalidLinkedAccount",
     "InvalidParams",
     "LinkedAccountRequired",
@@ -99,6 +104,28 @@ class ConfigurationError(RefoldError, ValueError):
 
         RefoldClient()  # no REFOLD_API_KEY in the environment -> ConfigurationError
     """
+
+
+class InvalidIdentifier(ConfigurationError):
+    """A slug or action id outside Refold's alphabet, refused before anything is sent.
+
+    Slugs and action ids use letters, digits, ``_``, ``-`` and ``.`` (never ``..``), at most
+    128 characters; so an id can never change the path it is put in.
+
+    Example::
+
+        client.execute("hubspot", "get_contact/../delete_contact")   # raises, sends nothing
+    """
+
+    def __init__(self, kind: str, value: object) -> None:
+        self.kind = kind
+        text = repr(value)
+        self.value = text if len(text) <= 60 else text[:57] + "..."
+        super().__init__(
+            f"{kind} {self.value} is not a Refold id",
+            hint="slugs and action ids use letters, digits, _, - and . (not ..), at most 128 "
+            "characters; check where this one came from",
+        )
 
 
 class CatalogueError(RefoldError, ValueError):
@@ -292,8 +319,36 @@ class ActionFailed(RefoldError):
         )
 
 
+class EgressBlocked(RefoldError, ConnectionRefusedError):
+    """A socket from the test process to Refold, refused by the plugin's egress guard.
+
+    In every pytest session with the plugin, nothing in the test process connects to Refold:
+    mock mode answers through ``refold_mock`` or ``refold_server``; live mode goes through the
+    read-only gateway at ``REFOLD_BASE_URL``. ``host`` and ``port`` say what was blocked.
+
+    Example::
+
+        requests.get("https://app.refold.ai/api/v2/...")   # ConnectionError from this
+    """
+
+    def __init__(self, host: str, port: int | None, *, hint: str) -> None:
+        self.host = host
+        self.port = port
+        where = f"{host}:{port}" if port is not None else host
+        RefoldError.__init__(
+            self,
+            f"refold-contract blocked a connection to {where} from the test process",
+            hint=hint,
+        )
+        self.errno = errno.ECONNREFUSED
+        self.strerror = str(self)
+
+
 class ReadOnlyViolation(RefoldError, PermissionError):
-    """A write was refused before any byte left the machine (live mode, or ``read_only=True``).
+    """A write was refused before it reached Refold (live mode, or ``read_only=True``).
+
+    Raised by ``RefoldClient(read_only=True)`` before sending, and for the read-only gateway's
+    403 ``READ_ONLY_VIOLATION`` reply in live mode.
 
     Example::
 
