@@ -939,7 +939,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
         raise CatalogueError(
-            f"not a regular file ({kind}): only regular files are read as catalogue files",
+            f"{kind}, not a regular file: only regular files are read as catalogue files",
             path=str(path),
             hint="replace it with a regular JSON file, or rename it so it does not end in .json",
         )
