@@ -926,7 +926,8 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 
     The file is checked with ``stat`` before it is opened, so a FIFO is never opened (which
     would wait for a writer) and a device such as ``/dev/zero`` is never read. A symlink to a
-    regular file is read.
+    regular file is read. Reads ask for the size ``stat`` gave plus one byte, and never for
+    more than ``max_bytes + 1`` in all.
     """
     try:
         info = os.stat(path)
@@ -948,10 +949,16 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         # O_NONBLOCK: should a FIFO replace the file after the stat, opening it cannot hang.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(info.st_size + 1)
-            if len(data) > info.st_size:  # grew since the stat: read on, within the limit
-                data += fh.read(max_bytes + 1 - len(data))
+        try:
+            data = os.read(fd, info.st_size + 1)
+            # Short (a signal) or longer than the stat said (the file grew): read on, bounded.
+            while len(data) != info.st_size and len(data) <= max_bytes:
+                chunk = os.read(fd, max_bytes + 1 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise CatalogueError(
             f"cannot read file: {exc.strerror}", path=str(path), hint="check its permissions"
@@ -967,10 +974,6 @@ def _too_large(path: Path, size: str, max_bytes: int) -> CatalogueError:
         path=str(path),
         hint="split its examples, or " + _LIMIT_HINT.format(name="max_bytes", option="max-bytes"),
     )
-
-
-# A number literal that may overflow a float to infinity: a 3-digit exponent or 309+ digits.
-_HUGE_NUMBER = re.compile(rb"[eE][+]?\d{3}|\d{309}")
 
 
 def _first_non_finite(value: Any, pointer: str = "") -> str | None:
@@ -1084,17 +1087,17 @@ class _Builder:
         except JSONProblem as exc:
             self.problems.append(self.json_problem(exc, max_depth, max_bytes))
             return None
-        if _HUGE_NUMBER.search(raw):
+        self.raw = raw
+        if self.lint:
+            # Lint only: a literal such as 1e999 is JSON, but Python reads it as infinity, which
+            # JSON cannot write back. Finding one needs a walk, too slow for every load.
             where = _first_non_finite(document)
             if where is not None:
                 self.error(
                     where,
-                    "a number too large for a float (it reads as Infinity, which is not JSON)",
-                    hint="write it as a string, or a smaller number",
+                    "a number too large for a float: it reads as Infinity, which is not JSON",
+                    hint="write it as a string, or as a smaller number",
                 )
-                return None
-        self.raw = raw
-        if self.lint:
             for where, key in _duplicate_keys(self.text_source):
                 self.error(
                     f"{where}/{_escape(key)}",
