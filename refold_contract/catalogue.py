@@ -1448,7 +1448,15 @@ class _Builder:
         ptype = self.text(item, "type", pointer, required=True)
         label = self.text(item, "label", pointer, required=False) or ""
         for key in ("placeholder", "help_text"):
-            self.text(item, key, pointer, required=False)
+            value = item.get(key)
+            if value is not None and not isinstance(value, str):
+                # A warning: the loader (and the client, for a live schema reply) drops it.
+                self.warning(
+                    f"{pointer}/{key}",
+                    f"{key!r} must be a string, got {json_type(value)}; it is ignored",
+                    field=name,
+                    hint=f'write it as "{key}": "..."',
+                )
         required = item.get("required", False)
         if not isinstance(required, bool):
             self.error(
