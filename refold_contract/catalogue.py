@@ -602,8 +602,9 @@ class Catalogue:
     ) -> LintReport:
         """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
 
-        Beyond what :meth:`load` refuses, lint reports duplicate keys, an ``evidence`` object
-        missing from a built-in file (one under :meth:`builtin_path`), and, as warnings,
+        Beyond what :meth:`load` refuses, lint reports duplicate keys, numbers too large for a
+        float, an ``evidence`` object missing from a built-in file (one in
+        :meth:`builtin_path`), and, as warnings,
         example params the schema does not name or of the wrong type, unknown field types and
         two actions of one app at the same ``position``.
 
