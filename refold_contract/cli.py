@@ -92,7 +92,13 @@ def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[
     return rows
 
 
-def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """A table: rich on a terminal, plain aligned columns when piped (nothing cut).
+
+    Example::
+
+        print_table(["app", "action"], [["hubspot", "get_contact"]])
+    """
     try:
         if not sys.stdout.isatty():
             raise ImportError  # piped: plain columns, nothing cut to fit a terminal width
@@ -150,7 +156,7 @@ def _test(args: argparse.Namespace) -> int:
     catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
     rows = _contract_table(report, catalogue)
     print()
-    _print_table(["app", "action", "access", "bodies tried", "result"], rows)
+    print_table(["app", "action", "access", "bodies tried", "result"], rows)
     failed = [r for r in rows if r[-1] == "FAILED"]
     actions = sum(1 for r in rows if r[2] != "-")
     bodies = sum(int(r[3]) for r in rows if r[3] != "-")
@@ -200,24 +206,14 @@ def _check_selection(args: argparse.Namespace) -> None:
         )
 
 
-def _port(value: str) -> int:
-    port = int(value)
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1 to 65535)")
+def _port_or_zero(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0 to 65535)") from None
+    if not 0 <= port < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0 to 65535; 0: a free one)")
     return port
-
-
-def _check_free(host: str, port: int) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot listen on {host}:{port}: {exc.strerror}",
-                hint="choose another --port, or stop what is using this one",
-            ) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -225,7 +221,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     from refold_contract.server import build_mock, serve
 
-    _check_free(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     mock = build_mock(
         fixtures=args.fixtures,
@@ -233,14 +228,83 @@ def _serve(args: argparse.Namespace) -> int:
         api_keys=args.api_keys,
         session_tokens=args.session_tokens,
         linked_accounts=args.linked_accounts,
+        journal_size=args.journal_size or None,
     )
     # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal; both end here as a
     # clean stop with exit status 0.
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
-        serve(mock, host=args.host, port=args.port)
+        serve(
+            mock,
+            host=args.host,
+            port=args.port,
+            access_log=not args.no_access_log,
+            announce=lambda line: print(line, flush=True),
+        )
     print("refold-contract: mock server stopped", file=sys.stderr)
     return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    import logging
+    import threading
+
+    from refold_contract.config import Settings
+    from refold_contract.custody import Credentials
+    from refold_contract.gateway import Gateway, GatewayConfig, serve
+    from refold_contract.live import write_json_atomically
+
+    settings = Settings.resolve(base_url=args.base_url)
+    missing = settings.missing_credentials
+    if missing:
+        raise ConfigurationError(
+            "the gateway needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
+            f"REFOLD_SESSION_TOKEN) in its own environment (missing: {', '.join(missing)})",
+            hint="credentials are never taken from the command line; export them first",
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    gateway = Gateway(
+        GatewayConfig(
+            upstream=settings.base_url,
+            fixtures=tuple(str(Path(f).resolve()) for f in args.fixtures),
+            record=args.record,
+            rate=args.rate,
+            burst=args.burst,
+        ),
+        Credentials(
+            api_key=settings.api_key,
+            linked_account_id=settings.linked_account_id,
+            session_token=settings.session_token,
+        ),
+    )
+    server, url = serve(gateway, args.host, args.port)
+    print(
+        f"refold-contract gateway: read-only, forwarding reads to {settings.base_url}; point "
+        f"your service's Refold base URL at {url} (Ctrl+C to stop)",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.shutdown()
+    gateway.close()
+    report = gateway.report()
+    if args.drift_report:
+        write_json_atomically(Path(args.drift_report), {"drift": report["drift"]})
+    print(
+        f"refold-contract gateway: {report['reads']} read(s) forwarded, "
+        f"{len(report['refused'])} request(s) refused, {len(report['drift'])} drift finding(s)",
+        file=sys.stderr,
+    )
+    for line in report["refused"]:
+        print(f"  refused: {line}", file=sys.stderr)
+    if report["drift"]:
+        print_table(
+            ["action", "kind", "where", "detail"],
+            [[d["action"], d["kind"], d["path"], d["detail"]] for d in report["drift"]],
+        )
+    return 1 if report["refused"] else 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -340,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
         "journal, POST /__refold/reset clears it. Stops cleanly on Ctrl+C or SIGTERM.",
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    srv.add_argument("--port", type=_port, default=8700, help="port (default 8700)")
+    srv.add_argument("--port", type=_port_or_zero, default=8700, help="port (default 8700)")
     srv.add_argument(
         "--fixtures",
         action="append",
@@ -375,7 +439,49 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument(
         "--strict", action="store_true", help="validate parameter types and refuse unknown keys"
     )
+    srv.add_argument(
+        "--journal-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="calls kept for GET /__refold/calls, the oldest dropped first (default 10000; "
+        "0 keeps all)",
+    )
+    srv.add_argument(
+        "--no-access-log", action="store_true", help="no log line per request (faster)"
+    )
     srv.set_defaults(func=_serve)
+
+    gw = sub.add_parser(
+        "gateway",
+        help="run the read-only gateway: reads forwarded to Refold, everything else refused",
+        description="Hold the credentials from this command's environment and forward only "
+        "Refold's list and schema operations and execute of read actions; refuse everything "
+        "else with HTTP 403 READ_ONLY_VIOLATION. Point any service, in any language, at the "
+        "URL it prints for a read-only live smoke check. Reports drift; exits 1 if it refused "
+        "anything.",
+    )
+    gw.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    gw.add_argument("--port", type=_port_or_zero, default=0, help="port (default 0: a free one)")
+    gw.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="Refold's base URL (default REFOLD_BASE_URL or https://app.refold.ai)",
+    )
+    gw.add_argument(
+        "--fixtures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="catalogue folder over the built-in one (repeatable); with --record, the first is "
+        "written",
+    )
+    gw.add_argument("--record", action="store_true", help="record read replies as examples")
+    gw.add_argument("--drift-report", metavar="PATH", help="write the drift found as JSON")
+    gw.add_argument("--rate", type=float, default=20.0, help="requests per second (default 20)")
+    gw.add_argument("--burst", type=int, default=5, help="burst size (default 5)")
+    gw.set_defaults(func=_gateway)
 
     from refold_contract.live_cli import add_live_commands
 

@@ -29,10 +29,10 @@ from refold_contract.contract import InvalidBody, check_invalid_reply, check_rep
 from refold_contract.live import schema_drift
 from refold_contract.mock import RefoldMock
 from refold_contract.plugin import (
-    LIVE_KEY,
     MOCK_API_KEY,
     MOCK_LINKED_ACCOUNT,
     contract_selection,
+    is_live_session,
     live_credentials,
 )
 from refold_contract.strategies import invalid_params, params
@@ -92,7 +92,7 @@ class _Parity:
 
 
 def _settings(config: pytest.Config) -> settings:
-    live = bool(config.getoption("refold_live", None)) or config.stash.get(LIVE_KEY, None)
+    live = is_live_session(config)
     return settings(
         settings.get_profile("refold"),
         max_examples=contract_selection(config).examples,

@@ -17,25 +17,26 @@ import contextlib
 import dataclasses
 import datetime
 import hashlib
-import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import httpx
 
 from refold_contract import _endpoint as ep
-from refold_contract.catalogue import Action, Catalogue, access_from_name, canonical_json
+from refold_contract._json import REDACTED, Redactor, canonical_json, dumps_standard, loads
+from refold_contract.access import access_of
+from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import is_secret_key
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 from refold_contract.errors import CatalogueError, ReadOnlyViolation
 
 __all__ = [
     "Drift",
-    "LiveSession",
     "ReadOnlyGuard",
     "Recorder",
     "TokenBucket",
@@ -46,13 +47,14 @@ __all__ = [
     "write_json_atomically",
 ]
 
-LINKED_ACCOUNT_PLACEHOLDER = "<linked_account_id>"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+LINKED_ACCOUNT_PLACEHOLDER = Redactor.LINKED_ACCOUNT
 
 
 class ReadOnlyGuard:
-    """Lets through only what is known to read; refuses everything else before it is sent.
+    """The read-only rule as a predicate: what the gateway forwards, and nothing else.
+
+    A request may go live only when it places strictly as one of the three operations
+    (:func:`refold_contract.gateway.place`) and, for execute, the action is known to read.
 
     Example::
 
@@ -65,26 +67,26 @@ class ReadOnlyGuard:
 
     def is_read(self, slug: str, action_id: str) -> bool:
         """True when the catalogue (or, failing it, the name) says the action only reads."""
-        action = self.catalogue.find(slug, action_id)
-        return (action.access if action is not None else access_from_name(action_id)) == "read"
+        return access_of(self.catalogue, slug, action_id) == "read"
 
     def allows(self, method: str, path: str) -> bool:
         """True when a request with this method and path may be sent live."""
-        placed = ep.match(method, path)
-        if placed is None:
+        from refold_contract.gateway import Placed, place
+
+        placed = place(method, path)
+        if not isinstance(placed, Placed):
             return False
-        operation, slug, action_id = placed
-        if operation != "execute":
+        if placed.operation != "execute":
             return True
-        assert action_id is not None
-        return self.is_read(slug, action_id)
+        assert placed.action_id is not None
+        return self.is_read(placed.slug, placed.action_id)
 
     def check(self, request: httpx.Request) -> None:
         """Raise :class:`ReadOnlyViolation` unless ``request`` may be sent live."""
-        path = request.url.path
+        path = request.url.raw_path.decode("ascii", "replace")
         if self.allows(request.method, path):
             return
-        placed = ep.match(request.method, path)
+        placed = ep.match(request.method, request.url.path)
         slug = placed[1] if placed else None
         action_id = placed[2] if placed else None
         raise ReadOnlyViolation(slug=slug, action_id=action_id, method=request.method, path=path)
@@ -233,29 +235,31 @@ def scrub(
 ) -> Any:
     """A copy fit to store: secret-like keys redacted, secrets and the linked account replaced.
 
+    Values under secret-like keys (``token``, ``api_key``, ...) and under ``extra_keys``
+    patterns become ``<redacted>``; the secrets and the linked account id are then replaced
+    wherever they appear: as values, inside longer strings, and as object keys.
+
     Example::
 
         scrub({"owner": "user_42", "token": "x"}, linked_account_id="user_42")
         # {'owner': '<linked_account_id>', 'token': '<redacted>'}
     """
-    secrets = [s for s in secrets if s]
     patterns = [re.compile(k) for k in extra_keys]
+
+    def secret_key(key: str) -> bool:
+        return is_secret_key(key) or any(p.fullmatch(key) for p in patterns)
 
     def walk(v: Any, key: str | None) -> Any:
         if isinstance(v, dict):
             return {k: walk(x, k) for k, x in v.items()}
         if isinstance(v, list):
             return [walk(x, key) for x in v]
-        if key is not None and (is_secret_key(key) or any(p.fullmatch(key) for p in patterns)):
-            return "<redacted>" if v not in (None, "") else v
-        if isinstance(v, str):
-            for secret in secrets:
-                v = v.replace(secret, "<redacted>")
-            if linked_account_id:
-                v = v.replace(linked_account_id, LINKED_ACCOUNT_PLACEHOLDER)
+        if key is not None and secret_key(key):
+            return REDACTED if v not in (None, "") else v
         return v
 
-    return walk(value, None)
+    redactor = Redactor(secrets, linked_account_id=linked_account_id)
+    return redactor.value(walk(value, None))
 
 
 @contextlib.contextmanager
@@ -279,26 +283,55 @@ def _locked(path: Path) -> Iterator[None]:
 def write_json_atomically(path: Path, document: Any) -> None:
     """Write JSON to a temporary file beside ``path``, fsync, then rename over it.
 
-    A process killed at any moment leaves either the old file or the new one, never half.
+    A process killed at any moment leaves either the old file or the new one, never half. The
+    file gets ordinary permissions (0666 less the umask), as any file the user writes.
 
     Example::
 
         write_json_atomically(Path("fixtures/hubspot/get_contact.json"), doc)
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    text = dumps_standard(document, indent=2, ensure_ascii=False) + "\n"
+    tmp = path.parent / f".{path.name}.{token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a fixture is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def contained_path(folder: Path, slug: str, action_id: str) -> Path:
+    """``folder/slug/action_id.json``, refusing ids outside Refold's alphabet and any path that
+    would resolve outside ``folder`` (hostile ids from a server, symlinks).
+
+    Example::
+
+        contained_path(Path("mine"), "hubspot", "get_contact")   # mine/hubspot/get_contact.json
+        contained_path(Path("mine"), "hubspot", "../../x")        # raises CatalogueError
+    """
+    for kind, value in (("slug", slug), ("action id", action_id)):
+        if not ep.is_valid_id(value):
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise CatalogueError(
+                f"refusing to write a catalogue file for {kind} {shown}: not a Refold id",
+                path=str(folder),
+                hint="ids use letters, digits, _, - and . (not ..); the server sent this one",
+            )
+    path = folder / slug / f"{action_id}.json"
+    root = folder.resolve()
+    if root != path.resolve() and root not in path.resolve().parents:
+        raise CatalogueError(
+            f"refusing to write {slug}/{action_id}.json: it resolves outside {folder}",
+            path=str(path),
+            hint="a symlink in the folder points elsewhere; remove it",
+        )
+    return path
 
 
 class Recorder:
@@ -348,7 +381,7 @@ class Recorder:
 
     def record(self, action: Action, params: Any, body: Any) -> Path:
         """Add (or refresh) the example for these params; returns the file written."""
-        path = self.folder / action.slug / f"{action.action_id}.json"
+        path = contained_path(self.folder, action.slug, action.action_id)
         example = {
             "params": self._scrub(params if isinstance(params, dict) else {}),
             "response": self._scrub(body),
@@ -362,7 +395,9 @@ class Recorder:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
             if path.exists():
-                document = json.loads(path.read_text(encoding="utf-8"))
+                document = loads(path.read_bytes())
+                if not isinstance(document, dict):
+                    raise CatalogueError("not a catalogue file (a JSON object)", path=str(path))
             else:
                 document = {
                     "slug": action.slug,
@@ -384,10 +419,6 @@ class Recorder:
             write_json_atomically(path, document)
         self.written[path] = self.written.get(path, 0) + 1
         return path
-
-
-PASSTHROUGH = "refold_contract.live_passthrough"
-_HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 
 
 class TokenBucket:
@@ -418,127 +449,3 @@ class TokenBucket:
             self._last = now
             self._tokens -= 1
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-
-@dataclasses.dataclass
-class LiveSession:
-    """Everything a live run shares: guard, recorder, drift found, rate limits, transports.
-
-    Example::
-
-        session = LiveSession(catalogue, recorder=None)
-        mock = RefoldMock(catalogue, live=session)
-    """
-
-    catalogue: Catalogue
-    recorder: Recorder | None = None
-    rate: float = 20.0
-    burst: int = 5
-    drift: list[Drift] = dataclasses.field(default_factory=list)
-    skipped: list[str] = dataclasses.field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        import threading
-
-        self.guard = ReadOnlyGuard(self.catalogue)
-        self._buckets: dict[str, TokenBucket] = {}
-        self._lock = threading.Lock()
-        self._sync: httpx.HTTPTransport | None = None
-        self._async: httpx.AsyncHTTPTransport | None = None
-
-    def close(self) -> None:
-        """Close the network transports (the plugin does this at the end of the session)."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
-        if self._async is not None:
-            import asyncio
-
-            with contextlib.suppress(RuntimeError):
-                asyncio.run(self._async.aclose())
-            self._async = None
-
-    def wait_for(self, request: httpx.Request) -> float:
-        """Seconds to wait to stay within the rate limit of the request's linked account."""
-        account = request.headers.get(ep.HEADER_LINKED_ACCOUNT) or "<session>"
-        with self._lock:
-            bucket = self._buckets.setdefault(account, TokenBucket(self.rate, self.burst))
-        return bucket.take()
-
-    @staticmethod
-    def inner(request: httpx.Request) -> httpx.Request:
-        """A copy of ``request`` marked to pass through respx to the network."""
-        return httpx.Request(
-            request.method,
-            request.url,
-            headers=request.headers,
-            content=request.content,
-            extensions={**request.extensions, PASSTHROUGH: True},
-        )
-
-    @staticmethod
-    def outer(response: httpx.Response) -> httpx.Response:
-        """A fresh response with the body already decoded, for the caller."""
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS]
-        return httpx.Response(response.status_code, headers=headers, content=response.content)
-
-    def send(self, request: httpx.Request) -> httpx.Response:
-        """Guard, pace and send one request synchronously; observe the reply."""
-        import time
-
-        self.guard.check(request)
-        time.sleep(self.wait_for(request))
-        if self._sync is None:
-            self._sync = httpx.HTTPTransport()
-        response = self._sync.handle_request(self.inner(request))
-        response.read()
-        self.observe(request, response)
-        return self.outer(response)
-
-    async def asend(self, request: httpx.Request) -> httpx.Response:
-        """The async twin of :meth:`send`."""
-        import asyncio
-
-        self.guard.check(request)
-        await asyncio.sleep(self.wait_for(request))
-        if self._async is None:
-            self._async = httpx.AsyncHTTPTransport()
-        response = await self._async.handle_async_request(self.inner(request))
-        await response.aread()
-        self.observe(request, response)
-        return self.outer(response)
-
-    def observe(self, request: httpx.Request, response: httpx.Response) -> None:
-        """Compare a live reply with the catalogue (drift) and record reads when asked."""
-        placed = ep.match(request.method, request.url.path)
-        if placed is None or response.status_code != 200:
-            return
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            return
-        operation, slug, action_id = placed
-        found: list[Drift] = []
-        if operation == "list_actions" and isinstance(body, list):
-            found = listing_drift(self.catalogue, slug, body)
-        elif action_id is not None:
-            action = self.catalogue.find(slug, action_id)
-            if action is None:
-                with self._lock:
-                    self.skipped.append(
-                        f"{slug}/{action_id}: not in the catalogue, so not compared or recorded; "
-                        f"add it first: refold-contract pull {slug} {action_id} --fixtures DIR"
-                    )
-                return
-            if operation == "schema" and isinstance(body, list):
-                found = schema_drift(action, body)
-            elif operation == "execute":
-                found = reply_drift(action, body)
-                if self.recorder is not None:
-                    try:
-                        params = json.loads(request.content) if request.content else {}
-                    except ValueError:
-                        params = {}
-                    self.recorder.record(action, params, body)
-        with self._lock:
-            self.drift.extend(d for d in found if d not in self.drift)

@@ -22,14 +22,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from refold_contract import _endpoint as ep
+from refold_contract._json import Redactor, dumps_standard, loads
 from refold_contract.catalogue import Action, Catalogue
-from refold_contract.client import RefoldClient
+from refold_contract.client import ActionInfo, RefoldClient
 from refold_contract.config import Settings
-from refold_contract.errors import ApplicationNotFound, ConfigurationError
+from refold_contract.errors import ApplicationNotFound, CatalogueError, ConfigurationError
 from refold_contract.live import (
     Drift,
     Recorder,
     TokenBucket,
+    contained_path,
     listing_drift,
     reply_drift,
     schema_drift,
@@ -40,6 +43,12 @@ __all__ = ["add_live_commands"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+
+def _redactor(args: argparse.Namespace) -> Redactor:
+    """Scrubs the working key, the session token and the linked account from all output."""
+    settings = Settings.resolve(base_url=getattr(args, "base_url", None))
+    return Redactor(settings.secrets, linked_account_id=settings.linked_account_id)
 
 
 def _client(args: argparse.Namespace) -> RefoldClient:
@@ -120,16 +129,13 @@ class _progress:
 def _emit(
     args: argparse.Namespace, payload: Any, headers: list[str], rows: Iterable[list[str]]
 ) -> None:
+    redactor = _redactor(args)
     if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(dumps_standard(redactor.value(payload), indent=2, ensure_ascii=False))
         return
-    from refold_contract.cli import _print_table
+    from refold_contract.cli import print_table
 
-    _print_table(headers, list(rows))
-
-
-def _drift_rows(drift: Sequence[Drift]) -> list[list[str]]:
-    return [[d.action, d.kind, d.path, d.detail] for d in drift]
+    print_table(headers, [[redactor.text(str(c)) for c in row] for row in rows])
 
 
 def _actions(args: argparse.Namespace) -> int:
@@ -147,7 +153,7 @@ def _actions(args: argparse.Namespace) -> int:
         [
             i.action_id,
             i.name,
-            "read" if client._proto.is_read(args.slug, i.action_id) else "write",
+            "read" if client.is_read(args.slug, i.action_id) else "write",
             "yes" if catalogue.find(args.slug, i.action_id) else "no",
         ]
         for i in infos
@@ -186,9 +192,16 @@ def _user_folder(args: argparse.Namespace) -> Path:
 def _pull(args: argparse.Namespace) -> int:
     folder = _user_folder(args)
     catalogue = _catalogue(args)
+    redactor = _redactor(args)
     with _client(args) as client:
         listing = client.list_actions(args.slug)
-        listed = {i.action_id: i for i in listing}
+        listed: dict[str, ActionInfo] = {}
+        for info in listing:
+            if ep.is_valid_id(info.action_id):
+                listed[info.action_id] = info
+            else:  # the server's data is hostile: it never names a file
+                shown = redactor.text(repr(info.action_id))[:80]
+                print(f"skipped action id {shown}: not a Refold id", file=sys.stderr)
         wanted = args.actions or sorted(listed)
         unknown = [a for a in wanted if a not in listed]
         if unknown:
@@ -205,8 +218,15 @@ def _pull(args: argparse.Namespace) -> int:
     written = []
     for action_id, params in schemas:
         info = listed[action_id]
-        path = folder / args.slug / f"{action_id}.json"
-        existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        try:
+            path = contained_path(folder, args.slug, action_id)
+        except CatalogueError as exc:
+            print(redactor.text(str(exc)).splitlines()[0], file=sys.stderr)
+            continue
+        existing: dict[str, Any] = {}
+        if path.exists():
+            loaded = loads(path.read_bytes())
+            existing = loaded if isinstance(loaded, dict) else {}
         known = catalogue.find(args.slug, action_id)
         if known is not None:
             drift += schema_drift(known, [p.to_schema() for p in params])
@@ -220,19 +240,23 @@ def _pull(args: argparse.Namespace) -> int:
             "parameters": [p.to_schema() for p in params],
             "examples": existing.get("examples", []),
         }
-        write_json_atomically(path, document)
+        write_json_atomically(path, redactor.value(document))
         written.append(str(path))
-    payload = {"written": written, "drift": [d.to_json() for d in drift]}
+    clean = [redactor.value(d.to_json()) for d in drift]
+    payload = {"written": written, "drift": clean}
     if args.json:
-        print(json.dumps(payload, indent=2))
+        print(dumps_standard(payload, indent=2, ensure_ascii=False))
     else:
         for path_text in written:
             print(f"wrote {path_text}")
-        if drift:
-            from refold_contract.cli import _print_table
+        if clean:
+            from refold_contract.cli import print_table
 
             print("\ndrift from the catalogue:")
-            _print_table(["action", "kind", "where", "detail"], _drift_rows(drift))
+            print_table(
+                ["action", "kind", "where", "detail"],
+                [[d["action"], d["kind"], d["path"], d["detail"]] for d in clean],
+            )
     return 0
 
 
@@ -255,13 +279,14 @@ def _record(args: argparse.Namespace) -> int:
         folder, catalogue, linked_account_id=settings.linked_account_id, secrets=settings.secrets
     )
     path = recorder.record(action, params, result.json())
-    drift = reply_drift(action, result.json())
+    redactor = _redactor(args)
+    drift = [redactor.value(d.to_json()) for d in reply_drift(action, result.json())]
     if args.json:
-        print(json.dumps({"written": str(path), "drift": [d.to_json() for d in drift]}, indent=2))
+        print(dumps_standard({"written": str(path), "drift": drift}, indent=2))
     else:
-        print(f"wrote {path} (node_status {result.node_status})")
+        print(f"wrote {path} (node_status {redactor.text(result.node_status)})")
         for d in drift:
-            print(f"drift: {d.action} {d.kind} {d.path} {d.detail}")
+            print(f"drift: {d['action']} {d['kind']} {d['path']} {d['detail']}")
     return 0
 
 
@@ -292,20 +317,26 @@ def _drift(args: argparse.Namespace) -> int:
             drift += [d for d in found if d not in drift]
 
         def listing(slug: str) -> list[Drift]:
+            listed = [i.action_id for i in client.list_actions(slug)]
             return listing_drift(
-                catalogue, slug, [{"action_id": i.action_id} for i in client.list_actions(slug)]
+                catalogue, slug, [{"action_id": a} for a in listed if ep.is_valid_id(a)]
             )
 
         for found in paced.map("comparing action lists", listing, apps):
             drift += found
+    redactor = _redactor(args)
+    clean = [redactor.value(d.to_json()) for d in drift]
     if args.json:
-        print(json.dumps({"replayed": len(calls), "drift": [d.to_json() for d in drift]}, indent=2))
+        print(dumps_standard({"replayed": len(calls), "drift": clean}, indent=2))
     else:
         print(f"replayed {len(calls)} recorded read(s) across {len(apps)} app(s)")
-        if drift:
-            from refold_contract.cli import _print_table
+        if clean:
+            from refold_contract.cli import print_table
 
-            _print_table(["action", "kind", "where", "detail"], _drift_rows(drift))
+            print_table(
+                ["action", "kind", "where", "detail"],
+                [[d["action"], d["kind"], d["path"], d["detail"]] for d in clean],
+            )
         else:
             print("no drift")
     return 1 if drift else 0

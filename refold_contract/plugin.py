@@ -17,6 +17,8 @@ import asyncio
 import contextlib
 import dataclasses
 import difflib
+import os
+import secrets
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +33,9 @@ from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
     from refold_contract.client import AsyncRefoldClient, RefoldClient
-    from refold_contract.live import LiveSession
+    from refold_contract.custody import Custody
+    from refold_contract.egress import EgressGuard
+    from refold_contract.gateway import GatewayProcess
     from refold_contract.mock import RefoldMock
 
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
@@ -40,14 +44,17 @@ MOCK_API_KEY = "tk_refold_contract_mock"
 DEFAULT_EXAMPLES = 25
 MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
-_CATALOGUE_KEY = pytest.StashKey[Catalogue]()
+_SESSION_KEY = pytest.StashKey["RefoldSession"]()
 _SELECTION_KEY = pytest.StashKey["ContractSelection"]()
-_LIVE_KEY = LIVE_KEY = pytest.StashKey["LiveSession"]()
-_SETTINGS_KEY = pytest.StashKey[Settings]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
+_TEST_URL_KEY = pytest.StashKey[str]()
 _MARKER_KWARGS = frozenset(
-    {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens"}
-)
+    {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens",
+     "allow_refused"}
+)  # fmt: skip
+# Set in live sessions for workers and child processes: the gateway, and the real base URL.
+_GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
+_UPSTREAM_VARIABLE = "REFOLD_CONTRACT_UPSTREAM"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -172,7 +179,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # The earliest hook a plugin gets, before any conftest file is imported: the working
+    # credentials leave the process here, and sockets to Refold are refused from here on.
+    from refold_contract.custody import Custody
+    from refold_contract.egress import EgressGuard
+
+    custody = Custody.take()
+    guard = EgressGuard(hint=_MOCK_HINT)
+    guard.install()
+    early_config.stash[_SESSION_KEY] = RefoldSession(early_config, custody, guard)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if _SESSION_KEY not in config.stash:  # the plugin was registered late (pytester, -p)
+        from refold_contract.custody import Custody
+        from refold_contract.egress import EgressGuard
+
+        guard = EgressGuard(hint=_MOCK_HINT)
+        guard.install()
+        config.stash[_SESSION_KEY] = RefoldSession(config, Custody.take(), guard)
     config.pluginmanager.register(LiveReport(config), "refold_contract_live_report")
     if config.getoption("hypothesis_profile", None) == "refold":
         # Register the profile before hypothesis's own plugin loads it.
@@ -184,13 +211,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "refold(strict=None, linked_accounts=None, assert_all_called=True, api_keys=None, "
-        "session_tokens=None): per-test options for the refold_mock fixture",
+        "session_tokens=None, allow_refused=False): per-test options for the refold_mock fixture",
     )
     config.addinivalue_line(
         "markers",
         "refold_live: run this test against the real Refold API in live mode (--refold-live); "
         "reads only",
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None:
+        session.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -203,38 +237,223 @@ def pytest_runtest_makereport(
     return report
 
 
-def _settings(config: pytest.Config) -> Settings:
-    settings = config.stash.get(_SETTINGS_KEY, None)
-    if settings is None:
-        ini_folders = [Path(p) for p in config.getini("refold_fixtures")]
-        option_folders = [Path(p) for p in (config.getoption("refold_fixtures") or [])]
-        settings = Settings.resolve(
-            options={
-                "base_url": config.getoption("refold_base_url"),
-                "live": config.getoption("refold_live", None),
-                "record": config.getoption("refold_record", None),
-                "drift": config.getoption("refold_drift", None),
-            },
-            ini={
-                "base_url": config.getini("refold_base_url") or None,
-                "strict": config.getini("refold_strict"),
-            },
-            fixtures=tuple(ini_folders + option_folders),
+_MOCK_HINT = (
+    "tests never reach Refold: answer httpx code with the refold_mock fixture, and requests, "
+    "urllib, aiohttp or another process with the refold_server fixture (point the code at "
+    "refold_server.url)"
+)
+
+
+class RefoldSession:
+    """Everything one pytest session of the plugin holds: custody of the credentials, the
+    egress guard, settings, the catalogue and, in live mode, the read-only gateway.
+
+    Hooks delegate to it; it lives in ``config.stash``.
+
+    Example::
+
+        session = refold_session(pytestconfig)
+        session.settings.base_url, session.live, session.gateway_url
+    """
+
+    def __init__(self, config: pytest.Config, custody: Custody, guard: EgressGuard) -> None:
+        self.config = config
+        self.custody = custody
+        self.guard = guard
+        self.gateway: GatewayProcess | None = None
+        self.gateway_url: str | None = os.environ.get(_GATEWAY_VARIABLE) or None
+        self._settings: Settings | None = None
+        self._catalogue: Catalogue | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._closed = False
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings; the real credentials only in the controlling process."""
+        if self._settings is None:
+            config = self.config
+            env = self.custody.env_view()
+            upstream = env.get(_UPSTREAM_VARIABLE)
+            if upstream:  # an xdist worker of a live session: REFOLD_BASE_URL is the gateway
+                env["REFOLD_BASE_URL"] = upstream
+            try:
+                ini_folders = [Path(p) for p in config.getini("refold_fixtures")]
+                option_folders = [Path(p) for p in (config.getoption("refold_fixtures") or [])]
+                self._settings = Settings.resolve(
+                    env=env,
+                    options={
+                        "base_url": config.getoption("refold_base_url"),
+                        "live": config.getoption("refold_live", None),
+                        "record": config.getoption("refold_record", None),
+                        "drift": config.getoption("refold_drift", None),
+                    },
+                    ini={
+                        "base_url": config.getini("refold_base_url") or None,
+                        "strict": config.getini("refold_strict"),
+                    },
+                    fixtures=tuple(ini_folders + option_folders),
+                )
+            except RefoldError as exc:
+                raise pytest.UsageError(f"refold-contract: {_one_line(exc)}") from None
+        return self._settings
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The session's catalogue: built-in, with the user's folders over it."""
+        if self._catalogue is None:
+            try:
+                self._catalogue = Catalogue.load(*self.settings.fixtures, include_builtin=True)
+            except RefoldError as exc:
+                raise pytest.UsageError(f"refold-contract: {exc}") from None
+        return self._catalogue
+
+    @property
+    def plan(self) -> bool:
+        """``--refold-live-plan``: nothing is sent; live tests run on the mock."""
+        return bool(self.config.getoption("refold_live_plan", False))
+
+    @property
+    def live(self) -> bool:
+        """True when ``refold_live`` tests go to the real API in this session."""
+        return self.settings.live and not self.plan
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def ini_number(self, name: str, kind: type[float] | type[int]) -> float:
+        value = self.config.getini(name)
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise pytest.UsageError(
+                f"refold-contract: ini {name} = {value!r} is not a "
+                f"{'whole ' if kind is int else ''}number"
+            ) from None
+        if number <= 0:
+            raise pytest.UsageError(f"refold-contract: ini {name} must be positive, got {value!r}")
+        return number
+
+    # ------------------------------------------------------------------ start and end
+
+    def start(self) -> None:
+        """Check the configuration, and in live mode start (or join) the gateway."""
+        settings = self.settings
+        self.catalogue  # noqa: B018 - a malformed catalogue stops the session here, in one line
+        rate = self.ini_number("refold_rate", float)
+        burst = int(self.ini_number("refold_burst", int))
+        if settings.record and not settings.live:
+            raise pytest.UsageError(
+                "refold-contract: --refold-record records live replies; add --refold-live (or "
+                "set REFOLD_LIVE=1)"
+            )
+        if self.live and not self.is_worker and self.gateway_url is None:
+            self._start_gateway(settings, rate, burst)
+        from refold_contract.egress import EgressGuard
+
+        configured = EgressGuard.for_settings(
+            settings.base_url, live=self.live, gateway_url=self.gateway_url
         )
-        config.stash[_SETTINGS_KEY] = settings
-    return settings
+        self.guard.hosts = configured.hosts
+        self.guard.addresses = configured.addresses
+        self.guard.hint = configured.hint
+
+    def _start_gateway(self, settings: Settings, rate: float, burst: int) -> None:
+        missing = settings.missing_credentials
+        if missing:
+            raise pytest.UsageError(
+                "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
+                "(or REFOLD_SESSION_TOKEN) in the environment; credentials are never taken from "
+                f"the command line (missing: {', '.join(missing)})"
+            )
+        if settings.record and not settings.fixtures:
+            raise pytest.UsageError(
+                "refold-contract: --refold-record writes into your own catalogue folder; "
+                "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
+            )
+        from refold_contract.gateway import GatewayConfig, GatewayProcess
+
+        config = GatewayConfig(
+            upstream=settings.base_url,
+            fixtures=tuple(str(Path(f).resolve()) for f in settings.fixtures),
+            record=settings.record,
+            record_redact=tuple(self.config.getini("refold_record_redact")),
+            rate=rate,
+            burst=burst,
+            timeout=settings.timeout,
+        )
+        try:
+            self.gateway = GatewayProcess.start(config, self.custody.credentials())
+        except RefoldError as exc:
+            raise pytest.UsageError(f"refold-contract: {_one_line(exc)}") from None
+        self.gateway_url = self.gateway.url
+        # Workers and child processes inherit these: they reach Refold only through the gateway.
+        self._set_env(_UPSTREAM_VARIABLE, settings.base_url)
+        self._set_env(_GATEWAY_VARIABLE, self.gateway.url)
+        self._set_env("REFOLD_BASE_URL", self.gateway.url)
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def finish(self) -> dict[str, Any] | None:
+        """The gateway's session report (controller only), then stop it."""
+        if self.gateway is None:
+            return None
+        report: dict[str, Any] | None
+        try:
+            report = self.gateway.report()
+        except (OSError, ValueError, RefoldError):
+            report = None
+        self.gateway.stop()
+        self.gateway = None
+        return report
+
+    def close(self) -> None:
+        """Stop everything, put the environment back, uninstall the guard."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.guard.uninstall()
+        self.custody.restore()
+
+    # ------------------------------------------------------------------ per test
+
+    def test_url(self, item: pytest.Item) -> str | None:
+        """The base URL of one test in a live session: the gateway with the test's prefix."""
+        return item.stash.get(_TEST_URL_KEY, None)
+
+
+def refold_session(config: pytest.Config) -> RefoldSession:
+    """The plugin's session object for ``config``.
+
+    Example::
+
+        refold_session(pytestconfig).catalogue
+    """
+    return config.stash[_SESSION_KEY]
+
+
+def _settings(config: pytest.Config) -> Settings:
+    return refold_session(config).settings
 
 
 def _catalogue(config: pytest.Config) -> Catalogue:
-    catalogue = config.stash.get(_CATALOGUE_KEY, None)
-    if catalogue is None:
-        settings = _settings(config)
-        try:
-            catalogue = Catalogue.load(*settings.fixtures, include_builtin=True)
-        except RefoldError as exc:
-            raise pytest.UsageError(f"refold-contract: {exc}") from None
-        config.stash[_CATALOGUE_KEY] = catalogue
-    return catalogue
+    return refold_session(config).catalogue
+
+
+def _one_line(exc: BaseException) -> str:
+    return str(exc).replace("\n  hint: ", " (hint: ") + (")" if "\n  hint: " in str(exc) else "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -295,58 +514,29 @@ def contract_selection(config: pytest.Config) -> ContractSelection:
     examples = config.getoption("refold_examples", None) or DEFAULT_EXAMPLES
     if examples < 1:
         raise pytest.UsageError(f"--refold-examples must be at least 1, got {examples}")
-    if _settings(config).live and not config.getoption("refold_live_plan", False):
+    if refold_session(config).live:
         chosen = [a for a in chosen if a.is_read]  # live: writes are never sent
     selection = ContractSelection(tuple(chosen), examples)
     config.stash[_SELECTION_KEY] = selection
     return selection
 
 
+def is_live_session(config: pytest.Config) -> bool:
+    """True when ``refold_live`` tests go to the real API in this session (not a plan run).
+
+    Example::
+
+        if is_live_session(pytestconfig): ...
+    """
+    return refold_session(config).live
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Load the catalogue (and check the contract selection) before the header is printed, so
-    # a malformed user file or a mistyped app stops the session with one line, not a traceback.
-    catalogue = _catalogue(session.config)
+    # Settings, catalogue and gateway before the header is printed, so a malformed user file,
+    # a bad URL or a mistyped app stops the session with one line, not a traceback.
     config = session.config
-    settings = _settings(config)
-    if settings.record and not settings.live:
-        raise pytest.UsageError(
-            "refold-contract: --refold-record records live replies; add --refold-live (or set "
-            "REFOLD_LIVE=1)"
-        )
-    if settings.live and not config.getoption("refold_live_plan", False):
-        missing = settings.missing_credentials
-        if missing:
-            raise pytest.UsageError(
-                "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
-                "(or REFOLD_SESSION_TOKEN) in the environment; credentials are never taken from "
-                f"the command line (missing: {', '.join(missing)})"
-            )
-        recorder = None
-        if settings.record:
-            if not settings.fixtures:
-                raise pytest.UsageError(
-                    "refold-contract: --refold-record writes into your own catalogue folder; "
-                    "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
-                )
-            from refold_contract.live import Recorder
-
-            recorder = Recorder(
-                settings.fixtures[0],
-                catalogue,
-                linked_account_id=settings.linked_account_id,
-                secrets=settings.secrets,
-                extra_keys=config.getini("refold_record_redact"),
-            )
-        from refold_contract.live import LiveSession
-
-        try:
-            rate, burst = float(config.getini("refold_rate")), int(config.getini("refold_burst"))
-        except ValueError:
-            raise pytest.UsageError(
-                "refold-contract: refold_rate must be a number and refold_burst a whole number"
-            ) from None
-        config.stash[_LIVE_KEY] = LiveSession(catalogue, recorder=recorder, rate=rate, burst=burst)
+    refold_session(config).start()
     if (
         config.getoption("refold_apps", None)
         or config.getoption("refold_actions", None)
@@ -361,12 +551,16 @@ def pytest_report_header(config: pytest.Config) -> str:
         catalogue = _catalogue(config)
     except (RefoldError, pytest.UsageError) as exc:
         return f"refold-contract {__version__}: configuration error: {exc}"
+    session = refold_session(config)
     folders = len(settings.fixtures)
     layered = f" + {folders} folder(s)" if folders else ""
-    if config.getoption("refold_live_plan", False):
+    if session.plan:
         mode = "live plan (nothing is sent; refold_live tests run on the mock)"
-    elif settings.live:
-        mode = "live (tests marked refold_live, reads only; other tests on the mock)"
+    elif session.live:
+        mode = (
+            "live (tests marked refold_live, reads only, through the read-only gateway at "
+            f"{session.gateway_url}; other tests on the mock)"
+        )
         if settings.record:
             mode += f", recording into {settings.fixtures[0]}"
     else:
@@ -389,26 +583,76 @@ def refold_catalogue(pytestconfig: pytest.Config) -> Catalogue:
     return _catalogue(pytestconfig)
 
 
-@pytest.fixture
-def refold_mock(
-    request: pytest.FixtureRequest, refold_catalogue: Catalogue
-) -> Iterator[RefoldMock]:
-    """A :class:`~refold_contract.mock.RefoldMock` answering every httpx request to Refold.
+@pytest.fixture(autouse=True)
+def _refold_guarded(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test: blocked connections fail it; in a live session it gets its own gateway URL
+    and its refusals fail it."""
+    session = request.config.stash.get(_SESSION_KEY, None)
+    if session is None:
+        yield
+        return
+    session.guard.take_attempts()
+    token: str | None = None
+    saved = os.environ.get("REFOLD_BASE_URL")
+    live_test = request.node.get_closest_marker("refold_live") is not None
+    if session.gateway_url is not None and session.live:
+        token = secrets.token_hex(8)
+        url = f"{session.gateway_url}/{'t' if live_test else 'm'}/{token}"
+        request.node.stash[_TEST_URL_KEY] = url
+        os.environ["REFOLD_BASE_URL"] = url
+    try:
+        yield
+    finally:
+        if token is not None:
+            if saved is None:
+                os.environ.pop("REFOLD_BASE_URL", None)
+            else:
+                os.environ["REFOLD_BASE_URL"] = saved
+    problems: list[str] = []
+    attempts = session.guard.take_attempts()
+    if attempts:
+        listing = "\n".join(f"  {a}" for a in dict.fromkeys(attempts))
+        problems.append(
+            f"refold-contract blocked {len(attempts)} connection(s) from this test:\n{listing}\n"
+            f"  hint: {session.guard.hint}"
+        )
+    if token is not None and session.gateway_url is not None:
+        problems += _gateway_findings(request, session.gateway_url, token)
+    report = request.node.stash.get(_CALL_REPORT_KEY, None)
+    if problems and not (report is not None and report.failed):
+        pytest.fail("\n".join(problems), pytrace=False)
 
-    Active through respx for the configured base URL, so any httpx client in the code under test
-    is answered, not only ``RefoldClient``. A request under the base URL that is none of the
-    three operations fails the test, as does a stub that was never used (unless
-    ``@pytest.mark.refold(assert_all_called=False)``).
 
-    Example::
+def _gateway_findings(request: pytest.FixtureRequest, gateway_url: str, token: str) -> list[str]:
+    from refold_contract.gateway import collect_findings
 
-        def test_retry(refold_mock, refold_client):
-            refold_mock.fail("hubspot", "get_contact", 503, times=1)
-            assert refold_client.execute("hubspot", "get_contact").ok
-    """
-    from refold_contract.mock import RefoldMock
+    try:
+        found = collect_findings(gateway_url, token)
+    except (OSError, ValueError, RefoldError) as exc:
+        return [
+            f"refold-contract: the read-only gateway at {gateway_url} is not answering "
+            f"({type(exc).__name__}); this test's live requests failed, and nothing was sent to "
+            "Refold directly"
+        ]
+    props = request.node.user_properties
+    if found.get("drift"):
+        props.append(("refold_drift", found["drift"]))
+    if found.get("recorded"):
+        props.append(("refold_recorded", found["recorded"]))
+    refused = found.get("refused") or []
+    allowed = any(m.kwargs.get("allow_refused") for m in request.node.iter_markers("refold"))
+    if refused and not allowed:
+        listing = "\n".join(f"  {r}" for r in refused)
+        return [
+            f"refold-contract: the read-only gateway refused {len(refused)} request(s) from this "
+            f"test; nothing was sent to Refold:\n{listing}\n  hint: a refusal fails the test even "
+            "when the code swallowed the error; mark the test "
+            "@pytest.mark.refold(allow_refused=True) if refusals are what it checks"
+        ]
+    return []
 
-    settings = _settings(request.config)
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("refold"))):
         if marker.args:
@@ -423,25 +667,59 @@ def refold_mock(
                 f"it takes: {', '.join(sorted(_MARKER_KWARGS))}"
             )
         options.update(marker.kwargs)
+    return options
+
+
+@pytest.fixture
+def refold_mock(
+    request: pytest.FixtureRequest, refold_catalogue: Catalogue
+) -> Iterator[RefoldMock]:
+    """A :class:`~refold_contract.mock.RefoldMock` answering every httpx request to Refold.
+
+    Active through respx for the configured base URL, so any httpx client in the code under test
+    is answered, not only ``RefoldClient``. A request under the base URL that is none of the
+    three operations fails the test, as does a stub that was never used (unless
+    ``@pytest.mark.refold(assert_all_called=False)``). In a live test
+    (``@pytest.mark.refold_live`` under ``--refold-live``) it forwards to the read-only gateway
+    instead, and ``refold_mock.is_live`` is true.
+
+    Example::
+
+        def test_retry(refold_mock, refold_client):
+            refold_mock.fail("hubspot", "get_contact", 503, times=1)
+            assert refold_client.execute("hubspot", "get_contact").ok
+    """
+    from refold_contract.mock import LiveLink, RefoldMock
+
+    session = refold_session(request.config)
+    settings = session.settings
+    options = _marker_options(request)
+    options.pop("allow_refused", None)
     strict = options.pop("strict", None)
-    live = _live_session(request)
-    if live is not None:
-        options["assert_all_called"] = False  # stubs do not apply to live requests
+    test_url = session.test_url(request.node)
+    live = None
+    base_url = settings.base_url
+    aliases: list[str] = []
+    if test_url is not None:
+        base_url = test_url
+        aliases = [u for u in (session.gateway_url, settings.base_url) if u]
+        if request.node.get_closest_marker("refold_live") is not None:
+            live = LiveLink(test_url)
+            options["assert_all_called"] = False  # stubs do not apply to live requests
     mock = RefoldMock(
         refold_catalogue,
-        base_url=settings.base_url,
+        base_url=base_url,
+        aliases=aliases,
         strict=settings.strict if strict is None else bool(strict),
         live=live,
         **options,
     )
-    drift_before = len(live.drift) if live is not None else 0
-    recorded_before = dict(live.recorder.written) if live and live.recorder else {}
     mock.start()
     try:
         yield mock
     finally:
         mock.stop()
-        _attach_live_findings(request, mock, live, drift_before, recorded_before)
+        _attach_plan(request, mock)
     report = request.node.stash.get(_CALL_REPORT_KEY, None)
     if report is not None and report.failed:
         return  # the test's own failure says enough
@@ -454,11 +732,46 @@ def refold_mock(
         pytest.fail(failure, pytrace=False)
 
 
+def _client_credentials(mock: RefoldMock) -> dict[str, Any]:
+    """Credentials the mock accepts: the fake test key, or the first the marker allows."""
+    if mock.api_keys is not None:
+        key = sorted(mock.api_keys)[0] if mock.api_keys else MOCK_API_KEY
+        credentials: dict[str, Any] = {"api_key": key}
+    elif mock.session_tokens is not None and mock.session_tokens:
+        return {"session_token": sorted(mock.session_tokens)[0]}
+    else:
+        credentials = {"api_key": MOCK_API_KEY}
+    accounts = mock.linked_accounts
+    credentials["linked_account_id"] = sorted(accounts)[0] if accounts else MOCK_LINKED_ACCOUNT
+    return credentials
+
+
+def _client_arguments(refold_mock: RefoldMock) -> dict[str, Any]:
+    if refold_mock.is_live:
+        return {
+            # Placeholders: the gateway holds the real credentials and attaches them.
+            "api_key": os.environ.get("REFOLD_API_KEY") or MOCK_API_KEY,
+            "linked_account_id": os.environ.get("REFOLD_LINKED_ACCOUNT_ID") or None,
+            "base_url": refold_mock.base_url,
+            "catalogue": refold_mock.catalogue,
+            "read_only": True,
+            "env": {},
+        }
+    return {
+        **_client_credentials(refold_mock),
+        "base_url": refold_mock.base_url,
+        "catalogue": refold_mock.catalogue,
+        "env": {},
+    }
+
+
 @pytest.fixture
-def refold_client(
-    refold_mock: RefoldMock, request: pytest.FixtureRequest
-) -> Iterator[RefoldClient]:
+def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
     """A :class:`~refold_contract.RefoldClient` pointed at the mock, with a fake test key.
+
+    The key is ``tk_refold_contract_mock`` and the linked account ``linked_account_mock``,
+    unless the ``refold`` marker limits them: then the first key and account it accepts. In a
+    live test it reads through the read-only gateway with ``read_only=True``.
 
     Example::
 
@@ -467,32 +780,15 @@ def refold_client(
     """
     from refold_contract.client import RefoldClient
 
-    if refold_mock.live is not None:
-        settings = _settings(request.config)
-        with RefoldClient(
-            api_key=settings.api_key,
-            linked_account_id=settings.linked_account_id,
-            session_token=settings.session_token,
-            base_url=refold_mock.base_url,
-            catalogue=refold_mock.catalogue,
-            read_only=True,
-        ) as live_client:
-            yield live_client
-        return
-    with RefoldClient(
-        api_key=MOCK_API_KEY,
-        linked_account_id=MOCK_LINKED_ACCOUNT,
-        base_url=refold_mock.base_url,
-        catalogue=refold_mock.catalogue,
-        sleep=_no_sleep,
-    ) as client:
+    arguments = _client_arguments(refold_mock)
+    if not refold_mock.is_live:
+        arguments["sleep"] = _no_sleep
+    with RefoldClient(**arguments) as client:
         yield client
 
 
 @pytest.fixture
-def async_refold_client(
-    refold_mock: RefoldMock, request: pytest.FixtureRequest
-) -> Iterator[AsyncRefoldClient]:
+def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
     """An :class:`~refold_contract.AsyncRefoldClient` pointed at the mock (pytest-asyncio, anyio).
 
     Example::
@@ -502,28 +798,58 @@ def async_refold_client(
     """
     from refold_contract.client import AsyncRefoldClient
 
-    if refold_mock.live is not None:
-        settings = _settings(request.config)
-        client = AsyncRefoldClient(
-            api_key=settings.api_key,
-            linked_account_id=settings.linked_account_id,
-            session_token=settings.session_token,
-            base_url=refold_mock.base_url,
-            catalogue=refold_mock.catalogue,
-            read_only=True,
-        )
-    else:
-        client = AsyncRefoldClient(
-            api_key=MOCK_API_KEY,
-            linked_account_id=MOCK_LINKED_ACCOUNT,
-            base_url=refold_mock.base_url,
-            catalogue=refold_mock.catalogue,
-            sleep=_no_async_sleep,
-        )
+    arguments = _client_arguments(refold_mock)
+    if not refold_mock.is_live:
+        arguments["sleep"] = _no_async_sleep
+    client = AsyncRefoldClient(**arguments)
     yield client
     # With an event loop still running in this thread, leave the client to the GC.
     with contextlib.suppress(RuntimeError):
         asyncio.run(client.aclose())
+
+
+class RefoldServer:
+    """What the ``refold_server`` fixture gives: ``url`` to point non-httpx code at, ``mock``.
+
+    Example::
+
+        def test_with_requests(refold_server):
+            requests.post(refold_server.url + "/api/v2/integration-schema/hubspot/actions/"
+                          "get_contact/execute", json={}, headers=HEADERS)
+            refold_server.mock.assert_called("hubspot", "get_contact")
+    """
+
+    def __init__(self, url: str, mock: RefoldMock) -> None:
+        self.url = url
+        self.mock = mock
+
+    def __repr__(self) -> str:
+        return f"<RefoldServer {self.url}{' live' if self.mock.is_live else ''}>"
+
+
+@pytest.fixture
+def refold_server(refold_mock: RefoldMock) -> Iterator[RefoldServer]:
+    """The test's own ``refold_mock`` served over HTTP on loopback, for code not using httpx.
+
+    ``requests``, ``urllib``, ``aiohttp``, another process or another language: point it at
+    ``refold_server.url``. The session's catalogue, the test's stubs and faults apply, and an
+    unused stub fails the test as usual. In a live test ``url`` is the test's address at the
+    read-only gateway instead, so the same test runs in both modes. Needs the ``server`` extra.
+
+    Example::
+
+        def test_sync_job(refold_server, refold_mock):
+            refold_mock.stub("hubspot", "get_contact", data={"results": [], "paging": {}})
+            run_my_job(base_url=refold_server.url)        # uses requests
+            refold_mock.assert_called("hubspot", "get_contact")
+    """
+    if refold_mock.is_live:
+        yield RefoldServer(refold_mock.base_url, refold_mock)
+        return
+    from refold_contract.server import running_server
+
+    with running_server(refold_mock) as server:
+        yield RefoldServer(server.url, refold_mock)
 
 
 @pytest.fixture
@@ -550,71 +876,43 @@ def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
 
 
 def live_credentials(config: pytest.Config) -> dict[str, str]:
-    """The credential headers a live request carries (from the environment), for raw clients.
+    """The credential headers a live request carries from a test: placeholders, which the
+    read-only gateway replaces with the working credentials it holds.
 
     Example::
 
         httpx.Client(headers=live_credentials(pytestconfig))
     """
-    settings = _settings(config)
-    if settings.session_token:
-        return {ep.HEADER_AUTHORIZATION: f"Bearer {settings.session_token}"}
     return {
-        ep.HEADER_API_KEY: settings.api_key or "",
-        ep.HEADER_LINKED_ACCOUNT: settings.linked_account_id or "",
+        ep.HEADER_API_KEY: os.environ.get("REFOLD_API_KEY") or MOCK_API_KEY,
+        ep.HEADER_LINKED_ACCOUNT: os.environ.get("REFOLD_LINKED_ACCOUNT_ID") or "",
     }
 
 
-def _live_session(request: pytest.FixtureRequest) -> LiveSession | None:
-    """The live session when this test runs live: live mode on and the test marked refold_live."""
-    if request.node.get_closest_marker("refold_live") is None:
-        return None
-    return request.config.stash.get(_LIVE_KEY, None)
-
-
-def _attach_live_findings(
-    request: pytest.FixtureRequest,
-    mock: RefoldMock,
-    live: LiveSession | None,
-    drift_before: int,
-    recorded_before: dict[Path, int],
-) -> None:
-    """Hand this test's live findings to the report, so they reach the summary (xdist too)."""
-    props = request.node.user_properties
-    if request.config.getoption("refold_live_plan", False) and (
-        request.node.get_closest_marker("refold_live") is not None
-    ):
-        from refold_contract.live import ReadOnlyGuard
-
-        guard = ReadOnlyGuard(mock.catalogue)
-        labels = {"execute": "", "schema": " (schema)", "list_actions": " (list actions)"}
-        plan = [
-            [(f"{c.slug}/{c.action_id}" if c.action_id else f"{c.slug or c.path}")
-             + labels.get(c.operation, f" ({c.operation})"),
-             guard.allows(c.method, c.path)]
-            for c in mock.calls
-        ]  # fmt: skip
-        props.append(("refold_live_plan", plan))
-    if live is None:
+def _attach_plan(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
+    """In a plan run, hand the requests a live test made to the report (xdist too)."""
+    session = refold_session(request.config)
+    if not session.plan or request.node.get_closest_marker("refold_live") is None:
         return
-    new_drift = [d.to_json() for d in live.drift[drift_before:]]
-    if new_drift:
-        props.append(("refold_drift", new_drift))
-    if live.recorder is not None:
-        written = [
-            str(path)
-            for path, count in live.recorder.written.items()
-            if count > recorded_before.get(path, 0)
-        ]
-        if written:
-            props.append(("refold_recorded", written))
-    if live.skipped:
-        props.append(("refold_skipped", list(live.skipped)))
+    from refold_contract.access import access_of
+
+    labels = {"execute": "", "schema": " (schema)", "list_actions": " (list actions)"}
+    plan = []
+    for c in mock.calls:
+        what = f"{c.slug}/{c.action_id}" if c.action_id else f"{c.slug or c.path}"
+        allowed = c.operation in ("schema", "list_actions") or (
+            c.operation == "execute"
+            and c.slug is not None
+            and c.action_id is not None
+            and access_of(mock.catalogue, c.slug, c.action_id) == "read"
+        )
+        plan.append([what + labels.get(c.operation, f" ({c.operation})"), allowed])
+    request.node.user_properties.append(("refold_live_plan", plan))
 
 
 class LiveReport:
-    """Gathers live findings from every test report (on the xdist controller too) and prints
-    them in the terminal summary; registered by the plugin at configure time.
+    """Gathers live findings and prints them in the terminal summary: the gateway's session
+    report on the controller, the plan and parity from each test's report (xdist too).
     """
 
     def __init__(self, config: pytest.Config) -> None:
@@ -622,6 +920,7 @@ class LiveReport:
         self.drift: list[dict[str, str]] = []
         self.recorded: set[str] = set()
         self.skipped: set[str] = set()
+        self.refused = 0
         self.plan: dict[str, list[list[Any]]] = {}
         self.parity: dict[str, dict[str, int]] = {}
 
@@ -630,13 +929,7 @@ class LiveReport:
             return
         for name, value in report.user_properties:
             items: Any = value
-            if name == "refold_drift":
-                self.drift += [d for d in items if d not in self.drift]
-            elif name == "refold_recorded":
-                self.recorded.update(items)
-            elif name == "refold_skipped":
-                self.skipped.update(items)
-            elif name == "refold_live_plan":
+            if name == "refold_live_plan":
                 self.plan[report.nodeid] = items
             elif name == "refold_parity":
                 key, counts = items
@@ -644,13 +937,35 @@ class LiveReport:
                 for outcome, count in counts.items():
                     merged[outcome] = merged.get(outcome, 0) + count
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        refold = self.config.stash.get(_SESSION_KEY, None)
+        if refold is None:
+            return
+        report = refold.finish()
+        if report is None:
+            return
+        self.drift = list(report.get("drift", []))
+        self.recorded = set(report.get("recorded", []))
+        self.skipped = set(report.get("skipped", []))
+        self.refused = len(report.get("refused", []))
+        path = self.config.getoption("refold_drift_report", None)
+        if path:
+            from refold_contract.live import write_json_atomically
+
+            write_json_atomically(Path(path), {"drift": self.drift})
+        if self.drift and refold.settings.drift == "fail" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
         if self.plan:
             terminalreporter.section("refold-contract live plan (nothing was sent)")
             for nodeid, calls in self.plan.items():
                 write(nodeid)
-                for what, allowed in calls or [["no Refold request", True]]:
+                if not calls:
+                    write(f"    {'no Refold request':45}")
+                for what, allowed in calls:
                     verdict = "read: will be sent" if allowed else "write: will be refused"
                     write(f"    {what:45} {verdict}")
         if self.drift:
@@ -660,7 +975,7 @@ class LiveReport:
         if self.recorded:
             terminalreporter.section("refold-contract recorded")
             for path in sorted(self.recorded):
-                write(f"wrote {path}")
+                write(f"wrote {_relative(path)}")
         if self.parity:
             terminalreporter.section("refold-contract parity: the same bodies, mock vs live")
             for key in sorted(self.parity):
@@ -671,28 +986,22 @@ class LiveReport:
                 write(f"{key:40} agree {same}/{total}  ({detail})")
         for line in sorted(self.skipped):
             write(f"refold-contract: {line}")
-        live = self.config.stash.get(_LIVE_KEY, None) is not None
-        if live and not self.drift and not hasattr(self.config, "workerinput"):
+        refold = self.config.stash.get(_SESSION_KEY, None)
+        live = refold is not None and refold.live and not refold.is_worker
+        if self.refused:
+            write(f"refold-contract: the read-only gateway refused {self.refused} request(s); "
+                  "nothing was sent for them")  # fmt: skip
+        if live and not self.drift:
             write("refold-contract: no drift from the catalogue")
-        if self.drift and _settings(self.config).drift == "fail":
+        if self.drift and refold is not None and refold.settings.drift == "fail":
             write(f"refold-contract: failing the session: {len(self.drift)} drift finding(s) "
                   "and --refold-drift=fail")  # fmt: skip
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        config = self.config
-        live = config.stash.get(_LIVE_KEY, None)
-        if live is not None:
-            live.close()
-        if hasattr(config, "workerinput"):
-            return
-        path = config.getoption("refold_drift_report", None)
-        if path:
-            from refold_contract.live import write_json_atomically
 
-            write_json_atomically(Path(path), {"drift": self.drift})
-        if self.drift and _settings(config).drift == "fail" and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+def _relative(path: str) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(path).relative_to(Path.cwd()))
+    return path
 
 
 def _no_sleep(_: float) -> None:

@@ -1,4 +1,4 @@
-"""The standalone mock server: an ASGI app over :meth:`RefoldMock.dispatch`, run by uvicorn.
+"""The standalone mock server: an ASGI app over :meth:`RefoldMock.answer`, run by uvicorn.
 
 For code that does not use httpx (``requests``, another language) or runs in another process.
 Besides Refold's three operations it serves ``GET /__refold/calls`` (the journal as JSON) and
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -25,12 +25,13 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Seque
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from refold_contract import _endpoint as ep
+from refold_contract._json import dumps_standard
 from refold_contract.catalogue import Catalogue
+from refold_contract.config import Limits
 from refold_contract.errors import ConfigurationError
 from refold_contract.mock import RefoldMock
+from refold_contract.mock.emulator import Emulator
 
 __all__ = ["MockApp", "RunningServer", "running_server", "serve"]
 
@@ -48,14 +49,20 @@ RESET_PATH = "/__refold/reset"
 class MockApp:
     """An ASGI application answering like Refold, from a :class:`RefoldMock`.
 
+    It answers straight from the ASGI scope (no ``httpx.Request`` is built), reads at most
+    ``mock.limits.max_body_bytes`` of a body (413 past it), and writes one log line per
+    request when ``access_log`` is on, with control characters escaped so that one request is
+    always one line.
+
     Example::
 
-        app = MockApp(RefoldMock(strict=True))
+        app = MockApp(RefoldMock(strict=True, journal_size=10_000))
         uvicorn.run(app, host="127.0.0.1", port=8700)
     """
 
-    def __init__(self, mock: RefoldMock | None = None) -> None:
-        self.mock = mock if mock is not None else RefoldMock()
+    def __init__(self, mock: RefoldMock | None = None, *, access_log: bool = True) -> None:
+        self.mock = mock if mock is not None else RefoldMock(assert_all_called=False)
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -64,45 +71,57 @@ class MockApp:
         if scope["type"] != "http":  # websockets: not part of Refold's API
             return
         started = time.monotonic()
-        body = await _read_body(receive)
         method: str = scope["method"]
         path: str = scope["path"]
+        mock = self.mock
+        limit = mock.limits.max_body_bytes
+        body = await _read_body(receive, limit)
+        if body is None:
+            answer = Emulator.error(
+                413,
+                f"Request body is too large: over the limit of {limit:,} bytes",
+                "VALIDATION_ERROR",
+            )
+            await _respond(send, answer.status, answer.body, answer.content_type)
+            self._log(method, path, 413, started)
+            return
         if path == CALLS_PATH and method == "GET":
-            payload = json.dumps([c.to_json() for c in self.mock.calls]).encode()
+            payload = dumps_standard([c.to_json() for c in mock.calls]).encode()
             await _respond(send, 200, payload, ep.JSON_CONTENT_TYPE)
             return
         if path == RESET_PATH and method == "POST":
-            self.mock.reset()
+            mock.reset()
             await _respond(send, 200, b'{"reset":true}', ep.JSON_CONTENT_TYPE)
             return
-        query = scope.get("query_string", b"")
-        url = self.mock.base_url + scope.get("raw_path", path.encode()).decode("latin-1")
-        if query:
-            url += "?" + query.decode("latin-1")
-        request = httpx.Request(method, url, headers=scope["headers"], content=body)
-        outcome = self.mock.dispatch(request)
-        if outcome.delay:
-            await asyncio.sleep(outcome.delay)
-        if outcome.timeout or outcome.response is None:
+        answer = mock.answer(method, path, scope["headers"], body)
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        if answer.timeout:
             await _wait_for_disconnect(receive)
-            logger.info("%s %s -> no reply (scripted timeout)", method, path)
+            self._log(method, path, None, started)
             return
-        response = outcome.response
-        response.read()
         await _respond(
-            send,
-            response.status_code,
-            response.content,
-            response.headers.get("content-type", ep.JSON_CONTENT_TYPE),
-            retry_after=response.headers.get(ep.HEADER_RETRY_AFTER),
+            send, answer.status, answer.body, answer.content_type, retry_after=answer.retry_after
         )
-        logger.info(
-            "%s %s -> %d (%.1f ms)",
-            method,
-            path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
+        self._log(method, path, answer.status, started)
+
+    def _log(self, method: str, path: str, status: int | None, started: float) -> None:
+        if self.access_log and logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s %s -> %s (%.1f ms)",
+                _one_line(method),
+                _one_line(path),
+                "no reply (scripted timeout)" if status is None else status,
+                (time.monotonic() - started) * 1000,
+            )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters (and backslashes) escaped: a log line stays a line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)[:500]
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -115,13 +134,19 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or ``None`` once it passes ``limit`` bytes (the rest is not kept)."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
@@ -155,6 +180,12 @@ def _uvicorn() -> Any:
     return uvicorn
 
 
+#: Calls ``serve`` keeps by default; older ones are dropped (``--journal-size``).
+DEFAULT_JOURNAL_SIZE = 10_000
+#: Bodies longer than this are kept truncated in the server's journal, with a marker.
+DEFAULT_JOURNAL_BODY = 64 * 1024
+
+
 def build_mock(
     *,
     fixtures: Sequence[str | Path] = (),
@@ -163,8 +194,12 @@ def build_mock(
     session_tokens: Sequence[str] = (),
     linked_accounts: Sequence[str] = (),
     base_url: str = ep.DEFAULT_BASE_URL,
+    journal_size: int | None = DEFAULT_JOURNAL_SIZE,
+    limits: Limits | None = None,
 ) -> RefoldMock:
     """A :class:`RefoldMock` from command-line style arguments (empty means "accept any").
+
+    The journal keeps the last ``journal_size`` calls, bodies over 64 KB truncated.
 
     Example::
 
@@ -179,7 +214,37 @@ def build_mock(
         session_tokens=session_tokens or None,
         linked_accounts=linked_accounts or None,
         assert_all_called=False,
+        journal_size=journal_size,
+        max_journal_body=DEFAULT_JOURNAL_BODY,
+        limits=limits,
     )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port`` (``port=0``: a free one), with Nagle off.
+
+    Raises :class:`ConfigurationError` naming the address when it cannot be bound.
+
+    Example::
+
+        sock = bind("127.0.0.1", 0)
+        sock.getsockname()[1]       # the port chosen
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # uvicorn leaves Nagle on for sockets it is handed; without this every reply waits ~40 ms
+    # for the client's delayed ACK. Accepted connections inherit the option on Linux.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="choose another --port (0 picks a free one), or stop what is using this one",
+        ) from None
+    return sock
 
 
 def serve(
@@ -188,27 +253,42 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8700,
     log_level: str = "info",
+    access_log: bool = True,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Run the mock server in the foreground until SIGINT or SIGTERM.
 
+    ``port=0`` picks a free port; ``announce`` (default: a log line) is told the URL bound.
+
     Example::
 
-        serve(build_mock(fixtures=["tests/refold_fixtures"]), port=8700)
+        serve(build_mock(fixtures=["tests/refold_fixtures"]), port=0, announce=print)
     """
     uvicorn = _uvicorn()
-    mock = mock if mock is not None else RefoldMock(assert_all_called=False)
+    mock = mock if mock is not None else build_mock()
+    sock = bind(host, port)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound}"
     config = uvicorn.Config(
-        MockApp(mock), host=host, port=port, log_level=log_level, access_log=False, lifespan="on"
+        MockApp(mock, access_log=access_log),
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
-    logger.info(
-        "refold-contract mock: %d actions in %d apps on http://%s:%d (Ctrl+C to stop)",
-        len(mock.catalogue),
-        len(mock.catalogue.apps()),
-        host,
-        port,
+    message = (
+        f"refold-contract mock: {len(mock.catalogue)} actions in {len(mock.catalogue.apps())} "
+        f"apps on {url} (Ctrl+C to stop)"
     )
-    server.run()
+    if announce is not None:
+        announce(message)
+    else:
+        logger.info("%s", message)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class RunningServer:
@@ -256,14 +336,9 @@ def running_server(
     """
     uvicorn = _uvicorn()
     mock = mock if mock is not None else RefoldMock(assert_all_called=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # uvicorn leaves Nagle on for sockets it is handed; without this every reply waits ~40 ms
-    # for the client's delayed ACK. Accepted connections inherit the option on Linux.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, 0))
+    sock = bind(host, 0)
     port = sock.getsockname()[1]
-    app = MockApp(mock)
+    app = MockApp(mock, access_log=False)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -96,7 +96,9 @@ def register_secrets(*values: str | None) -> None:
 
 
 def _secrets() -> tuple[str, ...]:
-    found = set(_registered)
+    from refold_contract.custody import held_secrets
+
+    found = set(_registered) | held_secrets()
     for name in ("api_key", "session_token"):
         value = os.environ.get(ENV_VARS[name])
         if value and len(value) >= 4:

@@ -72,12 +72,12 @@ def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
 
 
 def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
-    from refold_contract.cli import _print_table
+    from refold_contract.cli import print_table
 
     monkeypatch.setitem(sys.modules, "rich", None)
     monkeypatch.setitem(sys.modules, "rich.console", None)
     monkeypatch.setitem(sys.modules, "rich.table", None)
-    _print_table(["app", "action", "result"], [["hubspot", "get_contact", "passed"]])
+    print_table(["app", "action", "result"], [["hubspot", "get_contact", "passed"]])
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         "app      action       result",

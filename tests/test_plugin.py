@@ -149,9 +149,12 @@ def test_marker_sets_strict_linked_accounts_and_assert_all_called(
                 refold_client.execute("hubspot", "get_contact", {"nope": 1})
 
         @pytest.mark.refold(linked_accounts=["someone_else"])
-        def test_accounts(refold_client):
-            with pytest.raises(InvalidLinkedAccount, match="linked_account_mock in environment test"):
-                refold_client.list_actions("hubspot")
+        def test_accounts(refold_client, refold_mock):
+            # The client fixture uses credentials the marker accepts; others are refused.
+            assert refold_client.settings.linked_account_id == "someone_else"
+            assert refold_client.list_actions("hubspot")
+            with pytest.raises(InvalidLinkedAccount, match="user_9 in environment test"):
+                refold_client.execute("hubspot", "get_contact", linked_account_id="user_9")
 
         @pytest.mark.refold(assert_all_called=False)
         def test_unused_ok(refold_mock):

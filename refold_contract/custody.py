@@ -1,0 +1,200 @@
+"""Credential custody: the working credentials leave the test process before any test code runs.
+
+At its earliest hook, before any conftest file is imported, the plugin takes
+``REFOLD_API_KEY`` and ``REFOLD_SESSION_TOKEN`` out of the environment and puts placeholders in
+their place, in mock and live mode alike. Tests, xdist workers and child processes see only the
+placeholders (code that must read ``REFOLD_API_KEY`` still finds a value). The mock accepts any
+key; in live mode only the read-only gateway, a separate process, receives the real values, over
+a pipe.
+
+On Linux the process's initial environment block (what ``/proc/self/environ`` shows) is
+overwritten too, so a test cannot read the key back from there.
+
+Example::
+
+    custody = Custody.take()           # os.environ now holds placeholders
+    custody.credentials().api_key      # the real key, for the gateway only
+    custody.restore()                  # as it was (the plugin does this at the end)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Final
+
+from refold_contract import _endpoint as ep
+
+__all__ = [
+    "PLACEHOLDERS",
+    "SECRET_VARIABLES",
+    "Credentials",
+    "Custody",
+    "held_secrets",
+    "is_placeholder",
+]
+
+#: The variables whose values never stay in a test process.
+SECRET_VARIABLES: Final = ("REFOLD_API_KEY", "REFOLD_SESSION_TOKEN")
+#: What tests find in their place. Not secrets: the mock accepts any key, Refold none of these.
+PLACEHOLDERS: Final = {
+    "REFOLD_API_KEY": "tk_refold_contract_placeholder",
+    "REFOLD_SESSION_TOKEN": "refold_contract_placeholder_session_token",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    """The working credentials; only the gateway process holds them in a live run.
+
+    Their repr never shows them.
+
+    Example::
+
+        Credentials(api_key=os.environ["REFOLD_API_KEY"], linked_account_id="user_1")
+    """
+
+    api_key: str | None = None
+    linked_account_id: str | None = None
+    session_token: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(api_key={'<set>' if self.api_key else None}, "
+            f"linked_account_id={self.linked_account_id!r}, "
+            f"session_token={'<set>' if self.session_token else None})"
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for redaction."""
+        return tuple(s for s in (self.api_key, self.session_token) if s)
+
+    def headers(self) -> dict[str, str]:
+        """The credential headers Refold expects."""
+        if self.session_token:
+            return {ep.HEADER_AUTHORIZATION: f"Bearer {self.session_token}"}
+        out = {ep.HEADER_API_KEY: self.api_key or ""}
+        if self.linked_account_id:
+            out[ep.HEADER_LINKED_ACCOUNT] = self.linked_account_id
+        return out
+
+
+# Every credential taken in this process, so what it prints or stores can still be scrubbed of
+# one that test code got from elsewhere (a settings file) and echoed.
+_HELD: set[str] = set()
+
+
+def held_secrets() -> frozenset[str]:
+    """The credentials custody took in this process, for redaction.
+
+    Example::
+
+        text = Redactor(held_secrets()).text(text)
+    """
+    return frozenset(_HELD)
+
+
+def is_placeholder(value: str | None) -> bool:
+    """True for a value refold-contract put in place of a credential.
+
+    >>> is_placeholder("tk_refold_contract_placeholder"), is_placeholder("tk_live_1")
+    (True, False)
+    """
+    return value in PLACEHOLDERS.values()
+
+
+class Custody:
+    """The credentials taken from the environment, and how to put them back.
+
+    Its repr never shows them.
+
+    Example::
+
+        custody = Custody.take()
+        gateway = GatewayProcess.start(config, custody.credentials())
+    """
+
+    def __init__(self, taken: dict[str, str], environ: MutableMapping[str, str]) -> None:
+        self._taken = taken
+        self._environ = environ
+
+    @classmethod
+    def take(cls, environ: MutableMapping[str, str] | None = None) -> Custody:
+        """Move the credentials out of ``environ`` (``os.environ``), leaving placeholders."""
+        env = os.environ if environ is None else environ
+        taken: dict[str, str] = {}
+        for name in SECRET_VARIABLES:
+            value = env.get(name)
+            if value and not is_placeholder(value):
+                taken[name] = value
+                env[name] = PLACEHOLDERS[name]
+        _HELD.update(taken.values())
+        if taken and env is os.environ:
+            _overwrite_initial_environment(taken)
+        return cls(taken, env)
+
+    @property
+    def holds_credentials(self) -> bool:
+        """True when a real credential was taken."""
+        return bool(self._taken)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The real values, for redaction in this process."""
+        return tuple(self._taken.values())
+
+    def credentials(self) -> Credentials:
+        """The working credentials, with the linked account from the environment."""
+        return Credentials(
+            api_key=self._taken.get("REFOLD_API_KEY"),
+            linked_account_id=self._environ.get("REFOLD_LINKED_ACCOUNT_ID") or None,
+            session_token=self._taken.get("REFOLD_SESSION_TOKEN"),
+        )
+
+    def env_view(self) -> dict[str, str]:
+        """The environment as it was before :meth:`take`, for resolving settings."""
+        view = dict(self._environ)
+        view.update(self._taken)
+        return view
+
+    def restore(self) -> None:
+        """Put the credentials back where placeholders still stand (an in-process run ends)."""
+        for name, value in self._taken.items():
+            if self._environ.get(name) == PLACEHOLDERS[name]:
+                self._environ[name] = value
+
+    def __repr__(self) -> str:
+        return f"<Custody holding {', '.join(self._taken) or 'nothing'}>"
+
+
+def _overwrite_initial_environment(taken: dict[str, str]) -> None:
+    """Blank the values in the environment block the process started with (Linux).
+
+    ``os.environ`` changes do not reach that block, and ``/proc/self/environ`` reads it. Best
+    effort: any surprise leaves it as it was.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        with open("/proc/self/stat", "rb") as handle:
+            stat = handle.read()
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end (fields 50, 51)
+        if not 0 < start < end or end - start > 1 << 20:
+            return
+        block = ctypes.string_at(start, end - start)
+        for name, value in taken.items():
+            needle = f"{name}={value}".encode()
+            at = block.find(b"\0" + needle)
+            at = at + 1 if at >= 0 else (0 if block.startswith(needle) else -1)
+            while at >= 0:
+                offset = at + len(name) + 1
+                ctypes.memset(start + offset, ord("x"), len(value.encode()))
+                block = ctypes.string_at(start, end - start)
+                found = block.find(b"\0" + needle)
+                at = found + 1 if found >= 0 else -1

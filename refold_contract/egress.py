@@ -1,0 +1,262 @@
+"""The egress guard: no socket from the test process reaches Refold.
+
+Installed by the plugin for every pytest session. It refuses, with
+:class:`~refold_contract.errors.EgressBlocked`, any attempt to resolve a blocked host name or to
+connect to a blocked address, whichever Python client makes it: requests, urllib3, urllib,
+http.client, aiohttp and httpx (any transport) all resolve with ``socket.getaddrinfo`` and
+connect with ``socket.socket.connect``, directly or through asyncio.
+
+What is blocked:
+
+- always: ``app.refold.ai`` and the legacy ``api.gocobalt.io`` (and their subdomains);
+- mock mode: the configured base URL's host, unless it is loopback (your own
+  ``refold-contract serve`` stays reachable);
+- live mode: the configured base URL's host and port, loopback or not: only the read-only
+  gateway, a separate process, talks to Refold.
+
+Limits: a connection by bare IP address to a blocked host name is not recognised (the guard
+does not resolve names itself); an event loop that bypasses Python's sockets (uvloop) is not
+seen; and child processes are not guarded (they hold no working credential).
+
+Example::
+
+    guard = EgressGuard(hosts={"app.refold.ai"}, hint="use the refold_mock fixture")
+    with guard.installed():
+        requests.get("https://app.refold.ai/")     # ConnectionError caused by EgressBlocked
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from refold_contract.errors import EgressBlocked
+
+__all__ = ["REFOLD_HOSTS", "EgressGuard", "is_loopback"]
+
+#: Refold's own hosts: never reachable from a test process.
+REFOLD_HOSTS = frozenset({"app.refold.ai", "api.gocobalt.io"})
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("app.refold.ai")
+    (True, True, False)
+    """
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_of(address: Any) -> tuple[str, int | None] | None:
+    if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[0], str):
+        return address[0].lower(), int(address[1])
+    return None  # a Unix socket path, or something we do not know
+
+
+class EgressGuard:
+    """Refuses name look-ups and connections to the blocked hosts, from any Python client.
+
+    ``hosts`` are names (a subdomain of one is blocked too); ``addresses`` are
+    ``(ip, port)`` pairs (``port=None`` for every port). ``hint`` says what to do instead.
+    Every refusal is kept in :attr:`attempts` until :meth:`take_attempts`.
+
+    Example::
+
+        guard = EgressGuard.for_settings("https://app.refold.ai", live=False)
+        guard.install()
+        ...
+        guard.uninstall()
+    """
+
+    def __init__(
+        self,
+        *,
+        hosts: Iterable[str] = REFOLD_HOSTS,
+        addresses: Iterable[tuple[str, int | None]] = (),
+        hint: str,
+    ) -> None:
+        self.hosts = frozenset(h.lower().strip("[]") for h in hosts)
+        self.addresses = frozenset((h.lower().strip("[]"), p) for h, p in addresses)
+        self.hint = hint
+        self.attempts: list[str] = []
+        self._lock = threading.Lock()
+        self._saved: dict[str, Any] | None = None
+
+    @classmethod
+    def for_settings(
+        cls, base_url: str, *, live: bool, gateway_url: str | None = None
+    ) -> EgressGuard:
+        """The guard for a session: what to block, and the hint, for mock or live mode.
+
+        Example::
+
+            EgressGuard.for_settings("http://127.0.0.1:9999", live=True,
+                                     gateway_url="http://127.0.0.1:50000")
+        """
+        parts = urlsplit(base_url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        hosts = set(REFOLD_HOSTS)
+        addresses: set[tuple[str, int | None]] = set()
+        if live:
+            if _is_address(host):
+                addresses.add((host, port))
+            elif not is_loopback(host):
+                hosts.add(host)
+            else:  # localhost:PORT: block the port on every loopback address
+                addresses.update({("127.0.0.1", port), ("::1", port), ("localhost", port)})
+            hint = (
+                "in live mode only the read-only gateway talks to Refold: point the client at "
+                f"REFOLD_BASE_URL ({gateway_url or 'the gateway'}), which it already holds unless "
+                "your code fixed another URL"
+            )
+        else:
+            if host and not is_loopback(host):
+                if _is_address(host):
+                    addresses.add((host, None))
+                else:
+                    hosts.add(host)
+            hint = (
+                "tests never reach Refold: answer httpx code with the refold_mock fixture, and "
+                "requests, urllib, aiohttp or another process with the refold_server fixture "
+                "(point the code at refold_server.url)"
+            )
+        return cls(hosts=hosts, addresses=addresses, hint=hint)
+
+    # ------------------------------------------------------------------ decisions
+
+    def blocks_host(self, host: str) -> bool:
+        """True when a name look-up of ``host`` is refused."""
+        host = host.lower().rstrip(".").strip("[]")
+        return any(host == h or host.endswith("." + h) for h in self.hosts) or any(
+            host == h and p is None for h, p in self.addresses
+        )
+
+    def blocks_address(self, host: str, port: int | None) -> bool:
+        """True when a connection to ``(host, port)`` is refused."""
+        host = host.lower().strip("[]")
+        if host.startswith("::ffff:"):
+            host = host[7:]
+        if self.blocks_host(host):
+            return True
+        return (host, port) in self.addresses or (host, None) in self.addresses
+
+    def _refuse(self, host: str, port: int | None) -> EgressBlocked:
+        error = EgressBlocked(host, port, hint=self.hint)
+        with self._lock:
+            self.attempts.append(error.message)
+        return error
+
+    def take_attempts(self) -> list[str]:
+        """The refusals since the last call, oldest first; forgets them."""
+        with self._lock:
+            taken, self.attempts = self.attempts, []
+        return taken
+
+    # ------------------------------------------------------------------ patching
+
+    def install(self) -> None:
+        """Patch the socket module. Installing twice is an error; nest guards instead."""
+        if self._saved is not None:
+            raise RuntimeError("this egress guard is already installed")
+        saved: dict[str, Any] = {
+            "getaddrinfo": socket.getaddrinfo,
+            "gethostbyname": socket.gethostbyname,
+            "gethostbyname_ex": socket.gethostbyname_ex,
+            "connect": socket.socket.connect,
+            "connect_ex": socket.socket.connect_ex,
+        }
+        self._saved = saved
+        guard = self
+
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            name = host.decode() if isinstance(host, bytes) else host
+            if isinstance(name, str) and guard.blocks_host(name):
+                raise guard._refuse(name, _port(port))
+            result = saved["getaddrinfo"](host, port, *args, **kwargs)
+            if isinstance(name, str) and _is_address(name.strip("[]")):
+                for *_, sockaddr in result:
+                    found = _host_of(sockaddr)
+                    if found and guard.blocks_address(*found):
+                        raise guard._refuse(*found)
+            return result
+
+        def gethostbyname(host: str) -> str:
+            if guard.blocks_host(host):
+                raise guard._refuse(host, None)
+            result: str = saved["gethostbyname"](host)
+            return result
+
+        def gethostbyname_ex(host: str) -> Any:
+            if guard.blocks_host(host):
+                raise guard._refuse(host, None)
+            return saved["gethostbyname_ex"](host)
+
+        def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+            def connect(sock: socket.socket, address: Any) -> Any:
+                found = _host_of(address)
+                if found is not None and guard.blocks_address(*found):
+                    raise guard._refuse(*found)
+                return original(sock, address)
+
+            connect.__name__ = original.__name__
+            return connect
+
+        socket.getaddrinfo = getaddrinfo
+        socket.gethostbyname = gethostbyname
+        socket.gethostbyname_ex = gethostbyname_ex
+        socket.socket.connect = wrap(saved["connect"])  # type: ignore[method-assign]
+        socket.socket.connect_ex = wrap(saved["connect_ex"])  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Undo :meth:`install`."""
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        socket.getaddrinfo = saved["getaddrinfo"]
+        socket.gethostbyname = saved["gethostbyname"]
+        socket.gethostbyname_ex = saved["gethostbyname_ex"]
+        socket.socket.connect = saved["connect"]  # type: ignore[method-assign]
+        socket.socket.connect_ex = saved["connect_ex"]  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[EgressGuard]:
+        """Install for the ``with`` block."""
+        self.install()
+        try:
+            yield self
+        finally:
+            self.uninstall()
+
+    def __repr__(self) -> str:
+        return (
+            f"<EgressGuard hosts={sorted(self.hosts)} addresses={sorted(self.addresses, key=str)}>"
+        )
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _port(port: Any) -> int | None:
+    try:
+        return int(port)
+    except (TypeError, ValueError):
+        return None

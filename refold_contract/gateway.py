@@ -1,0 +1,895 @@
+"""The read-only gateway: the one process in a live run that holds the working credentials.
+
+In live mode the plugin starts the gateway as a separate process on 127.0.0.1, hands it the
+credentials over a pipe (never argv, never the environment), and points ``REFOLD_BASE_URL`` of
+the test process, its xdist workers and its child processes at it. Every client then talks to the
+gateway with placeholder credentials, and the gateway:
+
+- places each request strictly: no query, no percent-encoding, no dot segments, no repeated
+  slashes, exact lower-case paths, ids in Refold's alphabet, the right method; a request that
+  does not map to exactly one of the three operations is refused;
+- forwards the list and schema operations, and execute of read actions, to Refold with the
+  working credentials, rebuilding the upstream URL from what it placed;
+- refuses everything else with HTTP 403 in Refold's envelope, ``error_code``
+  ``READ_ONLY_VIOLATION``, and remembers the refusal for the test that sent it;
+- paces reads (``refold_rate``/``refold_burst``) once for all workers and processes;
+- scrubs the credentials out of every reply, compares replies with the catalogue (drift) and
+  records them when asked.
+
+Tests are told apart by a path prefix the plugin puts in ``REFOLD_BASE_URL`` for each test:
+``/t/<token>`` for a ``refold_live`` test, ``/m/<token>`` for any other test (refused: only
+``refold_live`` tests go live). A request without a prefix counts for the whole session.
+
+Also a command, ``refold-contract gateway``, for a read-only smoke check of a service written in
+any language.
+
+Example::
+
+    with GatewayProcess.start(GatewayConfig(upstream="https://app.refold.ai"),
+                              Credentials(api_key="tk_...", linked_account_id="user_1")) as gw:
+        os.environ["REFOLD_BASE_URL"] = gw.url     # anything now reads through the gateway
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.client
+import http.server
+import json
+import logging
+import os
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from refold_contract import _endpoint as ep
+from refold_contract._json import JSONProblem, Redactor, loads
+from refold_contract.access import access_of
+from refold_contract.catalogue import Catalogue
+from refold_contract.config import Limits
+from refold_contract.custody import Credentials
+from refold_contract.errors import ConfigurationError, RefoldError
+from refold_contract.live import (
+    Drift,
+    Recorder,
+    TokenBucket,
+    listing_drift,
+    reply_drift,
+    schema_drift,
+)
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "Credentials",
+    "Gateway",
+    "GatewayConfig",
+    "GatewayProcess",
+    "GatewayReply",
+    "Placed",
+    "collect_findings",
+    "fetch_report",
+    "forward",
+    "place",
+    "serve",
+]
+
+logger = logging.getLogger("refold_contract.gateway")
+
+#: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
+CONTROL_PREFIX = "/__refold/gateway"
+LIVE_TEST_REQUIRED = "LIVE_TEST_REQUIRED"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_API_SEGMENTS = tuple(ep.API_PREFIX.strip("/").split("/"))  # ('api', 'v2', 'integration-schema')
+_REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayConfig:
+    """What the gateway needs besides the credentials. Nothing here is secret.
+
+    Example::
+
+        GatewayConfig(upstream="https://app.refold.ai", fixtures=("tests/refold_fixtures",),
+                      record=True)
+    """
+
+    upstream: str = ep.DEFAULT_BASE_URL
+    fixtures: tuple[str, ...] = ()
+    record: bool = False
+    record_redact: tuple[str, ...] = ()
+    rate: float = 20.0
+    burst: int = 5
+    timeout: float = 30.0
+    max_depth: int = Limits().max_depth
+    max_body_bytes: int = Limits().max_body_bytes
+    max_reply_bytes: int = Limits().max_reply_bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the pipe protocol)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GatewayConfig:
+        """The inverse of :meth:`to_json`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("fixtures", "record_redact"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Placed:
+    """A request the gateway placed: the test token, the operation and its ids.
+
+    Example::
+
+        place("POST", "/t/abc/api/v2/integration-schema/hubspot/actions/get_contact/execute")
+        # Placed(token='abc', live=True, operation='execute', slug='hubspot', ...)
+    """
+
+    token: str | None
+    live: bool
+    operation: ep.Operation
+    slug: str
+    action_id: str | None
+
+    @property
+    def path(self) -> str:
+        """The canonical upstream path, rebuilt from the placed parts."""
+        if self.operation == "list_actions":
+            return ep.list_actions_path(self.slug)
+        assert self.action_id is not None
+        if self.operation == "schema":
+            return ep.schema_path(self.slug, self.action_id)
+        return ep.execute_path(self.slug, self.action_id)
+
+    @property
+    def what(self) -> str:
+        """``slug/action_id`` or ``slug (list actions)``, for messages."""
+        if self.action_id is None:
+            return f"{self.slug} (list actions)"
+        suffix = " (schema)" if self.operation == "schema" else ""
+        return f"{self.slug}/{self.action_id}{suffix}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Unplaced:
+    """Why a request could not be placed; ``token``/``live`` when the prefix was readable."""
+
+    reason: str
+    token: str | None = None
+    live: bool = True
+
+
+def _split_prefix(segments: list[str]) -> tuple[str | None, bool, list[str]] | None:
+    if len(segments) >= 2 and segments[0] in ("t", "m"):
+        if not _TOKEN.fullmatch(segments[1]):
+            return None
+        return segments[1], segments[0] == "t", segments[2:]
+    return None, True, segments
+
+
+def place(method: str, target: str) -> Placed | Unplaced:
+    """Place a raw request target strictly, or say why it cannot be placed.
+
+    Refused: a query or fragment, any percent-encoding, empty (repeated slash) or dot segments,
+    any difference in case from Refold's paths, ids outside Refold's alphabet, and a method other
+    than the operation's.
+
+    >>> place("GET", "/api/v2/integration-schema/hubspot/actions").operation
+    'list_actions'
+    >>> place("POST", "/api/v2/integration-schema/hubspot/actions/a/../b/execute").reason
+    'a dot segment (. or ..) in the path'
+    """
+    if not target.startswith("/"):
+        return Unplaced("the request target is not a path")
+    if "?" in target or "#" in target:
+        return Unplaced("a query or fragment: Refold's actions API takes none")
+    if "%" in target or unquote(target) != target:
+        return Unplaced("a percent-encoded path: Refold's paths need no encoding")
+    if _CONTROL.search(target) or "\\" in target:
+        return Unplaced("control characters or backslashes in the path")
+    segments = target[1:].split("/")
+    if segments and segments[-1] == "" and len(segments) > 1:
+        segments = segments[:-1]  # one trailing slash is tolerated, as Refold does
+    if any(s == "" for s in segments):
+        return Unplaced("an empty segment (repeated slash) in the path")
+    if any(s in (".", "..") for s in segments):
+        return Unplaced("a dot segment (. or ..) in the path")
+    split = _split_prefix(segments)
+    if split is None:
+        return Unplaced("a malformed test prefix (/t/<token> or /m/<token>)")
+    token, live, rest = split
+    n = len(_API_SEGMENTS)
+    if tuple(rest[:n]) != _API_SEGMENTS or len(rest) < n + 2 or rest[n + 1] != "actions":
+        return Unplaced("not under /api/v2/integration-schema/<slug>/actions", token, live)
+    slug = rest[n]
+    tail = rest[n + 2 :]
+    if not ep.is_valid_id(slug):
+        return Unplaced("the slug is not a Refold id", token, live)
+    method = method.upper()
+    if not tail:
+        operation: ep.Operation = "list_actions"
+        action_id = None
+        verb = "GET"
+    elif len(tail) == 1:
+        operation, action_id, verb = "schema", tail[0], "GET"
+    elif len(tail) == 2 and tail[1] == "execute":
+        operation, action_id, verb = "execute", tail[0], "POST"
+    else:
+        return Unplaced("not one of the three actions operations", token, live)
+    if action_id is not None and not ep.is_valid_id(action_id):
+        return Unplaced("the action id is not a Refold id", token, live)
+    if method != verb:
+        return Unplaced(f"{method} is not the method of the {operation} operation", token, live)
+    return Placed(token, live, operation, slug, action_id)
+
+
+@dataclasses.dataclass
+class GatewayReply:
+    """What the gateway answers: a status, a few headers and a body.
+
+    Example::
+
+        reply = gateway.handle("GET", "/api/v2/integration-schema/hubspot/actions", {}, b"")
+        reply.status, json.loads(reply.body)
+    """
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class _Findings:
+    refused: list[str] = dataclasses.field(default_factory=list)
+    drift: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    recorded: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    reads: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _envelope(status: int, error_code: str, message: str) -> GatewayReply:
+    import uuid
+
+    types = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE",
+             502: "BAD_GATEWAY", 504: "GATEWAY_TIMEOUT"}  # fmt: skip
+    body = {
+        ep.KEY_STATUS_CODE: status,
+        ep.KEY_HTTP_ERROR_TYPE: types.get(status, "ERROR"),
+        ep.KEY_ERROR_CODE: error_code,
+        ep.KEY_MESSAGE: message,
+        ep.KEY_REQUEST_ID: str(uuid.uuid4()),
+    }
+    return GatewayReply(status, json.dumps(body).encode(), [("content-type", ep.JSON_CONTENT_TYPE)])
+
+
+class Gateway:
+    """The gateway's logic, without sockets: :meth:`handle` one request, keep the findings.
+
+    ``transport`` lets tests answer upstream requests in process (``httpx.MockTransport``).
+
+    Example::
+
+        gateway = Gateway(GatewayConfig(upstream="http://127.0.0.1:8700"),
+                          Credentials(api_key="tk_1", linked_account_id="user_1"))
+        reply = gateway.handle("POST", "/api/v2/integration-schema/hubspot/actions/"
+                               "create_contact/execute", {}, b"{}")
+        reply.status      # 403, READ_ONLY_VIOLATION
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        credentials: Credentials,
+        *,
+        catalogue: Catalogue | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not credentials.session_token and not (
+            credentials.api_key and credentials.linked_account_id
+        ):
+            raise ConfigurationError(
+                "the gateway needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID, or "
+                "REFOLD_SESSION_TOKEN",
+                hint="export them in the gateway's own environment",
+            )
+        self.config = config
+        self._credentials = credentials
+        self.catalogue = (
+            catalogue
+            if catalogue is not None
+            else Catalogue.load(*config.fixtures, include_builtin=True)
+        )
+        self.limits = Limits(
+            max_depth=config.max_depth,
+            max_body_bytes=config.max_body_bytes,
+            max_reply_bytes=config.max_reply_bytes,
+        )
+        # What tests see back: their own credentials never. What is printed or stored: the
+        # linked account is replaced as well.
+        self._reply_redactor = Redactor(credentials.secrets)
+        self.redactor = Redactor(
+            credentials.secrets, linked_account_id=credentials.linked_account_id
+        )
+        self.recorder: Recorder | None = None
+        if config.record:
+            if not config.fixtures:
+                raise ConfigurationError(
+                    "recording writes into your own catalogue folder; pass one with --fixtures",
+                    hint="e.g. --fixtures tests/refold_fixtures",
+                )
+            self.recorder = Recorder(
+                Path(config.fixtures[0]),
+                self.catalogue,
+                linked_account_id=credentials.linked_account_id,
+                secrets=credentials.secrets,
+                extra_keys=config.record_redact,
+            )
+        self._bucket = TokenBucket(config.rate, config.burst)
+        self._lock = threading.Lock()
+        self._findings: dict[str | None, _Findings] = {}
+        self._session = _Findings()
+        self._http = httpx.Client(
+            base_url=config.upstream,
+            timeout=config.timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"
+
+    def close(self) -> None:
+        """Close the upstream connections."""
+        self._http.close()
+
+    # ------------------------------------------------------------------ findings
+
+    def _note(self, token: str | None, **kinds: Any) -> None:
+        with self._lock:
+            for findings in (self._findings.setdefault(token, _Findings()), self._session):
+                for kind, items in kinds.items():
+                    if kind == "reads":
+                        findings.reads += items
+                        continue
+                    bucket = getattr(findings, kind)
+                    bucket.extend(i for i in items if i not in bucket)
+
+    def collect(self, token: str) -> dict[str, Any]:
+        """What happened for one test's token since the last collect; forgets it."""
+        with self._lock:
+            found = self._findings.pop(token, _Findings())
+        return found.to_json()
+
+    def report(self) -> dict[str, Any]:
+        """Everything found in the session, from every test, worker and process."""
+        with self._lock:
+            return self._session.to_json()
+
+    # ------------------------------------------------------------------ requests
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply:
+        """Answer one request: refuse it, or forward it and return the scrubbed reply."""
+        if target.startswith(CONTROL_PREFIX):
+            return self._control(method, target)
+        placed = place(method, target)
+        if isinstance(placed, Unplaced):
+            described = f"{method.upper()} {_show_path(target)}"
+            return self._refuse(
+                placed.token,
+                f"could not place {described}: {placed.reason}",
+                f"refold-contract could not place {described}: {placed.reason}. The gateway "
+                "serves only GET .../{slug}/actions, GET .../{slug}/actions/{action_id} and "
+                "POST .../{slug}/actions/{action_id}/execute under /api/v2/integration-schema; "
+                "nothing was sent to Refold",
+            )
+        if not placed.live:
+            return self._refuse(
+                placed.token,
+                f"{placed.what}: the test is not marked refold_live",
+                f"refused {placed.what}: this test is not marked refold_live, so nothing it "
+                "sends goes live; mark it @pytest.mark.refold_live, or answer it with refold_mock "
+                "(httpx) or refold_server (any other client)",
+                error_code=LIVE_TEST_REQUIRED,
+            )
+        account = _header(headers, ep.HEADER_LINKED_ACCOUNT)
+        if (
+            account
+            and not self._credentials.session_token
+            and account != self._credentials.linked_account_id
+        ):
+            return self._refuse(
+                placed.token,
+                f"{placed.what}: another linked account",
+                f"refused {placed.what}: the read-only gateway reads only the linked account in "
+                "REFOLD_LINKED_ACCOUNT_ID, and this request named another",
+            )
+        content = b""
+        if placed.operation == "execute":
+            assert placed.action_id is not None
+            if access_of(self.catalogue, placed.slug, placed.action_id) != "read":
+                return self._refuse(
+                    placed.token,
+                    f"{placed.what}: not known to be a read",
+                    f"refused to send {placed.what}: it is not known to be a read action, and "
+                    "live mode only sends reads. If it really only reads, declare it: put "
+                    f'"access": "read" in {placed.slug}/{placed.action_id}.json in your own '
+                    "catalogue folder (--refold-fixtures, or --fixtures for the commands)",
+                )
+            try:
+                params = loads(
+                    body or b"{}",
+                    max_depth=self.limits.max_depth,
+                    max_bytes=self.limits.max_body_bytes,
+                )
+            except JSONProblem as exc:
+                status = 413 if exc.kind == "too_large" else 400
+                return _envelope(status, "VALIDATION_ERROR", f"Request body refused: {exc}")
+            content = json.dumps(params, ensure_ascii=False).encode()
+        return self._forward(placed, content, body)
+
+    def _refuse(
+        self, token: str | None, note: str, message: str, *, error_code: str = ""
+    ) -> GatewayReply:
+        clean = self.redactor.text(note)
+        self._note(token, refused=[clean])
+        logger.warning("refused %s", _CONTROL.sub("?", clean))
+        return _envelope(403, error_code or ep.READ_ONLY_VIOLATION, self.redactor.text(message))
+
+    def _forward(self, placed: Placed, content: bytes, raw_params: bytes) -> GatewayReply:
+        time.sleep(self._bucket.take())
+        headers = {"accept": "application/json", **self._credentials.headers()}
+        if placed.operation == "execute":
+            headers["content-type"] = "application/json"
+        method = "POST" if placed.operation == "execute" else "GET"
+        try:
+            with self._http.stream(method, placed.path, headers=headers, content=content) as up:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in up.iter_bytes():
+                    size += len(chunk)
+                    if size > self.limits.max_reply_bytes:
+                        return _envelope(
+                            502,
+                            "SERVER_ERROR",
+                            f"Refold's reply to {placed.what} is over the gateway's limit of "
+                            f"{self.limits.max_reply_bytes:,} bytes",
+                        )
+                    chunks.append(chunk)
+                status = up.status_code
+                upstream_headers = up.headers
+        except httpx.TimeoutException:
+            return _envelope(504, "SERVER_ERROR", f"Refold did not answer {placed.what} in time")
+        except httpx.HTTPError as exc:
+            return _envelope(
+                502,
+                "SERVER_ERROR",
+                f"the gateway could not reach Refold for {placed.what}: "
+                f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}",
+            )
+        reply = self._scrub_reply(b"".join(chunks))
+        out_headers = [
+            (name, self._reply_redactor.text(upstream_headers[name]))
+            for name in _REPLY_HEADERS
+            if name in upstream_headers
+        ]
+        self._note(placed.token, reads=1)
+        self._observe(placed, status, reply, content or raw_params)
+        return GatewayReply(status, reply, out_headers)
+
+    def _scrub_reply(self, body: bytes) -> bytes:
+        redactor = self._reply_redactor
+        if not redactor:
+            return body
+        if redactor.found_in(body) or b"\\u" in body or b"\\/" in body:
+            try:
+                parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None)
+            except JSONProblem:
+                return redactor.binary(body)
+            clean = redactor.value(parsed)
+            if clean != parsed or redactor.found_in(body):
+                return json.dumps(clean, ensure_ascii=False).encode()
+        return body
+
+    def _observe(self, placed: Placed, status: int, body: bytes, params_raw: bytes) -> None:
+        if status != 200:
+            return
+        try:
+            reply = loads(body, max_depth=self.limits.max_depth, max_bytes=None)
+        except JSONProblem:
+            return
+        found: list[Drift] = []
+        skipped: list[str] = []
+        recorded: list[str] = []
+        if placed.operation == "list_actions":
+            if isinstance(reply, list):
+                listing = [e for e in reply if isinstance(e, dict)]
+                bad = [e for e in listing if not ep.is_valid_id(e.get("action_id"))]
+                for _ in bad[:1]:
+                    skipped.append(
+                        f"{placed.slug}: Refold listed {len(bad)} action id(s) outside Refold's "
+                        "own alphabet; they are not compared"
+                    )
+                good = [e for e in listing if e not in bad]
+                found = listing_drift(self.catalogue, placed.slug, good)
+        else:
+            assert placed.action_id is not None
+            action = self.catalogue.find(placed.slug, placed.action_id)
+            if action is None:
+                skipped.append(
+                    f"{placed.slug}/{placed.action_id}: not in the catalogue, so not compared or "
+                    f"recorded; add it first: refold-contract pull {placed.slug} "
+                    f"{placed.action_id} --fixtures DIR"
+                )
+            elif placed.operation == "schema" and isinstance(reply, list):
+                found = schema_drift(action, [p for p in reply if isinstance(p, dict)])
+            elif placed.operation == "execute":
+                found = reply_drift(action, reply)
+                if self.recorder is not None:
+                    try:
+                        params = json.loads(params_raw) if params_raw else {}
+                    except ValueError:
+                        params = {}
+                    if isinstance(params, dict) and not action.check(params):
+                        try:
+                            recorded.append(str(self.recorder.record(action, params, reply)))
+                        except (RefoldError, OSError) as exc:
+                            skipped.append(
+                                f"{action.key}: not recorded: {self.redactor.text(str(exc))}"
+                            )
+                    else:
+                        skipped.append(
+                            f"{action.key}: a read without its required parameters was not "
+                            "recorded (the catalogue could not load it)"
+                        )
+        drift = [{k: self.redactor.text(v) for k, v in d.to_json().items()} for d in found]
+        self._note(
+            placed.token,
+            drift=drift,
+            recorded=recorded,
+            skipped=[self.redactor.text(s) for s in skipped],
+        )
+
+    def _control(self, method: str, target: str) -> GatewayReply:
+        path = target[len(CONTROL_PREFIX) :]
+        if method == "GET" and path == "/health":
+            payload: Any = {"ok": True}
+        elif method == "GET" and path == "/report":
+            payload = self.report()
+        elif method == "POST" and path.startswith("/collect/") and _TOKEN.fullmatch(path[9:]):
+            payload = self.collect(path[9:])
+        else:
+            return _envelope(404, "SERVER_ERROR", "no such gateway control path")
+        return GatewayReply(
+            200, json.dumps(payload).encode(), [("content-type", ep.JSON_CONTENT_TYPE)]
+        )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _show_path(target: str) -> str:
+    """A request target fit for a message or a log line: one line, cut short."""
+    shown = _CONTROL.sub("?", target)
+    return shown if len(shown) <= 160 else shown[:157] + "..."
+
+
+# ---------------------------------------------------------------------- the HTTP server
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "refold-contract-gateway"
+    sys_version = ""
+    gateway: Gateway
+
+    def _serve(self) -> None:
+        gateway = self.gateway
+        if self.headers.get("transfer-encoding"):
+            reply = _envelope(411, "VALIDATION_ERROR", "send a Content-Length, not chunks")
+            self.close_connection = True
+        else:
+            try:
+                length = int(self.headers.get("content-length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                reply = _envelope(400, "VALIDATION_ERROR", "a malformed Content-Length")
+                self.close_connection = True
+            elif length > gateway.limits.max_body_bytes:
+                reply = _envelope(
+                    413,
+                    "VALIDATION_ERROR",
+                    f"Request body of {length:,} bytes is over the limit of "
+                    f"{gateway.limits.max_body_bytes:,} bytes",
+                )
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                reply = gateway.handle(self.command, self.path, headers, body)
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.info("%s", _CONTROL.sub("?", format % args))
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> tuple[_Server, str]:
+    """Serve ``gateway`` on a thread; returns the server (``shutdown()`` it) and its URL.
+
+    Example::
+
+        server, url = serve(gateway)
+        ...
+        server.shutdown()
+    """
+    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
+    server = _Server((host, port), handler)
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    url = f"http://{shown}:{bound_port}"
+    threading.Thread(target=server.serve_forever, name="refold-gateway", daemon=True).start()
+    return server, url
+
+
+# ---------------------------------------------------------------------- the process
+
+
+class GatewayProcess:
+    """The gateway running as a child process; credentials go to it over its stdin.
+
+    It exits when its stdin closes, so it never outlives the process that started it, even one
+    killed with SIGKILL.
+
+    Example::
+
+        with GatewayProcess.start(config, credentials) as gateway:
+            gateway.url            # http://127.0.0.1:<port>
+            gateway.report()       # drift, refusals and recordings so far
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self._log = log
+
+    @classmethod
+    def start(
+        cls,
+        config: GatewayConfig,
+        credentials: Credentials,
+        *,
+        startup_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> GatewayProcess:
+        """Start the gateway and wait until it listens."""
+        fd, log_name = tempfile.mkstemp(prefix="refold-gateway-", suffix=".log")
+        log = Path(log_name)
+        child_env = dict(os.environ if env is None else env)
+        for name in ("REFOLD_API_KEY", "REFOLD_SESSION_TOKEN"):
+            child_env.pop(name, None)  # the pipe carries them; the environment never does
+        with os.fdopen(fd, "wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "refold_contract.gateway"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log_file,
+                env=child_env,
+            )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        message = {
+            "credentials": dataclasses.asdict(credentials),
+            "config": config.to_json(),
+        }
+        try:
+            process.stdin.write(json.dumps(message).encode() + b"\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        line = _read_line(process.stdout, startup_timeout)
+        if not line.startswith(b"READY "):
+            process.kill()
+            process.wait()
+            detail = _tail(log)
+            log.unlink(missing_ok=True)
+            raise ConfigurationError(
+                "the read-only gateway did not start" + (f": {detail}" if detail else ""),
+                hint="check REFOLD_BASE_URL and the catalogue folders; nothing was sent",
+            )
+        return cls(process, line[6:].decode().strip(), log)
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+    def report(self) -> dict[str, Any]:
+        """The session's findings (drift, refusals, recordings, skipped notes)."""
+        return fetch_report(self.url)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close its stdin (it exits), then make sure it has."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.unlink(missing_ok=True)
+
+    def __enter__(self) -> GatewayProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<GatewayProcess {self.url} pid={self.process.pid}>"
+
+
+def _read_line(stream: Any, timeout: float) -> bytes:
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    fd = stream.fileno()
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buffer += chunk
+    return buffer.split(b"\n", 1)[0]
+
+
+def _tail(log: Path) -> str:
+    with contextlib.suppress(OSError):
+        lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        return lines[-1][:300] if lines else ""
+    return ""
+
+
+def _control_call(url: str, method: str, path: str, timeout: float = 10.0) -> Any:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=timeout
+    )
+    try:
+        connection.request(method, CONTROL_PREFIX + path, headers={"content-length": "0"})
+        response = connection.getresponse()
+        data = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ConfigurationError(f"the gateway answered {response.status} to {path}")
+    return json.loads(data)
+
+
+def collect_findings(url: str, token: str) -> dict[str, Any]:
+    """One test's findings from the gateway at ``url`` (the root URL, no test prefix).
+
+    Raises ``OSError`` when the gateway cannot be reached.
+
+    Example::
+
+        collect_findings("http://127.0.0.1:49152", "3f2a9c")["refused"]
+    """
+    result: dict[str, Any] = _control_call(url, "POST", f"/collect/{token}")
+    return result
+
+
+def fetch_report(url: str) -> dict[str, Any]:
+    """The whole session's findings from the gateway at ``url``.
+
+    Example::
+
+        fetch_report(gateway_url)["drift"]
+    """
+    result: dict[str, Any] = _control_call(url, "GET", "/report")
+    return result
+
+
+def forward(url: str, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes,
+            timeout: float = 60.0) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
+    """Send one request to the gateway with the standard library, outside any respx router.
+
+    ``url`` is the gateway URL with the test's prefix; ``target`` the Refold path. Returns the
+    status, the headers and the body.
+
+    Example::
+
+        status, headers, body = forward(url, "GET", "/api/v2/integration-schema/slack/actions",
+                                        [], b"")
+    """
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=timeout
+    )
+    try:
+        connection.request(method, parts.path + target, body=body or None, headers=dict(headers))
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, list(response.getheaders()), data
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------------- the child's main
+
+
+def _child_main() -> int:
+    """Entry point of ``python -m refold_contract.gateway``: credentials and config on stdin."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    line = sys.stdin.buffer.readline()
+    try:
+        message = json.loads(line)
+        credentials = Credentials(**message["credentials"])
+        config = GatewayConfig.from_json(message["config"])
+        gateway = Gateway(config, credentials)
+    except (ValueError, KeyError, TypeError) as exc:
+        print(
+            f"refold-contract gateway: bad start-up message: {type(exc).__name__}", file=sys.stderr
+        )
+        return 2
+    except RefoldError as exc:
+        print(f"refold-contract gateway: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    del line, message
+    server, url = serve(gateway)
+    sys.stdout.write(f"READY {url}\n")
+    sys.stdout.flush()
+    # The parent holds our stdin open for as long as it wants us; EOF means stop.
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(1024):
+            pass
+    server.shutdown()
+    gateway.close()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a child process
+    raise SystemExit(_child_main())

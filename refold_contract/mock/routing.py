@@ -1,0 +1,149 @@
+"""The respx wiring: routes that hand httpx requests to a mock, and the live link.
+
+One route per operation and one catching anything else under each base URL the mock answers
+for; the cost of a request does not grow with the catalogue. A scripted delay sleeps with
+``asyncio.sleep`` under an async client and ``time.sleep`` otherwise.
+
+In a live test the mock does not answer: :class:`LiveLink` forwards the request to the
+read-only gateway with the standard library, outside respx, and returns the gateway's reply.
+
+Example::
+
+    router = build_router(mock)
+    with router:
+        httpx.get(mock.base_url + "/api/v2/integration-schema/slack/actions", headers=...)
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import inspect
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from refold_contract import _endpoint as ep
+from refold_contract.mock.emulator import Answer
+
+if TYPE_CHECKING:
+    import respx
+
+__all__ = ["IN_ASYNC", "LiveLink", "build_router", "to_response"]
+
+#: Set while respx resolves a request for an async client, so a delay does not block the loop.
+IN_ASYNC: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "refold_mock_in_async", default=False
+)
+_SEGMENT = r"[^/?#]+"
+
+
+class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A reply body that can be read any number of times, sync or async.
+
+    httpx.Response(content=...) re-encodes the body and reads it into the response (about
+    10 us); respx also pre-reads any httpx.ByteStream. This stream is handed on unread, and
+    whoever reads it (httpcore, the server) gets the bytes at once.
+    """
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
+def to_response(answer: Answer) -> httpx.Response:
+    """An :class:`Answer` as an ``httpx.Response``, its body unread.
+
+    Example::
+
+        to_response(Answer(200, b"{}")).status_code   # 200
+    """
+    headers = [("content-type", answer.content_type), ("content-length", str(len(answer.body)))]
+    if answer.retry_after is not None:
+        headers.append((ep.HEADER_RETRY_AFTER, answer.retry_after))
+    return httpx.Response(answer.status, headers=headers, stream=_Body(answer.body))
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveLink:
+    """Where a live test's requests go: the read-only gateway, under the test's own prefix.
+
+    Example::
+
+        link = LiveLink("http://127.0.0.1:50123/t/3f2a")
+        status, headers, body = link.send("GET", "/api/v2/integration-schema/slack/actions",
+                                          [], b"")
+    """
+
+    url: str
+
+    def send(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Forward one request; the standard library, so respx never sees it."""
+        from refold_contract.gateway import forward
+
+        return forward(self.url, method, target, headers, body)
+
+    async def asend(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """:meth:`send` in a worker thread, for async clients."""
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.send, method, target, headers, body)
+
+
+def build_router(
+    bases: Sequence[str], side_effect: Callable[[httpx.Request], Any]
+) -> respx.MockRouter:
+    """A respx router sending every request under ``bases`` to ``side_effect``.
+
+    Requests to other hosts are left to other routers, and fail as respx's
+    ``assert_all_mocked`` does when none answers.
+    """
+    import respx
+
+    class _Router(respx.MockRouter):
+        """Marks async resolution, so a scripted delay sleeps without blocking the loop."""
+
+        async def async_handler(self, request: httpx.Request) -> httpx.Response:
+            token = IN_ASYNC.set(True)
+            try:
+                return await super().async_handler(request)
+            finally:
+                IN_ASYNC.reset(token)
+
+    router = _Router(assert_all_called=False, assert_all_mocked=True)
+
+    def effect(request: httpx.Request) -> Any:
+        return side_effect(request)
+
+    # respx inspects a callable side effect's signature on every request; a precomputed
+    # __signature__ turns that from the largest cost of a mocked request into a lookup.
+    effect.__signature__ = inspect.signature(effect)  # type: ignore[attr-defined]
+    for base_url in bases:
+        base = re.escape(base_url)
+        prefix = f"{base}{re.escape(ep.API_PREFIX)}/{_SEGMENT}/actions"
+        routes = (
+            ("execute", "POST", rf"^{prefix}/{_SEGMENT}/execute/?(\?.*)?$"),
+            ("schema", "GET", rf"^{prefix}/{_SEGMENT}/?(\?.*)?$"),
+            ("list_actions", "GET", rf"^{prefix}/?(\?.*)?$"),
+        )
+        for name, method, pattern in routes:
+            router.route(method=method, url__regex=pattern, name=f"refold:{name}:{base_url}").mock(
+                side_effect=effect
+            )
+        router.route(url__regex=rf"^{base}(/.*)?$", name=f"refold:unplaced:{base_url}").mock(
+            side_effect=effect
+        )
+    return router
