@@ -73,6 +73,7 @@ __all__ = [
     "json_type",
     "load_action",
     "parse_parameters",
+    "read_document",
     "validate_file",
 ]
 
@@ -821,8 +822,8 @@ def _stray_problem(
     """A ``.json`` file at the top of a catalogue folder, with the folder it belongs in."""
     slug: str | None = None
     try:
-        document = _strict_loads(_read_file(stray, max_bytes), max_depth=max_depth)
-    except (CatalogueError, JSONProblem):
+        document = read_document(stray, max_depth=max_depth, max_bytes=max_bytes)
+    except CatalogueError:
         document = None
     if isinstance(document, dict):
         value = document.get("slug")
@@ -911,6 +912,32 @@ def validate_file(
     action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
     problems = builder.problems + builder.warnings
     return (action if not builder.problems else None), problems
+
+
+def read_document(
+    path: str | Path,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Any:
+    """Read a catalogue file's JSON as the loader does, without building an action.
+
+    Only a regular file is opened (checked with ``stat`` first: a FIFO never is, a device is
+    never read), at most ``max_bytes + 1`` bytes are read, and the text must be strict UTF-8
+    JSON within ``max_depth``. Anything else raises one :class:`CatalogueError` naming the file.
+    For code that rewrites catalogue files, such as a recorder.
+
+    Example::
+
+        document = read_document("tests/refold_fixtures/acme/get_widget.json")
+        document["examples"].append(new_example)
+    """
+    path = Path(path)
+    builder = _Builder(path, path.parent.name)
+    try:
+        return _strict_loads(_read_file(path, max_bytes), max_depth=max_depth, max_bytes=max_bytes)
+    except JSONProblem as exc:
+        raise builder.json_problem(exc, max_depth, max_bytes) from None
 
 
 _FILE_KINDS = (

@@ -26,6 +26,7 @@ from refold_contract.catalogue import (
     Action,
     Evidence,
     load_action,
+    read_document,
     validate_file,
 )
 from refold_contract.cli import main
@@ -115,6 +116,18 @@ def test_a_fifo_and_a_symlink_to_dev_zero_are_one_line_each_and_never_read(tmp_p
     ]
     assert "2 error(s), 0 warning(s) in 3 file(s)" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_read_document_reads_as_the_loader_does(tmp_path: Path) -> None:
+    path = write_action(tmp_path, action_doc())
+    assert read_document(path) == action_doc()
+    path.write_text(DEEP)
+    with pytest.raises(CatalogueError, match="over the limit of max_depth=128"):
+        read_document(path)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.json")
+        with pytest.raises(CatalogueError, match="a FIFO"):
+            read_document(tmp_path / "pipe.json")
 
 
 def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
