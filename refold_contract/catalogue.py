@@ -4,6 +4,12 @@ A catalogue folder holds ``<slug>/<action_id>.json`` files (format in the README
 layered: :meth:`Catalogue.load` reads them in order and a later folder's entry replaces an earlier
 one with the same slug and action id. The built-in catalogue ships inside the package.
 
+Files are read with the strict, bounded JSON reader: only regular files, UTF-8 only, no NaN or
+Infinity, at most ``max_depth`` levels of nesting and ``max_bytes`` bytes (defaults
+:data:`DEFAULT_MAX_DEPTH` and :data:`DEFAULT_MAX_BYTES`). :meth:`Catalogue.lint_report` checks
+more than the loader (duplicate keys, evidence, positions) and sorts what it finds into errors and
+warnings.
+
 Example::
 
     catalogue = Catalogue.load(Catalogue.builtin_path(), "tests/refold_fixtures")
@@ -22,6 +28,7 @@ import json
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
@@ -30,7 +37,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from refold_contract import _endpoint as ep
-from refold_contract._json import canonical_json, json_type
+from refold_contract._json import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_DEPTH,
+    JSONProblem,
+    canonical_json,
+    json_type,
+)
+from refold_contract._json import loads as _strict_loads
 from refold_contract.access import Access, access_from_name
 from refold_contract.errors import (
     ActionNotInCatalogue,
@@ -40,11 +54,17 @@ from refold_contract.errors import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "EVIDENCE_LEVELS",
     "FIELD_TYPES",
     "Access",
     "Action",
     "Catalogue",
+    "Evidence",
+    "EvidenceLevel",
     "Example",
+    "LintReport",
     "Option",
     "Parameter",
     "Problem",
@@ -53,6 +73,8 @@ __all__ = [
     "json_type",
     "load_action",
     "parse_parameters",
+    "read_document",
+    "validate_file",
 ]
 
 ProblemKind = Literal["missing_required", "wrong_type", "unknown_key", "not_an_object"]
@@ -62,6 +84,13 @@ FIELD_TYPES: frozenset[str] = frozenset(
     {"text", "textarea", "password", "number", "email", "url", "json"}
 )
 
+EvidenceLevel = Literal["refold-docs", "observed", "app-docs", "assumed"]
+
+#: Where a fact can come from, most trusted first: Refold's own pages, then what the live API was
+#: seen to do (ours or a cited third party's), then the connected app's API reference, then
+#: nothing at all.
+EVIDENCE_LEVELS: tuple[EvidenceLevel, ...] = ("refold-docs", "observed", "app-docs", "assumed")
+
 _ACTION_KEYS = (
     "slug",
     "action_id",
@@ -69,9 +98,12 @@ _ACTION_KEYS = (
     "description",
     "tag",
     "access",
+    "position",
+    "evidence",
     "parameters",
     "examples",
 )
+_EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
 _PLAIN_PARAMETER_KEYS = frozenset({"name", "label", "required", "type", "placeholder", "help_text"})
 _EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
@@ -241,10 +273,61 @@ class Example:
 
 
 @dataclasses.dataclass(frozen=True)
+class Evidence:
+    """Where an action's schema and replies come from: one level each, with the sources.
+
+    ``schema`` rates the parameter list, ``reply`` the examples (the first successful one is
+    the mock's default reply). Levels rank as :data:`EVIDENCE_LEVELS` lists them:
+    ``refold-docs`` (Refold's own pages show it) > ``observed`` (seen from the live API) >
+    ``app-docs`` (reasoned from the connected app's API reference) > ``assumed`` (no source).
+    ``notes`` says where sources disagree and what was chosen. Every built-in action has one.
+
+    Example::
+
+        evidence = Catalogue.builtin().get("hubspot", "search_contacts").evidence
+        evidence.schema, evidence.reply     # ('refold-docs', 'app-docs')
+        evidence.sources[0]                 # a URL or a citation
+    """
+
+    schema: EvidenceLevel
+    reply: EvidenceLevel
+    sources: tuple[str, ...] = ()
+    notes: str | None = None
+
+    @staticmethod
+    def rank(level: EvidenceLevel) -> int:
+        """0 for the most trusted level (``refold-docs``), 3 for ``assumed``.
+
+        >>> Evidence.rank("refold-docs") < Evidence.rank("app-docs")
+        True
+        """
+        return EVIDENCE_LEVELS.index(level)
+
+    def to_json(self) -> dict[str, Any]:
+        """The evidence object as it is written in a catalogue file.
+
+        Example::
+
+            action.evidence.to_json()   # {"schema": "refold-docs", "reply": ..., "sources": [...]}
+        """
+        out: dict[str, Any] = {
+            "schema": self.schema,
+            "reply": self.reply,
+            "sources": list(self.sources),
+        }
+        if self.notes is not None:
+            out["notes"] = self.notes
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
 class Action:
     """One action of one application: its parameter schema, access and examples.
 
     ``access`` comes from the file when it says, else from :func:`access_from_name`.
+    ``position`` is the action's place in Refold's documented list for its app (1 is first;
+    ``None`` for an action Refold does not list), and ``evidence`` says where its facts come
+    from (``None`` where a user catalogue leaves it out).
 
     Example::
 
@@ -264,6 +347,8 @@ class Action:
     parameters: tuple[Parameter, ...] = ()
     examples: tuple[Example, ...] = ()
     path: Path | None = dataclasses.field(default=None, compare=False)
+    position: int | None = None
+    evidence: Evidence | None = dataclasses.field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -401,6 +486,9 @@ class Action:
 class Catalogue:
     """A set of actions by slug and action id, loaded from layered folders.
 
+    ``actions(slug)`` (what the mock's list operation serves) is in Refold's documented order:
+    actions with a ``position`` first, by position, then the others by id.
+
     Example::
 
         catalogue = Catalogue.builtin()
@@ -410,10 +498,12 @@ class Catalogue:
     """
 
     def __init__(self, actions: Iterable[Action] = (), *, folders: Sequence[Path] = ()) -> None:
-        self._actions: dict[tuple[str, str], Action] = {}
+        by_key: dict[tuple[str, str], Action] = {}
         for action in actions:
-            self._actions[(action.slug, action.action_id)] = action
-        self._actions = dict(sorted(self._actions.items()))
+            by_key[(action.slug, action.action_id)] = action
+        self._actions: dict[tuple[str, str], Action] = dict(
+            sorted(by_key.items(), key=lambda item: (item[0][0], *_list_order(item[1])))
+        )
         self._by_app: dict[str, list[Action]] = {}
         for (slug, _), action in self._actions.items():
             self._by_app.setdefault(slug, []).append(action)
@@ -425,6 +515,10 @@ class Catalogue:
 
         Inside a wheel it is package data; in a source checkout it is the top-level
         ``fixtures/``.
+
+        Example::
+
+            Catalogue.builtin_path() / "hubspot" / "get_contact.json"
         """
         packaged = importlib.resources.files("refold_contract") / "_builtin_fixtures"
         if packaged.is_dir():
@@ -442,15 +536,23 @@ class Catalogue:
         return _builtin()
 
     @classmethod
-    def load(cls, *folders: str | Path, include_builtin: bool = False) -> Catalogue:
+    def load(
+        cls,
+        *folders: str | Path,
+        include_builtin: bool = False,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Catalogue:
         """Load catalogue folders in order; a later folder's action replaces an earlier one.
 
         Raises :class:`CatalogueError` for the first malformed file, naming the file and the
-        JSON pointer (with line and column for JSON that does not parse).
+        JSON pointer (with line and column for JSON that does not parse), or the limit a file
+        passes: ``max_depth`` levels of nesting, ``max_bytes`` bytes per file.
 
         Example::
 
             Catalogue.load("tests/refold_fixtures", include_builtin=True)
+            Catalogue.load("big_recordings", max_bytes=100_000_000)
         """
         paths = [Path(f) for f in folders]
         if include_builtin:
@@ -462,8 +564,11 @@ class Catalogue:
         gc.disable()
         try:
             for folder in paths:
-                for file, slug in _catalogue_files(folder):
-                    action = load_action(file, slug=slug)
+                files, strays = _list_folder(folder)
+                if strays:
+                    raise _stray_problem(folder, strays[0], files, max_depth, max_bytes)
+                for file, slug in files:
+                    action = load_action(file, slug=slug, max_depth=max_depth, max_bytes=max_bytes)
                     actions[(action.slug, action.action_id)] = action
         finally:
             if collecting:
@@ -471,36 +576,85 @@ class Catalogue:
         return cls(actions.values(), folders=paths)
 
     @classmethod
-    def lint(cls, *folders: str | Path) -> list[CatalogueError]:
-        """Every problem in the given folders, without stopping at the first.
+    def lint(
+        cls,
+        *folders: str | Path,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> list[CatalogueError]:
+        """Every problem in the given folders, errors and warnings, without stopping at the first.
+
+        Each problem's ``severity`` is ``"error"`` or ``"warning"``; :meth:`lint_report` also
+        counts the files.
 
         Example::
 
             for problem in Catalogue.lint("fixtures"):
-                print(problem)
+                print(problem.severity, problem)
+        """
+        return list(cls.lint_report(*folders, max_depth=max_depth, max_bytes=max_bytes).problems)
+
+    @classmethod
+    def lint_report(
+        cls,
+        *folders: str | Path,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> LintReport:
+        """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
+
+        Beyond what :meth:`load` refuses, lint reports duplicate keys, numbers too large for a
+        float, an ``evidence`` object missing from a built-in file (one in
+        :meth:`builtin_path`), and, as warnings,
+        example params the schema does not name or of the wrong type, unknown field types and
+        two actions of one app at the same ``position``.
+
+        Example::
+
+            report = Catalogue.lint_report("tests/refold_fixtures")
+            report.ok, len(report.errors), len(report.warnings), report.files
         """
         problems: list[CatalogueError] = []
-        for folder in (Path(f) for f in folders):
+        files_seen = 0
+        paths = tuple(Path(f) for f in folders)
+        builtin = cls.builtin_path().resolve()
+        for folder in paths:
             try:
-                files = list(_catalogue_files(folder))
+                files, strays = _list_folder(folder)
             except CatalogueError as exc:
                 problems.append(exc)
                 continue
+            files_seen += len(files) + len(strays)
+            problems.extend(_stray_problem(folder, s, files, max_depth, max_bytes) for s in strays)
+            is_builtin = folder.resolve() == builtin
+            positions: dict[tuple[str, int], Path] = {}
             for file, slug in files:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", UnknownFieldType)
-                    problems.extend(validate_file(file, slug=slug)[1])
-                problems.extend(
-                    CatalogueError(
-                        str(w.message).removeprefix(f"{file}: "),
-                        path=str(file),
-                        pointer="/parameters",
-                        hint=_UNKNOWN_TYPE_HINT,
-                    )
-                    for w in caught
-                    if issubclass(w.category, UnknownFieldType)
+                action, found = validate_file(
+                    file,
+                    slug=slug,
+                    max_depth=max_depth,
+                    max_bytes=max_bytes,
+                    lint=True,
+                    require_evidence=is_builtin,
                 )
-        return problems
+                problems.extend(found)
+                if action is None or action.position is None:
+                    continue
+                first = positions.setdefault((action.slug, action.position), file)
+                if first != file:
+                    problems.append(
+                        CatalogueError(
+                            f"position {action.position} is also given to {first.name}",
+                            path=str(file),
+                            pointer="/position",
+                            action=action.key,
+                            field="position",
+                            hint="give each documented action of an app its own place in "
+                            "Refold's list (1 is first)",
+                            severity="warning",
+                        )
+                    )
+        return LintReport(problems=tuple(problems), files=files_seen, folders=paths)
 
     def get(self, slug: str, action_id: str) -> Action:
         """The action, or :class:`ActionNotInCatalogue` with close names suggested.
@@ -527,7 +681,12 @@ class Catalogue:
         return self._actions.get((slug, action_id))
 
     def suggest(self, slug: str, action_id: str, n: int = 3) -> list[str]:
-        """Up to ``n`` ``slug/action_id`` keys close to the one asked for."""
+        """Up to ``n`` ``slug/action_id`` keys close to the one asked for.
+
+        Example::
+
+            catalogue.suggest("hubspot", "get_contacts")   # ['hubspot/get_contact', ...]
+        """
         keys = [a.key for a in self._actions.values()]
         wanted = f"{slug}/{action_id}"
         close = difflib.get_close_matches(wanted, keys, n=n, cutoff=0.6)
@@ -537,15 +696,28 @@ class Catalogue:
         return close
 
     def apps(self) -> list[str]:
-        """The application slugs, sorted."""
+        """The application slugs, sorted.
+
+        Example::
+
+            Catalogue.builtin().apps()   # ['gmail', 'hubspot', 'netsuite', ...]
+        """
         return list(self._by_app)
 
     def has_app(self, slug: str) -> bool:
-        """True when at least one action of ``slug`` is in the catalogue."""
+        """True when at least one action of ``slug`` is in the catalogue.
+
+        Example::
+
+            Catalogue.builtin().has_app("hubspot")   # True
+        """
         return slug in self._by_app
 
     def actions(self, slug: str | None = None, *, access: Access | None = None) -> list[Action]:
-        """The actions of one app (or all), optionally only reads or only writes, sorted.
+        """The actions of one app (or all, app by app), optionally only reads or only writes.
+
+        In Refold's documented order: actions with a ``position`` first, by position, then the
+        others by id.
 
         Example::
 
@@ -567,12 +739,53 @@ class Catalogue:
         return f"<Catalogue {len(self)} actions in {len(self._by_app)} apps>"
 
 
+def _list_order(action: Action) -> tuple[bool, int, str]:
+    """Documented actions first, in Refold's order; the rest after them, by id."""
+    position = action.position
+    return (position is None, position or 0, action.action_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class LintReport:
+    """What ``refold-contract lint`` found: every problem, and how many files it looked at.
+
+    Warnings do not fail a lint; ``ok`` is true when there is no error.
+
+    Example::
+
+        report = Catalogue.lint_report("tests/refold_fixtures")
+        for problem in report.problems:
+            print(problem.severity, problem.location, problem.message)
+        raise SystemExit(0 if report.ok else 1)
+    """
+
+    problems: tuple[CatalogueError, ...]
+    files: int
+    folders: tuple[Path, ...] = ()
+
+    @property
+    def errors(self) -> list[CatalogueError]:
+        """The problems that fail a lint."""
+        return [p for p in self.problems if p.severity != "warning"]
+
+    @property
+    def warnings(self) -> list[CatalogueError]:
+        """The problems worth fixing that the loader accepts."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error."""
+        return not self.errors
+
+
 @functools.lru_cache(maxsize=1)
 def _builtin() -> Catalogue:
     return Catalogue.load(Catalogue.builtin_path())
 
 
-def _catalogue_files(folder: Path) -> Iterator[tuple[Path, str]]:
+def _list_folder(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """The ``<slug>/<action_id>.json`` files of a folder, and ``.json`` files lying at its top."""
     if not folder.is_dir():
         raise CatalogueError(
             "catalogue folder does not exist or is not a folder",
@@ -581,96 +794,392 @@ def _catalogue_files(folder: Path) -> Iterator[tuple[Path, str]]:
         )
     with os.scandir(folder) as entries:
         listing = sorted((e.name, e.is_dir()) for e in entries)
+    files: list[tuple[Path, str]] = []
+    strays: list[Path] = []
     for name, is_dir in listing:
         if name.startswith((".", "_")):
             continue
         entry = folder / name
         if is_dir:
-            with os.scandir(entry) as files:
-                names = sorted(f.name for f in files if f.name.endswith(".json"))
-            for file in names:
-                if not file.startswith((".", "_")):
-                    yield entry / file, name
+            with os.scandir(entry) as inner:
+                names = sorted(f.name for f in inner if f.name.endswith(".json"))
+            files.extend((entry / n, name) for n in names if not n.startswith((".", "_")))
         elif name.endswith(".json"):
-            raise CatalogueError(
-                "catalogue files belong one folder down, in <slug>/<action_id>.json",
-                path=str(entry),
-                hint=f"pass {folder.parent} (the folder above this app folder) instead"
-                if any(n.endswith(".json") for n, d in listing if not d)
-                and not any(d for _, d in listing)
-                else f"move it to {folder / '<slug>' / name}",
-            )
+            strays.append(entry)
+    return files, strays
+
+
+_SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def _stray_problem(
+    folder: Path,
+    stray: Path,
+    files: Sequence[tuple[Path, str]],
+    max_depth: int,
+    max_bytes: int,
+) -> CatalogueError:
+    """A ``.json`` file at the top of a catalogue folder, with the folder it belongs in."""
+    slug: str | None = None
+    try:
+        document = read_document(stray, max_depth=max_depth, max_bytes=max_bytes)
+    except CatalogueError:
+        document = None
+    if isinstance(document, dict):
+        value = document.get("slug")
+        if isinstance(value, str) and _SAFE_SLUG.fullmatch(value):
+            slug = value
+    if slug is None:
+        hint = f"move it to {folder}/<slug>/, the folder named after its app's slug"
+    elif slug == folder.name and not files:
+        hint = f"pass {folder.parent} (the folder above this app folder) instead"
+    else:
+        hint = f"move it to {folder / slug}/ (its slug is {slug!r})"
+    return CatalogueError(
+        "catalogue files belong one folder down, in <slug>/<action_id>.json",
+        path=str(stray),
+        hint=hint,
+    )
 
 
 _UNKNOWN_TYPE_HINT = (
     "use one of " + ", ".join(sorted(FIELD_TYPES)) + "; unknown types are validated as text"
 )
+_LIMIT_HINT = (
+    "raise the limit if the file is right: Catalogue.load(..., {name}=N), "
+    "refold-contract lint --{option} N"
+)
 
 
-def load_action(path: str | Path, *, slug: str | None = None) -> Action:
-    """Load one action file; raise :class:`CatalogueError` for its first problem.
+def load_action(
+    path: str | Path,
+    *,
+    slug: str | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Action:
+    """Load one action file; raise :class:`CatalogueError` for its first error.
+
+    What lint would only warn about (example params the schema does not name or of another
+    type) does not stop the load. An unknown field type loads as text with one
+    :class:`~refold_contract.errors.UnknownFieldType` warning located at the file.
 
     Example::
 
         load_action("fixtures/hubspot/get_contact.json")
     """
-    action, problems = validate_file(Path(path), slug=slug)
-    if problems:
-        raise problems[0]
+    path = Path(path)
+    builder = _Builder(path, slug if slug is not None else path.parent.name)
+    action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
+    if builder.problems:
+        raise builder.problems[0]
+    if builder.unknown_types:
+        listed = ", ".join(f"{name!r} ({ptype!r})" for name, ptype, _ in builder.unknown_types)
+        warnings.warn_explicit(
+            f"unknown field type for parameter(s) {listed}; treated as text",
+            UnknownFieldType,
+            str(path),
+            builder.line_of_type(builder.unknown_types[0][1]),
+        )
     assert action is not None
     return action
 
 
 def validate_file(
-    path: Path, *, slug: str | None = None
+    path: str | Path,
+    *,
+    slug: str | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    lint: bool = False,
+    require_evidence: bool = False,
 ) -> tuple[Action | None, list[CatalogueError]]:
-    """Parse and check one file: the action (when it could be built) and every problem found."""
+    """Check one file: the action (``None`` on any error) and every problem found.
+
+    Problems are errors and warnings (``problem.severity``). ``lint=True`` adds the checks
+    only lint makes (duplicate keys); ``require_evidence=True`` makes a missing ``evidence``
+    object an error, as for built-in files.
+
+    Example::
+
+        action, problems = validate_file("mine/acme/get_widget.json", lint=True)
+        errors = [p for p in problems if p.severity == "error"]
+    """
+    path = Path(path)
+    builder = _Builder(path, slug if slug is not None else path.parent.name)
+    builder.lint = lint
+    builder.require_evidence = require_evidence
+    action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
+    problems = builder.problems + builder.warnings
+    return (action if not builder.problems else None), problems
+
+
+def read_document(
+    path: str | Path,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Any:
+    """Read a catalogue file's JSON as the loader does, without building an action.
+
+    Only a regular file is opened (checked with ``stat`` first: a FIFO never is, a device is
+    never read), at most ``max_bytes + 1`` bytes are read, and the text must be strict UTF-8
+    JSON within ``max_depth``. Anything else raises one :class:`CatalogueError` naming the file.
+    For code that rewrites catalogue files, such as a recorder.
+
+    Example::
+
+        document = read_document("tests/refold_fixtures/acme/get_widget.json")
+        document["examples"].append(new_example)
+    """
+    path = Path(path)
+    builder = _Builder(path, path.parent.name)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        return _strict_loads(_read_file(path, max_bytes), max_depth=max_depth, max_bytes=max_bytes)
+    except JSONProblem as exc:
+        raise builder.json_problem(exc, max_depth, max_bytes) from None
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` bytes of a regular file; anything else is a one-line error.
+
+    The file is checked with ``stat`` before it is opened, so a FIFO is never opened (which
+    would wait for a writer) and a device such as ``/dev/zero`` is never read. A symlink to a
+    regular file is read. Reads ask for the size ``stat`` gave plus one byte, and never for
+    more than ``max_bytes + 1`` in all.
+    """
+    try:
+        info = os.stat(path)
     except OSError as exc:
-        return None, [CatalogueError(f"cannot read file: {exc.strerror}", path=str(path))]
+        raise CatalogueError(
+            f"cannot read file: {exc.strerror}",
+            path=str(path),
+            hint="check that the file exists and is readable (a dangling symlink cannot be read)",
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
+        raise CatalogueError(
+            f"{kind}, not a regular file: only regular files are read as catalogue files",
+            path=str(path),
+            hint="replace it with a regular JSON file, or rename it so it does not end in .json",
+        )
+    if info.st_size > max_bytes:
+        raise _too_large(path, f"{info.st_size:,} bytes", max_bytes)
     try:
-        document = json.loads(raw)
-    except UnicodeDecodeError:
-        return None, [
-            CatalogueError("file is not UTF-8", path=str(path), hint="save it as UTF-8 JSON")
-        ]
-    except json.JSONDecodeError as exc:
-        return None, [
-            CatalogueError(
-                f"malformed JSON: {exc.msg}",
-                path=str(path),
-                line=exc.lineno,
-                column=exc.colno,
-                hint="fix the JSON syntax at that line and column",
-            )
-        ]
-    return _Builder(path, slug if slug is not None else path.parent.name).build(document)
+        # O_NONBLOCK: should a FIFO replace the file after the stat, opening it cannot hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            data = os.read(fd, info.st_size + 1)
+            # Short (a signal) or longer than the stat said (the file grew): read on, bounded.
+            while len(data) != info.st_size and len(data) <= max_bytes:
+                chunk = os.read(fd, max_bytes + 1 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise CatalogueError(
+            f"cannot read file: {exc.strerror}", path=str(path), hint="check its permissions"
+        ) from None
+    if len(data) > max_bytes:
+        raise _too_large(path, f"more than {max_bytes:,} bytes", max_bytes)
+    return data
+
+
+def _too_large(path: Path, size: str, max_bytes: int) -> CatalogueError:
+    return CatalogueError(
+        f"file is too large: {size}, over the limit of max_bytes={max_bytes:,}",
+        path=str(path),
+        hint="split its examples, or " + _LIMIT_HINT.format(name="max_bytes", option="max-bytes"),
+    )
+
+
+def _first_non_finite(value: Any, pointer: str = "") -> str | None:
+    """The pointer of the first float that is not finite (``1e999`` parses as infinity)."""
+    stack: list[tuple[Any, str]] = [(value, pointer)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}/{_escape(str(k))}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+    return None
+
+
+class _Duplicates(dict[str, Any]):
+    """An object in which the same key appeared more than once."""
+
+    duplicated: list[str]
+
+
+def _pairs_with_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    duplicated = []
+    for key, _ in pairs:
+        if key in seen and key not in duplicated:
+            duplicated.append(key)
+        seen.add(key)
+    marked = _Duplicates(result)
+    marked.duplicated = duplicated
+    return marked
+
+
+_DUPLICATE_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_with_duplicates)
+
+
+def _duplicate_keys(text: str) -> list[tuple[str, str]]:
+    """``(pointer of the object, key)`` for every key given twice in one object.
+
+    Only called on text the strict reader has accepted, so depth and size are already bounded.
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(_DUPLICATE_DECODER.decode(text), "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _Duplicates):
+            found.extend((where, key) for key in item.duplicated)
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}/{_escape(str(k))}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+    return sorted(found)
 
 
 class _Builder:
-    """Turns one parsed document into an Action, collecting every problem on the way."""
+    """Reads one file and turns it into an Action, collecting every problem on the way.
+
+    ``problems`` are errors (the file does not load); ``warnings`` are what lint reports but
+    the loader accepts.
+    """
 
     def __init__(self, path: Path, slug: str) -> None:
         self.path = path
         self.slug = slug
         self.problems: list[CatalogueError] = []
+        self.warnings: list[CatalogueError] = []
         self.action_key: str | None = None
+        self.lint = False
+        self.require_evidence = False
+        self.raw = b""
+        self.unknown_types: list[tuple[str, str, int]] = []
 
     def error(
+        self,
+        pointer: str,
+        message: str,
+        *,
+        field: str | None = None,
+        hint: str | None = None,
+        severity: Literal["error", "warning"] = "error",
+    ) -> None:
+        problem = CatalogueError(
+            message,
+            path=str(self.path),
+            pointer=pointer,
+            action=self.action_key,
+            field=field,
+            hint=hint,
+            severity=severity,
+        )
+        (self.warnings if severity == "warning" else self.problems).append(problem)
+
+    def warning(
         self, pointer: str, message: str, *, field: str | None = None, hint: str | None = None
     ) -> None:
-        self.problems.append(
-            CatalogueError(
-                message,
-                path=str(self.path),
-                pointer=pointer,
-                action=self.action_key,
-                field=field,
-                hint=hint,
+        self.error(pointer, message, field=field, hint=hint, severity="warning")
+
+    def run(self, *, max_depth: int, max_bytes: int) -> Action | None:
+        """Read, parse and build the file; problems land in ``problems`` and ``warnings``."""
+        try:
+            raw = _read_file(self.path, max_bytes)
+        except CatalogueError as exc:
+            self.problems.append(exc)
+            return None
+        try:
+            document = _strict_loads(raw, max_depth=max_depth, max_bytes=max_bytes)
+        except JSONProblem as exc:
+            self.problems.append(self.json_problem(exc, max_depth, max_bytes))
+            return None
+        self.raw = raw
+        if self.lint:
+            # Lint only: a literal such as 1e999 is JSON, but Python reads it as infinity, which
+            # JSON cannot write back. Finding one needs a walk, too slow for every load.
+            where = _first_non_finite(document)
+            if where is not None:
+                self.error(
+                    where,
+                    "a number too large for a float: it reads as Infinity, which is not JSON",
+                    hint="write it as a string, or as a smaller number",
+                )
+            for where, key in _duplicate_keys(self.text_source):
+                self.error(
+                    f"{where}/{_escape(key)}",
+                    f"duplicate key {key!r}: JSON keeps only the last of its values",
+                    field=key,
+                    hint=f"remove all but one {key!r} from that object",
+                )
+        return self.build(document)
+
+    def json_problem(self, exc: JSONProblem, max_depth: int, max_bytes: int) -> CatalogueError:
+        where = str(self.path)
+        if exc.kind == "not_json":
+            return CatalogueError(
+                f"malformed JSON: {str(exc).removeprefix('not JSON: ')}",
+                path=where,
+                line=exc.line,
+                column=exc.column,
+                hint="fix the JSON syntax at that line and column",
             )
+        if exc.kind == "not_utf8":
+            return CatalogueError(
+                f"file is not UTF-8: {exc}",
+                path=where,
+                hint="save it as UTF-8 JSON (not UTF-16 or UTF-32)",
+            )
+        if exc.kind == "not_finite":
+            return CatalogueError(
+                str(exc), path=where, hint='write a number, null, or a string such as "NaN"'
+            )
+        if exc.kind == "too_deep":
+            detail = str(exc).replace(f"limit of {max_depth}", f"limit of max_depth={max_depth}")
+            return CatalogueError(
+                f"JSON too deep: {detail}",
+                path=where,
+                hint="flatten the example, or "
+                + _LIMIT_HINT.format(name="max_depth", option="max-depth"),
+            )
+        if exc.kind == "too_large":
+            return _too_large(self.path, str(exc).partition(" is over")[0], max_bytes)
+        return CatalogueError(
+            str(exc).replace(" for integer string conversion", "").split(";")[0],
+            path=where,
+            hint="write a number this long as a string",
         )
+
+    @cached_property
+    def text_source(self) -> str:
+        """The file's text, decoded again only for line numbers and the duplicate-key pass."""
+        return self.raw.decode("utf-8-sig")
+
+    def line_of_type(self, ptype: str) -> int:
+        """Best effort: the line of the first ``"type": "<ptype>"`` in the file (else 1)."""
+        found = re.search(rf'"type"\s*:\s*{re.escape(json.dumps(ptype))}', self.text_source)
+        return self.text_source.count("\n", 0, found.start()) + 1 if found else 1
 
     def text(self, doc: Mapping[str, Any], key: str, pointer: str, *, required: bool) -> str | None:
         value = doc.get(key)
@@ -686,16 +1195,23 @@ class _Builder:
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(
                 f"{pointer}/{key}",
-                f"{key!r} must be a non-empty string, got {json_type(value)}",
+                f"{key!r} must be a non-empty string, got {json_type(value)}"
+                if required
+                else f"{key!r} must be a string, got {json_type(value)}",
                 field=key,
+                hint=f'write it as "{key}": "..."',
             )
             return None
         return value
 
-    def build(self, doc: Any) -> tuple[Action | None, list[CatalogueError]]:
+    def build(self, doc: Any) -> Action | None:
         if not isinstance(doc, dict):
-            self.error("", f"the file must hold a JSON object, got {json_type(doc)}")
-            return None, self.problems
+            self.error(
+                "",
+                f"the file must hold a JSON object, got {json_type(doc)}",
+                hint="one action per file: an object with slug, action_id, name, parameters",
+            )
+            return None
         slug = self.text(doc, "slug", "", required=True)
         action_id = self.text(doc, "action_id", "", required=True)
         if slug is not None and action_id is not None:
@@ -737,20 +1253,19 @@ class _Builder:
                     field="access",
                     hint="or leave it out and let the name decide",
                 )
-        before = len(self.problems)
+        position = self.position(doc.get("position"))
+        evidence = self.evidence(doc.get("evidence"))
         parameters = self.parameters(doc.get("parameters"))
-        parameters_ok = len(self.problems) == before
         examples_raw = doc.get("examples", [])
         if not isinstance(examples_raw, list):
             self.error(
                 "/examples",
                 f"'examples' must be an array, got {json_type(examples_raw)}",
                 field="examples",
+                hint='use "examples": [] for an action with no recorded reply',
             )
             examples_raw = []
-        if not parameters_ok:
-            return None, self.problems
-        # Other problems above do not stop the examples being checked: lint reports them all.
+        # Problems above do not stop the examples being checked: lint reports them all at once.
         action = Action(
             slug=slug or self.slug,
             action_id=action_id or self.path.stem,
@@ -761,13 +1276,103 @@ class _Builder:
             access_declared=access is not None,
             parameters=tuple(parameters),
             path=self.path,
+            position=position,
+            evidence=evidence,
         )
         examples = [self.example(action, i, e) for i, e in enumerate(examples_raw)]
         if self.problems:
-            return None, self.problems
+            return None
         # The action has not left the builder yet; setting the field beats a second __init__.
         object.__setattr__(action, "examples", tuple(e for e in examples if e))
-        return action, []
+        return action
+
+    def position(self, raw: Any) -> int | None:
+        if raw is None:
+            return None
+        if type(raw) is not int or raw < 1:
+            self.error(
+                "/position",
+                f"'position' must be a whole number from 1, got {raw!r}",
+                field="position",
+                hint="the action's place in Refold's documented list for its app (1 is first); "
+                "leave it out for an action Refold does not list",
+            )
+            return None
+        return raw
+
+    def evidence(self, raw: Any) -> Evidence | None:
+        levels = ", ".join(EVIDENCE_LEVELS)
+        if raw is None:
+            if self.require_evidence:
+                self.error(
+                    "/evidence",
+                    "a built-in action must say where its facts come from: no 'evidence'",
+                    field="evidence",
+                    hint='add "evidence": {"schema": LEVEL, "reply": LEVEL, "sources": [...]}'
+                    f" with LEVEL one of {levels}",
+                )
+            return None
+        if not isinstance(raw, dict):
+            self.error(
+                "/evidence",
+                f"'evidence' must be an object, got {json_type(raw)}",
+                field="evidence",
+                hint='{"schema": LEVEL, "reply": LEVEL, "sources": [...], "notes": "..."}',
+            )
+            return None
+        for key in raw:
+            if key not in _EVIDENCE_KEYS:
+                self.error(
+                    f"/evidence/{_escape(key)}",
+                    f"unknown key {key!r} in evidence",
+                    field="evidence",
+                    hint="allowed keys: " + ", ".join(_EVIDENCE_KEYS),
+                )
+        rated: dict[str, EvidenceLevel] = {}
+        for key in ("schema", "reply"):
+            value = raw.get(key)
+            if value in EVIDENCE_LEVELS:
+                rated[key] = value
+            else:
+                self.error(
+                    f"/evidence/{key}",
+                    f"evidence {key!r} must be one of {levels}, got {value!r}"
+                    if value is not None
+                    else f"evidence has no {key!r}",
+                    field="evidence",
+                    hint="refold-docs: Refold's pages show it; observed: seen from the live API; "
+                    "app-docs: from the app's API reference; assumed: no source",
+                )
+        sources = raw.get("sources")
+        good_sources = isinstance(sources, list) and all(
+            isinstance(s, str) and s.strip() for s in sources
+        )
+        if not good_sources:
+            self.error(
+                "/evidence/sources",
+                "evidence 'sources' must be an array of URLs or citations (strings)",
+                field="evidence",
+                hint='e.g. "sources": ["https://docs.refold.ai/..."]',
+            )
+        elif not sources and any(level != "assumed" for level in rated.values()):
+            self.error(
+                "/evidence/sources",
+                "evidence names no source for a level other than 'assumed'",
+                field="evidence",
+                hint="add the page or observation each level rests on, or rate it 'assumed'",
+            )
+        notes = raw.get("notes")
+        if notes is not None and not isinstance(notes, str):
+            self.error(
+                "/evidence/notes",
+                f"evidence 'notes' must be a string, got {json_type(notes)}",
+                field="evidence",
+                hint="say in words where sources disagree and what was chosen",
+            )
+        if len(rated) < 2 or not good_sources or (notes is not None and not isinstance(notes, str)):
+            return None
+        assert isinstance(sources, list)
+        return Evidence(rated["schema"], rated["reply"], tuple(sources), notes)
 
     def parameters(self, raw: Any) -> list[Parameter]:
         if raw is None:
@@ -783,11 +1388,11 @@ class _Builder:
                 "/parameters",
                 f"'parameters' must be an array, got {json_type(raw)}",
                 field="parameters",
+                hint='a list of {"name", "label", "required", "type"} objects',
             )
             return []
         out: list[Parameter] = []
         seen: dict[str, int] = {}
-        unknown: list[str] = []
         for i, item in enumerate(raw):
             param = self._fast_parameter(item) or self._parameter(item, i)
             if param is None:
@@ -803,15 +1408,15 @@ class _Builder:
                 continue
             seen[param.name] = i
             if param.type not in FIELD_TYPES:
-                unknown.append(f"{param.name!r} ({param.type!r})")
+                self.unknown_types.append((param.name, param.type, i))
+                self.warning(
+                    f"/parameters/{i}/type",
+                    f"unknown field type {param.type!r} for parameter {param.name!r}; "
+                    "it is validated as text",
+                    field=param.name,
+                    hint=_UNKNOWN_TYPE_HINT,
+                )
             out.append(param)
-        if unknown:
-            warnings.warn(
-                f"{self.path}: unknown field type for parameter(s) {', '.join(unknown)}; "
-                "treated as text",
-                UnknownFieldType,
-                stacklevel=2,
-            )
         return out
 
     @staticmethod
@@ -834,6 +1439,10 @@ class _Builder:
         ):
             placeholder = item.get("placeholder")
             help_text = item.get("help_text")
+            if (placeholder is not None and type(placeholder) is not str) or (
+                help_text is not None and type(help_text) is not str
+            ):
+                return None
             # Loading speed: a frozen dataclass's __init__ costs ~2 us per field set through
             # object.__setattr__; filling the fresh instance's __dict__ is several times cheaper
             # and builds the same object (every field is set, defaults included).
@@ -843,8 +1452,8 @@ class _Builder:
                 label=label,
                 required=required,
                 type=ptype,
-                placeholder=placeholder if type(placeholder) is str else None,
-                help_text=help_text if type(help_text) is str else None,
+                placeholder=placeholder,
+                help_text=help_text,
                 multiple=False,
                 options=(),
                 raw=item,
@@ -853,46 +1462,70 @@ class _Builder:
         return None
 
     def _parameter(self, item: Any, i: int) -> Parameter | None:
+        """Any parameter, every problem reported; a parameter with a name is kept for the
+        example checks even when other keys are wrong, so they do not report it as unknown."""
         pointer = f"/parameters/{i}"
         if not isinstance(item, dict):
-            self.error(pointer, f"a parameter must be an object, got {json_type(item)}")
+            self.error(
+                pointer,
+                f"a parameter must be an object, got {json_type(item)}",
+                hint='{"name": "email", "label": "Enter Email", "required": true, "type": "text"}',
+            )
             return None
         name = self.text(item, "name", pointer, required=True)
         ptype = self.text(item, "type", pointer, required=True)
         label = self.text(item, "label", pointer, required=False) or ""
+        for key in ("placeholder", "help_text"):
+            value = item.get(key)
+            if value is not None and not isinstance(value, str):
+                # A warning: the loader (and the client, for a live schema reply) drops it.
+                self.warning(
+                    f"{pointer}/{key}",
+                    f"{key!r} must be a string, got {json_type(value)}; it is ignored",
+                    field=name,
+                    hint=f'write it as "{key}": "..."',
+                )
         required = item.get("required", False)
         if not isinstance(required, bool):
             self.error(
                 f"{pointer}/required",
                 f"'required' must be true or false, got {json_type(required)}",
                 field=name,
+                hint=f'write "required": true or "required": false, not {json.dumps(required)}',
             )
-            return None
         multiple = item.get("multiple", False)
         if not isinstance(multiple, bool):
-            self.error(f"{pointer}/multiple", "'multiple' must be true or false", field=name)
-            return None
+            self.error(
+                f"{pointer}/multiple",
+                f"'multiple' must be true or false, got {json_type(multiple)}",
+                field=name,
+                hint='write "multiple": true for a field that takes a list of option values',
+            )
         options = self.options(item.get("options"), pointer, name)
-        if name is None or ptype is None or options is None:
+        if name is None:
             return None
         return Parameter(
             name=name,
             label=label,
-            required=required,
-            type=ptype,
+            required=required is True,
+            type=ptype or "text",
             placeholder=_opt_str(item.get("placeholder")),
             help_text=_opt_str(item.get("help_text")),
-            multiple=multiple,
-            options=options,
+            multiple=multiple is True,
+            options=options or (),
             raw=item,
         )
 
     def options(self, raw: Any, pointer: str, name: str | None) -> tuple[Option, ...] | None:
         if raw is None:
             return ()
+        hint = 'e.g. "options": [{"name": "Equals", "value": "EQ"}]'
         if not isinstance(raw, list):
             self.error(
-                f"{pointer}/options", "'options' must be an array of {name?, value}", field=name
+                f"{pointer}/options",
+                "'options' must be an array of {name?, value}",
+                field=name,
+                hint=hint,
             )
             return None
         out = []
@@ -902,6 +1535,7 @@ class _Builder:
                     f"{pointer}/options/{j}",
                     "an option must be an object with a 'value'",
                     field=name,
+                    hint=hint,
                 )
                 return None
             out.append(Option(value=opt["value"], name=_opt_str(opt.get("name"))))
@@ -910,7 +1544,11 @@ class _Builder:
     def example(self, action: Action, i: int, raw: Any) -> Example | None:
         pointer = f"/examples/{i}"
         if not isinstance(raw, dict):
-            self.error(pointer, f"an example must be an object, got {json_type(raw)}")
+            self.error(
+                pointer,
+                f"an example must be an object, got {json_type(raw)}",
+                hint='{"params": {...}, "response": {"node_status": ..., "data": ...}}',
+            )
             return None
         for key in raw:
             if key not in _EXAMPLE_KEYS:
@@ -927,42 +1565,29 @@ class _Builder:
                 "'params' must be an object (the request body)",
                 hint='use "params": {} for a call with no parameters',
             )
-            return None
+            params = None
         if not isinstance(response, dict):
             self.error(
                 f"{pointer}/response",
                 '\'response\' must be an object like {"node_status": "Success", "data": {...}}',
+                hint="the execute reply as Refold sent it",
             )
-            return None
-        status = response.get(ep.KEY_NODE_STATUS)
-        if not isinstance(status, str) or not status:
-            self.error(
-                f"{pointer}/response/node_status",
-                "'node_status' must be a non-empty string such as 'Success' or 'Errored'",
-            )
-        if ep.KEY_DATA not in response:
-            self.error(
-                f"{pointer}/response/data",
-                "missing 'data' (the app's native reply; null if it has none)",
-            )
-        http_status = response.get(ep.KEY_HTTP_STATUS)
-        if http_status is not None and (
-            not isinstance(http_status, int) or isinstance(http_status, bool)
-        ):
-            self.error(f"{pointer}/response/http_status", "'http_status' must be an integer")
-        for problem in action.check(params, strict=True):
-            where = f"{pointer}/params" + (f"/{_escape(problem.field)}" if problem.field else "")
-            self.error(
-                where,
-                f"example params fail the action's own check: {problem.message}",
-                field=problem.field,
-                hint="make the example's params match the parameters list",
-            )
+            response = None
+        else:
+            self.response(pointer, response)
+        if params is not None:
+            self.example_params(action, pointer, params)
         source = raw.get("source", "")
         recorded_at = raw.get("recorded_at")
         ex_name = raw.get("name")
         if not isinstance(source, str):
-            self.error(f"{pointer}/source", "'source' must be a string")
+            self.error(
+                f"{pointer}/source",
+                f"'source' must be a string, got {json_type(source)}",
+                hint="say where the reply came from: a page, an API reference, 'recorded'",
+            )
+            return None
+        if params is None or response is None:
             return None
         return Example(
             params=params,
@@ -972,12 +1597,69 @@ class _Builder:
             name=ex_name if isinstance(ex_name, str) else None,
         )
 
+    def response(self, pointer: str, response: Mapping[str, Any]) -> None:
+        status = response.get(ep.KEY_NODE_STATUS)
+        if not isinstance(status, str) or not status:
+            self.error(
+                f"{pointer}/response/node_status",
+                "'node_status' must be a non-empty string such as 'Success' or 'Errored'",
+                hint='add "node_status": "Success" (or "Errored" for a failure inside the app)',
+            )
+        if ep.KEY_DATA not in response:
+            self.error(
+                f"{pointer}/response/data",
+                "missing 'data' (the app's native reply; null if it has none)",
+                hint='add "data": null when the app answered with no body',
+            )
+        http_status = response.get(ep.KEY_HTTP_STATUS)
+        if http_status is not None and (
+            not isinstance(http_status, int) or isinstance(http_status, bool)
+        ):
+            self.error(
+                f"{pointer}/response/http_status",
+                f"'http_status' must be an integer, got {json_type(http_status)}",
+                hint="the connected app's own HTTP status, e.g. 200; or leave it out",
+            )
+
+    def example_params(self, action: Action, pointer: str, params: Mapping[str, Any]) -> None:
+        """Refold's own rule (required keys present) is an error; the strict extras warn.
+
+        Refold accepts keys its schema does not name and checks no types, so a recorded body
+        with either still loads; lint warns, since the strict mock would refuse it.
+        """
+        for problem in action.check(params, strict=True):
+            where = f"{pointer}/params" + (f"/{_escape(problem.field)}" if problem.field else "")
+            if problem.kind == "unknown_key":
+                self.warning(
+                    where,
+                    f"example params name a key the schema does not: {problem.message}",
+                    field=problem.field,
+                    hint=f"Refold accepts extra keys, so the example loads; add {problem.field!r} "
+                    "to the parameters if the action takes it, or drop it from the example",
+                )
+            elif problem.kind == "wrong_type":
+                self.warning(
+                    where,
+                    f"example param is not of its declared type: {problem.message}",
+                    field=problem.field,
+                    hint="Refold checks no types, so the example loads; fix the value or the "
+                    "parameter's type (the strict mock refuses this body)",
+                )
+            else:
+                self.error(
+                    where,
+                    f"example params fail the action's own check: {problem.message}",
+                    field=problem.field,
+                    hint="make the example's params match the parameters list",
+                )
+
 
 def parse_parameters(raw: Any, *, where: str) -> list[Parameter]:
     """Parse a schema reply (a bare parameter array) into :class:`Parameter` objects.
 
     Raises :class:`~refold_contract.errors.ProtocolError` when the reply is not the documented
-    shape.
+    shape; an unknown field type gives one
+    :class:`~refold_contract.errors.UnknownFieldType` warning.
 
     Example::
 
@@ -992,6 +1674,13 @@ def parse_parameters(raw: Any, *, where: str) -> list[Parameter]:
             status_code=200,
             content_type=ep.JSON_CONTENT_TYPE,
             snippet=json.dumps(raw)[:200],
+        )
+    if builder.unknown_types:
+        listed = ", ".join(f"{name!r} ({ptype!r})" for name, ptype, _ in builder.unknown_types)
+        warnings.warn(
+            f"{where}: unknown field type for parameter(s) {listed}; treated as text",
+            UnknownFieldType,
+            stacklevel=2,
         )
     return params
 

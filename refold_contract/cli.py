@@ -18,28 +18,42 @@ from pathlib import Path
 from typing import Any
 
 from refold_contract import __version__
-from refold_contract.catalogue import Catalogue, _catalogue_files
-from refold_contract.errors import ConfigurationError, RefoldError
+from refold_contract.catalogue import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Catalogue
+from refold_contract.errors import CatalogueError, ConfigurationError, RefoldError
 
 __all__ = ["main"]
 
 
 def _lint(args: argparse.Namespace) -> int:
+    """One line per problem, warnings marked; exit 1 on any error, 0 with warnings only."""
     folders = [Path(f) for f in args.folders] or [Catalogue.builtin_path()]
-    problems = Catalogue.lint(*folders)
-    for problem in problems:
-        line = str(problem).replace("\n  hint: ", "  (hint: ")
-        print(line + (")" if "  (hint: " in line else ""))
-    files = 0
-    for folder in folders:
-        with contextlib.suppress(RefoldError):
-            files += sum(1 for _ in _catalogue_files(folder))
+    report = Catalogue.lint_report(*folders, max_depth=args.max_depth, max_bytes=args.max_bytes)
+    for problem in report.problems:
+        print(_lint_line(problem))
+    errors, warnings = len(report.errors), len(report.warnings)
     where = ", ".join(str(f) for f in folders)
-    if problems:
-        print(f"{len(problems)} problem(s) in {files} file(s) under {where}", file=sys.stderr)
+    if errors:
+        print(
+            f"{errors} error(s), {warnings} warning(s) in {report.files} file(s) under {where}",
+            file=sys.stderr,
+        )
         return 1
-    print(f"ok: {files} action file(s) under {where}, no problems")
+    found = f"{warnings} warning(s)" if warnings else "no problems"
+    print(f"ok: {report.files} action file(s) under {where}, {found}")
     return 0
+
+
+def _lint_line(problem: CatalogueError) -> str:
+    marker = "warning: " if problem.severity == "warning" else ""
+    hint = f"  (hint: {problem.hint})" if problem.hint else ""
+    return f"{problem.location}: {marker}{problem.message}{hint}".replace("\n", " ")
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return number
 
 
 class _ContractReport:
@@ -308,11 +322,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     lint = sub.add_parser(
         "lint",
-        help="check catalogue folders: one line per problem, non-zero exit on any",
+        help="check catalogue folders: one line per problem, non-zero exit on any error",
         description="Check catalogue folders (default: the built-in one). Prints one line per "
-        "problem, naming the file, the JSON pointer and what to do; exits 1 on any problem.",
+        "problem, naming the file, the JSON pointer and what to do; warnings are marked "
+        "'warning:'. Exits 1 on any error, 0 when there are only warnings or none.",
     )
     lint.add_argument("folders", nargs="*", metavar="FOLDER", help="catalogue folders to check")
+    lint.add_argument(
+        "--max-depth",
+        type=_positive,
+        default=DEFAULT_MAX_DEPTH,
+        metavar="N",
+        help=f"deepest JSON nesting accepted in a file (default {DEFAULT_MAX_DEPTH})",
+    )
+    lint.add_argument(
+        "--max-bytes",
+        type=_positive,
+        default=DEFAULT_MAX_BYTES,
+        metavar="N",
+        help=f"largest file accepted, in bytes (default {DEFAULT_MAX_BYTES})",
+    )
     lint.set_defaults(func=_lint)
 
     test = sub.add_parser(

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from refold_contract import _endpoint as ep
 
@@ -131,7 +131,10 @@ class InvalidIdentifier(ConfigurationError):
 class CatalogueError(RefoldError, ValueError):
     """A catalogue file is malformed: names the file, the JSON pointer and the field.
 
-    ``line`` and ``column`` are set for JSON that does not parse.
+    ``line`` and ``column`` are set for JSON that does not parse. ``severity`` is ``"error"``,
+    except for the problems ``Catalogue.lint`` reports as ``"warning"``: things the loader
+    accepts but a careful author would fix (an example param the schema does not name, an
+    unknown field type).
 
     Example::
 
@@ -152,6 +155,7 @@ class CatalogueError(RefoldError, ValueError):
         action: str | None = None,
         field: str | None = None,
         hint: str | None = None,
+        severity: Literal["error", "warning"] = "error",
     ) -> None:
         self.path = path
         self.pointer = pointer
@@ -159,6 +163,7 @@ class CatalogueError(RefoldError, ValueError):
         self.column = column
         self.action = action
         self.field = field
+        self.severity = severity
         super().__init__(message, hint=hint)
 
     @property

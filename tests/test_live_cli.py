@@ -49,7 +49,7 @@ def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, ca
     document = json.loads((folder / "gmail" / "get_message.json").read_text())
     document["examples"] = [
         {
-            "params": {"id": "1"},
+            "params": {"userId": "me", "id": "1"},
             "response": {"node_status": "Success", "data": {}},
             "source": "mine",
         }

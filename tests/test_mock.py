@@ -186,6 +186,8 @@ def test_list_actions_is_the_bare_array_from_the_catalogue(door: Door) -> None:
     assert [a["action_id"] for a in body] == [
         "get_conversation_history",
         "list_channels",
+        "list_thread_messages",
+        "post_message",
         "search_messages",
     ]
     assert set(body[0]) == {"name", "action_id", "description", "tag"}

@@ -7,7 +7,11 @@ import textwrap
 
 import pytest
 
+from refold_contract import Catalogue
+
 from .helpers import FAKE_KEY, action_doc
+
+BUILTIN = Catalogue.builtin()
 
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
@@ -46,7 +50,8 @@ def test_the_fixtures_answer_any_httpx_client(pytester: pytest.Pytester) -> None
             assert refold_client.execute("slack", "list_channels").data["channels"] == []
 
         def test_catalogue(refold_catalogue):
-            assert len(refold_catalogue) == 28
+            from refold_contract import Catalogue
+            assert len(refold_catalogue) == len(Catalogue.builtin()) > 0
         """
     )
     result = pytester.runpytest()
@@ -58,7 +63,8 @@ def test_report_header_names_mode_and_catalogue(pytester: pytest.Pytester) -> No
     result = pytester.runpytest()
     result.stdout.fnmatch_lines(
         [
-            "refold-contract *: mode mock, base URL https://app.refold.ai, catalogue 28 actions in 7 apps (built-in)"
+            "refold-contract *: mode mock, base URL https://app.refold.ai, "
+            f"catalogue {len(BUILTIN)} actions in {len(BUILTIN.apps())} apps (built-in)"
         ]
     )
 
@@ -79,7 +85,12 @@ def test_fixtures_option_layers_user_folders_over_the_builtin_catalogue(
     )
     result = pytester.runpytest("--refold-fixtures", "mine")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*catalogue 29 actions in 8 apps (built-in + 1 folder(s))"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*catalogue {len(BUILTIN) + 1} actions in {len(BUILTIN.apps()) + 1} apps "
+            "(built-in + 1 folder(s))"
+        ]
+    )
 
 
 def test_ini_keys_set_fixtures_base_url_and_strict(pytester: pytest.Pytester) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from refold_contract import InvalidParams, RefoldClient
+from refold_contract import Catalogue, InvalidParams, RefoldClient
 from refold_contract.mock import RefoldMock
 from refold_contract.server import running_server
 
@@ -121,7 +121,9 @@ def test_serve_command_answers_logs_without_secrets_and_stops_cleanly(serve_proc
     process.send_signal(sig)
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 0, output
-    assert "refold-contract mock: 29 actions in 8 apps on http://127.0.0.1:" in output
+    builtin = Catalogue.builtin()
+    served = f"{len(builtin) + 1} actions in {len(builtin.apps()) + 1} apps"
+    assert f"refold-contract mock: {served} on http://127.0.0.1:" in output
     assert "POST /api/v2/integration-schema/acme/actions/get_widget/execute -> 200" in output
     assert "GET /api/v2/integration-schema/acme/actions -> 401" in output
     assert FAKE_KEY not in output

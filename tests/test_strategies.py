@@ -79,7 +79,13 @@ def test_invalid_params_cover_every_required_and_typed_field() -> None:
 def test_bodies_shrink_to_required_fields_with_minimal_values() -> None:
     action = CATALOGUE.get("hubspot", "search_contacts")
     minimal = find(params(action), lambda body: True, settings=settings(database=None))
-    assert minimal == {"propertyName": "", "operator": "EQ", "value": ""}  # first option
+    assert minimal == {"propertyName": "", "operator": "", "value": ""}
+    with_options = find(
+        params(CATALOGUE.get("hubspot", "httprequest")),
+        lambda body: True,
+        settings=settings(database=None),
+    )
+    assert with_options == {"method": "GET", "url_path": ""}  # the first option
     numbers = find(
         params(CATALOGUE.get("zendesk", "get_ticket_by_id")),
         lambda body: True,
