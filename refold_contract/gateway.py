@@ -440,6 +440,7 @@ class Gateway:
                     body or b"{}",
                     max_depth=self.limits.max_depth,
                     max_bytes=self.limits.max_body_bytes,
+                    finite=True,
                 )
             except JSONProblem as exc:
                 status = 413 if exc.kind == "too_large" else 400
@@ -727,6 +728,9 @@ class GatewayProcess:
         if not line.startswith(b"READY "):
             process.kill()
             process.wait()
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
             detail = _tail(log)
             log.unlink(missing_ok=True)
             raise ConfigurationError(

@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 
 from refold_contract import _endpoint as ep
-from refold_contract._json import REDACTED, Redactor, canonical_json, dumps_standard, loads
+from refold_contract._json import REDACTED, Redactor, canonical_json, dumps_standard
 from refold_contract.access import access_of
-from refold_contract.catalogue import Action, Catalogue
+from refold_contract.catalogue import Action, Catalogue, read_document
 from refold_contract.config import is_secret_key
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 from refold_contract.errors import CatalogueError, ReadOnlyViolation
@@ -394,8 +394,8 @@ class Recorder:
         key = canonical_json(example["params"])
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
-            if path.exists():
-                document = loads(path.read_bytes())
+            if path.exists() or path.is_symlink():
+                document = read_document(path)
                 if not isinstance(document, dict):
                     raise CatalogueError("not a catalogue file (a JSON object)", path=str(path))
             else:
@@ -406,6 +406,7 @@ class Recorder:
                     "description": action.description,
                     "tag": action.tag or "v2",
                     **({"access": action.access} if action.access_declared else {}),
+                    **({"position": action.position} if action.position is not None else {}),
                     "parameters": action.schema(),
                     "examples": [],
                 }

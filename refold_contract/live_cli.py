@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from refold_contract import _endpoint as ep
-from refold_contract._json import Redactor, dumps_standard, loads
-from refold_contract.catalogue import Action, Catalogue
+from refold_contract._json import Redactor, dumps_standard
+from refold_contract.catalogue import Action, Catalogue, read_document
 from refold_contract.client import ActionInfo, RefoldClient
 from refold_contract.config import Settings
 from refold_contract.errors import ApplicationNotFound, CatalogueError, ConfigurationError
@@ -224,8 +224,8 @@ def _pull(args: argparse.Namespace) -> int:
             print(redactor.text(str(exc)).splitlines()[0], file=sys.stderr)
             continue
         existing: dict[str, Any] = {}
-        if path.exists():
-            loaded = loads(path.read_bytes())
+        if path.exists() or path.is_symlink():
+            loaded = read_document(path)
             existing = loaded if isinstance(loaded, dict) else {}
         known = catalogue.find(args.slug, action_id)
         if known is not None:

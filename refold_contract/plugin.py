@@ -306,7 +306,7 @@ class RefoldSession:
             try:
                 self._catalogue = Catalogue.load(*self.settings.fixtures, include_builtin=True)
             except RefoldError as exc:
-                raise pytest.UsageError(f"refold-contract: {exc}") from None
+                raise pytest.UsageError(f"refold-contract: {_one_line(exc)}") from None
         return self._catalogue
 
     @property

@@ -116,7 +116,9 @@ def parse_body(content: bytes, limits: Limits) -> ParsedBody:
     if not content.strip():
         return ParsedBody({}, "{}")
     try:
-        body = loads(content, max_depth=limits.max_depth, max_bytes=limits.max_body_bytes)
+        body = loads(
+            content, max_depth=limits.max_depth, max_bytes=limits.max_body_bytes, finite=True
+        )
     except JSONProblem as exc:
         if exc.kind == "too_large":
             return ParsedBody(None, None, f"Request body is too large: {exc}", 413)
