@@ -187,13 +187,24 @@ def check_reply(action: Action, response: httpx.Response, shape: Shape | None = 
 
 
 def success_shape(action: Action) -> Shape:
-    """The shape of an action's successful example replies.
+    """The shape of an action's successful example replies (computed once per action; do not
+    change the shape returned).
 
     Example::
 
         shape_problems(live_data, success_shape(action))
     """
-    return shape_of(e.data for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS)
+    cached = _SHAPES.get(id(action))
+    if cached is not None and cached[0] is action:
+        return cached[1]
+    shape = shape_of(e.data for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS)
+    _SHAPES[id(action)] = (action, shape)
+    return shape
+
+
+# Keyed by identity (an Action holds dicts, so it cannot be hashed); the action is kept with its
+# shape so that an id is never reused for another action while cached.
+_SHAPES: dict[int, tuple[Action, Shape]] = {}
 
 
 def check_invalid_reply(invalid: InvalidBody, response: httpx.Response) -> list[str]:

@@ -39,6 +39,7 @@ import http.server
 import json
 import logging
 import os
+import queue
 import re
 import select
 import subprocess
@@ -46,11 +47,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 
 from refold_contract import _endpoint as ep
@@ -251,6 +253,14 @@ class GatewayReply:
     status: int
     body: bytes
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: Work to do once the reply is on its way (drift, recording): off the caller's clock.
+    after: Callable[[], None] | None = dataclasses.field(default=None, repr=False)
+
+    def finish(self) -> None:
+        """Run the deferred work, if any."""
+        if self.after is not None:
+            after, self.after = self.after, None
+            after()
 
 
 @dataclasses.dataclass
@@ -344,6 +354,10 @@ class Gateway:
             )
         self._bucket = TokenBucket(config.rate, config.burst)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending: dict[str | None, int] = {}
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
         self._findings: dict[str | None, _Findings] = {}
         self._session = _Findings()
         self._http = httpx.Client(
@@ -352,6 +366,11 @@ class Gateway:
             transport=transport,
             follow_redirects=False,
         )
+        self._pool: httpcore.ConnectionPool | None = None
+        if transport is None:
+            from refold_contract.client import _ssl_context
+
+            self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), max_connections=32)
 
     def __repr__(self) -> str:
         return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"
@@ -359,6 +378,8 @@ class Gateway:
     def close(self) -> None:
         """Close the upstream connections."""
         self._http.close()
+        if self._pool is not None:
+            self._pool.close()
 
     # ------------------------------------------------------------------ findings
 
@@ -372,14 +393,44 @@ class Gateway:
                     bucket = getattr(findings, kind)
                     bucket.extend(i for i in items if i not in bucket)
 
+    def defer(self, work: Callable[[], None]) -> None:
+        """Do ``work`` (drift, recording) on the gateway's own worker thread, so the next
+        request on the same connection does not wait for it."""
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work_loop, name="refold-gateway-observer", daemon=True
+                )
+                self._worker.start()
+        self._queue.put(work)
+
+    def _work_loop(self) -> None:
+        while True:
+            work = self._queue.get()
+            try:
+                work()
+            except Exception:  # a finding lost is better than a gateway that stops
+                logger.exception("refold-contract gateway: observing a reply failed")
+
+    def _wait_idle(self, token: str | None, timeout: float = 30.0) -> None:
+        with self._idle:
+            self._idle.wait_for(
+                lambda: (self._pending.get(token, 0) if token is not None
+                         else sum(self._pending.values())) == 0,
+                timeout,
+            )  # fmt: skip
+
     def collect(self, token: str) -> dict[str, Any]:
         """What happened for one test's token since the last collect; forgets it."""
+        self._wait_idle(token)
         with self._lock:
             found = self._findings.pop(token, _Findings())
+            self._pending.pop(token, None)
         return found.to_json()
 
     def report(self) -> dict[str, Any]:
         """Everything found in the session, from every test, worker and process."""
+        self._wait_idle(None)
         with self._lock:
             return self._session.to_json()
 
@@ -388,7 +439,44 @@ class Gateway:
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> GatewayReply:
-        """Answer one request: refuse it, or forward it and return the scrubbed reply."""
+        """Answer one request: refuse it, or forward it and return the scrubbed reply.
+
+        Drift and recording are done before this returns; the server does them after the reply
+        is sent instead (:meth:`respond`).
+        """
+        reply = self.respond(method, target, headers, body)
+        reply.finish()
+        return reply
+
+    def respond(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply:
+        """:meth:`handle` without the deferred work: call ``reply.finish()`` after sending.
+
+        Findings of a test's token are collected only once its deferred work is done.
+        """
+        reply = self._respond(method, target, headers, body)
+        if reply.after is not None:
+            token = place(method, target)
+            key = token.token if isinstance(token, Placed) else None
+            with self._lock:
+                self._pending[key] = self._pending.get(key, 0) + 1
+            work = reply.after
+
+            def after() -> None:
+                try:
+                    work()
+                finally:
+                    with self._idle:
+                        self._pending[key] -= 1
+                        self._idle.notify_all()
+
+            reply.after = after
+        return reply
+
+    def _respond(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply:
         if target.startswith(CONTROL_PREFIX):
             return self._control(method, target)
         placed = place(method, target)
@@ -457,30 +545,31 @@ class Gateway:
         return _envelope(403, error_code or ep.READ_ONLY_VIOLATION, self.redactor.text(message))
 
     def _forward(self, placed: Placed, content: bytes, raw_params: bytes) -> GatewayReply:
-        time.sleep(self._bucket.take())
-        headers = {"accept": "application/json", **self._credentials.headers()}
+        wait = self._bucket.take()
+        if wait > 0:
+            time.sleep(wait)
+        headers = {
+            "accept": "application/json",
+            "accept-encoding": "identity",
+            **self._credentials.headers(),
+        }
         if placed.operation == "execute":
             headers["content-type"] = "application/json"
         method = "POST" if placed.operation == "execute" else "GET"
         try:
-            with self._http.stream(method, placed.path, headers=headers, content=content) as up:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in up.iter_bytes():
-                    size += len(chunk)
-                    if size > self.limits.max_reply_bytes:
-                        return _envelope(
-                            502,
-                            "SERVER_ERROR",
-                            f"Refold's reply to {placed.what} is over the gateway's limit of "
-                            f"{self.limits.max_reply_bytes:,} bytes",
-                        )
-                    chunks.append(chunk)
-                status = up.status_code
-                upstream_headers = up.headers
-        except httpx.TimeoutException:
+            status, upstream_headers, chunks = self._send_upstream(
+                method, placed.path, headers, content
+            )
+        except _TooLarge:
+            return _envelope(
+                502,
+                "SERVER_ERROR",
+                f"Refold's reply to {placed.what} is over the gateway's limit of "
+                f"{self.limits.max_reply_bytes:,} bytes",
+            )
+        except (httpx.TimeoutException, httpcore.TimeoutException):
             return _envelope(504, "SERVER_ERROR", f"Refold did not answer {placed.what} in time")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpcore.ConnectError, httpcore.NetworkError, OSError) as exc:
             return _envelope(
                 502,
                 "SERVER_ERROR",
@@ -494,8 +583,50 @@ class Gateway:
             if name in upstream_headers
         ]
         self._note(placed.token, reads=1)
-        self._observe(placed, status, reply, content or raw_params)
-        return GatewayReply(status, reply, out_headers)
+        observed = content or raw_params
+        return GatewayReply(
+            status,
+            reply,
+            out_headers,
+            after=lambda: self._observe(placed, status, reply, observed),
+        )
+
+    def _send_upstream(
+        self, method: str, path: str, headers: dict[str, str], content: bytes
+    ) -> tuple[int, dict[str, str], list[bytes]]:
+        """One request to Refold, its reply read within the size limit.
+
+        httpcore directly, when no test transport is set: the gateway builds every request
+        itself, so httpx's URL merging, cookies and hooks are only cost on the hot path.
+        """
+        if self._pool is None:
+            with self._http.stream(method, path, headers=headers, content=content) as up:
+                return up.status_code, dict(up.headers), self._bounded(up.iter_bytes())
+        timeout = self.config.timeout
+        with self._pool.stream(
+            method,
+            self.config.upstream + path,
+            headers=list(headers.items()),
+            content=content,
+            extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                    "pool": timeout}},
+        ) as up:  # fmt: skip
+            found = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in up.headers}
+            if found.get("content-encoding", "identity") not in ("identity", ""):
+                raise httpx.DecodingError(
+                    "Refold's reply is compressed; the gateway asked for none"
+                )
+            return up.status, found, self._bounded(up.iter_stream())
+
+    def _bounded(self, chunks: Iterator[bytes]) -> list[bytes]:
+        out: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > self.limits.max_reply_bytes:
+                raise _TooLarge
+            out.append(chunk)
+        return out
 
     def _scrub_reply(self, body: bytes) -> bytes:
         redactor = self._reply_redactor
@@ -585,6 +716,10 @@ class Gateway:
         )
 
 
+class _TooLarge(Exception):
+    """Refold's reply passed the gateway's size limit."""
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
@@ -603,6 +738,9 @@ def _show_path(target: str) -> str:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each reply would wait ~40 ms
+    # for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "refold-contract-gateway"
     sys_version = ""
     gateway: Gateway
@@ -631,7 +769,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             else:
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                reply = gateway.handle(self.command, self.path, headers, body)
+                reply = gateway.respond(self.command, self.path, headers, body)
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -639,6 +777,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(reply.body)
+        self.wfile.flush()
+        if reply.after is not None:
+            gateway.defer(reply.after)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -1,0 +1,140 @@
+"""What the read-only gateway costs, and whether it keeps Refold's pace across xdist workers.
+
+Two figures, each a ratio measured in this run (these machines are noisy; no lone times):
+
+1. a read through the gateway vs the same read sent straight to the stand-in, the stand-in
+   adding 10 ms of latency per request (target: at most 1.1x). Interleaved rounds, median of
+   the per-round ratios; pacing is set far above the request rate so only the hop is measured;
+2. a live run of 100 read tests under ``-n 2``, as the time from the first read reaching the
+   stand-in to the last, against the rate-limit floor: 100 reads at 20 a second with a burst of
+   5 need (100 - 5) / 20 = 4.75 s (target: between 1.0x and 1.3x; under 1.0x would mean the
+   workers paced alone and broke Refold's limit).
+
+    python bench/live_gateway.py [--rounds 7] [--reads 40] [--tests 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from refold_contract import RefoldClient
+from refold_contract.custody import Credentials
+from refold_contract.gateway import GatewayConfig, GatewayProcess
+from refold_contract.mock import RefoldMock
+from refold_contract.server import running_server
+
+KEY = "tk_bench_key_0123456789"
+ACCOUNT = "acct_bench"
+
+
+class Timed(RefoldMock):
+    """The stand-in, noting when each request arrives."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arrivals: list[float] = []
+
+    def answer(self, *args: Any, **kwargs: Any) -> Any:
+        self.arrivals.append(time.monotonic())
+        return super().answer(*args, **kwargs)
+
+
+def reads(base_url: str, n: int) -> float:
+    with RefoldClient(api_key=KEY, linked_account_id=ACCOUNT, base_url=base_url) as client:
+        client.execute("hubspot", "get_contact", {"limit": "1"})  # warm the connection
+        started = time.perf_counter()
+        for _ in range(n):
+            client.execute("hubspot", "get_contact", {"limit": "1"})
+        return time.perf_counter() - started
+
+
+def hop(args: argparse.Namespace) -> float:
+    mock = Timed(api_keys={KEY}, assert_all_called=False)
+    mock.delay("*", "*", args.latency, operation="*")
+    with running_server(mock) as upstream:
+        gateway = GatewayProcess.start(
+            GatewayConfig(upstream=upstream.url, rate=1e6, burst=10**6),
+            Credentials(api_key=KEY, linked_account_id=ACCOUNT),
+        )
+        try:
+            ratios = []
+            for i in range(args.rounds):
+                order = [(upstream.url, "direct"), (gateway.url, "gateway")]
+                if i % 2:
+                    order.reverse()
+                times = {name: reads(url, args.reads) for url, name in order}
+                ratios.append(times["gateway"] / times["direct"])
+        finally:
+            gateway.stop()
+    ratio = statistics.median(ratios)
+    print(
+        f"read through the gateway / direct, {args.latency * 1000:.0f} ms server latency: "
+        f"{ratio:.3f}x (median of {args.rounds} interleaved rounds of {args.reads} reads; "
+        f"rounds {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.1x)"
+    )
+    return ratio
+
+
+SUITE = """
+import pytest
+
+@pytest.mark.refold_live
+@pytest.mark.parametrize("i", range({tests}))
+def test_read(refold_client, i):
+    refold_client.execute("slack", "list_channels")
+"""
+
+
+def paced(args: argparse.Namespace) -> float:
+    mock = Timed(api_keys={KEY}, assert_all_called=False)
+    with running_server(mock) as upstream, tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "test_live.py").write_text(SUITE.format(tests=args.tests))
+        Path(tmp, "pytest.ini").write_text("[pytest]\nrefold_rate = 20\nrefold_burst = 5\n")
+        env = {
+            **os.environ,
+            "REFOLD_API_KEY": KEY,
+            "REFOLD_LINKED_ACCOUNT_ID": ACCOUNT,
+            "REFOLD_BASE_URL": upstream.url,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--refold-live", "-n", "2", "-q", "-p",
+             "no:cacheprovider"],
+            cwd=tmp, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        if done.returncode != 0:
+            print(done.stdout[-2000:], done.stderr[-2000:])
+            raise SystemExit("the live run failed")
+    arrivals = sorted(mock.arrivals)
+    floor = (args.tests - 5) / 20
+    span = arrivals[-1] - arrivals[0]
+    ratio = span / floor
+    print(
+        f"{args.tests} live read tests under -n 2, first to last read / rate-limit floor "
+        f"({args.tests} reads at 20/s, burst 5 = {floor:.2f} s): {ratio:.3f}x "
+        f"({len(arrivals)} reads arrived; target 1.0x-1.3x)"
+    )
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--reads", type=int, default=40)
+    parser.add_argument("--latency", type=float, default=0.010)
+    parser.add_argument("--tests", type=int, default=100)
+    args = parser.parse_args(argv)
+    hop(args)
+    paced(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
