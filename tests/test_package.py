@@ -202,7 +202,8 @@ def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
     for name in sorted(options | ini_keys):
         assert name in readme, name
     for name in ("refold_catalogue", "refold_mock", "refold_client", "async_refold_client",
-                 "refold_snapshot", "@pytest.mark.refold(", "refold_live"):  # fmt: skip
+                 "refold_server", "refold_snapshot", "@pytest.mark.refold(", "refold_live",
+                 "allow_refused"):  # fmt: skip
         assert name in readme, name
     from refold_contract.cli import build_parser
 
