@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 import threading
@@ -554,3 +555,43 @@ def test_other_env():
     pytester.runpytest_subprocess("--refold-live").assert_outcomes(passed=2)
     assert os.environ["REFOLD_API_KEY"] == FAKE_KEY  # the outer process is untouched
     assert sys.executable
+
+
+def test_the_gateway_command_serves_reads_refuses_writes_and_reports(
+    refold: RunningServer, tmp_path: Path
+) -> None:
+    import signal
+
+    import requests
+
+    report = tmp_path / "drift.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refold_contract.cli", "gateway", "--port", "0",
+         "--drift-report", str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = first.split("point your service's Refold base URL at ")[1].split()[0]
+        headers = {"x-api-key": "anything", "linked_account_id": ACCOUNT}
+        read = requests.post(
+            url + "/api/v2/integration-schema/slack/actions/list_channels/execute",
+            json={}, headers=headers, timeout=10,
+        )  # fmt: skip
+        assert read.status_code == 200
+        write = requests.post(
+            url + "/api/v2/integration-schema/hubspot/actions/delete_contact/execute",
+            json={"contactId": "1"}, headers=headers, timeout=10,
+        )  # fmt: skip
+        assert write.status_code == 403
+        assert write.json()["error_code"] == "READ_ONLY_VIOLATION"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 1  # it refused something
+    assert "1 read(s) forwarded, 1 request(s) refused" in err
+    assert "refused: hubspot/delete_contact: not known to be a read" in err
+    assert json.loads(report.read_text()) == {"drift": []}
+    assert writes_with_the_key(refold) == []
+    assert FAKE_KEY not in first + out + err
