@@ -144,8 +144,8 @@ class PathRead:
     def merge(self, other: PathRead) -> PathRead:
         """The stronger mode, and both sets of types.
 
-        >>> PathRead("optional", frozenset({"null"})).merge(PathRead("value", frozenset({"string"})))
-        PathRead(mode='value', types=frozenset({'null', 'string'}))
+        >>> PathRead("optional", frozenset({"null"})).merge(PathRead("value"))
+        PathRead(mode='value', types=frozenset({'null'}))
         """
         mode = self.mode if _RANK[self.mode] >= _RANK[other.mode] else other.mode
         return PathRead(mode, self.types | other.types)
@@ -303,6 +303,15 @@ class ConsumerContract:
 
     def __len__(self) -> int:
         return len(self.actions)
+
+    def find(self, slug: str, action_id: str) -> ActionContract | None:
+        """The contract of one action, or ``None`` when the code never called it.
+
+        Example::
+
+            entry = contract.find("hubspot", "get_contact")
+        """
+        return self.actions.get(f"{slug}/{action_id}")
 
     def merge(self, other: ConsumerContract) -> ConsumerContract:
         """The two contracts as one; see :func:`merge`."""
@@ -585,8 +594,7 @@ class _Reader:
         if doc.get("format") != FORMAT:
             raise self.fail(
                 "/format",
-                f"not a consumer contract: format is {doc.get('format')!r}, "
-                f"expected {FORMAT!r}",
+                f"not a consumer contract: format is {doc.get('format')!r}, expected {FORMAT!r}",
                 hint="pass a file written by `pytest --refold-consumer-contract PATH`",
             )
         version = doc.get("version")

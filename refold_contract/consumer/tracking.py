@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, SupportsIndex
 
 from refold_contract import _endpoint as ep
@@ -85,7 +85,7 @@ WHOLE_VALUE_READERS: Final = frozenset(
 
 _dict_getitem = dict.__getitem__
 _dict_setitem = dict.__setitem__
-_dict_get = dict.get
+_dict_get: Callable[[dict[Any, Any], Any, Any], Any] = dict.get
 _dict_items = dict.items
 _dict_iter = dict.__iter__
 _list_getitem = list.__getitem__
@@ -294,7 +294,7 @@ class TrackedDict(dict[str, Any]):
         return value
 
     def __contains__(self, key: object) -> bool:
-        value = _dict_get(self, key, _ABSENT)  # type: ignore[call-overload]
+        value = _dict_get(self, key, _ABSENT)
         own = self._own
         if own is None or key not in own:
             cls = None if value is _ABSENT else type(value)
@@ -332,7 +332,7 @@ class TrackedDict(dict[str, Any]):
         return key, self.pop(key)
 
     @classmethod
-    def fromkeys(cls, iterable: Iterable[Any], value: Any = None) -> dict[Any, Any]:  # type: ignore[override]
+    def fromkeys(cls, iterable: Iterable[Any], value: Any = None) -> dict[Any, Any]:
         return dict.fromkeys(iterable, value)
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -348,7 +348,7 @@ class TrackedDict(dict[str, Any]):
         self._own.update(new)
         dict.update(self, new)
 
-    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[override]
         self.update(other)
         return self
 
@@ -418,10 +418,10 @@ class TrackedDict(dict[str, Any]):
         _record_whole(self._tree, self._path, self)
         return dict.__ne__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type[Any]:  # noqa: PLE0302 - isinstance() on the way to a reader
+    def __class__(self) -> type[Any]:
         if _by_whole_reader():
             _record_whole(self._tree, self._path, self)
         return type(self)
@@ -563,10 +563,10 @@ class TrackedList(list[Any]):
         self._whole()
         return list.__ge__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type[Any]:  # noqa: PLE0302 - isinstance() on the way to a reader
+    def __class__(self) -> type[Any]:
         if _by_whole_reader():
             self._whole()
         return type(self)
@@ -664,7 +664,7 @@ class ReadRecorder:
 
             recorder.record_call("hubspot", "get_contact", {"limit": "1"})
         """
-        names = frozenset()
+        names: frozenset[str] = frozenset()
         if isinstance(params, Mapping):
             names = frozenset(k for k in params if isinstance(k, str))
         with self._lock:
@@ -697,7 +697,7 @@ class ReadRecorder:
                                         root="$.data", node_status=result.node_status)
         """
         if node_status is None:
-            status = _dict_get(body, ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
+            status = _dict_get(body, ep.KEY_NODE_STATUS, None) if isinstance(body, dict) else None
             if root != ROOT or not isinstance(status, str):
                 return body
             node_status = status
@@ -729,8 +729,7 @@ class ReadRecorder:
         """
         with self._lock:
             return {
-                key: (frozenset(c.sent), c.always or frozenset())
-                for key, c in self._calls.items()
+                key: (frozenset(c.sent), c.always or frozenset()) for key, c in self._calls.items()
             }
 
     def sinks(self) -> dict[tuple[str, str, str], ReadSink]:
