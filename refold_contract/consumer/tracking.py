@@ -17,7 +17,8 @@ operation                                           recorded
                                                     handled, its type still counts
 ``k in d``, a ``KeyError`` from ``d[k]``            a *presence* read of ``P.k``
 ``d.items()``, ``d.values()``, ``d.copy()``,        a *value* read of every member, as ``P.*``: the
-``copy.copy(d)``, ``d | other``                     code takes members whatever their names
+``copy.copy(d)``, ``d | other``                     code takes members whatever their names (reads
+                                                    through a member are recorded by its name)
 ``for k in d``, ``d.keys()``, ``len(d)``, ``bool``  a *presence* read of ``P.*``: the key set only
 ``for x in lst``, ``list(lst)``, ``lst.copy()``,    a *value* read of ``P[*]`` (list indexes are
 ``lst + other``, ``reversed(lst)``                  always collapsed to ``[*]``); a slice is
@@ -160,23 +161,20 @@ class ReadSink:
         )
 
 
-class _Tree:
-    """What the containers of one tracked reply share: the sink, and its whole-value paths."""
+#: What the containers of one tracked reply share: the sink, and the paths read whole so far.
+_Tree = tuple[ReadSink, set[str]]
 
-    __slots__ = ("sink", "whole")
-
-    def __init__(self, sink: ReadSink) -> None:
-        self.sink = sink
-        self.whole: set[str] = set()
+#: Module name -> whether it is a whole-value reader; filled as modules are met.
+_READER_BY_MODULE: dict[str, bool] = {}
 
 
 def _by_whole_reader() -> bool:
     """True when the code that called the caller of this function is a whole-value reader."""
-    try:
-        name: str = sys._getframe(2).f_globals.get("__name__", "")
-    except ValueError:  # pragma: no cover - there is always a caller
-        return False
-    return name.partition(".")[0] in WHOLE_VALUE_READERS
+    name: str = sys._getframe(2).f_globals.get("__name__", "")
+    found = _READER_BY_MODULE.get(name)
+    if found is None:
+        found = _READER_BY_MODULE[name] = name.partition(".")[0] in WHOLE_VALUE_READERS
+    return found
 
 
 def _plain(value: Any) -> Any:
@@ -190,18 +188,18 @@ def _plain(value: Any) -> Any:
 
 
 def _record_whole(tree: _Tree, path: str, value: Any) -> None:
-    for done in tree.whole:
+    for done in tree[1]:
         if path == done or (path.startswith(done) and path[len(done)] in ".["):
             return  # already inside a whole value of this reply
-    tree.whole.add(path)
+    tree[1].add(path)
     from refold_contract.contract import shape_of
 
-    tree.sink.whole.add((path, canonical_json(shape_of([_plain(value)]).to_json())))
+    tree[0].whole.add((path, canonical_json(shape_of([_plain(value)]).to_json())))
 
 
 def _wrap_dict(raw: Any, tree: _Tree, path: str) -> TrackedDict:
     new = TrackedDict(raw)
-    new._reads = tree.sink.value
+    new._reads = tree[0].value
     new._tree = tree
     new._path = path
     new._own = None
@@ -210,7 +208,7 @@ def _wrap_dict(raw: Any, tree: _Tree, path: str) -> TrackedDict:
 
 def _wrap_list(raw: Any, tree: _Tree, path: str) -> TrackedList:
     new = TrackedList(raw)
-    new._reads = tree.sink.value
+    new._reads = tree[0].value
     new._tree = tree
     new._path = path
     new._item = path + "[*]"
@@ -237,12 +235,12 @@ class TrackedDict(dict[str, Any]):
     _path: str
     _own: set[Any] | None
 
-    def _wrap(self, key: Any, value: Any, path: str | None = None) -> Any:
+    def _wrap(self, key: Any, value: Any) -> Any:
         cls = type(value)
         if cls is dict:
-            value = _wrap_dict(value, self._tree, path or child_path(self._path, key))
+            value = _wrap_dict(value, self._tree, child_path(self._path, str(key)))
         elif cls is list:
-            value = _wrap_list(value, self._tree, path or child_path(self._path, key))
+            value = _wrap_list(value, self._tree, child_path(self._path, str(key)))
         else:
             return value
         _dict_setitem(self, key, value)
@@ -260,23 +258,41 @@ class TrackedDict(dict[str, Any]):
                 if cls is dict or cls is list:
                     wrap.append((key, value))
         for key, value in wrap:
-            self._wrap(key, value, path)
+            self._wrap(key, value)
 
     def _keys_read(self) -> None:
-        self._tree.sink.presence.add((self._path + ".*", None))
+        self._tree[0].presence.add((self._path + ".*", None))
 
     def __getitem__(self, key: Any) -> Any:
         try:
             value = _dict_getitem(self, key)
         except KeyError:
-            self._tree.sink.presence.add((self._path, key, None))
+            self._tree[0].presence.add((self._path, key, None))
             raise
         own = self._own
         if own is None or key not in own:
             cls = type(value)
-            self._reads.add((self._path, key, cls))
-            if cls is dict or cls is list:
-                return self._wrap(key, value)
+            path = self._path
+            self._reads.add((path, key, cls))
+            # The wrapping is written out here, not called: this is the hottest path.
+            if cls is dict:
+                new: Any = TrackedDict(value)
+                new._own = None
+            elif cls is list:
+                new = TrackedList(value)
+            else:
+                return value
+            new._reads = self._reads
+            new._tree = self._tree
+            new._path = path = (
+                path + "." + key
+                if type(key) is str and key.isidentifier()
+                else child_path(path, str(key))
+            )
+            if cls is list:
+                new._item = path + "[*]"
+            _dict_setitem(self, key, new)
+            return new
         return value
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -285,10 +301,10 @@ class TrackedDict(dict[str, Any]):
         if own is not None and key in own:
             return default if value is _ABSENT else value
         if value is _ABSENT:
-            self._tree.sink.optional.add((self._path, key, None))
+            self._tree[0].optional.add((self._path, key, None))
             return default
         cls = type(value)
-        self._tree.sink.optional.add((self._path, key, cls))
+        self._tree[0].optional.add((self._path, key, cls))
         if cls is dict or cls is list:
             return self._wrap(key, value)
         return value
@@ -298,12 +314,14 @@ class TrackedDict(dict[str, Any]):
         own = self._own
         if own is None or key not in own:
             cls = None if value is _ABSENT else type(value)
-            self._tree.sink.presence.add((self._path, key, cls))
+            self._tree[0].presence.add((self._path, key, cls))
         return value is not _ABSENT
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key in self:
+        if _dict_get(self, key, _ABSENT) is not _ABSENT:
             return self.get(key)
+        if self._own is None or key not in self._own:
+            self._tree[0].optional.add((self._path, key, None))
         if self._own is None:
             self._own = set()
         self._own.add(key)
@@ -316,12 +334,12 @@ class TrackedDict(dict[str, Any]):
         own = self._own
         if own is None or key not in own:
             cls = type(value)
-            sink = self._tree.sink
+            sink = self._tree[0]
             (sink.optional if default else sink.value).add((self._path, key, cls))
             if cls is dict:
-                value = _wrap_dict(value, self._tree, child_path(self._path, key))
+                value = _wrap_dict(value, self._tree, child_path(self._path, str(key)))
             elif cls is list:
-                value = _wrap_list(value, self._tree, child_path(self._path, key))
+                value = _wrap_list(value, self._tree, child_path(self._path, str(key)))
         dict.pop(self, key)
         return value
 
@@ -390,14 +408,17 @@ class TrackedDict(dict[str, Any]):
 
     def copy(self) -> dict[str, Any]:
         self._members()
-        return dict.copy(self)
+        return dict(_dict_items(self))  # dict.copy() would go through keys() and d[k] again
 
     def __copy__(self) -> dict[str, Any]:
         return self.copy()
 
     def __or__(self, other: Any) -> Any:
-        self._members()
-        return dict.__or__(self, other)
+        if not isinstance(other, dict):
+            return NotImplemented
+        new = self.copy()
+        new.update(other)
+        return new
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         import copy
@@ -468,18 +489,24 @@ class TrackedList(list[Any]):
         try:
             value = _list_getitem(self, index)
         except IndexError:
-            self._tree.sink.presence.add((self._item, None))
+            self._tree[0].presence.add((self._item, None))
             raise
         cls = type(value)
-        self._reads.add((self._item, cls))
+        item = self._item
+        self._reads.add((item, cls))
         if cls is dict:
-            value = _wrap_dict(value, self._tree, self._item)
+            new: Any = TrackedDict(value)
+            new._own = None
         elif cls is list:
-            value = _wrap_list(value, self._tree, self._item)
+            new = TrackedList(value)
+            new._item = item + "[*]"
         else:
             return value
-        _list_setitem(self, index, value)
-        return value
+        new._reads = self._reads
+        new._tree = self._tree
+        new._path = item
+        _list_setitem(self, index, new)
+        return new
 
     def __iter__(self) -> Iterator[Any]:
         if _by_whole_reader():
@@ -493,7 +520,7 @@ class TrackedList(list[Any]):
         return list.__reversed__(self)
 
     def __len__(self) -> int:
-        self._tree.sink.presence.add((self._item, None))
+        self._tree[0].presence.add((self._item, None))
         return list.__len__(self)
 
     def copy(self) -> list[Any]:
@@ -587,9 +614,9 @@ def tracked(value: Any, sink: ReadSink, root: str = ROOT) -> Any:
     """
     cls = type(value)
     if cls is dict:
-        return _wrap_dict(value, _Tree(sink), root)
+        return _wrap_dict(value, (sink, set()), root)
     if cls is list:
-        return _wrap_list(value, _Tree(sink), root)
+        return _wrap_list(value, (sink, set()), root)
     return value
 
 
@@ -718,7 +745,7 @@ class ReadRecorder:
             return
         sink = self.sink(slug, action_id, status)
         sink.opaque = True
-        _record_whole(_Tree(sink), ROOT, body)
+        _record_whole((sink, set()), ROOT, body)
 
     def calls(self) -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
         """``(slug, action_id) -> (names sent, names always sent)`` for the calls recorded.

@@ -396,6 +396,7 @@ def findings_json(findings: Sequence[Finding]) -> dict[str, Any]:
 
 def _table(rows: list[list[str]], out: IO[str]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    rows = [rows[0], ["-" * max(w, 1) for w in widths] + ["-" * 6], *rows[1:]]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip(), file=out)
