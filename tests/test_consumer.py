@@ -334,6 +334,14 @@ def test_reading_a_whole_list_records_its_shape(consume: Any) -> None:
     assert list(status.whole) == ["$.data.results"]
 
 
+def test_dumping_a_plain_value_holding_a_tracked_list_reads_each_element_whole() -> None:
+    recorder = ReadRecorder()
+    body = recorder.track_reply("hubspot", "get_contact", reply_of(GET_CONTACT, 1))
+    json.dumps({"contacts": body["data"]["results"]})
+    status = recorder.contract().actions["hubspot/get_contact"].replies["Success"]
+    assert list(status.whole) == ["$.data.results[*]"]
+
+
 def test_dumping_the_whole_reply_records_one_whole_value_not_one_per_level() -> None:
     recorder = ReadRecorder()
     body = recorder.track_reply("hubspot", "get_contact", reply_of(GET_CONTACT))
@@ -796,6 +804,16 @@ def test_a_live_reply_missing_an_unread_field_passes_and_a_read_field_fails() ->
     findings = verify_reply(entry, gone)
     assert breaking(findings) == [("path_gone", "$.data.results[*].properties.email")]
     assert "not in the reply" in findings[0].detail
+
+
+def test_a_live_reply_with_one_element_missing_a_read_field_fails() -> None:
+    entry = recorded_contract().actions["hubspot/get_contact"]
+    live = without(reply_of(GET_CONTACT, 1), "data", "results", 1, "id")
+    findings = verify_reply(entry, live)
+    assert breaking(findings) == [("path_gone", "$.data.results[*].id")]
+    assert "missing from some of the objects" in findings[0].detail
+    live = without(reply_of(GET_CONTACT, 1), "data", "results", 1, "properties", "firstname")
+    assert verify_reply(entry, live) == [], "a field read with .get() may be missing"
 
 
 def test_a_live_reply_with_a_new_type_where_the_code_reads_fails() -> None:

@@ -35,12 +35,16 @@ encoder), ``copy.deepcopy``, pickling,              counts
 ``d.keys()`` then ``d[k]`` for each key, so they read every member *by name*. Shallow copies
 hold the same tracked children, so reads through a copy keep being recorded.
 
-How whole-value readers are noticed: CPython's JSON encoder, C and Python alike (3.10 to 3.14),
-calls ``items()`` on a dict subclass and iterates a list subclass through ``__iter__``; pydantic
-checks ``isinstance`` first, which looks up ``__class__``. Those entry points look at the
-calling frame's module: when it is one of :data:`WHOLE_VALUE_READERS`, the whole value is
-recorded instead of a member read. Readers written in C that read dicts through the C API
-without those calls (orjson, ujson, msgspec) and ``repr``/``print`` are not noticed: call
+How whole-value readers are noticed. CPython's JSON encoder, C and Python alike (checked on
+3.10 to 3.13, and in the 3.14 source), never calls ``__getitem__``: it calls ``items()`` on a
+dict subclass, iterates a list subclass with ``__iter__``, and first asks ``isinstance(o,
+str)`` of the value it is given, which looks up ``o.__class__``. pydantic also looks up
+``__class__`` (its ``isinstance`` check) before reading a model's fields. So ``items()``,
+``values()`` and ``__class__`` look at the calling frame's module: when it is one of
+:data:`WHOLE_VALUE_READERS`, the whole value is recorded. A list met inside a value being
+encoded is read element by element, each object element whole. Not noticed: readers in C that
+use the C API alone (orjson, ujson, msgspec), ``repr``/``print`` (deliberately: printing is not
+a contract), and JSON encoders that override ``iterencode`` in a module of their own. Call
 :func:`mark_whole` before handing a reply to them.
 
 Values the code itself stores with ``d[k] = v``, ``update`` or ``setdefault`` are not recorded
@@ -304,10 +308,26 @@ class TrackedDict(dict[str, Any]):
             self._tree[0].optional.add((self._path, key, None))
             return default
         cls = type(value)
-        self._tree[0].optional.add((self._path, key, cls))
-        if cls is dict or cls is list:
-            return self._wrap(key, value)
-        return value
+        path = self._path
+        self._tree[0].optional.add((path, key, cls))
+        if cls is dict:
+            new: Any = TrackedDict(value)
+            new._own = None
+        elif cls is list:
+            new = TrackedList(value)
+        else:
+            return value
+        new._reads = self._reads
+        new._tree = self._tree
+        new._path = path = (
+            path + "." + key
+            if type(key) is str and key.isidentifier()
+            else child_path(path, str(key))
+        )
+        if cls is list:
+            new._item = path + "[*]"
+        _dict_setitem(self, key, new)
+        return new
 
     def __contains__(self, key: object) -> bool:
         value = _dict_get(self, key, _ABSENT)
@@ -371,17 +391,11 @@ class TrackedDict(dict[str, Any]):
         return self
 
     def __iter__(self) -> Iterator[str]:
-        if _by_whole_reader():
-            _record_whole(self._tree, self._path, self)
-        else:
-            self._keys_read()
+        self._keys_read()
         return _dict_iter(self)
 
     def keys(self) -> Any:
-        if _by_whole_reader():
-            _record_whole(self._tree, self._path, self)
-        else:
-            self._keys_read()
+        self._keys_read()
         return dict.keys(self)
 
     def __len__(self) -> int:
@@ -509,10 +523,10 @@ class TrackedList(list[Any]):
         return new
 
     def __iter__(self) -> Iterator[Any]:
-        if _by_whole_reader():
-            _record_whole(self._tree, self._path, self)
-        else:
-            self._elements()
+        # No look at the caller here: a reader of the whole list is noticed by __class__ (the
+        # JSON encoder asks isinstance(o, str) of what it is given) or by items() on each
+        # element, and a list of scalars read element by element is read whole anyway.
+        self._elements()
         return _list_iter(self)
 
     def __reversed__(self) -> Iterator[Any]:
@@ -634,12 +648,16 @@ def mark_whole(value: Any) -> Any:
     return value
 
 
+def _names(names: Iterable[Any]) -> frozenset[str]:
+    return frozenset(n for n in names if isinstance(n, str))  # JSON bodies have no other keys
+
+
 class _Calls:
     __slots__ = ("always", "sent")
 
     def __init__(self) -> None:
-        self.sent: set[str] = set()
-        self.always: frozenset[str] | None = None
+        self.sent: set[Any] = set()
+        self.always: frozenset[Any] | None = None
 
 
 class ReadRecorder:
@@ -691,9 +709,7 @@ class ReadRecorder:
 
             recorder.record_call("hubspot", "get_contact", {"limit": "1"})
         """
-        names: frozenset[str] = frozenset()
-        if isinstance(params, Mapping):
-            names = frozenset(k for k in params if isinstance(k, str))
+        names = frozenset(params) if isinstance(params, Mapping) else frozenset()
         with self._lock:
             calls = self._calls.get((slug, action_id))
             if calls is None:
@@ -755,9 +771,10 @@ class ReadRecorder:
             recorder.calls()[("hubspot", "get_contact")]   # (frozenset({'limit'}), ...)
         """
         with self._lock:
-            return {
-                key: (frozenset(c.sent), c.always or frozenset()) for key, c in self._calls.items()
-            }
+            found = [
+                (key, c.sent.copy(), c.always or frozenset()) for key, c in self._calls.items()
+            ]
+        return {key: (_names(sent), _names(always)) for key, sent, always in found}
 
     def sinks(self) -> dict[tuple[str, str, str], ReadSink]:
         """A snapshot of the sinks: ``(slug, action_id, node_status) -> ReadSink``.

@@ -261,6 +261,9 @@ def _status_findings(
             out.append(_finding(key, kind, path, f"{how} by your code; {scope.absent}"))
             continue
         assert node is not None
+        if scope.strict and read.mode == "value" and node.get("required") is False:
+            detail = "read by your code; missing from some of the objects there in the reply"
+            out.append(_finding(key, "path_gone", path, detail))
         out += _type_findings(key, path, read.types, set(node["types"]), scope)
     for path in sorted(entry.whole):
         state, node = _navigate(observed, path)
