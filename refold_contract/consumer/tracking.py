@@ -240,15 +240,27 @@ class TrackedDict(dict[str, Any]):
     _own: set[Any] | None
 
     def _wrap(self, key: Any, value: Any) -> Any:
+        """``value`` wrapped under the member path of ``key``, stored back in its place."""
         cls = type(value)
         if cls is dict:
-            value = _wrap_dict(value, self._tree, child_path(self._path, str(key)))
+            new: Any = TrackedDict(value)
+            new._own = None
         elif cls is list:
-            value = _wrap_list(value, self._tree, child_path(self._path, str(key)))
+            new = TrackedList(value)
         else:
             return value
-        _dict_setitem(self, key, value)
-        return value
+        path = self._path
+        new._reads = self._reads
+        new._tree = self._tree
+        new._path = path = (
+            path + "." + key
+            if type(key) is str and key.isidentifier()
+            else child_path(path, str(key))
+        )
+        if cls is list:
+            new._item = path + "[*]"
+        _dict_setitem(self, key, new)
+        return new
 
     def _members(self) -> None:
         path = self._path + ".*"
@@ -276,27 +288,9 @@ class TrackedDict(dict[str, Any]):
         own = self._own
         if own is None or key not in own:
             cls = type(value)
-            path = self._path
-            self._reads.add((path, key, cls))
-            # The wrapping is written out here, not called: this is the hottest path.
-            if cls is dict:
-                new: Any = TrackedDict(value)
-                new._own = None
-            elif cls is list:
-                new = TrackedList(value)
-            else:
-                return value
-            new._reads = self._reads
-            new._tree = self._tree
-            new._path = path = (
-                path + "." + key
-                if type(key) is str and key.isidentifier()
-                else child_path(path, str(key))
-            )
-            if cls is list:
-                new._item = path + "[*]"
-            _dict_setitem(self, key, new)
-            return new
+            self._reads.add((self._path, key, cls))
+            if cls is dict or cls is list:
+                return self._wrap(key, value)
         return value
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -308,26 +302,10 @@ class TrackedDict(dict[str, Any]):
             self._tree[0].optional.add((self._path, key, None))
             return default
         cls = type(value)
-        path = self._path
-        self._tree[0].optional.add((path, key, cls))
-        if cls is dict:
-            new: Any = TrackedDict(value)
-            new._own = None
-        elif cls is list:
-            new = TrackedList(value)
-        else:
-            return value
-        new._reads = self._reads
-        new._tree = self._tree
-        new._path = path = (
-            path + "." + key
-            if type(key) is str and key.isidentifier()
-            else child_path(path, str(key))
-        )
-        if cls is list:
-            new._item = path + "[*]"
-        _dict_setitem(self, key, new)
-        return new
+        self._tree[0].optional.add((self._path, key, cls))
+        if cls is dict or cls is list:
+            return self._wrap(key, value)
+        return value
 
     def __contains__(self, key: object) -> bool:
         value = _dict_get(self, key, _ABSENT)
@@ -532,6 +510,10 @@ class TrackedList(list[Any]):
     def __reversed__(self) -> Iterator[Any]:
         self._elements()
         return list.__reversed__(self)
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        self._elements(record=False)  # so that a key function reads tracked elements
+        list.sort(self, key=key, reverse=reverse)
 
     def __len__(self) -> int:
         self._tree[0].presence.add((self._item, None))
