@@ -27,11 +27,13 @@ from refold_contract.consumer import (
     StatusContract,
     TrackedDict,
     TrackedList,
+    TrackedResponse,
     finding_rows,
     findings_json,
     mark_whole,
     merge,
     merge_command,
+    track_response,
     tracked,
     verify,
     verify_command,
@@ -231,6 +233,31 @@ def test_values_the_code_stores_itself_are_not_recorded_when_read_back() -> None
         "$.data": PathRead("value", frozenset({"object"})),
         "$.data.third": PathRead("optional"),
     }
+
+
+def test_an_httpx_response_can_give_a_tracked_reply_from_json() -> None:
+    import httpx
+
+    recorder = ReadRecorder()
+    raw = reply_of(GET_CONTACT)
+    response = httpx.Response(200, json=raw)
+    same = track_response(response, recorder, "hubspot", "get_contact")
+    assert same is response
+    assert isinstance(response, httpx.Response)
+    assert isinstance(response, TrackedResponse)
+    body = response.json()
+    assert type(body) is TrackedDict
+    assert body == raw
+    assert json.loads(response.content) == raw
+    assert body["data"]["results"][0]["id"] == "51"
+    assert "$.data.results[*].id" in reads_of(recorder, "hubspot/get_contact")
+
+
+def test_the_consumer_package_exports_a_sorted_public_surface() -> None:
+    import refold_contract.consumer as consumer
+
+    assert consumer.__all__ == sorted(consumer.__all__)
+    assert all(getattr(consumer, name).__doc__ for name in consumer.__all__)
 
 
 def test_a_reply_without_a_node_status_comes_back_untracked() -> None:

@@ -33,6 +33,7 @@ from refold_contract.consumer.model import (
     StatusContract,
     merge,
 )
+from refold_contract.consumer.responses import TrackedResponse, track_response
 from refold_contract.consumer.tracking import (
     ReadRecorder,
     ReadSink,
@@ -62,11 +63,13 @@ __all__ = [
     "StatusContract",
     "TrackedDict",
     "TrackedList",
+    "TrackedResponse",
     "finding_rows",
     "findings_json",
     "mark_whole",
     "merge",
     "merge_command",
+    "track_response",
     "tracked",
     "verify",
     "verify_command",
