@@ -37,6 +37,7 @@ from refold_contract.consumer import (
     tracked,
     verify,
     verify_command,
+    verify_live,
     verify_reply,
 )
 from refold_contract.consumer._paths import child_path, format_path, parse_path
@@ -256,7 +257,10 @@ def test_an_httpx_response_can_give_a_tracked_reply_from_json() -> None:
 def test_the_consumer_package_exports_a_sorted_public_surface() -> None:
     import refold_contract.consumer as consumer
 
-    assert consumer.__all__ == sorted(consumer.__all__)
+    public = {n for n in vars(consumer) if n.isidentifier() and not n.startswith("_")}
+    public.discard("annotations")
+    modules = {"model", "tracking", "verify", "responses"}
+    assert sorted(consumer.__all__) == sorted(public - modules)
     assert all(getattr(consumer, name).__doc__ for name in consumer.__all__)
 
 
@@ -841,6 +845,47 @@ def test_a_live_reply_with_one_element_missing_a_read_field_fails() -> None:
     assert "missing from some of the objects" in findings[0].detail
     live = without(reply_of(GET_CONTACT, 1), "data", "results", 1, "properties", "firstname")
     assert verify_reply(entry, live) == [], "a field read with .get() may be missing"
+
+
+def test_verify_live_passes_a_stand_in_dropping_an_unread_field_and_fails_one_dropping_a_read_field(
+    tmp_path: Path,
+) -> None:
+    contract_path = recorded_contract().save(tmp_path / "contract.json")
+    asked: list[str] = []
+
+    def stand_in(drop: str) -> Any:
+        def fetch(action: Action) -> list[dict[str, Any]]:
+            asked.append(action.key)
+            reply = reply_of(action, 1)
+            for contact in reply["data"]["results"]:
+                del contact["properties"][drop]
+            return [reply]
+
+        return fetch
+
+    out = io.StringIO()
+    assert verify_command(contract_path, live=stand_in("lastname"), out=out) == 0
+    assert asked == ["hubspot/get_contact"]
+    out = io.StringIO()
+    assert verify_command(contract_path, live=stand_in("email"), out=out) == 1
+    assert "path_gone  $.data.results[*].properties.email  read by your code; not in the reply" in (
+        out.getvalue()
+    )
+
+
+def test_verify_live_never_fetches_a_write_action() -> None:
+    recorder = ReadRecorder()
+    create = BUILTIN.get("hubspot", "create_contact")
+    recorder.record_call("hubspot", "create_contact", create.examples[0].params)
+    body = recorder.track_reply("hubspot", "create_contact", reply_of(create))
+    body["data"]["id"]
+
+    def fetch(action: Action) -> list[Any]:
+        raise AssertionError(f"fetched {action.key}")
+
+    findings = verify_live(recorder.contract(), BUILTIN, fetch)
+    assert [(f.kind, f.breaking) for f in findings] == [("unchecked", False)]
+    assert "live mode sends reads only" in findings[0].detail
 
 
 def test_a_live_reply_with_a_new_type_where_the_code_reads_fails() -> None:

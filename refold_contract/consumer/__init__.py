@@ -5,7 +5,8 @@ record the paths your code reads (``$.data.results[*].properties.email``) in a
 :class:`ReadRecorder`. The recorder becomes a :class:`ConsumerContract`: per action, the
 parameter names sent (and those always sent), and per ``node_status`` handled, the paths read
 with the JSON types seen. Contracts :func:`merge` (xdist workers, several runs) and
-:func:`verify` against a catalogue offline, or one live reply with :func:`verify_reply`.
+:func:`verify` against a catalogue offline, against live replies with :func:`verify_live`,
+or against one reply with :func:`verify_reply`.
 
 Nothing here is imported by the package unless tracking is asked for: with it off, replies
 are plain dicts and lists and cost nothing.
@@ -43,16 +44,21 @@ from refold_contract.consumer.tracking import (
     tracked,
 )
 from refold_contract.consumer.verify import (
+    FINDING_HEADERS,
+    KINDS,
     Finding,
     finding_rows,
     findings_json,
     merge_command,
     verify,
     verify_command,
+    verify_live,
     verify_reply,
 )
 
 __all__ = [
+    "FINDING_HEADERS",
+    "KINDS",
     "ActionContract",
     "ConsumerContract",
     "ContractFileError",
@@ -73,5 +79,6 @@ __all__ = [
     "tracked",
     "verify",
     "verify_command",
+    "verify_live",
     "verify_reply",
 ]

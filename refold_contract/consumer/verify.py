@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
 from typing import IO, Any, Final
@@ -49,6 +49,7 @@ __all__ = [
     "merge_command",
     "verify",
     "verify_command",
+    "verify_live",
     "verify_reply",
 ]
 
@@ -76,7 +77,7 @@ _GONE: Final = {
 }
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True)
 class Finding:
     """One difference between a consumer contract and what Refold offers now.
 
@@ -123,28 +124,75 @@ def verify(contract: ConsumerContract, catalogue: Catalogue) -> list[Finding]:
         assert not [f for f in findings if f.breaking], findings
     """
     findings: list[Finding] = []
+    for entry, action in _actions(contract, catalogue, findings):
+        findings += _example_findings(entry, action)
+    return _ordered(findings)
+
+
+def verify_live(
+    contract: ConsumerContract,
+    catalogue: Catalogue,
+    fetch: Callable[[Action], Iterable[Any]],
+) -> list[Finding]:
+    """Check a contract against live replies: ``fetch(action)`` gives the reply bodies to check.
+
+    Actions and parameters are checked against the catalogue, as :func:`verify` does; the
+    replies of read actions come from ``fetch`` (through the read-only gateway, paced) and
+    are each checked with :func:`verify_reply`. Write actions are never fetched: their
+    replies are checked against the catalogue's examples, and a note says so.
+
+    Example::
+
+        findings = verify_live(contract, catalogue,
+                               lambda action: [gateway_execute(action, action.examples[0].params)])
+    """
+    findings: list[Finding] = []
+    for entry, action in _actions(contract, catalogue, findings):
+        if not action.is_read:
+            detail = (
+                "a write action: live mode sends reads only, so its example replies were checked"
+            )
+            findings.append(_finding(entry.key, "unchecked", None, detail))
+            findings += _example_findings(entry, action)
+            continue
+        replies = list(fetch(action))
+        if not replies:
+            detail = "no live reply was fetched, so its reads were not checked"
+            findings.append(_finding(entry.key, "unchecked", None, detail))
+        for reply in replies:
+            findings += verify_reply(entry, reply)
+    return _ordered(set(findings))
+
+
+def _actions(
+    contract: ConsumerContract, catalogue: Catalogue, findings: list[Finding]
+) -> Iterator[tuple[ActionContract, Action]]:
+    """Each action of the contract that the catalogue still has, noting the parameter findings
+    and the actions gone in ``findings``."""
     for key in sorted(contract.actions):
         entry = contract.actions[key]
         action = catalogue.find(entry.slug, entry.action_id)
         if action is None:
             close = catalogue.suggest(entry.slug, entry.action_id)
             also = f"; close names: {', '.join(close)}" if close else ""
-            findings.append(
-                _finding(
-                    key, "action_gone", None, f"your code calls it; not in the catalogue{also}"
-                )
-            )
+            detail = f"your code calls it; not in the catalogue{also}"
+            findings.append(_finding(key, "action_gone", None, detail))
             continue
         findings += _parameter_findings(entry, action)
-        for status in entry.statuses:
-            replies = [e.response for e in action.examples if e.node_status == status]
-            scope = _Scope(
-                f"in no example reply with node_status {status!r}",
-                f"the example replies with node_status {status!r} have",
-                f"no example reply with node_status {status!r}",
-            )
-            findings += _status_findings(key, status, entry.replies[status], replies, scope)
-    return _ordered(findings)
+        yield entry, action
+
+
+def _example_findings(entry: ActionContract, action: Action) -> list[Finding]:
+    findings: list[Finding] = []
+    for status in entry.statuses:
+        replies = [e.response for e in action.examples if e.node_status == status]
+        scope = _Scope(
+            f"in no example reply with node_status {status!r}",
+            f"the example replies with node_status {status!r} have",
+            f"no example reply with node_status {status!r}",
+        )
+        findings += _status_findings(entry.key, status, entry.replies[status], replies, scope)
+    return findings
 
 
 def verify_reply(contract_action: ActionContract, reply: Any) -> list[Finding]:
@@ -411,12 +459,15 @@ def verify_command(
     fixtures: Sequence[str | Path] = (),
     as_json: bool = False,
     include_builtin: bool = True,
+    live: Callable[[Action], Iterable[Any]] | None = None,
     out: IO[str] | None = None,
 ) -> int:
-    """The body of ``refold-contract verify PATH [--fixtures DIR ...] [--json]``.
+    """The body of ``refold-contract verify PATH [--fixtures DIR ...] [--live] [--json]``.
 
-    Prints a table (or JSON with ``as_json``) and returns 1 when a finding is breaking, else
-    0. A malformed contract or catalogue raises its :class:`~refold_contract.RefoldError`.
+    Checks against the catalogue, or with ``live`` (a fetch function, see
+    :func:`verify_live`) against live replies. Prints a table (or JSON with ``as_json``) and
+    returns 1 when a finding is breaking, else 0. A malformed contract or catalogue raises
+    its :class:`~refold_contract.RefoldError`.
 
     Example::
 
@@ -425,7 +476,10 @@ def verify_command(
     out = out or sys.stdout
     contract = ConsumerContract.load(path)
     catalogue = Catalogue.load(*fixtures, include_builtin=include_builtin)
-    findings = verify(contract, catalogue)
+    if live is None:
+        findings = verify(contract, catalogue)
+    else:
+        findings = verify_live(contract, catalogue, live)
     breaking = sum(f.breaking for f in findings)
     if as_json:
         print(json.dumps(findings_json(findings), indent=2, ensure_ascii=False), file=out)
