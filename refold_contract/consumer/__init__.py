@@ -43,7 +43,7 @@ from refold_contract.consumer.tracking import (
     mark_whole,
     tracked,
 )
-from refold_contract.consumer.verify import (
+from refold_contract.consumer.verification import (
     FINDING_HEADERS,
     KINDS,
     Finding,
