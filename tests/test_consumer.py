@@ -35,6 +35,7 @@ from refold_contract.consumer import (
     merge_command,
     track_response,
     tracked,
+    untracked,
     verify,
     verify_command,
     verify_live,
@@ -395,6 +396,20 @@ def test_pydantic_validation_reads_the_whole_value() -> None:
     assert contact.properties["email"] == "contact@example.com"
     status = recorder.contract().actions["hubspot/get_contact"].replies["Success"]
     assert "$.data.results[*]" in status.whole
+
+
+def test_an_untracked_copy_is_plain_and_records_nothing() -> None:
+    recorder = ReadRecorder()
+    raw = reply_of(GET_CONTACT)
+    body = recorder.track_reply("hubspot", "get_contact", raw)
+    body["data"]["results"][0]
+    copied = untracked(body)
+    assert copied == raw
+    assert type(copied["data"]) is dict
+    assert type(copied["data"]["results"][0]) is dict
+    status = recorder.contract().actions["hubspot/get_contact"].replies["Success"]
+    assert set(status.leaf_reads()) == {"$.data.results[*]"}
+    assert status.whole == {}
 
 
 def test_tracking_from_many_threads_loses_no_read() -> None:

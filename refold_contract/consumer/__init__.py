@@ -42,6 +42,7 @@ from refold_contract.consumer.tracking import (
     TrackedList,
     mark_whole,
     tracked,
+    untracked,
 )
 from refold_contract.consumer.verification import (
     FINDING_HEADERS,
@@ -77,6 +78,7 @@ __all__ = [
     "merge_command",
     "track_response",
     "tracked",
+    "untracked",
     "verify",
     "verify_command",
     "verify_live",

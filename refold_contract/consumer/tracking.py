@@ -81,6 +81,7 @@ __all__ = [
     "mark_whole",
     "tracked",
     "type_name",
+    "untracked",
 ]
 
 #: Top-level modules whose iteration of a tracked value reads all of it.
@@ -174,7 +175,10 @@ _READER_BY_MODULE: dict[str, bool] = {}
 
 def _by_whole_reader() -> bool:
     """True when the code that called the caller of this function is a whole-value reader."""
-    name: str = sys._getframe(2).f_globals.get("__name__", "")
+    try:
+        name: str = sys._getframe(2).f_globals.get("__name__", "")
+    except ValueError:  # called from C with no Python code above it
+        return False
     found = _READER_BY_MODULE.get(name)
     if found is None:
         found = _READER_BY_MODULE[name] = name.partition(".")[0] in WHOLE_VALUE_READERS
@@ -614,6 +618,19 @@ def tracked(value: Any, sink: ReadSink, root: str = ROOT) -> Any:
     if cls is list:
         return _wrap_list(value, (sink, set()), root)
     return value
+
+
+def untracked(value: Any) -> Any:
+    """A plain deep copy of a (possibly tracked) JSON value, made without recording any read.
+
+    For tooling that must not count as the code under test reading the reply: snapshot
+    serializers, journals, reports. Values that are not dicts or lists are shared.
+
+    Example::
+
+        refold_snapshot == untracked(result.data)    # the snapshot is not a contract
+    """
+    return _plain(value)
 
 
 def mark_whole(value: Any) -> Any:
