@@ -327,6 +327,14 @@ def test_shallow_copies_are_plain_and_share_the_tracked_children() -> None:
         pytest.param(lambda v: json.dumps(v, sort_keys=True), id="json.dumps-sort_keys"),
         pytest.param(lambda v: json.dump(v, io.StringIO()), id="json.dump"),
         pytest.param(lambda v: json.dumps([v]), id="json.dumps-inside-a-list"),
+        pytest.param(
+            lambda v: json.dumps(v, cls=type("Mine", (json.JSONEncoder,), {})),
+            id="json.dumps-own-encoder-class",
+        ),
+        pytest.param(
+            lambda v: __import__("httpx").Request("POST", "http://127.0.0.1/", json=v),
+            id="httpx-json-body",
+        ),
         pytest.param(copy.deepcopy, id="deepcopy"),
         pytest.param(pickle.dumps, id="pickle"),
         pytest.param(lambda v: v == {}, id="equality"),

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from refold_contract._json import JSONProblem, loads
 from refold_contract.consumer._paths import (
     ITEM,
+    ROOT,
     PathSyntaxError,
     child_path,
     format_path,
@@ -194,10 +195,12 @@ class StatusContract:
     def notes(self) -> list[str]:
         """What a reader of the contract should know: opaque replies, whole-value reads."""
         out = []
+        whole = sorted(self.whole)
         if self.opaque:
             out.append(NOTE_OPAQUE)
-        if self.whole:
-            out.append(NOTE_WHOLE.format(paths=", ".join(sorted(self.whole))))
+            whole = [p for p in whole if p != ROOT]  # the opaque note says it already
+        if whole:
+            out.append(NOTE_WHOLE.format(paths=", ".join(whole)))
         return out
 
     def leaf_reads(self) -> dict[str, PathRead]:
