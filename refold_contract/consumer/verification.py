@@ -1,4 +1,4 @@
-"""Checking a consumer contract: against the catalogue offline, or against one live reply.
+"""Checking a consumer contract: against the catalogue offline, or against live replies.
 
 A :class:`Finding` is *breaking* when the code under test would likely fail: an action it calls
 is gone, a parameter became required that it does not always send, or a path it reads is gone
@@ -9,8 +9,10 @@ the one it read, and what could not be checked.
 
 Against the catalogue, whose example replies the tests may not all have been served, a path
 counts as carried when at least one example reply with the same ``node_status`` carries it,
-and a type is breaking only when none of the types the code read is left there. Against one
-live reply (:func:`verify_reply`) any type the code never read is breaking.
+and a type is breaking only when none of the types the code read is left there. Against a
+live reply (:func:`verify_reply`, :func:`verify_live`) any type the code never read is
+breaking, and so is a path read with ``[]`` that some of the reply's objects lack (one
+element of ``results`` without ``id``).
 
 Example::
 
