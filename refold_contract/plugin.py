@@ -511,7 +511,8 @@ def contract_selection(config: pytest.Config) -> ContractSelection:
                 )
             picked += [a for a in found if a not in picked]
         chosen = picked
-    examples = config.getoption("refold_examples", None) or DEFAULT_EXAMPLES
+    examples = config.getoption("refold_examples", None)
+    examples = DEFAULT_EXAMPLES if examples is None else examples
     if examples < 1:
         raise pytest.UsageError(f"--refold-examples must be at least 1, got {examples}")
     if refold_session(config).live:
