@@ -19,6 +19,7 @@ from typing import Any
 
 from refold_contract import __version__
 from refold_contract.catalogue import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Catalogue
+from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE
 from refold_contract.errors import CatalogueError, ConfigurationError, RefoldError
 
 __all__ = ["main"]
@@ -124,7 +125,9 @@ def _test(args: argparse.Namespace) -> int:
 
     if args.examples < 1:
         raise ConfigurationError(f"--examples must be at least 1, got {args.examples}")
-    _check_selection(args)
+    project = project_fixtures(Path.cwd())
+    folders = [*project, *(Path(f) for f in args.fixtures)]
+    _check_selection(args, folders)
     report = _ContractReport()
     suite = Path(__file__).with_name("contract_suite.py")
     extra = list(args.pytest_args)
@@ -139,8 +142,8 @@ def _test(args: argparse.Namespace) -> int:
         argv += ["-p", "no:asyncio", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
             argv += ["-p", "refold_contract.plugin"]
-        for folder in args.fixtures:
-            argv += ["--refold-fixtures", str(Path(folder).resolve())]
+        for folder in folders:
+            argv += ["--refold-fixtures", str(folder.resolve())]
         for slug in args.apps:
             argv += ["--refold-app", slug]
         for action in args.actions:
@@ -153,9 +156,12 @@ def _test(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
     if not report.rows:
         return int(status) or 1
-    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
+    catalogue = Catalogue.load(*folders, include_builtin=True)
     rows = _contract_table(report, catalogue)
     print()
+    if project:
+        shown = ", ".join(str(f) for f in project)
+        print(f"catalogue folders from the project's refold_fixtures ini key: {shown}")
     print_table(["app", "action", "access", "bodies tried", "result"], rows)
     failed = [r for r in rows if r[-1] == "FAILED"]
     actions = sum(1 for r in rows if r[2] != "-")
@@ -163,19 +169,98 @@ def _test(args: argparse.Namespace) -> int:
     verdict = f"{len(failed)} row(s) with a failure" if failed else "all passed"
     for row in failed:
         if row[2] != "-":
-            live = " --live" if args.live else ""
-            print(f"rerun one: refold-contract test{live} --action {row[0]}/{row[1]}")
+            print(f"rerun one: {_rerun(args, f'{row[0]}/{row[1]}')}")
+    if failed:
+        print(
+            "(a rerun tries the failing body first: hypothesis keeps it in .hypothesis/ in "
+            "this folder)"
+        )
     print(
         f"\nrefold-contract test: {actions} actions, {bodies} bodies, {verdict} in {elapsed:.1f} s"
     )
     return 1 if failed else int(status)
 
 
-def _check_selection(args: argparse.Namespace) -> None:
+def _rerun(args: argparse.Namespace, action: str) -> str:
+    """The command that reruns one action with the options that decide what it runs against."""
+    import shlex
+
+    parts = ["refold-contract", "test"]
+    if args.live:
+        parts.append("--live")
+    for folder in args.fixtures:
+        parts += ["--fixtures", folder]
+    if args.examples != DEFAULT_EXAMPLES:
+        parts += ["--examples", str(args.examples)]
+    parts += ["--action", action]
+    extra = [a for a in args.pytest_args if a != "--"]
+    if extra:
+        parts += ["--", *extra]
+    return shlex.join(parts)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10: pytest itself depends on tomli there
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    result: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    return result
+
+
+def project_fixtures(start: Path) -> list[Path]:
+    """The catalogue folders in the project's ``refold_fixtures`` ini key, as the plugin reads it.
+
+    Looks from ``start`` upwards for the file pytest would use: ``pytest.ini`` (always),
+    ``pyproject.toml`` with ``[tool.pytest.ini_options]``, ``tox.ini`` with ``[pytest]``,
+    ``setup.cfg`` with ``[tool:pytest]``. Paths are relative to that file's folder.
+
+    Example::
+
+        project_fixtures(Path.cwd())     # [PosixPath('/work/app/tests/refold_fixtures')]
+    """
+    import configparser
+
+    for folder in [start, *start.parents]:
+        for name, section in (
+            ("pytest.ini", "pytest"),
+            ("pyproject.toml", None),
+            ("tox.ini", "pytest"),
+            ("setup.cfg", "tool:pytest"),
+        ):
+            path = folder / name
+            if not path.is_file():
+                continue
+            if section is None:
+                try:
+                    table = _read_toml(path)
+                except (OSError, ValueError):
+                    continue
+                options = table.get("tool", {}).get("pytest", {}).get("ini_options")
+                if options is None:
+                    continue
+                raw = options.get("refold_fixtures", [])
+                values = [raw] if isinstance(raw, str) else [str(v) for v in raw]
+                return [folder / v for v in values]
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(path, encoding="utf-8")
+            except (configparser.Error, OSError, UnicodeDecodeError):
+                continue
+            if not parser.has_section(section):
+                if name == "pytest.ini":
+                    return []  # pytest.ini decides, even without its section
+                continue
+            raw_text = parser.get(section, "refold_fixtures", fallback="")
+            return [folder / v for v in raw_text.split()]
+    return []
+
+
+def _check_selection(args: argparse.Namespace, folders: Sequence[Path]) -> None:
     """The --app / --action choices, checked with this command's own option names."""
     import difflib
 
-    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
+    catalogue = Catalogue.load(*folders, include_builtin=True)
     for slug in args.apps:
         if not catalogue.has_app(slug):
             close = difflib.get_close_matches(slug, catalogue.apps(), n=3)
@@ -371,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--examples",
         type=int,
-        default=25,
+        default=DEFAULT_EXAMPLES,
         metavar="N",
         help="generated bodies per action, valid and invalid each (default 25)",
     )
@@ -479,8 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gw.add_argument("--record", action="store_true", help="record read replies as examples")
     gw.add_argument("--drift-report", metavar="PATH", help="write the drift found as JSON")
-    gw.add_argument("--rate", type=float, default=20.0, help="requests per second (default 20)")
-    gw.add_argument("--burst", type=int, default=5, help="burst size (default 5)")
+    gw.add_argument(
+        "--rate", type=float, default=REFOLD_RATE, help="requests per second (default 20)"
+    )
+    gw.add_argument("--burst", type=int, default=REFOLD_BURST, help="burst size (default 5)")
     gw.set_defaults(func=_gateway)
 
     from refold_contract.live_cli import add_live_commands

@@ -18,7 +18,16 @@ from urllib.parse import urlsplit
 from refold_contract import _endpoint as ep
 from refold_contract.errors import ConfigurationError
 
-__all__ = ["ENV_VARS", "Limits", "Settings", "is_secret_key", "normalise_base_url"]
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "ENV_VARS",
+    "REFOLD_BURST",
+    "REFOLD_RATE",
+    "Limits",
+    "Settings",
+    "is_secret_key",
+    "normalise_base_url",
+]
 
 #: Environment variables read by :meth:`Settings.resolve`, by setting name.
 ENV_VARS: Mapping[str, str] = {
@@ -44,6 +53,13 @@ def is_secret_key(key: str) -> bool:
     (True, True, False)
     """
     return key not in _PAGE_TOKEN_KEYS and _SECRET_KEY.search(key) is not None
+
+
+#: Refold's own rate limit (its overview pages): requests a second, and the burst allowed.
+REFOLD_RATE = 20.0
+REFOLD_BURST = 5
+#: Generated bodies per action and kind in the contract suite and the ``refold`` profile.
+DEFAULT_EXAMPLES = 25
 
 
 @dataclasses.dataclass(frozen=True)

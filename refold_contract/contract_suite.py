@@ -24,6 +24,7 @@ import pytest
 from hypothesis import Phase, given, settings
 
 from refold_contract import _endpoint as ep
+from refold_contract._json import canonical_json
 from refold_contract.catalogue import Action
 from refold_contract.contract import InvalidBody, check_invalid_reply, check_reply, success_shape
 from refold_contract.live import schema_drift
@@ -96,6 +97,9 @@ def _settings(config: pytest.Config) -> settings:
     return settings(
         settings.get_profile("refold"),
         max_examples=contract_selection(config).examples,
+        # @reproduce_failure cannot be applied to this module; the example database replays a
+        # failing body first on the next run instead.
+        print_blob=False,
         # Live, every example is a request: report the first failure, do not shrink it.
         phases=[Phase.explicit, Phase.reuse, Phase.generate] if live else tuple(Phase),
     )
@@ -111,15 +115,14 @@ def test_valid_bodies_get_the_success_envelope(
     action = contract_action
     shape = success_shape(action)
     path = ep.execute_path(action.slug, action.action_id)
-    tried = 0
+    tried: set[str] = set()
 
     parity = _Parity(refold_mock) if refold_mock.live is not None else None
 
     @_settings(pytestconfig)
     @given(body=params(action))
     def run(body: dict[str, Any]) -> None:
-        nonlocal tried
-        tried += 1
+        tried.add(canonical_json(body))
         response = contract_http.post(path, json=body)
         if parity is not None:
             # Live, a generated body may name records that do not exist: the app failing is
@@ -144,7 +147,7 @@ def test_valid_bodies_get_the_success_envelope(
     try:
         run()
     finally:
-        record_property("bodies", tried)
+        record_property("bodies", len(tried))
         if parity is not None:
             record_property("refold_parity", [action.key, parity.counts])
 
@@ -158,7 +161,7 @@ def test_invalid_bodies_get_refolds_400_naming_the_field(
 ) -> None:
     action = contract_action
     path = ep.execute_path(action.slug, action.action_id)
-    tried = 0
+    tried: set[str] = set()
 
     cases = invalid_params(action)
     if refold_mock.live is not None:  # Refold itself checks presence, not types
@@ -167,8 +170,7 @@ def test_invalid_bodies_get_refolds_400_naming_the_field(
     @_settings(pytestconfig)
     @given(case=cases)
     def run(case: InvalidBody) -> None:
-        nonlocal tried
-        tried += 1
+        tried.add(canonical_json(case.body))
         # json= would send no body at all for None; send exactly this JSON document.
         content = json.dumps(case.body).encode()
         response = contract_http.post(path, content=content, headers=_JSON)
@@ -180,7 +182,7 @@ def test_invalid_bodies_get_refolds_400_naming_the_field(
     try:
         run()
     finally:
-        record_property("bodies", tried)
+        record_property("bodies", len(tried))
 
 
 def test_schema_operation_agrees_with_the_catalogue(

@@ -26,6 +26,8 @@
         ├── RateLimitError                      429, with retry_after
         └── ServerError                         5xx
 
+Warnings derive from :class:`RefoldWarning`: :class:`UnknownFieldType`, :class:`NotInCatalogue`.
+
 Every error carries data as attributes and a ``hint`` saying what to do next; ``str(error)`` is
 the message followed by the hint. No error ever holds an API key or a session token.
 
@@ -59,6 +61,7 @@ __all__ = [
     "InvalidParams",
     "LinkedAccountRequired",
     "NotFoundError",
+    "NotInCatalogue",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
@@ -552,6 +555,18 @@ class RefoldWarning(UserWarning):
     Example::
 
         warnings.simplefilter("error", RefoldWarning)   # make them fail your suite
+    """
+
+
+class NotInCatalogue(RefoldWarning):
+    """A test asked the mock for an app or action the catalogue lacks; says what was meant.
+
+    The mock's reply keeps Refold's exact 404 text; this warning, at the test's teardown, is for
+    the person reading the output.
+
+    Example::
+
+        # hubspott/get_contact: no app 'hubspott' in the catalogue; did you mean hubspot?
     """
 
 

@@ -59,7 +59,7 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import JSONProblem, Redactor, loads
 from refold_contract.access import access_of
 from refold_contract.catalogue import Catalogue
-from refold_contract.config import Limits
+from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Limits
 from refold_contract.custody import Credentials
 from refold_contract.errors import ConfigurationError, RefoldError
 from refold_contract.live import (
@@ -110,8 +110,8 @@ class GatewayConfig:
     fixtures: tuple[str, ...] = ()
     record: bool = False
     record_redact: tuple[str, ...] = ()
-    rate: float = 20.0
-    burst: int = 5
+    rate: float = REFOLD_RATE
+    burst: int = REFOLD_BURST
     timeout: float = 30.0
     max_depth: int = Limits().max_depth
     max_body_bytes: int = Limits().max_body_bytes

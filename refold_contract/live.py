@@ -31,7 +31,7 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import REDACTED, Redactor, canonical_json, dumps_standard
 from refold_contract.access import access_of
 from refold_contract.catalogue import Action, Catalogue, read_document
-from refold_contract.config import is_secret_key
+from refold_contract.config import REFOLD_BURST, REFOLD_RATE, is_secret_key
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 from refold_contract.errors import CatalogueError, ReadOnlyViolation
 
@@ -431,7 +431,7 @@ class TokenBucket:
         time.sleep(bucket.take())
     """
 
-    def __init__(self, rate: float = 20.0, burst: int = 5) -> None:
+    def __init__(self, rate: float = REFOLD_RATE, burst: int = REFOLD_BURST) -> None:
         import threading
         import time
 

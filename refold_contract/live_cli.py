@@ -26,7 +26,7 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import Redactor, dumps_standard
 from refold_contract.catalogue import Action, Catalogue, read_document
 from refold_contract.client import ActionInfo, RefoldClient
-from refold_contract.config import Settings
+from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Settings
 from refold_contract.errors import ApplicationNotFound, CatalogueError, ConfigurationError
 from refold_contract.live import (
     Drift,
@@ -73,7 +73,9 @@ def _catalogue(args: argparse.Namespace) -> Catalogue:
 class _Paced:
     """Runs calls on a few threads, at most ``rate`` per second, with a progress display."""
 
-    def __init__(self, rate: float = 20.0, burst: int = 5, workers: int = 4) -> None:
+    def __init__(
+        self, rate: float = REFOLD_RATE, burst: int = REFOLD_BURST, workers: int = 4
+    ) -> None:
         self.bucket = TokenBucket(rate, burst)
         self.workers = workers
 
@@ -427,7 +429,9 @@ def add_live_commands(sub: Any) -> None:
         action="store_true",
         help="replay documented examples too, not only recorded ones",
     )
-    p.add_argument("--rate", type=float, default=20.0, help="requests per second (default 20)")
+    p.add_argument(
+        "--rate", type=float, default=REFOLD_RATE, help="requests per second (default 20)"
+    )
     p.add_argument("--burst", type=int, default=5, help="burst size (default 5)")
     p.add_argument("--workers", type=int, default=4, help="requests in flight (default 4)")
     common(p)

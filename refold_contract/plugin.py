@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import os
 import secrets
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ import pytest
 from refold_contract import __version__
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
-from refold_contract.config import Settings
+from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE, Settings
 from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
 MOCK_API_KEY = "tk_refold_contract_mock"
-#: Bodies the contract suite generates per action and kind, unless --refold-examples says.
-DEFAULT_EXAMPLES = 25
 MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 _SESSION_KEY = pytest.StashKey["RefoldSession"]()
@@ -115,9 +114,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "live mode would send (reads) and refuse (writes)",
     )
     parser.addini(
-        "refold_rate", default="20", help="live mode: requests per second per linked account"
+        "refold_rate",
+        default=str(int(REFOLD_RATE)),
+        help="live mode: requests per second per linked account",
     )
-    parser.addini("refold_burst", default="5", help="live mode: burst size per linked account")
+    parser.addini(
+        "refold_burst", default=str(REFOLD_BURST), help="live mode: burst size per linked account"
+    )
     parser.addini(
         "refold_record_redact",
         type="linelist",
@@ -721,6 +724,10 @@ def refold_mock(
     finally:
         mock.stop()
         _attach_plan(request, mock)
+    from refold_contract.errors import NotInCatalogue
+
+    for miss in mock.misses():
+        warnings.warn(NotInCatalogue(f"refold_mock: {miss}"), stacklevel=1)
     report = request.node.stash.get(_CALL_REPORT_KEY, None)
     if report is not None and report.failed:
         return  # the test's own failure says enough

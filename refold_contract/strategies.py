@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from refold_contract.catalogue import FIELD_TYPES, Access, Action, Catalogue, Parameter
+from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.contract import InvalidBody, Shape, success_shape
 from refold_contract.errors import UnknownFieldType
 
@@ -37,8 +38,6 @@ __all__ = ["InvalidBody", "actions", "invalid_params", "params", "register_profi
 
 Optional = Literal["sometimes", "always", "never"]
 
-#: Examples per action in the ``refold`` profile.
-DEFAULT_EXAMPLES = 25
 
 # Text that survives a UTF-8 JSON body: every code point but lone surrogates.
 _TEXT_CHARS = st.characters(codec="utf-8")

@@ -51,8 +51,17 @@ def test_the_command_runs_the_suite_and_ends_with_a_table(tmp_path: Path) -> Non
         assert name in out
     assert "hubspot" not in out
     assert "bodies tried" in out
-    summary = f"refold-contract test: {len(names)} actions, {len(names) * 10} bodies, all passed in"
+    # Distinct bodies, valid and invalid together: at most 2 x --examples per action, and the
+    # summary is the column's sum.
+    rows = [
+        line.split() for line in out.splitlines() if line.split()[:1] in (["slack"], ["zendesk"])
+    ]
+    counts = [int(r[3]) for r in rows if r[3].isdigit()]
+    assert len(counts) == len(names)
+    assert all(1 <= c <= 10 for c in counts)
+    summary = f"refold-contract test: {len(names)} actions, {sum(counts)} bodies, all passed in"
     assert summary in out
+    assert "@reproduce_failure" not in out
     # Only hypothesis's example database, which replays a failure on the next run.
     assert [p.name for p in tmp_path.iterdir()] in ([], [".hypothesis"])
 
@@ -64,7 +73,12 @@ def test_the_command_fails_with_the_action_named_when_the_contract_breaks(tmp_pa
     assert "expected node_status 'Success', got 'Errored'" in done.stdout
     assert "FAILED" in done.stdout
     assert "1 row(s) with a failure in" in done.stdout
-    assert "rerun one: refold-contract test --action acme/get_widget" in done.stdout
+    assert (
+        f"rerun one: refold-contract test --fixtures {folder} --examples 3 --action acme/get_widget"
+        in done.stdout
+    )
+    assert "hypothesis keeps it in .hypothesis/" in done.stdout
+    assert "reproduce_failure" not in done.stdout
 
 
 def test_the_command_passes_arguments_after_a_double_dash_to_pytest(tmp_path: Path) -> None:

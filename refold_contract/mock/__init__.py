@@ -26,9 +26,11 @@ Example::
 from __future__ import annotations
 
 import collections
+import contextlib
+import difflib
 import json
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -76,6 +78,11 @@ class UnusedStub(RefoldError, AssertionError):
     """
 
 
+_UNUSED_HINT = "remove them, or mark the test @pytest.mark.refold(assert_all_called=False)"
+_CUSTOM_HINT = (
+    "if it is your own action, put <slug>/<action_id>.json in a catalogue folder and pass it "
+    "with --refold-fixtures DIR (or the refold_fixtures ini key)"
+)
 _REPLY_HEADERS = frozenset({"content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID})
 _CREDENTIAL_HEADERS = {
     ep.HEADER_API_KEY.encode(): 0,
@@ -154,6 +161,8 @@ class RefoldMock:
         self.journal = Journal(maxlen=journal_size)
         self.script = Script()
         self._router: respx.MockRouter | None = None
+        self._elsewhere_messages: list[str] = []
+        self._misses: dict[tuple[str, str | None], None] = {}
 
     # ------------------------------------------------------------------ settings
 
@@ -285,9 +294,13 @@ class RefoldMock:
                 answer = self._render(reply)
             elif operation == "list_actions":
                 answer = self.emulator.list_actions(slug)
+                if answer.status == 404:
+                    self._misses[(slug, None)] = None
             elif operation == "schema":
                 assert action_id is not None
                 answer = self.emulator.schema(slug, action_id)
+                if answer.status == 404:
+                    self._misses[(slug, action_id)] = None
             else:
                 assert action_id is not None
                 assert parsed is not None
@@ -307,6 +320,7 @@ class RefoldMock:
     ) -> tuple[Answer, str | None, Stub | None]:
         action = self.catalogue.find(slug, action_id)
         if action is None:
+            self._misses[(slug, action_id)] = None
             return Emulator.action_not_found(slug, action_id), "action not in the catalogue", None
         refused = self.emulator.validate(action, parsed)
         if refused is not None:
@@ -703,6 +717,8 @@ class RefoldMock:
         """
         self.journal.clear()
         self.script.clear()
+        self._misses.clear()
+        self._elsewhere_messages.clear()
 
     # ------------------------------------------------------------------ teardown checks
 
@@ -718,7 +734,7 @@ class RefoldMock:
 
     def unplaced_message(self) -> str | None:
         """The failure text for requests the mock could not place, or ``None``."""
-        unplaced = self.journal.unplaced()
+        unplaced = [u for u in self.journal.unplaced() if u.split(" ", 1)[1].startswith("/")]
         if not unplaced:
             return None
         counts = collections.Counter(unplaced)
@@ -729,6 +745,63 @@ class RefoldMock:
             "route (respx_mock.get(url).respond(...)) or check the path your code builds."
         )
 
+    def misses(self) -> list[str]:
+        """What the test asked for that the catalogue lacks, each with what was probably meant.
+
+        The mock's replies keep Refold's exact text; this is for people. The ``refold_mock``
+        fixture shows these as warnings at teardown.
+
+        Example::
+
+            refold_mock.misses()   # ["hubspott/get_contact: no app 'hubspott' ... hubspot?"]
+        """
+        out = []
+        for slug, action_id in self._misses:
+            if not self.catalogue.has_app(slug):
+                close = difflib.get_close_matches(slug, self.catalogue.apps(), n=3)
+                what = f"{slug}/{action_id}" if action_id else f"{slug} (list actions)"
+                hint = f"did you mean {' or '.join(close)}?" if close else _CUSTOM_HINT
+                out.append(f"{what}: no app {slug!r} in the catalogue; {hint}")
+                continue
+            assert action_id is not None
+            close = self.catalogue.suggest(slug, action_id)
+            hint = f"did you mean {' or '.join(close)}?" if close else _CUSTOM_HINT
+            out.append(f"{slug}/{action_id}: not in the catalogue; {hint}")
+        return out
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[RefoldMock]:
+        """Stubs and faults set inside belong to the block: removed at its end, and checked.
+
+        For one hypothesis example (or any part of a test) that scripts its own replies:
+        every example's stubs answer for that example only, and a stub it never used fails
+        that example (unless ``assert_all_called`` is off). The journal is kept.
+
+        Example::
+
+            @given(contacts=st.lists(contact(), max_size=5))
+            def test_sync(refold_mock, refold_client, contacts):
+                with refold_mock.scope():
+                    refold_mock.stub("hubspot", "get_contact", data={"results": contacts})
+                    assert sync(refold_client) == len(contacts)
+        """
+        __tracebackhide__ = True
+        mark = self.script.mark()
+        failed = False
+        try:
+            yield self
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            unused = self.script.release(mark)
+            if unused and self.assert_all_called and not failed:
+                listing = "\n".join(f"  {u}" for u in unused)
+                raise UnusedStub(
+                    f"refold_mock: {len(unused)} stub(s) set in this scope never used:\n{listing}",
+                    hint=_UNUSED_HINT,
+                )
+
     def unused_stubs(self) -> list[str]:
         """Descriptions of stubs never used (and not overridden by a newer one)."""
         return self.script.unused()
@@ -738,6 +811,8 @@ class RefoldMock:
 
         The ``refold_mock`` fixture calls this at teardown.
         """
+        if self._elsewhere_messages:
+            raise UnmatchedRequest("\n".join(dict.fromkeys(self._elsewhere_messages)))
         message = self.unplaced_message()
         if message:
             raise UnmatchedRequest(message)
@@ -745,8 +820,7 @@ class RefoldMock:
         if unused and self.assert_all_called:
             listing = "\n".join(f"  {u}" for u in unused)
             raise UnusedStub(
-                f"refold_mock: {len(unused)} stub(s) never used:\n{listing}",
-                hint="remove them, or mark the test @pytest.mark.refold(assert_all_called=False)",
+                f"refold_mock: {len(unused)} stub(s) never used:\n{listing}", hint=_UNUSED_HINT
             )
 
     # ------------------------------------------------------------------ respx wiring
@@ -831,6 +905,24 @@ class RefoldMock:
             raise gone(exc) from None
         return done(reply)
 
+    def _elsewhere(self, request: httpx.Request) -> str:
+        """The message for a Refold path sent to a host the mock does not answer for."""
+        url = request.url
+        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        message = (
+            f"refold_mock answers Refold's API at {self.base_url}, but this request went to "
+            f"{where}: {request.method} {url.path}. Point your client at refold_mock.base_url, "
+            "or tell the mock the URL your code uses: --refold-base-url URL (or REFOLD_BASE_URL, "
+            "or the refold_base_url ini key)."
+        )
+        self.journal.record(
+            Call("unplaced", request.method, f"{where}{url.path}", None, None, None, None, None,
+                 note="another host"),
+            unplaced=True,
+        )  # fmt: skip
+        self._elsewhere_messages.append(message)
+        return message
+
     def router(self) -> respx.MockRouter:
         """A respx router whose routes answer through :meth:`handle`.
 
@@ -844,7 +936,7 @@ class RefoldMock:
                 my_code_that_uses_httpx()
         """
         if self._router is None:
-            self._router = build_router(self.bases, self._respx_side_effect)
+            self._router = build_router(self.bases, self._respx_side_effect, self._elsewhere)
         return self._router
 
     def start(self) -> RefoldMock:

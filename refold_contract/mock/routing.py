@@ -104,24 +104,42 @@ class LiveLink:
 
 
 def build_router(
-    bases: Sequence[str], side_effect: Callable[[httpx.Request], Any]
+    bases: Sequence[str],
+    side_effect: Callable[[httpx.Request], Any],
+    elsewhere: Callable[[httpx.Request], str] | None = None,
 ) -> respx.MockRouter:
     """A respx router sending every request under ``bases`` to ``side_effect``.
 
     Requests to other hosts are left to other routers, and fail as respx's
-    ``assert_all_mocked`` does when none answers.
+    ``assert_all_mocked`` does when none answers; for one whose path is a Refold path,
+    ``elsewhere(request)`` gives the message instead of respx's bare "not mocked".
     """
     import respx
+    from respx.models import AllMockedAssertionError
 
     class _Router(respx.MockRouter):
         """Marks async resolution, so a scripted delay sleeps without blocking the loop."""
+
+        def handler(self, request: httpx.Request) -> httpx.Response:
+            try:
+                return super().handler(request)
+            except AllMockedAssertionError:
+                raise self.explained(request) from None
 
         async def async_handler(self, request: httpx.Request) -> httpx.Response:
             token = IN_ASYNC.set(True)
             try:
                 return await super().async_handler(request)
+            except AllMockedAssertionError:
+                raise self.explained(request) from None
             finally:
                 IN_ASYNC.reset(token)
+
+        @staticmethod
+        def explained(request: httpx.Request) -> AllMockedAssertionError:
+            if elsewhere is not None and ep.API_PREFIX in request.url.path:
+                return AllMockedAssertionError(elsewhere(request))
+            return AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
 
     router = _Router(assert_all_called=False, assert_all_mocked=True)
 

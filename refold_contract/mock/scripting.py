@@ -231,6 +231,19 @@ class Script:
                 return None
             return chosen, chosen.next_reply()
 
+    def mark(self) -> int:
+        """A point to :meth:`release` back to."""
+        with self._lock:
+            return len(self._stubs)
+
+    def release(self, mark: int) -> list[str]:
+        """Remove the stubs added since ``mark``; return those of them never used."""
+        with self._lock:
+            added, self._stubs[mark:] = self._stubs[mark:], []
+        lines = [s.describe() for s in added if s.used == 0 and not s.shadowed]
+        counts = collections.Counter(lines)
+        return [f"{line} x{n}" if n > 1 else line for line, n in counts.items()]
+
     def unused(self) -> list[str]:
         """Descriptions of stubs that never answered and were never shadowed by a newer one,
         repeated descriptions collapsed into one line with a count."""
