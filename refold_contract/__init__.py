@@ -13,15 +13,10 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from refold_contract.catalogue import Action, Catalogue, Example, Parameter, Problem
-from refold_contract.client import (
-    ActionInfo,
-    ActionResult,
-    AsyncRefoldClient,
-    RefoldClient,
-    RetryPolicy,
-)
-from refold_contract.config import Settings
+from refold_contract.config import Limits, Settings
 from refold_contract.errors import (
     ActionFailed,
     ActionNotFound,
@@ -36,6 +31,7 @@ from refold_contract.errors import (
     InvalidParams,
     LinkedAccountRequired,
     NotFoundError,
+    NotInCatalogue,
     PermissionDeniedError,
     ProtocolError,
     RateLimitError,
@@ -50,7 +46,44 @@ from refold_contract.errors import (
     UnknownFieldType,
 )
 
+if TYPE_CHECKING:
+    from refold_contract.client import (
+        ActionInfo,
+        ActionResult,
+        AsyncRefoldClient,
+        RefoldClient,
+        RetryPolicy,
+    )
+    from refold_contract.mock.scripting import Reply
+
 __version__ = "0.1.0"
+
+# Loaded on first use: the client pulls in httpx (and, through it, rich and click when they are
+# installed), which the pytest plugin does not need at start-up.
+_LAZY = {
+    "ActionInfo": "refold_contract.client",
+    "ActionResult": "refold_contract.client",
+    "AsyncRefoldClient": "refold_contract.client",
+    "RefoldClient": "refold_contract.client",
+    "RetryPolicy": "refold_contract.client",
+    "Reply": "refold_contract.mock.scripting",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'refold_contract' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Action",
@@ -70,8 +103,10 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidLinkedAccount",
     "InvalidParams",
+    "Limits",
     "LinkedAccountRequired",
     "NotFoundError",
+    "NotInCatalogue",
     "Parameter",
     "PermissionDeniedError",
     "Problem",
@@ -84,6 +119,7 @@ __all__ = [
     "RefoldError",
     "RefoldTimeout",
     "RefoldWarning",
+    "Reply",
     "RetryPolicy",
     "ServerError",
     "Settings",

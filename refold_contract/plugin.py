@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import difflib
@@ -811,6 +810,8 @@ def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
         arguments["sleep"] = _no_async_sleep
     client = AsyncRefoldClient(**arguments)
     yield client
+    import asyncio
+
     # With an event loop still running in this thread, leave the client to the GC.
     with contextlib.suppress(RuntimeError):
         asyncio.run(client.aclose())

@@ -21,7 +21,18 @@ def test_all_is_sorted_and_lists_exactly_the_public_names() -> None:
         for name, value in vars(refold_contract).items()
         if not name.startswith("_") and not isinstance(value, type(refold_contract))
     }
-    assert set(exported) == public - {"annotations"}
+    lazy = set(refold_contract._LAZY)  # loaded on first use
+    assert set(exported) == (public | lazy) - {"annotations", "TYPE_CHECKING", "Any"}
+    for name in exported:
+        assert getattr(refold_contract, name) is not None
+    with pytest.raises(AttributeError):
+        refold_contract.NoSuchName  # noqa: B018
+
+
+def test_importing_the_package_leaves_the_client_and_httpx_alone() -> None:
+    code = "import sys, refold_contract; print('httpx' in sys.modules, 'refold_contract.client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
 
 
 def test_every_public_name_has_a_docstring_with_an_example() -> None:

@@ -1,0 +1,334 @@
+"""What a new user trips on in the first hour, and reaches for next: each in the words they see."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from refold_contract.mock import RefoldMock
+from refold_contract.server import RunningServer, running_server
+
+from .helpers import FAKE_KEY, action_doc, write_action
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+@pytest.fixture(autouse=True)
+def _ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+
+
+# ---------------------------------------------------------------------- stubs and assertions
+
+
+def test_the_most_recent_stub_answers_and_the_one_it_overrides_is_not_unused(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def default_contacts(refold_mock):
+            refold_mock.stub("hubspot", "get_contact", data={"results": ["default"]})
+
+        def test_override(default_contacts, refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={"results": ["override"]})
+            assert refold_client.execute("hubspot", "get_contact").data == {"results": ["override"]}
+
+        def test_default(default_contacts, refold_client):
+            assert refold_client.execute("hubspot", "get_contact").data == {"results": ["default"]}
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_stubs_scoped_to_one_hypothesis_example_answer_for_that_example(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from hypothesis import HealthCheck, given, settings, strategies as st
+
+        @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(n=st.integers(0, 5))
+        def test_each_example(refold_mock, refold_client, n):
+            with refold_mock.scope():
+                refold_mock.stub("hubspot", "get_contact", data={"results": list(range(n))})
+                assert len(refold_client.execute("hubspot", "get_contact").data["results"]) == n
+
+        @settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(n=st.integers(0, 5))
+        def test_unused_in_a_scope(refold_mock, n):
+            with refold_mock.scope():
+                refold_mock.stub("hubspot", "get_contact", data={"n": n})
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refold_mock: 1 stub(s) set in this scope never used:*",
+            "*stub('hubspot', 'get_contact')*",
+        ]
+    )
+
+
+def test_repeated_unused_stubs_are_one_line_with_a_count(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_many(refold_mock):
+            for _ in range(24):
+                refold_mock.stub("hubspot", "get_contact", data={}, params={"limit": "9"})
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*refold_mock: 1 stub(s) never used:*"])
+    assert result.stdout.str().count("stub('hubspot', 'get_contact'") == 1
+
+
+def test_assert_called_takes_matchers_and_a_subset_and_last_call_finds_the_latest(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from unittest.mock import ANY
+        import pytest
+
+        def test_matchers(refold_mock, refold_client):
+            refold_client.execute("hubspot", "get_contact", {"limit": "10", "after": "xyz"})
+            refold_client.execute("hubspot", "get_contact", {"limit": "20"})
+            refold_mock.assert_called("hubspot", "get_contact", params={"limit": "10", "after": ANY})
+            refold_mock.assert_called("hubspot", "get_contact", params_include={"after": ANY}, times=1)
+            assert refold_mock.last_call("hubspot", "get_contact").params == {"limit": "20"}
+            with pytest.raises(AssertionError, match="with params including"):
+                refold_mock.assert_called("hubspot", "get_contact", params_include={"limit": "30"})
+            with pytest.raises(AssertionError, match="hubspot/create_contact to have been executed"):
+                refold_mock.last_call("hubspot", "create_contact")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_client_fixtures_use_credentials_the_marker_accepts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.refold(api_keys=["tk_good"], linked_accounts=["user_1"])
+        def test_limits(refold_client, refold_mock):
+            assert refold_client.execute("hubspot", "get_contact").ok
+            assert refold_mock.calls[-1].linked_account_id == "user_1"
+
+        @pytest.mark.refold(session_tokens=["tok_good"])
+        def test_tokens(refold_client):
+            assert refold_client.list_actions("slack")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+# ---------------------------------------------------------------------- messages
+
+
+def test_unknown_apps_and_actions_say_what_was_meant(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from refold_contract import ActionNotFound, ApplicationNotFound
+
+        def test_typos(refold_client):
+            with pytest.raises(ApplicationNotFound, match="Application app_type 'hubspott' not found"):
+                refold_client.list_actions("hubspott")
+            with pytest.raises(ActionNotFound, match="Action get_contacts not found in Application hubspot"):
+                refold_client.execute("hubspot", "get_contacts")
+            with pytest.raises(ActionNotFound):
+                refold_client.execute("acme", "get_widget")
+        """
+    )
+    result = pytester.runpytest("-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NotInCatalogue: refold_mock: hubspott (list actions): no app 'hubspott' in the "
+            "catalogue; did you mean hubspot?",
+            "*NotInCatalogue: refold_mock: hubspot/get_contacts: not in the catalogue; did you mean "
+            "hubspot/get_contact*",
+            "*NotInCatalogue: refold_mock: acme/get_widget: no app 'acme' in the catalogue; if it "
+            "is your own action, put <slug>/<action_id>.json in a catalogue folder and pass it "
+            "with --refold-fixtures DIR (or the refold_fixtures ini key)",
+        ]
+    )
+
+
+def test_a_refold_path_on_another_host_names_the_base_url_and_the_option(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx, pytest
+
+        def test_staging(refold_mock):
+            with pytest.raises(Exception, match="refold_mock answers Refold's API at https://app.refold.ai"):
+                httpx.post("https://staging.example/api/v2/integration-schema/hubspot/actions/"
+                           "get_contact/execute", json={})
+
+        def test_swallowed(refold_mock):
+            try:
+                httpx.get("https://staging.example/api/v2/integration-schema/hubspot/actions")
+            except Exception:
+                pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        ["*this request went to https://staging.example*--refold-base-url URL (or REFOLD_BASE_URL*"]
+    )
+    assert "not mocked!" not in result.stdout.str()
+
+
+def test_the_live_plan_says_no_refold_request_for_a_test_that_sends_none(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.refold_live
+        def test_quiet(refold_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest("--refold-live", "--refold-live-plan")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["test_the_live_plan*::test_quiet", "    no Refold request*"])
+    assert "read: will be sent" not in result.stdout.str()
+
+
+@pytest.fixture
+def refold(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
+    with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as server:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acct_1")
+        monkeypatch.setenv("REFOLD_BASE_URL", server.url)
+        yield server
+
+
+def test_a_mistyped_path_in_live_mode_gets_the_could_not_place_message(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx, pytest
+
+        @pytest.mark.refold_live
+        def test_typo(refold_mock):
+            with pytest.raises(Exception, match="refold_mock could not place"):
+                httpx.get(refold_mock.base_url + "/api/v2/integration-schema/hubspot/triggers")
+        """
+    )
+    result = pytester.runpytest_subprocess("--refold-live")
+    result.assert_outcomes(passed=1, errors=1)
+    output = result.stdout.str()
+    assert "refold_mock could not place 1 request(s)" in output
+    assert '"access": "read"' not in output
+    assert refold.mock.calls == []
+
+
+# ---------------------------------------------------------------------- the command and server
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", "[pytest]\nrefold_fixtures = mine\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nrefold_fixtures = ["mine"]\n'),
+        ("tox.ini", "[pytest]\nrefold_fixtures = mine\n"),
+        ("setup.cfg", "[tool:pytest]\nrefold_fixtures = mine\n"),
+    ],
+)
+def test_the_contract_command_reads_the_projects_catalogue_folders(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    write_action(tmp_path / "mine", action_doc(slug="acme", action_id="get_widget"))
+    (tmp_path / name).write_text(text)
+    (tmp_path / "sub").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "test", "--app", "acme", "--examples", "2"],
+        cwd=tmp_path / "sub", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "acme  get_widget" in done.stdout
+    assert "catalogue folders from the project's refold_fixtures ini key" in done.stdout
+
+
+def test_serve_on_port_zero_prints_the_url_it_bound(tmp_path: Path) -> None:
+    import signal
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refold_contract.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split(" on ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert not url.endswith(":0")
+        assert httpx.get(url + "/__refold/calls").json() == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_refold_server_serves_the_tests_own_mock_to_requests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        HEADERS = {"x-api-key": "tk_test", "linked_account_id": "user_1"}
+        PATH = "/api/v2/integration-schema/hubspot/actions/get_contact/execute"
+
+        def test_stubbed(refold_server, refold_mock, refold_catalogue):
+            refold_mock.stub("hubspot", "get_contact", data={"results": ["mine"]})
+            reply = requests.post(refold_server.url + PATH, json={}, headers=HEADERS, timeout=10)
+            assert reply.json()["data"] == {"results": ["mine"]}
+            refold_mock.assert_called("hubspot", "get_contact", times=1)
+            assert refold_server.mock is refold_mock
+
+        def test_a_custom_action(refold_server):
+            reply = requests.get(refold_server.url + "/api/v2/integration-schema/acme/actions",
+                                 headers=HEADERS, timeout=10)
+            assert [a["action_id"] for a in reply.json()] == ["get_widget"]
+
+        def test_unused(refold_server, refold_mock):
+            refold_mock.stub("hubspot", "get_contact", data={})
+        """
+    )
+    write_action(pytester.path / "mine", action_doc(slug="acme", action_id="get_widget"))
+    result = pytester.runpytest("--refold-fixtures", "mine")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*refold_mock: 1 stub(s) never used:*"])
+
+
+def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from refold_contract import Reply
+
+        def test_mode(refold_mock, refold_client):
+            assert refold_mock.is_live is False
+            refold_mock.sequence("hubspot", "get_contact", [Reply.error(429, retry_after=1), {"n": 1}])
+            assert refold_client.execute("hubspot", "get_contact").data == {"n": 1}
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
