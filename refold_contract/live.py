@@ -29,9 +29,10 @@ import httpx
 
 from refold_contract import _endpoint as ep
 from refold_contract._json import REDACTED, Redactor, canonical_json, dumps_standard
+from refold_contract._pace import TokenBucket
 from refold_contract.access import access_of
 from refold_contract.catalogue import Action, Catalogue, read_document
-from refold_contract.config import REFOLD_BURST, REFOLD_RATE, is_secret_key
+from refold_contract.config import is_secret_key
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 from refold_contract.errors import CatalogueError, ReadOnlyViolation
 
@@ -420,33 +421,3 @@ class Recorder:
             write_json_atomically(path, document)
         self.written[path] = self.written.get(path, 0) + 1
         return path
-
-
-class TokenBucket:
-    """Requests per second with bursts, per linked account: how long to wait before sending.
-
-    Example::
-
-        bucket = TokenBucket(rate=20, burst=5)
-        time.sleep(bucket.take())
-    """
-
-    def __init__(self, rate: float = REFOLD_RATE, burst: int = REFOLD_BURST) -> None:
-        import threading
-        import time
-
-        self.rate = rate
-        self.burst = burst
-        self._tokens = float(burst)
-        self._clock = time.monotonic
-        self._last = self._clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> float:
-        """Reserve one request; returns the seconds to wait before sending it."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate

@@ -48,7 +48,7 @@ _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _TEST_URL_KEY = pytest.StashKey[str]()
 _MARKER_KWARGS = frozenset(
     {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens",
-     "allow_refused"}
+     "allow_refused", "rate_limit"}
 )  # fmt: skip
 # Set in live sessions for workers and child processes: the gateway, and the real base URL.
 _GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
@@ -213,7 +213,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "refold(strict=None, linked_accounts=None, assert_all_called=True, api_keys=None, "
-        "session_tokens=None, allow_refused=False): per-test options for the refold_mock fixture",
+        "session_tokens=None, allow_refused=False, rate_limit=False): per-test options for the "
+        "refold_mock fixture",
     )
     config.addinivalue_line(
         "markers",

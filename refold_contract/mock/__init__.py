@@ -29,8 +29,9 @@ import collections
 import contextlib
 import difflib
 import json
+import math
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ import httpx
 
 from refold_contract import _endpoint as ep
 from refold_contract._json import canonical_json, dumps_standard
+from refold_contract._pace import TokenBucket
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
 from refold_contract.errors import ReadOnlyViolation, RefoldError
@@ -113,6 +115,8 @@ class RefoldMock:
     ``api_keys``, ``session_tokens`` and ``linked_accounts``, when given, are the only ones
     accepted. ``aliases`` are more base URLs answered the same way. ``limits`` bounds request
     bodies (400 past the depth, 413 past the size); ``journal_size`` keeps only the last calls.
+    ``rate_limit=True`` enforces Refold's own limit (20 requests a second, bursts of 5, per
+    linked account) with 429 and ``Retry-After``; ``clock`` times it.
     Use it through the ``refold_mock`` fixture, as a context manager (respx), or behind
     ``refold-contract serve``.
 
@@ -140,6 +144,8 @@ class RefoldMock:
         limits: Limits | None = None,
         journal_size: int | None = None,
         max_journal_body: int | None = None,
+        rate_limit: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
         self.emulator = Emulator(
@@ -163,6 +169,10 @@ class RefoldMock:
         self._router: respx.MockRouter | None = None
         self._elsewhere_messages: list[str] = []
         self._misses: dict[tuple[str, str | None], None] = {}
+        self._disconnected: dict[str, frozenset[str] | None] = {}
+        self.rate_limit = rate_limit
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
 
     # ------------------------------------------------------------------ settings
 
@@ -280,6 +290,8 @@ class RefoldMock:
         stub: Stub | None = None
         reply: Reply | None = None
         refused = self.emulator.authenticate(api_key, linked, authorization)
+        if refused is None and self.rate_limit:
+            refused = self._throttle(linked or authorization or api_key or "")
         if refused is not None:
             answer = refused
         else:
@@ -304,7 +316,7 @@ class RefoldMock:
             else:
                 assert action_id is not None
                 assert parsed is not None
-                answer, note, data_stub = self._execute(slug, action_id, parsed)
+                answer, note, data_stub = self._execute(slug, action_id, parsed, linked)
                 stub = stub or data_stub
         if stub is not None:
             answer.delay = stub.delay
@@ -316,12 +328,20 @@ class RefoldMock:
         return answer
 
     def _execute(
-        self, slug: str, action_id: str, parsed: ParsedBody
+        self, slug: str, action_id: str, parsed: ParsedBody, linked: str | None
     ) -> tuple[Answer, str | None, Stub | None]:
         action = self.catalogue.find(slug, action_id)
         if action is None:
             self._misses[(slug, action_id)] = None
             return Emulator.action_not_found(slug, action_id), "action not in the catalogue", None
+        if slug in self._disconnected:
+            accounts = self._disconnected[slug]
+            if accounts is None or (linked or "") in accounts:
+                return (
+                    Emulator.disconnected(slug, linked or ""),
+                    "app disconnected (scripted)",
+                    None,
+                )
         refused = self.emulator.validate(action, parsed)
         if refused is not None:
             return refused, None, None
@@ -543,6 +563,49 @@ class RefoldMock:
         self._add("delay", slug, action_id, [], params=params, times=times, delay=seconds,
                   operation=operation)  # fmt: skip
 
+    def disconnect(self, slug: str, *, linked_account_id: str | None = None) -> None:
+        """The linked account has no connection for ``slug``: every execute of the app fails.
+
+        The reply is what Refold sends (the message observed live): HTTP 200, ``node_status``
+        ``Errored``, ``data.message`` "Application Authentication not found for
+        linked_account_id X and app Y". The status and the envelope around the message are an
+        assumption (no Refold page shows them); the list and schema operations keep working,
+        as they were seen to. ``linked_account_id`` limits it to one account.
+
+        Example::
+
+            refold_mock.disconnect("zendesk")
+            with pytest.raises(ActionFailed, match="Application Authentication not found"):
+                refold_client.execute("zendesk", "get_ticket_by_id", {"ticket_id": "1"})
+        """
+        if not self.catalogue.has_app(slug):
+            self.catalogue.get(slug, "*")  # raises ActionNotInCatalogue with suggestions
+        if linked_account_id is None:
+            self._disconnected[slug] = None
+        else:
+            current = self._disconnected.get(slug, frozenset())
+            if current is not None:
+                self._disconnected[slug] = current | {linked_account_id}
+
+    def reconnect(self, slug: str) -> None:
+        """Undo :meth:`disconnect`.
+
+        Example::
+
+            refold_mock.reconnect("zendesk")
+        """
+        self._disconnected.pop(slug, None)
+
+    def _throttle(self, who: str) -> Answer | None:
+        """Refold's own limit, 20 requests a second with bursts of 5, per linked account."""
+        bucket = self._buckets.get(who)
+        if bucket is None:
+            bucket = self._buckets.setdefault(who, TokenBucket(clock=self._clock))
+        wait = bucket.try_take()
+        if wait <= 0:
+            return None
+        return Emulator.error(429, "Too Many Requests", retry_after=str(max(1, math.ceil(wait))))
+
     def timeout(
         self,
         slug: str,
@@ -718,6 +781,8 @@ class RefoldMock:
         self.journal.clear()
         self.script.clear()
         self._misses.clear()
+        self._disconnected.clear()
+        self._buckets.clear()
         self._elsewhere_messages.clear()
 
     # ------------------------------------------------------------------ teardown checks

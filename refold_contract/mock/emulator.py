@@ -194,6 +194,17 @@ class Emulator:
         """Refold's 404 for an unknown action (or slug) on the schema or execute operation."""
         return cls.error(404, f"Action {action_id} not found in Application {slug}")
 
+    @staticmethod
+    def disconnected(slug: str, linked: str) -> Answer:
+        """The reply for an app the linked account has not connected (message observed live;
+        HTTP 200 with ``node_status`` ``Errored`` assumed)."""
+        message = (
+            f"Application Authentication not found for linked_account_id {linked} and app {slug}"
+        )
+        return Answer(
+            200, dumps({ep.KEY_NODE_STATUS: "Errored", ep.KEY_DATA: {"message": message}})
+        )
+
     @classmethod
     def unknown_account(cls, linked: str, environment: str) -> Answer:
         """Refold's 400 for a linked account it does not know in the key's environment."""
