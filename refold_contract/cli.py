@@ -392,6 +392,64 @@ def _gateway(args: argparse.Namespace) -> int:
     return 1 if report["refused"] else 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from refold_contract.consumer import verify_command
+
+    if not args.live:
+        return verify_command(args.path, fixtures=args.fixtures, as_json=args.json)
+    from refold_contract.config import Settings
+    from refold_contract.consumer import ConsumerContract
+    from refold_contract.gateway import GatewayConfig, GatewayProcess
+
+    settings = Settings.resolve(base_url=args.base_url)
+    missing = settings.missing_credentials
+    if missing:
+        raise ConfigurationError(
+            "verify --live needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
+            f"REFOLD_SESSION_TOKEN) in the environment (missing: {', '.join(missing)})",
+            hint="credentials are never taken from the command line; export them first",
+        )
+    from refold_contract.client import RefoldClient
+    from refold_contract.custody import Credentials
+
+    contract = ConsumerContract.load(args.path)
+    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
+    fixtures = tuple(str(Path(f).resolve()) for f in args.fixtures)
+    credentials = Credentials(
+        api_key=settings.api_key,
+        linked_account_id=settings.linked_account_id,
+        session_token=settings.session_token,
+    )
+    # Reads only, and through the read-only gateway: this command never holds a client that
+    # could send a write with the working credentials.
+    with (
+        GatewayProcess.start(GatewayConfig(upstream=settings.base_url, fixtures=fixtures),
+                             credentials) as gateway,
+        RefoldClient(api_key="tk_refold_contract_placeholder", linked_account_id=(
+            settings.linked_account_id), base_url=gateway.url, read_only=True,
+            catalogue=catalogue, env={}) as client,
+    ):  # fmt: skip
+
+        def fetch(action: Any) -> list[Any]:
+            entry = contract.find(action.slug, action.action_id)
+            always = set(entry.always_sent or ()) if entry is not None else set()
+            examples = [e for e in action.examples if always <= set(e.params)]
+            params = dict(examples[0].params) if examples else {}
+            try:
+                return [client.execute(action.slug, action.action_id, params, check=False).json()]
+            except RefoldError as exc:
+                print(f"refold-contract: {action.key}: not fetched: {exc}", file=sys.stderr)
+                return []
+
+        return verify_command(args.path, fixtures=args.fixtures, as_json=args.json, live=fetch)
+
+
+def _contract_merge(args: argparse.Namespace) -> int:
+    from refold_contract.consumer import merge_command
+
+    return merge_command(args.paths, args.output)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -569,6 +627,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gw.add_argument("--burst", type=int, default=REFOLD_BURST, help="burst size (default 5)")
     gw.set_defaults(func=_gateway)
+
+    ver = sub.add_parser(
+        "verify",
+        help="check a consumer contract against the catalogue (or live): exit 1 if it breaks",
+        description="Check a consumer contract (written by pytest --refold-consumer-contract "
+        "PATH): does every action still exist, every parameter your tests send, is any "
+        "parameter newly required that they do not always send, and do the replies still carry "
+        "every path your code reads, with the same JSON type? Against the catalogue's examples "
+        "(offline), or with --live against real replies, reads only, through the read-only "
+        "gateway. Prints breaking and non-breaking findings; exits 1 on a breaking one.",
+    )
+    ver.add_argument("path", metavar="PATH", help="the consumer contract (JSON)")
+    ver.add_argument(
+        "--fixtures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="catalogue folder layered over the built-in one (repeatable)",
+    )
+    ver.add_argument(
+        "--live",
+        action="store_true",
+        help="check against live replies (read actions only; credentials from REFOLD_API_KEY "
+        "and REFOLD_LINKED_ACCOUNT_ID)",
+    )
+    ver.add_argument("--base-url", default=None, metavar="URL", help="Refold's base URL, --live")
+    ver.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ver.set_defaults(func=_verify)
+
+    con = sub.add_parser(
+        "contract",
+        help="work with consumer contracts: merge",
+        description="Consumer contracts, as pytest --refold-consumer-contract writes them.",
+    )
+    con_sub = con.add_subparsers(dest="contract_command", metavar="COMMAND")
+    con_sub.required = True
+    mer = con_sub.add_parser(
+        "merge",
+        help="merge contracts: union of paths read, intersection of parameters always sent",
+        description="Merge consumer contracts from several runs or xdist workers: the paths "
+        "read are joined, the parameters always sent are those every contract always sends.",
+    )
+    mer.add_argument("paths", nargs="+", metavar="CONTRACT")
+    mer.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write")
+    mer.set_defaults(func=_contract_merge)
 
     from refold_contract.live_cli import add_live_commands
 

@@ -24,7 +24,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpcore
@@ -50,11 +50,24 @@ from refold_contract.errors import (
     api_error,
 )
 
+if TYPE_CHECKING:
+    from refold_contract.consumer import ReadRecorder
+
 __all__ = ["ActionInfo", "ActionResult", "AsyncRefoldClient", "RefoldClient", "RetryPolicy"]
 
 logger = logging.getLogger("refold_contract.client")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+# Set by the pytest plugin under --refold-consumer-contract: ``ActionResult.data`` then records
+# what the code reads. None (the default) costs one check per reply.
+_consumer: ReadRecorder | None = None
+
+
+def _track_data(recorder: ReadRecorder | None) -> None:
+    """Make every client record the reads of ``ActionResult.data`` in ``recorder`` (or stop)."""
+    global _consumer
+    _consumer = recorder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -466,11 +479,16 @@ class _Protocol:
             raise self.protocol_error(call, response, 'expected {"node_status": ..., "data": ...}')
         http_status = body.get(ep.KEY_HTTP_STATUS)
         assert call.action_id is not None
+        data = body.get(ep.KEY_DATA)
+        if _consumer is not None:
+            data = _consumer.track_reply(
+                call.slug, call.action_id, data, root="$.data", node_status=body[ep.KEY_NODE_STATUS]
+            )
         return ActionResult(
             slug=call.slug,
             action_id=call.action_id,
             node_status=body[ep.KEY_NODE_STATUS],
-            data=body.get(ep.KEY_DATA),
+            data=data,
             http_status=http_status
             if isinstance(http_status, int) and not isinstance(http_status, bool)
             else None,

@@ -19,7 +19,7 @@ import difflib
 import os
 import secrets
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
     from refold_contract.client import AsyncRefoldClient, RefoldClient
+    from refold_contract.consumer import ReadRecorder
     from refold_contract.custody import Custody
     from refold_contract.egress import EgressGuard
     from refold_contract.gateway import GatewayProcess
@@ -126,6 +127,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="live recording: key patterns (regex) whose values are replaced by <redacted>, "
         "for personal data",
+    )
+    group.addoption(
+        "--refold-consumer-contract",
+        dest="refold_consumer_contract",
+        default=None,
+        metavar="PATH",
+        help="write a consumer contract to PATH: per action, the parameters your tests send and "
+        "the reply paths your code reads (verify it with refold-contract verify PATH)",
     )
     group.addoption(
         "--refold-contract",
@@ -264,6 +273,9 @@ class RefoldSession:
         self.custody = custody
         self.guard = guard
         self.gateway: GatewayProcess | None = None
+        self.consumer: ReadRecorder | None = None
+        self._consumer_parts: list[dict[str, Any]] = []
+        self._untrack_json: Callable[[], None] | None = None
         self.gateway_url: str | None = os.environ.get(_GATEWAY_VARIABLE) or None
         self._settings: Settings | None = None
         self._catalogue: Catalogue | None = None
@@ -354,6 +366,14 @@ class RefoldSession:
             )
         if self.live and not self.is_worker and self.gateway_url is None:
             self._start_gateway(settings, rate, burst)
+        if self.config.getoption("refold_consumer_contract", None):
+            from refold_contract import client
+            from refold_contract.consumer import ReadRecorder, track_json
+            from refold_contract.mock import TRACK_EXTENSION
+
+            self.consumer = ReadRecorder()
+            client._track_data(self.consumer)
+            self._untrack_json = track_json(self.consumer, TRACK_EXTENSION)
         from refold_contract.egress import EgressGuard
 
         configured = EgressGuard.for_settings(
@@ -401,6 +421,33 @@ class RefoldSession:
         self._saved_env.setdefault(name, os.environ.get(name))
         os.environ[name] = value
 
+    def add_consumer_part(self, part: dict[str, Any]) -> None:
+        """A worker's consumer contract, merged at the end (xdist)."""
+        self._consumer_parts.append(part)
+
+    def write_consumer_contract(self) -> str | None:
+        """Merge this process's contract with the workers' and write it; a line for the summary."""
+        path = self.config.getoption("refold_consumer_contract", None)
+        if not path or self.consumer is None:
+            return None
+        from refold_contract.consumer import ConsumerContract, merge
+
+        contract = self.consumer.contract()
+        if self.is_worker:  # the worker's share travels back to the controller
+            output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
+            output["refold_consumer_contract"] = contract.to_json()
+            return None
+        parts = [ConsumerContract.from_json(p) for p in self._consumer_parts]
+        merged = merge(contract, *parts)
+        written = merged.save(path)
+        reads = sum(
+            len(s.leaf_reads()) for a in merged.actions.values() for s in a.replies.values()
+        )
+        return (
+            f"refold-contract: consumer contract written to {written}: {len(merged)} action(s), "
+            f"{reads} read path(s); check it with: refold-contract verify {path}"
+        )
+
     def finish(self) -> dict[str, Any] | None:
         """The gateway's session report (controller only), then stop it."""
         if self.gateway is None:
@@ -429,6 +476,12 @@ class RefoldSession:
                 os.environ[name] = value
         self.guard.uninstall()
         self.custody.restore()
+        if self.consumer is not None:
+            from refold_contract import client
+
+            client._track_data(None)
+            if self._untrack_json is not None:
+                self._untrack_json()
 
     # ------------------------------------------------------------------ per test
 
@@ -716,6 +769,7 @@ def refold_mock(
         aliases=aliases,
         strict=settings.strict if strict is None else bool(strict),
         live=live,
+        consumer=session.consumer,
         **options,
     )
     mock.start()
@@ -933,6 +987,7 @@ class LiveReport:
         self.refused = 0
         self.plan: dict[str, list[list[Any]]] = {}
         self.parity: dict[str, dict[str, int]] = {}
+        self.consumer_line: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown":
@@ -947,11 +1002,19 @@ class LiveReport:
                 for outcome, count in counts.items():
                     merged[outcome] = merged.get(outcome, 0) + count
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        refold = self.config.stash.get(_SESSION_KEY, None)
+        part = getattr(node, "workeroutput", {}).get("refold_consumer_contract")
+        if refold is not None and part is not None:
+            refold.add_consumer_part(part)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         refold = self.config.stash.get(_SESSION_KEY, None)
         if refold is None:
             return
+        self.consumer_line = refold.write_consumer_contract()
         report = refold.finish()
         if report is None:
             return
@@ -996,6 +1059,8 @@ class LiveReport:
                 write(f"{key:40} agree {same}/{total}  ({detail})")
         for line in sorted(self.skipped):
             write(f"refold-contract: {line}")
+        if self.consumer_line:
+            write(self.consumer_line)
         refold = self.config.stash.get(_SESSION_KEY, None)
         live = refold is not None and refold.live and not refold.is_worker
         if self.refused:

@@ -100,6 +100,9 @@ class MockApp:
             await _wait_for_disconnect(receive)
             self._log(method, path, None, started)
             return
+        if answer.track is not None and mock.consumer is not None:
+            # Over HTTP the client's parsing cannot be seen: the whole reply shape is recorded.
+            mock.consumer.record_opaque_reply(*answer.track, answer.json())
         await _respond(
             send, answer.status, answer.body, answer.content_type, retry_after=answer.retry_after
         )

@@ -34,7 +34,7 @@ from refold_contract.consumer.model import (
     StatusContract,
     merge,
 )
-from refold_contract.consumer.responses import TrackedResponse, track_response
+from refold_contract.consumer.responses import TrackedResponse, track_json, track_response
 from refold_contract.consumer.tracking import (
     ReadRecorder,
     ReadSink,
@@ -76,6 +76,7 @@ __all__ = [
     "mark_whole",
     "merge",
     "merge_command",
+    "track_json",
     "track_response",
     "tracked",
     "untracked",

@@ -13,13 +13,14 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from refold_contract.consumer.tracking import ReadRecorder
 
-__all__ = ["TrackedResponse", "track_response"]
+__all__ = ["TrackedResponse", "track_json", "track_response"]
 
 
 class TrackedResponse(httpx.Response):
@@ -38,6 +39,37 @@ class TrackedResponse(httpx.Response):
         """The parsed reply, tracked under ``$`` when it carries a ``node_status``."""
         recorder, slug, action_id = self._refold_track
         return recorder.track_reply(slug, action_id, super().json(**kwargs))
+
+
+def track_json(recorder: ReadRecorder, extension: str) -> Callable[[], None]:
+    """Make ``httpx.Response.json()`` track the replies marked with ``extension``; returns the
+    function that undoes it.
+
+    The mock marks the replies it serves in the response's extensions (they survive respx's
+    conversions, the response object does not); every other response is untouched.
+
+    Example::
+
+        undo = track_json(recorder, "refold_contract.track")
+        ...
+        undo()
+    """
+    original = httpx.Response.json
+
+    def json(self: httpx.Response, **kwargs: Any) -> Any:
+        value = original(self, **kwargs)
+        mark = self.extensions.get(extension)
+        if mark is None:
+            return value
+        slug, action_id = mark
+        return recorder.track_reply(slug, action_id, value)
+
+    httpx.Response.json = json  # type: ignore[method-assign]
+
+    def undo() -> None:
+        httpx.Response.json = original  # type: ignore[method-assign]
+
+    return undo
 
 
 def track_response(

@@ -59,7 +59,18 @@ from refold_contract.mock.scripting import Reply, Script, Stub
 if TYPE_CHECKING:
     import respx
 
-__all__ = ["Answer", "Call", "LiveLink", "RefoldMock", "Reply", "UnmatchedRequest", "UnusedStub"]
+    from refold_contract.consumer import ReadRecorder
+
+__all__ = [
+    "TRACK_EXTENSION",
+    "Answer",
+    "Call",
+    "LiveLink",
+    "RefoldMock",
+    "Reply",
+    "UnmatchedRequest",
+    "UnusedStub",
+]
 
 
 class UnmatchedRequest(RefoldError, AssertionError):
@@ -85,6 +96,8 @@ _CUSTOM_HINT = (
     "if it is your own action, put <slug>/<action_id>.json in a catalogue folder and pass it "
     "with --refold-fixtures DIR (or the refold_fixtures ini key)"
 )
+#: The extension marking a mock reply whose reads a consumer contract records.
+TRACK_EXTENSION = "refold_contract.track"
 _REPLY_HEADERS = frozenset({"content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID})
 _CREDENTIAL_HEADERS = {
     ep.HEADER_API_KEY.encode(): 0,
@@ -146,6 +159,7 @@ class RefoldMock:
         max_journal_body: int | None = None,
         rate_limit: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        consumer: ReadRecorder | None = None,
     ) -> None:
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
         self.emulator = Emulator(
@@ -172,6 +186,7 @@ class RefoldMock:
         self._disconnected: dict[str, frozenset[str] | None] = {}
         self.rate_limit = rate_limit
         self._clock = clock
+        self.consumer = consumer
         self._buckets: dict[str, TokenBucket] = {}
 
     # ------------------------------------------------------------------ settings
@@ -324,6 +339,15 @@ class RefoldMock:
                 note = f"scripted by {stub.origin}"
         if answer.timeout:
             note = "timed out (scripted)"
+        elif (
+            self.consumer is not None
+            and operation == "execute"
+            and answer.status == 200
+            and action_id is not None
+            and answer.content_type.startswith("application/json")
+        ):
+            self.consumer.record_call(slug, action_id, params)
+            answer.track = (slug, action_id)
         self._record(operation, method, path, slug, action_id, params, linked, answer, note)
         return answer
 
@@ -901,11 +925,19 @@ class RefoldMock:
             raise UnmatchedRequest(self.unplaced_message() or "unplaced request")
         if answer.delay:
             if IN_ASYNC.get():
-                return _later(answer, request)
+                return _later(self, answer, request)
             time.sleep(answer.delay)
         if answer.timeout:
             raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
-        return to_response(answer)
+        return self._tracked(answer)
+
+    def _tracked(self, answer: Answer) -> httpx.Response:
+        response = to_response(answer)
+        if answer.track is not None and self.consumer is not None:
+            # respx rebuilds the response on its way to the caller; its extensions survive, and
+            # the consumer-contract hook on httpx.Response.json reads this mark.
+            response.extensions[TRACK_EXTENSION] = answer.track
+        return response
 
     def _live(self, request: httpx.Request, link: LiveLink) -> Any:
         """A live test: forward to the read-only gateway and journal the reply."""
@@ -1028,13 +1060,13 @@ class RefoldMock:
         )
 
 
-async def _later(answer: Answer, request: httpx.Request) -> httpx.Response:
+async def _later(mock: RefoldMock, answer: Answer, request: httpx.Request) -> httpx.Response:
     import asyncio
 
     await asyncio.sleep(answer.delay)
     if answer.timeout:
         raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
-    return to_response(answer)
+    return mock._tracked(answer)
 
 
 def _includes(params: Any, part: Mapping[str, Any]) -> bool:

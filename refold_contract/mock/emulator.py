@@ -86,6 +86,8 @@ class Answer:
     retry_after: str | None = None
     delay: float = 0.0
     timeout: bool = False
+    #: ``(slug, action_id)`` when the reply is an execute envelope a consumer contract records.
+    track: tuple[str, str] | None = None
 
     def json(self) -> Any:
         """The body, parsed."""
