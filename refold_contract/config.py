@@ -183,10 +183,18 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
-        if self.drift not in ("report", "fail"):
+        if self.drift not in ("report", "fail") and not (
+            self.drift.startswith("contract:") and len(self.drift) > len("contract:")
+        ):
             raise ConfigurationError(
-                f"drift={self.drift!r} is not one of report, fail", hint="use --refold-drift=report"
+                f"--refold-drift={self.drift!r} is not report, fail or contract:PATH",
+                hint="use --refold-drift=report, =fail, or =contract:consumer-contract.json",
             )
+
+    @property
+    def drift_contract(self) -> str | None:
+        """The consumer contract path of ``--refold-drift=contract:PATH``, else ``None``."""
+        return self.drift[len("contract:") :] if self.drift.startswith("contract:") else None
         if self.timeout <= 0:
             raise ConfigurationError(f"timeout={self.timeout!r} must be positive")
         if self.retries < 0:

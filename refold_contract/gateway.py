@@ -49,7 +49,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -70,6 +70,9 @@ from refold_contract.live import (
     reply_drift,
     schema_drift,
 )
+
+if TYPE_CHECKING:
+    from refold_contract.consumer import ConsumerContract
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -116,6 +119,8 @@ class GatewayConfig:
     max_depth: int = Limits().max_depth
     max_body_bytes: int = Limits().max_body_bytes
     max_reply_bytes: int = Limits().max_reply_bytes
+    #: A consumer contract: drift is then only what breaks it (``--refold-drift=contract:PATH``).
+    contract: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the pipe protocol)."""
@@ -353,6 +358,11 @@ class Gateway:
                 extra_keys=config.record_redact,
             )
         self._bucket = TokenBucket(config.rate, config.burst)
+        self.contract: ConsumerContract | None = None
+        if config.contract:
+            from refold_contract.consumer import ConsumerContract
+
+            self.contract = ConsumerContract.load(config.contract)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending: dict[str | None, int] = {}
@@ -693,6 +703,8 @@ class Gateway:
                             f"{action.key}: a read without its required parameters was not "
                             "recorded (the catalogue could not load it)"
                         )
+        if self.contract is not None:
+            found = self._breaking(placed, reply, found)
         drift = [{k: self.redactor.text(v) for k, v in d.to_json().items()} for d in found]
         self._note(
             placed.token,
@@ -700,6 +712,29 @@ class Gateway:
             recorded=recorded,
             skipped=[self.redactor.text(s) for s in skipped],
         )
+
+    def _breaking(self, placed: Placed, reply: Any, found: list[Drift]) -> list[Drift]:
+        """Of the drift, only what breaks the consumer contract (``--refold-drift=contract:``)."""
+        from refold_contract.consumer import verify_reply
+
+        assert self.contract is not None
+        if placed.operation == "list_actions":
+            return [
+                d for d in found
+                if d.kind == "action_removed" and self.contract.find(*d.action.split("/", 1))
+            ]  # fmt: skip
+        assert placed.action_id is not None
+        entry = self.contract.find(placed.slug, placed.action_id)
+        if entry is None:
+            return []
+        if placed.operation == "schema":
+            always = set(entry.always_sent or ())
+            return [d for d in found if d.kind == "parameter_now_required" and d.path not in always]
+        return [
+            Drift(f.action, f.kind, f.path or "$", f.detail)
+            for f in verify_reply(entry, reply)
+            if f.breaking
+        ]
 
     def _control(self, method: str, target: str) -> GatewayReply:
         path = target[len(CONTROL_PREFIX) :]

@@ -94,9 +94,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--refold-drift",
         dest="refold_drift",
-        choices=("report", "fail"),
         default=None,
-        help="live mode: report drift from the catalogue in the summary (default), or fail on it",
+        metavar="{report,fail,contract:PATH}",
+        help="live mode: report drift from the catalogue in the summary (default), fail on it, "
+        "or report (and fail on) only the drift that breaks the consumer contract at PATH",
     )
     group.addoption(
         "--refold-drift-report",
@@ -406,6 +407,9 @@ class RefoldSession:
             rate=rate,
             burst=burst,
             timeout=settings.timeout,
+            contract=str(Path(settings.drift_contract).resolve())
+            if settings.drift_contract
+            else None,
         )
         try:
             self.gateway = GatewayProcess.start(config, self.custody.credentials())
@@ -1027,11 +1031,12 @@ class LiveReport:
             from refold_contract.live import write_json_atomically
 
             write_json_atomically(Path(path), {"drift": self.drift})
-        if self.drift and refold.settings.drift == "fail" and session.exitstatus == 0:
+        if self.drift and refold.settings.drift != "report" and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
+        refold = self.config.stash.get(_SESSION_KEY, None)
         if self.plan:
             terminalreporter.section("refold-contract live plan (nothing was sent)")
             for nodeid, calls in self.plan.items():
@@ -1041,8 +1046,14 @@ class LiveReport:
                 for what, allowed in calls:
                     verdict = "read: will be sent" if allowed else "write: will be refused"
                     write(f"    {what:45} {verdict}")
+        contract = refold.settings.drift_contract if refold is not None else None
         if self.drift:
-            terminalreporter.section("refold-contract drift from the catalogue")
+            title = (
+                f"refold-contract drift that breaks the consumer contract {contract}"
+                if contract
+                else "refold-contract drift from the catalogue"
+            )
+            terminalreporter.section(title)
             for d in self.drift:
                 write(f"{d['action']:36} {d['kind']:22} {d['path']:44} {d['detail']}")
         if self.recorded:
@@ -1061,16 +1072,15 @@ class LiveReport:
             write(f"refold-contract: {line}")
         if self.consumer_line:
             write(self.consumer_line)
-        refold = self.config.stash.get(_SESSION_KEY, None)
         live = refold is not None and refold.live and not refold.is_worker
         if self.refused:
             write(f"refold-contract: the read-only gateway refused {self.refused} request(s); "
                   "nothing was sent for them")  # fmt: skip
         if live and not self.drift:
             write("refold-contract: no drift from the catalogue")
-        if self.drift and refold is not None and refold.settings.drift == "fail":
+        if self.drift and refold is not None and refold.settings.drift != "report":
             write(f"refold-contract: failing the session: {len(self.drift)} drift finding(s) "
-                  "and --refold-drift=fail")  # fmt: skip
+                  f"and --refold-drift={refold.settings.drift}")  # fmt: skip
 
 
 def _relative(path: str) -> str:
