@@ -447,8 +447,6 @@ class _Protocol:
         except JSONProblem as exc:
             what = "reply is not JSON" if exc.kind == "not_json" else f"reply refused: {exc}"
             raise self.protocol_error(call, response, what) from None
-        if self.redactor and body is not None:
-            body = self.redactor.value(body)
         if status >= 400:
             if not isinstance(body, dict):
                 raise self.protocol_error(call, response, "error reply is not Refold's envelope")
@@ -496,28 +494,27 @@ class _Protocol:
         )
 
     def scrub(self, response: httpx.Response) -> httpx.Response:
-        """The response with the client's own credentials replaced, if the server echoed them.
-
-        A secret can hide behind a JSON escape (``\\u0074k_...``); the parsed body is scrubbed
-        too, so this only handles what is visible in the raw bytes and the headers.
-        """
+        """The response with the client's own credentials replaced, if the server echoed them:
+        in the raw bytes, behind JSON escapes (``\\u0074k_...``), and in the headers."""
         if not self.redactor:
             return response
         content = response.content
-        echoed_headers = any(self.redactor.found_in(v) for v in response.headers.values())
-        if not echoed_headers and not self.redactor.found_in(content):
-            if b"\\u" not in content and b"\\/" not in content:
-                return response
+        changed = any(self.redactor.found_in(v) for v in response.headers.values())
+        if self.redactor.found_in(content):
+            content = self.redactor.binary(content)
+            changed = True
+        if b"\\u" in content or b"\\/" in content:
             try:
                 parsed = json.loads(content)
             except ValueError:
-                return response
-            clean = self.redactor.value(parsed)
-            if clean == parsed:
-                return response
-            content = json.dumps(clean, ensure_ascii=False).encode()
-        else:
-            content = self.redactor.binary(content)
+                parsed = None
+            if parsed is not None:
+                clean = self.redactor.value(parsed)
+                if clean != parsed:
+                    content = json.dumps(clean, ensure_ascii=False).encode()
+                    changed = True
+        if not changed:
+            return response
         headers = [
             (k, self.redactor.text(v))
             for k, v in response.headers.items()

@@ -190,15 +190,15 @@ class Settings:
                 f"--refold-drift={self.drift!r} is not report, fail or contract:PATH",
                 hint="use --refold-drift=report, =fail, or =contract:consumer-contract.json",
             )
+        if self.timeout <= 0:
+            raise ConfigurationError(f"timeout={self.timeout!r} must be positive")
+        if self.retries < 0:
+            raise ConfigurationError(f"retries={self.retries!r} must be 0 or more")
 
     @property
     def drift_contract(self) -> str | None:
         """The consumer contract path of ``--refold-drift=contract:PATH``, else ``None``."""
         return self.drift[len("contract:") :] if self.drift.startswith("contract:") else None
-        if self.timeout <= 0:
-            raise ConfigurationError(f"timeout={self.timeout!r} must be positive")
-        if self.retries < 0:
-            raise ConfigurationError(f"retries={self.retries!r} must be 0 or more")
 
     def __repr__(self) -> str:
         parts = []

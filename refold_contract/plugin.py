@@ -480,6 +480,11 @@ class RefoldSession:
                 os.environ[name] = value
         self.guard.uninstall()
         self.custody.restore()
+        import sys
+
+        routing = sys.modules.get("refold_contract.mock.routing")
+        if routing is not None:
+            routing.SharedRouter.keep_registered(False)
         if self.consumer is not None:
             from refold_contract import client
 
@@ -751,7 +756,11 @@ def refold_mock(
             assert refold_client.execute("hubspot", "get_contact").ok
     """
     from refold_contract.mock import LiveLink, RefoldMock
+    from refold_contract.mock.routing import SharedRouter
 
+    # The mock's routers stay registered with respx for the session: httpcore is patched once,
+    # not for every test (they stand aside while no test's mock holds them).
+    SharedRouter.keep_registered(True)
     session = refold_session(request.config)
     settings = session.settings
     options = _marker_options(request)

@@ -47,7 +47,7 @@ def test_repr_masks_secrets() -> None:
     ("kwargs", "fragment"),
     [
         ({"base_url": "app.refold.ai"}, r"not an http\(s\) URL"),
-        ({"drift": "explode"}, "not one of report, fail"),
+        ({"drift": "explode"}, "is not report, fail or contract:PATH"),
         ({"timeout": 0}, "must be positive"),
         ({"live": "maybe"}, "not a yes/no value"),
         ({"colour": "blue"}, "unknown setting"),

@@ -53,7 +53,13 @@ from refold_contract.mock.emulator import (
     parse_body,
 )
 from refold_contract.mock.journal import Call, Journal
-from refold_contract.mock.routing import IN_ASYNC, LiveLink, build_router, to_response
+from refold_contract.mock.routing import (
+    IN_ASYNC,
+    LiveLink,
+    SharedRouter,
+    build_router,
+    to_response,
+)
 from refold_contract.mock.scripting import Reply, Script, Stub
 
 if TYPE_CHECKING:
@@ -181,6 +187,7 @@ class RefoldMock:
         self.journal = Journal(maxlen=journal_size)
         self.script = Script()
         self._router: respx.MockRouter | None = None
+        self._slot: SharedRouter | None = None
         self._elsewhere_messages: list[str] = []
         self._misses: dict[tuple[str, str | None], None] = {}
         self._disconnected: dict[str, frozenset[str] | None] = {}
@@ -1038,11 +1045,18 @@ class RefoldMock:
 
     def start(self) -> RefoldMock:
         """Start patching httpx through respx; :meth:`stop` undoes it."""
+        if self._slot is None and self._router is None:
+            self._slot = SharedRouter.lend(self.bases, self)
+            if self._slot is not None:
+                return self
         self.router().start()
         return self
 
     def stop(self) -> None:
         """Stop patching httpx."""
+        if self._slot is not None:
+            self._slot.give_back(self)
+            self._slot = None
         if self._router is not None:
             self._router.stop(quiet=True)
 

@@ -21,7 +21,7 @@ import dataclasses
 import inspect
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -31,7 +31,7 @@ from refold_contract.mock.emulator import Answer
 if TYPE_CHECKING:
     import respx
 
-__all__ = ["IN_ASYNC", "LiveLink", "build_router", "to_response"]
+__all__ = ["IN_ASYNC", "LiveLink", "SharedRouter", "build_router", "to_response"]
 
 #: Set while respx resolves a request for an async client, so a delay does not block the loop.
 IN_ASYNC: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -107,26 +107,45 @@ def build_router(
     bases: Sequence[str],
     side_effect: Callable[[httpx.Request], Any],
     elsewhere: Callable[[httpx.Request], str] | None = None,
+    *,
+    idle: Callable[[], bool] | None = None,
 ) -> respx.MockRouter:
     """A respx router sending every request under ``bases`` to ``side_effect``.
 
     Requests to other hosts are left to other routers, and fail as respx's
     ``assert_all_mocked`` does when none answers; for one whose path is a Refold path,
-    ``elsewhere(request)`` gives the message instead of respx's bare "not mocked".
+    ``elsewhere(request)`` gives the message instead of respx's bare "not mocked". While
+    ``idle()`` is true the router answers nothing: it passes a request through when it is the
+    only router respx has, and leaves it to the others otherwise.
     """
     import respx
-    from respx.models import AllMockedAssertionError
+    from respx.mocks import Mocker
+    from respx.models import AllMockedAssertionError, PassThrough
+
+    def stand_aside(router: respx.MockRouter, request: httpx.Request) -> Exception:
+        others = [r for r in Mocker.registry["httpcore"].routers if not SharedRouter.is_idle(r)]
+        if not others:  # no one mocks anything now: as if respx were not there
+            return PassThrough("refold_mock is not active", request=request, origin=None)  # type: ignore[arg-type]
+        return AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
 
     class _Router(respx.MockRouter):
         """Marks async resolution, so a scripted delay sleeps without blocking the loop."""
 
+        def record(self, *args: Any, **kwargs: Any) -> None:
+            """No call list: the mock keeps its own journal, and respx's would keep every
+            request and response again, for the whole session when the router is shared."""
+
         def handler(self, request: httpx.Request) -> httpx.Response:
+            if idle is not None and idle():
+                raise stand_aside(self, request)
             try:
                 return super().handler(request)
             except AllMockedAssertionError:
                 raise self.explained(request) from None
 
         async def async_handler(self, request: httpx.Request) -> httpx.Response:
+            if idle is not None and idle():
+                raise stand_aside(self, request)
             token = IN_ASYNC.set(True)
             try:
                 return await super().async_handler(request)
@@ -165,3 +184,98 @@ def build_router(
             side_effect=effect
         )
     return router
+
+
+class SharedRouter:
+    """One router per set of base URLs for the whole process, lent to one mock at a time.
+
+    Building a respx router and starting it the respx way (``MockRouter.start`` snapshots every
+    route, and each snapshot builds ``unittest.mock`` objects) cost about 4 ms a test; the
+    routes never change, so the router is built once and started by registering it with respx's
+    mocker. Under the pytest plugin it stays registered for the whole session
+    (:meth:`keep_registered`), so httpcore is patched once, not per test: while no mock holds it,
+    it passes every request through untouched when it is the only router, and leaves requests
+    to the other routers otherwise. A mock that finds the router lent out (two mocks for the
+    same URLs at once) builds its own, the respx way.
+
+    Example::
+
+        slot = SharedRouter.lend(mock.bases, mock)
+        ...
+        slot.give_back(mock)
+    """
+
+    _slots: ClassVar[dict[tuple[str, ...], SharedRouter]] = {}
+    _persistent: ClassVar[bool] = False
+
+    def __init__(self, bases: tuple[str, ...]) -> None:
+        self.holder: Any = None
+        self.registered = False
+        self.router = build_router(bases, self._side_effect, self._elsewhere, idle=self._idle)
+
+    def _side_effect(self, request: httpx.Request) -> Any:
+        return self.holder._respx_side_effect(request)
+
+    def _elsewhere(self, request: httpx.Request) -> str:
+        message: str = self.holder._elsewhere(request)
+        return message
+
+    def _idle(self) -> bool:
+        return self.holder is None
+
+    @classmethod
+    def keep_registered(cls, keep: bool) -> None:
+        """Keep lent routers registered with respx between mocks (the plugin, per session);
+        ``False`` unregisters every idle one now."""
+        cls._persistent = keep
+        if not keep:
+            for slot in cls._slots.values():
+                if slot.holder is None:
+                    slot._unregister()
+
+    @classmethod
+    def is_idle(cls, router: Any) -> bool:
+        """True for a shared router no mock holds now."""
+        return any(s.router is router and s.holder is None for s in cls._slots.values())
+
+    @classmethod
+    def lend(cls, bases: tuple[str, ...], mock: Any) -> SharedRouter | None:
+        """Start routing ``bases`` to ``mock``; ``None`` if another mock holds them now."""
+        slot = cls._slots.get(bases)
+        if slot is None:
+            # Bases that change from test to test (a live test's own gateway address) would
+            # pile up: idle routers for other bases are dropped first.
+            for other in list(cls._slots.values()):
+                if other.holder is None:
+                    other._unregister()
+                    del cls._slots[next(k for k, v in cls._slots.items() if v is other)]
+            slot = cls._slots[bases] = cls(bases)
+        if slot.holder is not None:
+            return None
+        slot.holder = mock
+        if not slot.registered:
+            from respx.mocks import Mocker
+
+            mocker = Mocker.registry["httpcore"]
+            mocker.register(slot.router)
+            mocker.start()
+            slot.registered = True
+        return slot
+
+    def give_back(self, mock: Any) -> None:
+        """Stop routing to ``mock``."""
+        if self.holder is not mock:
+            return
+        self.holder = None
+        if not self._persistent:
+            self._unregister()
+
+    def _unregister(self) -> None:
+        if not self.registered:
+            return
+        from respx.mocks import Mocker
+
+        mocker = Mocker.registry["httpcore"]
+        mocker.unregister(self.router)
+        mocker.stop()
+        self.registered = False
