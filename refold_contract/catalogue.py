@@ -610,7 +610,8 @@ class Catalogue:
 
         Beyond what :meth:`load` refuses, lint reports duplicate keys, numbers too large for a
         float, an ``evidence`` object missing from a built-in file (one in
-        :meth:`builtin_path`), and, as warnings,
+        :meth:`builtin_path`), state blocks on one object type with different ``record``
+        models, and, as warnings,
         example params the schema does not name or of the wrong type, unknown field types and
         two actions of one app at the same ``position``.
 
@@ -623,6 +624,7 @@ class Catalogue:
         files_seen = 0
         paths = tuple(Path(f) for f in folders)
         builtin = cls.builtin_path().resolve()
+        models: dict[tuple[str, str], tuple[Any, Path]] = {}
         for folder in paths:
             try:
                 files, strays = _list_folder(folder)
@@ -643,6 +645,8 @@ class Catalogue:
                     require_evidence=is_builtin,
                 )
                 problems.extend(found)
+                if action is not None:
+                    problems.extend(_record_model_clash(action, file, models))
                 if action is None or action.position is None:
                     continue
                 first = positions.setdefault((action.slug, action.position), file)
@@ -742,6 +746,30 @@ class Catalogue:
 
     def __repr__(self) -> str:
         return f"<Catalogue {len(self)} actions in {len(self._by_app)} apps>"
+
+
+def _record_model_clash(
+    action: Action, file: Path, seen: dict[tuple[str, str], tuple[Any, Path]]
+) -> list[CatalogueError]:
+    """Every state block on one object type must keep its records the same way."""
+    block = action.state
+    if block is None or block.record is None or not block.object:
+        return []
+    first = seen.setdefault((action.slug, block.object), (block.record, file))
+    if first[0] == block.record:
+        return []
+    return [
+        CatalogueError(
+            f"the record model of {action.slug} object type {block.object!r} differs from the "
+            f"one in {first[1].name}",
+            path=str(file),
+            pointer="/state/record",
+            action=action.key,
+            field="state",
+            hint="every state block on one object type shares its records: give them the same "
+            '"record" (id field, id format, timestamp fields, clock)',
+        )
+    ]
 
 
 def _list_order(action: Action) -> tuple[bool, int, str]:
