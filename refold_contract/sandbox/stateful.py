@@ -44,7 +44,7 @@ import traceback
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -760,20 +760,33 @@ def law_machine(family: Family, catalogue: Catalogue | None = None) -> type[Sand
     )
 
 
-def machine_settings(examples: int = DEFAULT_EXAMPLES, steps: int = 20) -> settings:
-    """The settings the built-in machines run with: ``examples`` runs of up to ``steps``.
+def machine_settings(
+    examples: int = DEFAULT_EXAMPLES, steps: int = 20, *, shrink: bool = True
+) -> settings:
+    """The settings the built-in machines run with: ``examples`` runs of up to ``steps``;
+    ``shrink=False`` reports the first failure as found, without minimising it.
 
     Example::
 
         run_state_machine_as_test(machine, settings=machine_settings(10))
     """
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
     return settings(
         max_examples=examples,
         stateful_step_count=steps,
         deadline=None,
         database=None,
+        phases=phases,
+        report_multiple_bugs=False,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
+
+
+def _describe(exc: BaseException) -> str:
+    parts = getattr(exc, "exceptions", None)
+    if parts:
+        return "\n".join(_describe(part) for part in parts)
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -793,10 +806,16 @@ class MachineResult:
 
 
 def run_builtin_machines(
-    catalogue: Catalogue, *, examples: int = DEFAULT_EXAMPLES, only: Any = None
+    catalogue: Catalogue,
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    only: Any = None,
+    shrink: bool = True,
+    using: settings | None = None,
 ) -> list[MachineResult]:
     """Run :class:`SandboxLaws` for every stateful family (or those with an action in
-    ``only``); one result per family, failures caught and reported.
+    ``only``); one result per family, failures caught and reported. ``using`` replaces the
+    hypothesis settings (``examples`` and ``shrink`` are then ignored).
 
     Example::
 
@@ -808,11 +827,13 @@ def run_builtin_machines(
         started = time.perf_counter()
         try:
             run_state_machine_as_test(
-                law_machine(family, catalogue), settings=machine_settings(examples)
+                law_machine(family, catalogue),
+                settings=using or machine_settings(examples, shrink=shrink),
             )
         except Exception as exc:
-            text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            results.append(MachineResult(family.key, False, time.perf_counter() - started, text))
+            results.append(
+                MachineResult(family.key, False, time.perf_counter() - started, _describe(exc))
+            )
         else:
             results.append(MachineResult(family.key, True, time.perf_counter() - started))
     return results
