@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import re
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from refold_contract._json import canonical_json
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
 from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock
@@ -37,13 +39,7 @@ from refold_contract.sandbox.soql import (
     resolve,
 )
 from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
-from refold_contract.sandbox.template import (
-    MISSING,
-    Context,
-    compile_template,
-    find,
-    namespaces_of,
-)
+from refold_contract.sandbox.template import MISSING, Context, compile_template, namespaces_of
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
@@ -53,6 +49,9 @@ __all__ = ["Sandbox", "SandboxReply"]
 _SUCCESS: Final = "Success"
 _LOCATOR_URL = re.compile(r"/services/data/v\d+\.\d+/query/(01g[0-9A-Za-z]{15})-(\d{1,9})")
 _HUBSPOT_OPS: Final = frozenset(FILTER_OPS) - {"PREFIX", "CONTAINS_ALL"}
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_CACHED_REPLIES: Final = 256
+_FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +62,9 @@ class SandboxReply:
     not exist, a unique field clashes, a cursor or query the app refuses); ``http_status`` is
     the app's own status (``None``: the reply carries none, as Refold's newer replies);
     ``data`` is the app's native reply. ``record_ids`` are the records the call touched or
-    returned, in reply order; ``note`` says what happened, for a journal.
+    returned, in reply order; ``note`` says what happened, for a journal. A read repeated
+    with no change in between may give the same object again: treat ``data`` as read-only
+    (``copy.deepcopy`` it to change it).
 
     Example::
 
@@ -97,6 +98,22 @@ class SandboxReply:
         out["data"] = self.data
         return out
 
+    def body(self) -> bytes:
+        """:meth:`envelope` as the mock sends it: compact UTF-8 JSON, never NaN; computed once.
+
+        The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``, from one
+        reused encoder (``json.dumps`` with options builds a new encoder per call).
+
+        Example::
+
+            Answer(200, reply.body())
+        """
+        cached = self.__dict__.get("_body")
+        if cached is None:
+            cached = _ENCODER.encode(self.envelope()).encode()
+            object.__setattr__(self, "_body", cached)
+        return cached
+
 
 class _Plan:
     """What one action's block needs at each call, worked out once."""
@@ -111,17 +128,19 @@ class _Plan:
             if reply.status_given
             else (success.http_status if success is not None else 200)
         )
-        templates = [reply.data.raw, block.item.raw if block.item else None]
-        for extra in (block.on_missing, block.on_conflict, block.on_invalid):
-            if isinstance(extra, Reply):
-                templates.append(extra.data.raw)
-        used = set().union(*(namespaces_of(t) for t in templates))
-        self.uses_now = "now" in used
-        self.uses_uuid = "uuid" in used
         self.item = compile_template(block.item.raw) if block.item is not None else None
+        self.item_needs = block.item.needs if block.item is not None else frozenset()
         self.data = compile_template(reply.data.raw)
-        self.items_at = find(reply.data.raw, "items")
+        self.data_needs = reply.data.needs
         self.kinds = {p.name: p.kind for p in action.parameters}
+        # A read whose reply names no fresh value (a UUID, the time) is the same until the
+        # account's records change: it is kept and given again, as replay gives its bytes.
+        # Salesforce batches are not kept: each first batch opens its own query locator.
+        self.cacheable = (
+            block.reads
+            and not (_FRESH_EACH_TIME & (self.data_needs | self.item_needs))
+            and (block.paging is None or block.paging.style != "salesforce")
+        )
 
 
 class Sandbox:
@@ -129,8 +148,9 @@ class Sandbox:
 
     One call: ``answer(action, params, linked_account_id)`` after Refold's own checks passed;
     ``None`` for an action without a state block (replay it as usual). Thread-safe: each call
-    holds the store's lock. The package docstring (:mod:`refold_contract.sandbox`) describes
-    the state block.
+    holds the store's lock. ``keep_replies=False`` works out every read afresh (by default a
+    read repeated while the account's records are unchanged gets the last reply again). The
+    package docstring (:mod:`refold_contract.sandbox`) describes the state block.
 
     Example::
 
@@ -139,21 +159,35 @@ class Sandbox:
         [c["id"] for c in reply.data["results"]], reply.data["paging"]["next"]["after"]
     """
 
-    def __init__(self, catalogue: Catalogue, store: Store | None = None) -> None:
+    def __init__(
+        self, catalogue: Catalogue, store: Store | None = None, *, keep_replies: bool = True
+    ) -> None:
         self.catalogue = catalogue
         self.store = store if store is not None else Store(catalogue)
+        self.keep_replies = keep_replies
         self._plans: dict[int, _Plan] = {}
+        self._replies: collections.OrderedDict[Hashable, tuple[int, SandboxReply]] = (
+            collections.OrderedDict()
+        )
 
     # ------------------------------------------------------------------ the public calls
 
     def answer(
-        self, action: Action, params: Mapping[str, Any], linked_account_id: str | None = None
+        self,
+        action: Action,
+        params: Mapping[str, Any],
+        linked_account_id: str | None = None,
+        *,
+        key: str | None = None,
     ) -> SandboxReply | None:
         """The stateful reply to one execute call, or ``None`` when the action has no state
         block (or its block does not apply to these params).
 
         ``params`` is the request body Refold accepted; ``linked_account_id`` chooses the
-        account's records (``None``: the store's default account).
+        account's records (``None``: the store's default account). ``key``, when the caller has
+        it, is the canonical JSON of ``params`` (``RefoldMock`` has it as ``parsed.key``): a
+        read repeated with no change to the account's records in between is then answered
+        from the last reply without working it out again.
 
         Example::
 
@@ -170,8 +204,23 @@ class Sandbox:
         if plan is None or plan.action is not action:
             plan = self._plans[id(action)] = _Plan(action, block)
         run = _OPERATIONS[block.operation]
-        with self.store.lock:
-            return run(_Call(self.store, plan, params, linked_account_id))
+        store = self.store
+        with store.lock:
+            if not plan.cacheable or not self.keep_replies:
+                return run(_Call(store, plan, params, linked_account_id))
+            account = store.account(linked_account_id)
+            cache_key = (id(plan), account, key if key is not None else canonical_json(params))
+            writes = store.writes(account)
+            held = self._replies.get(cache_key)
+            if held is not None and held[0] == writes:
+                self._replies.move_to_end(cache_key)
+                return held[1]
+            reply = run(_Call(store, plan, params, linked_account_id))
+            if reply is not None and reply.ok and store.writes(account) == writes:
+                self._replies[cache_key] = (writes, reply)
+                if len(self._replies) > _CACHED_REPLIES:
+                    self._replies.popitem(last=False)
+            return reply
 
     def seed(
         self,
@@ -240,17 +289,17 @@ class _Call:
             self._now = Clock.format(self.store.clock.now(), clock_style)
         return self._now
 
-    def context(self, **values: Any) -> Context:
+    def context(self, needs: frozenset[str], **values: Any) -> Context:
         ctx = Context(params=self.params, object=self.block.object, **values)
-        if self.plan.uses_now:
+        if "now" in needs:
             model = self.block.record
             ctx.now = self.now(model.clock if model is not None else "iso-ms")
-        if self.plan.uses_uuid:
+        if "uuid" in needs:
             ctx.uuid = str(uuid.uuid4())
         return ctx
 
     def reply(self, spec: Reply, status: int | None, note: str, **values: Any) -> SandboxReply:
-        data = spec.data.render(self.context(**values))
+        data = spec.data.render(self.context(spec.data.needs, **values))
         return SandboxReply(
             spec.node_status,
             spec.http_status if spec.status_given else status,
@@ -259,7 +308,7 @@ class _Call:
         )
 
     def success(self, ids: tuple[str, ...], note: str, **values: Any) -> SandboxReply:
-        data = self.plan.data(self.context(**values))
+        data = self.plan.data(self.context(self.plan.data_needs, **values))
         return SandboxReply(
             _SUCCESS, self.plan.status, None if data is MISSING else data, ids, note
         )
@@ -286,7 +335,8 @@ class _Call:
         object_type: str | None = None,
         selected: dict[str, Any] | None = None,
     ) -> Any:
-        if self.plan.item is None:
+        item = self.plan.item
+        if item is None:
             return record
         if selected is None:
             selected = _select(self.block.select, record, self.params, written)
@@ -296,9 +346,9 @@ class _Call:
             params=self.params,
             object=object_type or self.block.object,
         )
-        if self.plan.uses_now:
+        if "now" in self.plan.item_needs:
             ctx.now = self.now(self.block.record.clock if self.block.record else "iso-ms")
-        value = self.plan.item(ctx)
+        value = item(ctx)
         return None if value is MISSING else value
 
     def fields(self, *, creating: bool) -> dict[str, Any]:
@@ -332,7 +382,7 @@ class _Call:
         if creating and mapping.defaults:
             model = block.record
             ctx = Context(params=self.params)
-            if model is not None:
+            if model is not None and "now" in _needs(mapping.defaults):
                 ctx.now = self.now(model.clock)
             defaults = compile_template(mapping.defaults)(ctx)
             if isinstance(defaults, dict):
@@ -411,6 +461,10 @@ class _Call:
             return all(matches(op, record.get(field), wanted) for field, op, wanted in active)
 
         return table.view(cache_key, keep, sort, reverse=descending, candidates=candidates)
+
+
+def _needs(template: Any) -> set[str]:
+    return namespaces_of(template)
 
 
 def _key_cursor(block: StateBlock) -> bool:
@@ -627,14 +681,17 @@ def _search(call: _Call) -> SandboxReply:
         targets = fields or tuple(k for k, v in record.items() if isinstance(v, str))
         return all(any(matches("PREFIX", record.get(f), w) for f in targets) for w in words)
 
-    candidates = table.equal(prop, wanted) if op == "EQ" else None
     fmt = table.model.id_format
-    ids, _ = table.view(
-        ("search", prop, op, norm(wanted), tuple(words)),
-        keep,
-        lambda k, r: sort_id(k, fmt),
-        candidates=candidates,
-    )
+    if op == "EQ" and not words:
+        # The index gives exactly the matches: sorting them is all that is left.
+        ids = sorted(table.equal(prop, wanted), key=lambda k: sort_id(k, fmt))
+    else:
+        ids, _ = table.view(
+            ("search", prop, op, norm(wanted), tuple(words)),
+            keep,
+            lambda k, r: sort_id(k, fmt),
+            candidates=table.equal(prop, wanted) if op == "EQ" else None,
+        )
     paging = block.paging
     if paging is None:
         return _page_reply(call, table, ids, {"total": len(ids)}, "found")

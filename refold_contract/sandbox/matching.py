@@ -35,6 +35,7 @@ _INSTANT = re.compile(
     r"(Z|[+-]\d{2}:?\d{2})?"
 )
 _WORD = re.compile(r"[^\W_]+")
+_NUMBER_START = frozenset("+-.0123456789")
 
 
 def as_number(value: Any) -> float | None:
@@ -47,7 +48,13 @@ def as_number(value: Any) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, str) and len(value) <= 64 and _NUMBER.fullmatch(value.strip()):
+    if (
+        isinstance(value, str)
+        and value
+        and len(value) <= 64
+        and (value[0] in _NUMBER_START or value[0].isspace())
+        and _NUMBER.fullmatch(value.strip())
+    ):
         return float(value)
     return None
 
@@ -85,6 +92,8 @@ def as_instant(value: Any) -> float | None:
 
 
 def _bool(value: str) -> bool | None:
+    if len(value) > 16:
+        return None
     lowered = value.strip().lower()
     if lowered == "true":
         return True

@@ -181,11 +181,13 @@ class Template:
         Template({"ticket": "{item}"}).render(Context(item={"id": 1}))
     """
 
-    __slots__ = ("_compiled", "raw")
+    __slots__ = ("_compiled", "needs", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._compiled: Compiled | None = None
+        #: The namespaces the template names (the sandbox fills only those it must).
+        self.needs = frozenset(ph.namespace for _, ph in placeholders(raw))
 
     def render(self, ctx: Any) -> Any:
         """The JSON this template gives for ``ctx`` (:data:`MISSING` when nothing is left)."""

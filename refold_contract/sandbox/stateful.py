@@ -59,6 +59,7 @@ from refold_contract.sandbox.engine import Sandbox, SandboxReply
 from refold_contract.sandbox.matching import norm
 from refold_contract.sandbox.model import NEXT_CURSOR_AT, Reply
 from refold_contract.sandbox.store import Clock, Store, id_key
+from refold_contract.sandbox.template import json_copy
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DataObject, SearchStrategy
@@ -284,6 +285,9 @@ class SandboxMachine(RuleBasedStateMachine):
                 action_id=action.action_id,
             )
         reply = self.sandbox.answer(action, params, self.linked_account_id)
+        if reply is not None:
+            # The code under test may change what it is given; the sandbox's reply stays whole.
+            reply = dataclasses.replace(reply, data=json_copy(reply.data))
         if reply is None:
             raise SandboxError(
                 f"{action.key} has no state block that applies to {dict(params)!r}",

@@ -165,8 +165,9 @@ class Table:
         table.get("1510745")["email"]
     """
 
-    def __init__(self, model: RecordModel) -> None:
+    def __init__(self, model: RecordModel, on_change: Callable[[], None] | None = None) -> None:
         self.model = model
+        self._on_change = on_change
         self.rows: dict[str, dict[str, Any]] = {}
         self.version = 0
         self._indexes: dict[str, dict[Hashable, set[str]]] = {}
@@ -228,6 +229,8 @@ class Table:
     def _changed(self) -> None:
         self.version += 1
         self._views.clear()
+        if self._on_change is not None:
+            self._on_change()
 
     def spelling(self, name: str) -> str | None:
         """The field name records use for ``name``, matched without case; ``None`` if no
@@ -347,6 +350,7 @@ class Store:
         self._base = base
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._locators: dict[str, collections.OrderedDict[str, Any]] = {}
+        self._writes: dict[str, int] = {}
 
     # ------------------------------------------------------------------ object types
 
@@ -398,11 +402,27 @@ class Store:
             with self.lock:
                 table = self._tables.get(key)
                 if table is None:
-                    table = Table(self.model(slug, object_type))
+                    table = Table(self.model(slug, object_type), self._counter(account))
                     for record in self._base.get((slug, object_type), ()):
                         table.put(self._stamped(table.model, json_copy(record)))
                     self._tables[key] = table
         return table
+
+    def _counter(self, account: str) -> Callable[[], None]:
+        def bump() -> None:
+            self._writes[account] = self._writes.get(account, 0) + 1
+
+        return bump
+
+    def writes(self, linked_account_id: str | None) -> int:
+        """How many changes an account's records have had (any object type): answers read
+        before and after an unchanged count are the same.
+
+        Example::
+
+            before = store.writes(None); ...; store.writes(None) == before   # nothing changed
+        """
+        return self._writes.get(self.account(linked_account_id), 0)
 
     def _stamped(self, model: RecordModel, record: dict[str, Any]) -> dict[str, Any]:
         if (model.created and model.created not in record) or (
@@ -493,6 +513,8 @@ class Store:
             store.reset()     # between hypothesis examples
         """
         with self.lock:
+            for account in {a for a, _, _ in self._tables}:
+                self._counter(account)()
             self._tables.clear()
             self._locators.clear()
 

@@ -152,11 +152,36 @@ class Context:
     selected: Any
     uuid: Any
 
-    def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.pop(name, MISSING))
-        if values:
-            raise TypeError(f"unknown context values: {', '.join(values)}")
+    def __init__(
+        self,
+        *,
+        code: Any = MISSING,
+        existing: Any = MISSING,
+        id: Any = MISSING,
+        item: Any = MISSING,
+        items: Any = MISSING,
+        message: Any = MISSING,
+        now: Any = MISSING,
+        object: Any = MISSING,
+        paging: Any = MISSING,
+        params: Any = MISSING,
+        record: Any = MISSING,
+        selected: Any = MISSING,
+        uuid: Any = MISSING,
+    ) -> None:
+        self.code = code
+        self.existing = existing
+        self.id = id
+        self.item = item
+        self.items = items
+        self.message = message
+        self.now = now
+        self.object = object
+        self.paging = paging
+        self.params = params
+        self.record = record
+        self.selected = selected
+        self.uuid = uuid
 
 
 def _split(text: str) -> list[str | Placeholder]:
