@@ -1042,3 +1042,27 @@ def test_the_sandbox_states_the_call_the_mock_makes() -> None:
         "node_status": "Success",
         "data": {},
     }
+
+
+def test_a_repeated_read_is_answered_again_until_the_records_change(sandbox: Sandbox) -> None:
+    from refold_contract._json import canonical_json
+    from refold_contract.mock.emulator import dumps
+
+    action = CATALOGUE.get("hubspot", "search_contacts")
+    body = {"propertyName": "email", "operator": "EQ", "value": "new@example.com"}
+    key = canonical_json(body)
+    empty = sandbox.answer(action, body, None, key=key)
+    assert empty is not None
+    assert sandbox.answer(action, body, None, key=key) is empty
+    assert empty.body() == dumps(empty.envelope())
+    assert empty.body() is empty.body()
+    call(sandbox, "hubspot/create_contact", {"email": "new@example.com"})
+    found = sandbox.answer(action, body, None, key=key)
+    assert found is not None
+    assert found is not empty
+    assert found.data["total"] == 1
+    # Another account's writes leave this account's kept reply alone.
+    call(sandbox, "hubspot/create_contact", {"email": "other@example.com"}, "user_2")
+    assert sandbox.answer(action, body, None, key=key) is found
+    fresh = Sandbox(CATALOGUE, sandbox.store, keep_replies=False)
+    assert fresh.answer(action, body, None, key=key) is not found

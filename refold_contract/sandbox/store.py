@@ -167,7 +167,7 @@ class Table:
 
     def __init__(self, model: RecordModel, on_change: Callable[[], None] | None = None) -> None:
         self.model = model
-        self._on_change = on_change
+        self.on_change = on_change
         self.rows: dict[str, dict[str, Any]] = {}
         self.version = 0
         self._indexes: dict[str, dict[Hashable, set[str]]] = {}
@@ -229,8 +229,8 @@ class Table:
     def _changed(self) -> None:
         self.version += 1
         self._views.clear()
-        if self._on_change is not None:
-            self._on_change()
+        if self.on_change is not None:
+            self.on_change()
 
     def spelling(self, name: str) -> str | None:
         """The field name records use for ``name``, matched without case; ``None`` if no
@@ -402,9 +402,11 @@ class Store:
             with self.lock:
                 table = self._tables.get(key)
                 if table is None:
-                    table = Table(self.model(slug, object_type), self._counter(account))
+                    table = Table(self.model(slug, object_type))
                     for record in self._base.get((slug, object_type), ()):
                         table.put(self._stamped(table.model, json_copy(record)))
+                    # Filling a table from the catalogue is where it starts, not a change.
+                    table.on_change = self._counter(account)
                     self._tables[key] = table
         return table
 
