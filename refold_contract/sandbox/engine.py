@@ -5,7 +5,7 @@ Example::
     sandbox = Sandbox(Catalogue.builtin())
     action = sandbox.catalogue.get("hubspot", "create_contact")
     reply = sandbox.answer(action, {"email": "ada@example.com"}, "user_1")
-    reply.node_status, reply.data["id"]        # ('Success', '1510791')
+    reply.node_status, reply.data["id"]        # ('Success', '1510801')
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ class _Call:
         if creating and mapping.defaults:
             model = block.record
             ctx = Context(params=self.params)
-            if model is not None and "now" in _needs(mapping.defaults):
+            if model is not None and "now" in namespaces_of(mapping.defaults):
                 ctx.now = self.now(model.clock)
             defaults = compile_template(mapping.defaults)(ctx)
             if isinstance(defaults, dict):
@@ -461,10 +461,6 @@ class _Call:
             return all(matches(op, record.get(field), wanted) for field, op, wanted in active)
 
         return table.view(cache_key, keep, sort, reverse=descending, candidates=candidates)
-
-
-def _needs(template: Any) -> set[str]:
-    return namespaces_of(template)
 
 
 def _key_cursor(block: StateBlock) -> bool:

@@ -897,7 +897,6 @@ class _Parser:
                 "/operation", f"unknown operation {operation!r}", "one of " + ", ".join(OPERATIONS)
             )
             return None
-        continuation = False
         query = self.query(raw.get("query"))
         obj = self.text(
             raw,
@@ -907,17 +906,14 @@ class _Parser:
             hint="the object type, in the app's own plural: contacts, Account",
         )
         paging = self.paging(raw.get("paging"), operation)
-        if operation == "query":
-            continuation = raw.get("query") is None
-            if continuation and (
-                paging is None or paging.style != "salesforce" or paging.cursor is None
-            ):
-                self.problem(
-                    "/query",
-                    "a query operation needs 'query' (the param holding the "
-                    "SOQL), or salesforce paging with a 'cursor' param to continue one",
-                    '"query": {"param": "query"}',
-                )
+        continues = paging is not None and paging.style == "salesforce" and paging.cursor
+        if operation == "query" and raw.get("query") is None and not continues:
+            self.problem(
+                "/query",
+                "a query operation needs 'query' (the param holding the SOQL), or salesforce "
+                "paging with a 'cursor' param to continue one",
+                '"query": {"param": "query"}',
+            )
         id_param = self.param(
             raw,
             "id_param",
@@ -999,7 +995,7 @@ class _Parser:
         if "on_invalid" in raw:
             on_invalid = self.reply(raw["on_invalid"], "/on_invalid", _INVALID_NS, success=False)
         if reply is not None:
-            self.placement(operation, reply, item, paging, continuation)
+            self.placement(operation, reply, item, paging)
         if not self.ok or reply is None:
             return None
         return StateBlock(
@@ -1030,7 +1026,6 @@ class _Parser:
         reply: Reply,
         item: Template | None,
         paging: Paging | None,
-        continuation: bool,
     ) -> None:
         """Replies put records where the operation gives them, and cursors where the
         convention reads them."""
@@ -1067,7 +1062,6 @@ class _Parser:
                 "workday paging needs the total in the reply",
                 '"total": "{paging/total}"',
             )
-        del continuation
 
 
 def _at_path(template: Any, path: tuple[str, ...]) -> Any:

@@ -37,7 +37,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 __all__ = [
@@ -436,16 +436,3 @@ def namespaces_of(template: Any) -> set[str]:
         namespaces_of({"a": "{record/x}", "b": "{paging/next}"})   # {'record', 'paging'}
     """
     return {ph.namespace for _, ph in placeholders(template)}
-
-
-def freeze(value: Any) -> Any:
-    """A hashable stand-in for JSON (to compare templates and record models).
-
-    >>> freeze({"a": [1]}) == freeze({"a": [1]})
-    True
-    """
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    return value
