@@ -52,6 +52,7 @@ from refold_contract.errors import (
     ProtocolError,
     UnknownFieldType,
 )
+from refold_contract.sandbox.model import StateBlock, parse_state
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -102,6 +103,7 @@ _ACTION_KEYS = (
     "evidence",
     "parameters",
     "examples",
+    "state",
 )
 _EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
@@ -327,7 +329,9 @@ class Action:
     ``access`` comes from the file when it says, else from :func:`access_from_name`.
     ``position`` is the action's place in Refold's documented list for its app (1 is first;
     ``None`` for an action Refold does not list), and ``evidence`` says where its facts come
-    from (``None`` where a user catalogue leaves it out).
+    from (``None`` where a user catalogue leaves it out). ``state`` is the parsed ``"state"``
+    block (:class:`~refold_contract.sandbox.model.StateBlock`): what the stateful sandbox does
+    when the action runs; ``None`` for an action that is only replayed.
 
     Example::
 
@@ -349,6 +353,7 @@ class Action:
     path: Path | None = dataclasses.field(default=None, compare=False)
     position: int | None = None
     evidence: Evidence | None = dataclasses.field(default=None, compare=False)
+    state: StateBlock | None = dataclasses.field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -605,7 +610,8 @@ class Catalogue:
 
         Beyond what :meth:`load` refuses, lint reports duplicate keys, numbers too large for a
         float, an ``evidence`` object missing from a built-in file (one in
-        :meth:`builtin_path`), and, as warnings,
+        :meth:`builtin_path`), state blocks on one object type with different ``record``
+        models, and, as warnings,
         example params the schema does not name or of the wrong type, unknown field types and
         two actions of one app at the same ``position``.
 
@@ -618,6 +624,7 @@ class Catalogue:
         files_seen = 0
         paths = tuple(Path(f) for f in folders)
         builtin = cls.builtin_path().resolve()
+        models: dict[tuple[str, str], tuple[Any, Path]] = {}
         for folder in paths:
             try:
                 files, strays = _list_folder(folder)
@@ -638,6 +645,8 @@ class Catalogue:
                     require_evidence=is_builtin,
                 )
                 problems.extend(found)
+                if action is not None:
+                    problems.extend(_record_model_clash(action, file, models))
                 if action is None or action.position is None:
                     continue
                 first = positions.setdefault((action.slug, action.position), file)
@@ -737,6 +746,30 @@ class Catalogue:
 
     def __repr__(self) -> str:
         return f"<Catalogue {len(self)} actions in {len(self._by_app)} apps>"
+
+
+def _record_model_clash(
+    action: Action, file: Path, seen: dict[tuple[str, str], tuple[Any, Path]]
+) -> list[CatalogueError]:
+    """Every state block on one object type must keep its records the same way."""
+    block = action.state
+    if block is None or block.record is None or not block.object:
+        return []
+    first = seen.setdefault((action.slug, block.object), (block.record, file))
+    if first[0] == block.record:
+        return []
+    return [
+        CatalogueError(
+            f"the record model of {action.slug} object type {block.object!r} differs from the "
+            f"one in {first[1].name}",
+            path=str(file),
+            pointer="/state/record",
+            action=action.key,
+            field="state",
+            hint="every state block on one object type shares its records: give them the same "
+            '"record" (id field, id format, timestamp fields, clock)',
+        )
+    ]
 
 
 def _list_order(action: Action) -> tuple[bool, int, str]:
@@ -1256,6 +1289,8 @@ class _Builder:
         position = self.position(doc.get("position"))
         evidence = self.evidence(doc.get("evidence"))
         parameters = self.parameters(doc.get("parameters"))
+        state_raw = doc.get("state")
+        state = self.state(state_raw, parameters) if state_raw is not None else None
         examples_raw = doc.get("examples", [])
         if not isinstance(examples_raw, list):
             self.error(
@@ -1278,6 +1313,7 @@ class _Builder:
             path=self.path,
             position=position,
             evidence=evidence,
+            state=state,
         )
         examples = [self.example(action, i, e) for i, e in enumerate(examples_raw)]
         if self.problems:
@@ -1285,6 +1321,14 @@ class _Builder:
         # The action has not left the builder yet; setting the field beats a second __init__.
         object.__setattr__(action, "examples", tuple(e for e in examples if e))
         return action
+
+    def state(self, raw: Any, parameters: Sequence[Parameter]) -> StateBlock | None:
+        """The ``"state"`` block, every problem reported below ``/state``."""
+
+        def report(pointer: str, message: str, hint: str) -> None:
+            self.error(f"/state{pointer}", message, field="state", hint=hint)
+
+        return parse_state(raw, parameters={p.name: p for p in parameters}, report=report)
 
     def position(self, raw: Any) -> int | None:
         if raw is None:

@@ -14,6 +14,10 @@
     ├── ProtocolError                           a reply that is not JSON or not the documented shape
     ├── ActionFailed                            HTTP 200 but node_status is not "Success"
     ├── ReadOnlyViolation (PermissionError)     a write refused before it reached Refold
+    ├── SandboxError                            the sandbox cannot do what it was asked
+    │   ├── UnknownObjectType (LookupError)     seed/records for an object no state block names
+    │   ├── InvalidRecord (ValueError)          a seeded record the store cannot hold
+    │   └── UnsupportedQuery (ValueError)       SOQL outside the sandbox's documented subset
     └── RefoldAPIError                          Refold's documented error envelope
         ├── InvalidParams (ValueError)          400
         │   └── InvalidLinkedAccount            400 INVALID_LINKED_ACCOUNT_ID
@@ -59,6 +63,7 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidLinkedAccount",
     "InvalidParams",
+    "InvalidRecord",
     "LinkedAccountRequired",
     "NotFoundError",
     "NotInCatalogue",
@@ -71,9 +76,12 @@ __all__ = [
     "RefoldError",
     "RefoldTimeout",
     "RefoldWarning",
+    "SandboxError",
     "ServerError",
     "TransportError",
     "UnknownFieldType",
+    "UnknownObjectType",
+    "UnsupportedQuery",
 ]
 
 
@@ -373,6 +381,89 @@ class ReadOnlyViolation(RefoldError, PermissionError):
                 f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue "
                 "folder (--refold-fixtures, or --fixtures for the commands)"
             ),
+        )
+
+
+class SandboxError(RefoldError):
+    """The stateful sandbox was asked for something it cannot do.
+
+    Example::
+
+        try:
+            store.seed("hubspot", "contact", [{"email": "ada@example.com"}])
+        except SandboxError as exc:
+            print(exc.hint)   # names the object types the catalogue declares
+    """
+
+
+class UnknownObjectType(SandboxError, LookupError):
+    """No state block in the catalogue acts on this app's object type.
+
+    Carries ``slug``, ``object_type`` and ``known`` (the object types declared for the app).
+
+    Example::
+
+        store.records("hubspot", "contact")   # raises: did you mean 'contacts'?
+    """
+
+    def __init__(self, slug: str, object_type: str, known: list[str]) -> None:
+        self.slug = slug
+        self.object_type = object_type
+        self.known = known
+        if known:
+            hint = f"object types with a state block for {slug}: " + ", ".join(known)
+        else:
+            hint = (
+                f'no action of {slug} has a "state" block; add one to an action file to make '
+                "its records stateful"
+            )
+        super().__init__(f"no state block acts on {slug} object type {object_type!r}", hint=hint)
+
+
+class InvalidRecord(SandboxError, ValueError):
+    """A record handed to ``seed`` that the store cannot hold: not an object, or a clashing id.
+
+    Carries ``slug``, ``object_type``, ``index`` (the record's place in the list) and ``reason``.
+
+    Example::
+
+        store.seed("hubspot", "contacts", ["ada@example.com"])   # raises: not an object
+    """
+
+    def __init__(
+        self, slug: str, object_type: str, index: int, reason: str, *, hint: str | None = None
+    ) -> None:
+        self.slug = slug
+        self.object_type = object_type
+        self.index = index
+        self.reason = reason
+        super().__init__(
+            f"{slug}/{object_type} record {index}: {reason}",
+            hint=hint or "records are JSON objects in the app's own field names",
+        )
+
+
+class UnsupportedQuery(SandboxError, ValueError):
+    """A SOQL query outside the subset the sandbox answers; ``subset`` spells it out.
+
+    Carries ``query``, ``position`` (0-based character offset of the problem) and ``detail``.
+    Through the mock, the same problem is Salesforce's own ``MALFORMED_QUERY`` app error.
+
+    Example::
+
+        parse_soql("SELECT Id FROM Account WHERE Name = 'a' OR Name = 'b'")   # raises
+    """
+
+    subset = "SELECT fields FROM Object [WHERE f op v [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n]"
+
+    def __init__(self, query: str, position: int, detail: str) -> None:
+        self.query = query
+        self.position = position
+        self.detail = detail
+        super().__init__(
+            f"{detail} at character {position + 1} of the query",
+            hint="the sandbox answers the SOQL subset " + self.subset + "; op is one of =, !=, "
+            "<, <=, >, >=, LIKE, IN (...); a field may name one parent (Account.Name)",
         )
 
 

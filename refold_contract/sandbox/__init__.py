@@ -1,0 +1,170 @@
+"""The stateful sandbox: records that persist across calls, real paging, a SOQL subset.
+
+Pure and I/O-free. A :class:`Store` keeps records per (linked account, app, object type), starting
+from the records in the catalogue's own examples; a :class:`Sandbox` answers an execute call of
+any action whose catalogue file has a ``"state"`` block, reading and writing the store as the
+connected app would, in the app's own reply shape.
+
+The call the mock makes, after Refold's own checks (authentication, the parameter schema) have
+passed and before it replays an example::
+
+    reply = sandbox.answer(action, params, linked_account_id)   # SandboxReply | None
+    if reply is not None:
+        answer = Answer(200, dumps(reply.envelope()))            # HTTP 200, as Refold answers
+    else:
+        answer, note = emulator.replay(action, key)              # no state block: replay
+
+``params`` is the parsed request body, ``linked_account_id`` the header's value (``None``: the
+store's default account). A failure inside the app (no such record, a unique field taken, a
+cursor or a query the app refuses) is still HTTP 200 from Refold: ``reply.node_status`` is
+``Errored`` and ``reply.http_status`` the app's own status (404, 409, 400).
+
+Example::
+
+    catalogue = Catalogue.builtin()
+    sandbox = Sandbox(catalogue, Store(catalogue))
+    created = sandbox.answer(catalogue.get("hubspot", "create_contact"),
+                             {"email": "ada@example.com", "firstname": "Ada"}, None)
+    found = sandbox.answer(catalogue.get("hubspot", "search_contacts"),
+                           {"propertyName": "email", "operator": "EQ",
+                            "value": "ada@example.com"}, None)
+    found.data["results"][0]["id"] == created.data["id"]           # True
+
+The state block
+===============
+
+An action file may hold ``"state"``: declarative data, no Python. Every key is checked by the
+loader and by ``refold-contract lint`` (problems are named by file and JSON pointer).
+
+``object`` (required, except for ``query``)
+    The object type in the app's own name: ``contacts``, ``Account``, ``channels``. Every
+    block on one object type shares its records.
+``operation`` (required)
+    ``create``, ``get``, ``list``, ``search``, ``update``, ``delete`` or ``query``.
+``id_param`` (get, update, delete)
+    The parameter that names the record (``contactId``, ``Id``, ``ticket_id``).
+``record`` (required, except for ``query``; the same in every block on the object type)
+    ``{"id": <field holding the id>, "ids": <format>, "created": <field>, "updated": <field>,
+    "clock": <style>}``. Formats: ``hubspot`` (numeric text), ``salesforce:001`` (18-character
+    ids with the object's key prefix and checksum), ``slack-channel`` (``C...``), ``slack-ts``
+    (the message ``ts``), ``gmail`` (16 hexadecimal digits, rising), ``zendesk`` (a number),
+    ``workday`` (32 hexadecimal digits), ``uuid``, ``counter``. Clocks: ``iso-ms``
+    (``2025-07-08T14:05:33.812Z``), ``iso``, ``salesforce`` (``...000+0000``), ``unix``,
+    ``unix-ms``, ``slack-ts``.
+``fields`` (create, update)
+    How params become record fields: each param the schema names becomes the field of that
+    name, except the id param and ``exclude``; ``merge`` params are JSON objects whose keys
+    become fields (``additional_fields``); ``rename`` maps a param to another field;
+    ``values``: ``as-sent``, ``strings`` (HubSpot keeps text) or ``numbers`` (number-typed
+    params stored as numbers, as Salesforce does); ``defaults`` fill fields a create leaves out.
+``unique`` and ``on_conflict``
+    Fields no two records share (HubSpot's email), and the app's reply when one is taken.
+``parent``
+    ``{"object", "param", "field"}``: a record the request names that must exist (a Slack
+    channel for its history); ``field`` is where children keep its id.
+``filters`` (list)
+    ``[{"param", "field", "op", "value", "when"}]``: applied when the param is in the request;
+    ops ``EQ``, ``NEQ``, ``LT``, ``LTE``, ``GT``, ``GTE``, ``CONTAINS_TOKEN``,
+    ``NOT_CONTAINS_TOKEN``, ``HAS_PROPERTY``, ``NOT_HAS_PROPERTY``, ``PREFIX``, ``IN``,
+    ``CONTAINS_ALL`` (semantics in :mod:`.matching`).
+``search`` (search)
+    HubSpot's filter from three params: ``property_param``, ``operator_param``,
+    ``value_param``, and an optional free ``query_param`` over ``query_fields``.
+``query`` (query)
+    ``{"param": "query", "language": "soql"}``: the SOQL subset of :mod:`.soql`. A ``query``
+    block without it continues Salesforce queries: its ``paging.cursor`` param carries a
+    ``nextRecordsUrl`` (the ``httprequest`` action).
+``select``
+    Which fields a reply shows (``{selected}``): ``param`` (a comma-separated list in the
+    request), ``default``, ``always``, ``written`` (a create or update shows what it wrote),
+    ``missing`` (``null`` or ``omit``), ``sort``, ``omit``.
+``order``
+    ``{"field", "direction"}`` for lists not paged by cursor (default: by id).
+``paging``
+    ``{"style": hubspot | slack | gmail | workday | salesforce, "limit", "cursor", "offset",
+    "batch", "default", "max", "after", "order", "prefix"}`` (:mod:`.paging`); the reply must
+    put ``{paging/next}`` where the convention reads it (lint checks).
+``only_with``
+    Params of which at least one must be in the request for the sandbox to answer; otherwise
+    the example is replayed (Workday's SOAP default).
+``item``
+    A template for one record as the app shows it (``{record/...}``, ``{selected}``).
+``reply`` (required)
+    ``{"http_status", "data"}``: the success reply. ``data`` is a template (:mod:`.template`):
+    ``{item}`` or ``{items}``, ``{paging/next}``, ``{params/...}``, and more. Without
+    ``http_status`` the status is the first successful example's (none if it has none), so
+    stateful answers keep the catalogue's envelope.
+``on_missing`` (get, update, delete; required)
+    The app's reply when the record does not exist: ``{"http_status": 404, "data": ...}``
+    (``node_status`` is ``Errored``), or ``"succeed"`` for an app that answers a delete of a
+    missing record as a success.
+``on_invalid``
+    The app's reply to a page size, cursor or query it refuses; ``{code}`` and ``{message}``
+    say what was wrong (``MALFORMED_QUERY``, ``invalid_cursor``).
+
+Example state block (``hubspot/get_contact_by_id.json``)::
+
+    "state": {
+      "object": "contacts", "operation": "get", "id_param": "contactId",
+      "record": {"id": "hs_object_id", "ids": "hubspot", "created": "createdate",
+                 "updated": "lastmodifieddate", "clock": "iso-ms"},
+      "select": {"param": "properties", "always": ["hs_object_id"], "missing": "null"},
+      "item": {"id": "{record/hs_object_id}", "properties": "{selected}",
+               "createdAt": "{record/createdate}", "updatedAt": "{record/lastmodifieddate}",
+               "archived": false},
+      "reply": {"data": "{item}"},
+      "on_missing": {"http_status": 404, "data": {"status": "error",
+                     "message": "resource not found", "category": "OBJECT_NOT_FOUND"}}
+    }
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from refold_contract.sandbox.engine import Sandbox, SandboxReply
+    from refold_contract.sandbox.model import RecordModel, StateBlock
+    from refold_contract.sandbox.soql import SOQLQuery, parse_soql
+    from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
+
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "Clock",
+    "RecordModel",
+    "SOQLQuery",
+    "Sandbox",
+    "SandboxReply",
+    "StateBlock",
+    "Store",
+    "parse_soql",
+]
+
+# The catalogue imports the state block model from this package, so the rest is loaded only
+# when first named: loading a catalogue does not load the engine.
+_HOMES = {
+    "DEFAULT_ACCOUNT": "store",
+    "Clock": "store",
+    "Store": "store",
+    "Sandbox": "engine",
+    "SandboxReply": "engine",
+    "RecordModel": "model",
+    "StateBlock": "model",
+    "SOQLQuery": "soql",
+    "parse_soql": "soql",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,438 @@
+"""Reply templates: JSON with ``{namespace/path}`` placeholders, checked, compiled and inverted.
+
+A template is plain JSON. Inside a string, ``{record/email}`` stands for a value the sandbox
+supplies; ``{{`` and ``}}`` are literal braces. A string that is exactly one placeholder takes the
+value's own JSON type (a number stays a number, a list a list); a placeholder inside longer text
+is written into the text. A placeholder with nothing to stand for removes what holds it: the key
+of an object, the element of an array, the whole string it is part of; an object left empty by
+that is removed in turn, so ``{"paging": {"next": {"after": "{paging/next}"}}}`` disappears on the
+last page. An object key ``"..."`` spreads an object's keys into the one holding it.
+
+Namespaces (which ones a template may use depends on where it is; :data:`NAMESPACES`):
+
+``record``
+    the stored record (``{record/Id}`` one field of it)
+``selected``
+    the record's fields chosen for this reply (``select`` in the state block)
+``item`` / ``items``
+    the record, or the page of records, each shaped by the block's ``item`` template
+``paging``
+    ``next`` (cursor of the next page; absent on the last one), ``limit``, ``offset``,
+    ``total``, ``has_more``, ``done``
+``params``
+    the request body
+``object``, ``id``, ``uuid``, ``now``
+    the object type, the record id asked for, a fresh UUID, the time in the object's clock
+``existing``
+    the record a unique field clashes with (``on_conflict`` only)
+``message``, ``code``
+    what was wrong with the request, and the app's code for it (``on_invalid`` only)
+
+Example::
+
+    template = compile_template({"id": "{record/hs_object_id}", "archived": False})
+    template(Context(record={"hs_object_id": "51"}))        # {'id': '51', 'archived': False}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+__all__ = [
+    "MISSING",
+    "NAMESPACES",
+    "Context",
+    "Placeholder",
+    "compile_template",
+    "json_copy",
+    "placeholders",
+    "unify",
+]
+
+
+class _Missing:
+    """Nothing to stand for: what holds it is removed."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+
+#: Every namespace a placeholder may name.
+NAMESPACES: Final = frozenset(
+    {
+        "record",
+        "selected",
+        "item",
+        "items",
+        "paging",
+        "params",
+        "object",
+        "id",
+        "uuid",
+        "now",
+        "existing",
+        "message",
+        "code",
+    }
+)
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)((?:/[^{}/]*)*)\}")
+_SPREAD = "..."
+# Namespaces whose values the sandbox builds fresh for each reply; the others are copied so a
+# reply never shares a list or an object with the store.
+_FRESH = frozenset({"selected", "item", "items", "paging", "uuid", "now", "message", "code"})
+
+
+class Placeholder(tuple[str, tuple[str, ...]]):
+    """One ``{namespace/path}``: the namespace and the path below it.
+
+    Example::
+
+        next(placeholders("{record/email}"))    # ('record', ('email',))
+    """
+
+    __slots__ = ()
+
+    @property
+    def namespace(self) -> str:
+        """The name before the first ``/``."""
+        return self[0]
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The keys after it."""
+        return self[1]
+
+
+class Context:
+    """The values a template's placeholders stand for, one reply's worth.
+
+    ``uuid`` is drawn only when a template asks for it.
+
+    Example::
+
+        Context(record={"Id": "001..."}, params={"limit": "2"}, object="Account")
+    """
+
+    __slots__ = (
+        "code",
+        "existing",
+        "id",
+        "item",
+        "items",
+        "message",
+        "now",
+        "object",
+        "paging",
+        "params",
+        "record",
+        "selected",
+        "uuid",
+    )
+    code: Any
+    existing: Any
+    id: Any
+    item: Any
+    items: Any
+    message: Any
+    now: Any
+    object: Any
+    paging: Any
+    params: Any
+    record: Any
+    selected: Any
+    uuid: Any
+
+    def __init__(
+        self,
+        *,
+        code: Any = MISSING,
+        existing: Any = MISSING,
+        id: Any = MISSING,
+        item: Any = MISSING,
+        items: Any = MISSING,
+        message: Any = MISSING,
+        now: Any = MISSING,
+        object: Any = MISSING,
+        paging: Any = MISSING,
+        params: Any = MISSING,
+        record: Any = MISSING,
+        selected: Any = MISSING,
+        uuid: Any = MISSING,
+    ) -> None:
+        self.code = code
+        self.existing = existing
+        self.id = id
+        self.item = item
+        self.items = items
+        self.message = message
+        self.now = now
+        self.object = object
+        self.paging = paging
+        self.params = params
+        self.record = record
+        self.selected = selected
+        self.uuid = uuid
+
+
+def _split(text: str) -> list[str | Placeholder]:
+    """Literal text and placeholders, in order; ``{{``/``}}`` become literal braces."""
+    parts: list[str | Placeholder] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("{{", i) or text.startswith("}}", i):
+            literal.append(text[i])
+            i += 2
+            continue
+        found = _PLACEHOLDER.match(text, i) if text[i] == "{" else None
+        if found is None:
+            literal.append(text[i])
+            i += 1
+            continue
+        if literal:
+            parts.append("".join(literal))
+            literal = []
+        path = tuple(found.group(2).split("/")[1:]) if found.group(2) else ()
+        parts.append(Placeholder((found.group(1), path)))
+        i = found.end()
+    if literal:
+        parts.append("".join(literal))
+    return parts
+
+
+def placeholders(template: Any, pointer: str = "") -> Iterator[tuple[str, Placeholder]]:
+    """Every placeholder in a template, with the JSON pointer of the string holding it.
+
+    Example::
+
+        list(placeholders({"id": "{record/Id}"}))    # [('/id', ('record', ('Id',)))]
+    """
+    if isinstance(template, str):
+        if "{" in template:
+            for part in _split(template):
+                if isinstance(part, Placeholder):
+                    yield pointer, part
+    elif isinstance(template, dict):
+        for key, value in template.items():
+            yield from placeholders(value, f"{pointer}/{_escape(key)}")
+    elif isinstance(template, list):
+        for i, value in enumerate(template):
+            yield from placeholders(value, f"{pointer}/{i}")
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (objects and arrays rebuilt, scalars shared).
+
+    >>> a = {"tags": ["x"]}; b = json_copy(a); b["tags"].append("y"); a
+    {'tags': ['x']}
+    """
+    if isinstance(value, dict):
+        return {k: json_copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
+
+
+Compiled = Callable[[Context], Any]
+
+
+def _resolver(ph: Placeholder) -> Compiled:
+    namespace, path = ph
+    fresh = namespace in _FRESH
+
+    def resolve(ctx: Context) -> Any:
+        value = getattr(ctx, namespace)
+        for key in path:
+            if value is MISSING:
+                return MISSING
+            if isinstance(value, dict):
+                value = value.get(key, MISSING)
+            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+                value = value[int(key)]
+            else:
+                return MISSING
+        if not fresh and isinstance(value, (dict, list)):
+            return json_copy(value)
+        return value
+
+    return resolve
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def compile_template(template: Any) -> Compiled:
+    """Turn a template into a function from a :class:`Context` to JSON (or :data:`MISSING`).
+
+    Example::
+
+        render = compile_template({"ticket": "{item}"})
+        render(Context(item={"id": 35436}))     # {'ticket': {'id': 35436}}
+    """
+    if isinstance(template, str):
+        if "{" not in template and "}" not in template:
+            return lambda ctx: template
+        parts = _split(template)
+        if len(parts) == 1 and isinstance(parts[0], Placeholder):
+            return _resolver(parts[0])
+        if all(isinstance(p, str) for p in parts):
+            constant = "".join(p for p in parts if isinstance(p, str))
+            return lambda ctx: constant
+        pieces: list[str | Compiled] = [
+            _resolver(p) if isinstance(p, Placeholder) else p for p in parts
+        ]
+
+        def interpolate(ctx: Context) -> Any:
+            out: list[str] = []
+            for piece in pieces:
+                if isinstance(piece, str):
+                    out.append(piece)
+                    continue
+                value = piece(ctx)
+                if value is MISSING:
+                    return MISSING
+                out.append(_text(value))
+            return "".join(out)
+
+        return interpolate
+    if isinstance(template, dict):
+        entries = [(key, compile_template(value)) for key, value in template.items()]
+        if not entries:
+            return lambda ctx: {}
+
+        def build_object(ctx: Context) -> Any:
+            out: dict[str, Any] = {}
+            for key, fn in entries:
+                value = fn(ctx)
+                if value is MISSING:
+                    continue
+                if key == _SPREAD:
+                    if isinstance(value, dict):
+                        out.update(value)
+                    continue
+                out[key] = value
+            return out if out else MISSING
+
+        return build_object
+    if isinstance(template, list):
+        elements = [compile_template(value) for value in template]
+
+        def build_array(ctx: Context) -> Any:
+            return [v for v in (fn(ctx) for fn in elements) if v is not MISSING]
+
+        return build_array
+    return lambda ctx: template
+
+
+def exact_placeholder(template: Any) -> Placeholder | None:
+    """The placeholder a string template consists of, else ``None``.
+
+    Example::
+
+        exact_placeholder("{items}")     # ('items', ())
+    """
+    if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
+        parts = _split(template)
+        if len(parts) == 1 and isinstance(parts[0], Placeholder):
+            return parts[0]
+    return None
+
+
+def find(template: Any, namespace: str, pointer: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path of keys to the first string that is exactly ``{namespace}``, else ``None``.
+
+    Example::
+
+        find({"results": "{items}"}, "items")     # ('results',)
+    """
+    ph = exact_placeholder(template)
+    if ph is not None and ph.namespace == namespace and not ph.path:
+        return pointer
+    if isinstance(template, dict):
+        for key, value in template.items():
+            if key == _SPREAD:
+                continue
+            found = find(value, namespace, (*pointer, key))
+            if found is not None:
+                return found
+    return None
+
+
+def at(data: Any, path: tuple[str, ...]) -> Any:
+    """The value at a path of object keys, or :data:`MISSING`.
+
+    >>> at({"a": {"b": 1}}, ("a", "b"))
+    1
+    """
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return MISSING
+        data = data[key]
+    return data
+
+
+def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
+    """Read a record's fields back out of data a template produced (to seed from examples).
+
+    Where the template says ``{record/f}`` the value under it is field ``f``; where it says
+    ``{record}`` or ``{selected}``, every key of the object under it is a field; a ``"..."``
+    spread gives the keys no other template key accounts for. Fields already in ``out`` keep
+    their value. Interpolated strings and constants give nothing.
+
+    Example::
+
+        fields = {}
+        unify({"id": "{record/hs_object_id}", "properties": "{selected}"},
+              {"id": "51", "properties": {"email": "a@example.com"}}, fields)
+        fields      # {'hs_object_id': '51', 'email': 'a@example.com'}
+    """
+    ph = exact_placeholder(template)
+    if ph is not None:
+        if ph.namespace == "record" and len(ph.path) == 1:
+            out.setdefault(ph.path[0], json_copy(data))
+        elif ph.namespace in ("record", "selected") and not ph.path and isinstance(data, dict):
+            for key, value in data.items():
+                out.setdefault(key, json_copy(value))
+        return
+    if isinstance(template, dict) and isinstance(data, dict):
+        matched: set[str] = set()
+        spread = None
+        for key, value in template.items():
+            if key == _SPREAD:
+                spread = value
+            elif key in data:
+                matched.add(key)
+                unify(value, data[key], out)
+        if spread is not None:
+            unify(spread, {k: v for k, v in data.items() if k not in matched}, out)
+
+
+def namespaces_of(template: Any) -> set[str]:
+    """The namespaces a template names.
+
+    Example::
+
+        namespaces_of({"a": "{record/x}", "b": "{paging/next}"})   # {'record', 'paging'}
+    """
+    return {ph.namespace for _, ph in placeholders(template)}

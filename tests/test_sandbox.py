@@ -1,0 +1,1068 @@
+"""The stateful sandbox: the store, every operation, the paging conventions, the SOQL subset,
+each app's not-found reply, seeding, and lint of state blocks."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refold_contract import Catalogue
+from refold_contract.errors import (
+    CatalogueError,
+    InvalidRecord,
+    RefoldError,
+    SandboxError,
+    UnknownObjectType,
+    UnsupportedQuery,
+)
+from refold_contract.sandbox import Clock, Sandbox, SandboxReply, StateBlock, Store, parse_soql
+from refold_contract.sandbox.matching import matches, norm
+from refold_contract.sandbox.store import salesforce_id
+from refold_contract.sandbox.template import MISSING, Context, compile_template, unify
+
+from .helpers import action_doc, write_action
+
+CATALOGUE = Catalogue.builtin()
+EPOCH = dt.datetime(2025, 7, 8, 14, 5, 33, 812000, tzinfo=dt.timezone.utc)
+SUBSET = "SELECT fields FROM Object [WHERE f op v [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n]"
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store(CATALOGUE, clock=Clock(start=EPOCH))
+
+
+@pytest.fixture
+def sandbox(store: Store) -> Sandbox:
+    return Sandbox(CATALOGUE, store)
+
+
+def call(sandbox: Sandbox, key: str, params: dict[str, Any], account: str | None = None) -> Any:
+    slug, action_id = key.split("/")
+    reply = sandbox.answer(CATALOGUE.get(slug, action_id), params, account)
+    assert reply is not None, f"{key} was not answered by the sandbox"
+    return reply
+
+
+def ids_of(sandbox: Sandbox, slug: str, object_type: str, field: str) -> list[Any]:
+    return [r[field] for r in sandbox.records(slug, object_type)]
+
+
+# ---------------------------------------------------------------------- the store
+
+
+def test_the_store_starts_from_the_records_in_the_catalogues_examples(store: Store) -> None:
+    contacts = {r["hs_object_id"]: r for r in store.records("hubspot", "contacts")}
+    assert set(contacts) == {"51", "1510745", "1510768", "1510790"}
+    # One contact seen in several examples keeps the fields of all of them.
+    assert contacts["1510768"]["company"] == "Bluepeak Analytics"
+    assert contacts["1510768"]["email"] == "priya.natarajan@example.com"
+    # A create example's contact did not exist before the call: it is not in the store.
+    assert all(c.get("email") != "jane@example.com" for c in contacts.values())
+    channel_ids = [r["id"] for r in store.records("slack", "channels")]
+    assert channel_ids == ["C012AB3CD", "C04LK9P2QRT", "C05QF7RM2LB"]
+    # A query row's parent becomes a lookup field and a parent record.
+    contact = next(r for r in store.records("salesforce", "Contact") if r["LastName"] == "Anand")
+    assert contact["AccountId"] == "001Hs00002kQ7rTIAS"
+    assert "Account" not in contact
+
+
+def test_records_are_copies_and_each_store_and_each_account_is_its_own(store: Store) -> None:
+    records = store.records("zendesk", "tickets")
+    records[0]["subject"] = "changed"
+    records[0]["tags"].append("changed")
+    fresh = store.records("zendesk", "tickets")[0]
+    assert fresh["subject"] != "changed"
+    assert "changed" not in fresh["tags"]
+    store.seed("zendesk", "tickets", [{"subject": "Only here"}], linked_account_id="user_2")
+    assert len(store.records("zendesk", "tickets", linked_account_id="user_2")) == 3
+    assert len(store.records("zendesk", "tickets")) == 2
+    assert len(Store(CATALOGUE).records("zendesk", "tickets")) == 2
+
+
+def test_seed_makes_app_style_ids_and_timestamps(store: Store) -> None:
+    (hubspot,) = store.seed("hubspot", "contacts", [{"email": "ada@example.com"}])
+    assert hubspot.isdigit()
+    assert int(hubspot) > 1510790
+    (record,) = [r for r in store.records("hubspot", "contacts") if r["hs_object_id"] == hubspot]
+    assert record["createdate"] == "2025-07-08T14:05:33.812Z"
+    assert record["lastmodifieddate"] == record["createdate"]
+    (sf,) = store.seed("salesforce", "Lead", [{"LastName": "Moreau"}])
+    assert re.fullmatch(r"00QHs[0-9A-Za-z]{10}[A-Z0-5]{3}", sf)
+    assert salesforce_id(sf[:3], sf[5:15]) == sf  # the checksum suffix is Salesforce's
+    lead = store.records("salesforce", "Lead")[-1]
+    assert lead["CreatedDate"] == "2025-07-08T14:05:33.813+0000"
+    (channel,) = store.seed("slack", "channels", [{"name": "new"}])
+    assert re.fullmatch(r"C[0-9A-Z]{10}", channel)
+    assert isinstance(store.records("slack", "channels")[-1]["created"], int)
+    (message,) = store.seed("gmail", "messages", [{"threadId": "t"}])
+    assert re.fullmatch(r"[0-9a-f]{16}", message)
+    assert int(message, 16) > int("190a6c2f4e8b13d7", 16)
+    (ticket,) = store.seed("zendesk", "tickets", [{"subject": "Refund"}])
+    assert isinstance(store.records("zendesk", "tickets")[-1]["id"], int)
+    assert ticket == str(store.records("zendesk", "tickets")[-1]["id"])
+    (worker,) = store.seed("workday", "workers", [{"descriptor": "Ada Lovelace"}])
+    assert re.fullmatch(r"[0-9a-f]{32}", worker)
+    (ts,) = store.seed("slack", "messages", [{"text": "hi", "channel": "C012AB3CD"}])
+    assert re.fullmatch(r"\d{10}\.\d{6}", ts)
+
+
+def test_seed_with_an_id_replaces_and_replace_clears_the_catalogues_records(store: Store) -> None:
+    store.seed("zendesk", "tickets", [{"id": 35436, "subject": "Replaced", "status": "solved"}])
+    tickets = {t["id"]: t for t in store.records("zendesk", "tickets")}
+    assert tickets[35436] == {
+        "id": 35436,
+        "subject": "Replaced",
+        "status": "solved",
+        "created_at": "2025-07-08T14:05:33Z",
+        "updated_at": "2025-07-08T14:05:33Z",
+    }
+    store.seed("zendesk", "tickets", [{"subject": "Only one"}], replace=True)
+    assert [t["subject"] for t in store.records("zendesk", "tickets")] == ["Only one"]
+    store.reset()
+    assert len(store.records("zendesk", "tickets")) == 2
+
+
+def test_seed_refuses_what_is_not_a_record_and_names_the_object_types(store: Store) -> None:
+    with pytest.raises(InvalidRecord, match="record 1: a record must be an object") as bad:
+        store.seed("hubspot", "contacts", [{"email": "a@example.com"}, "b@example.com"])  # type: ignore[list-item]
+    assert bad.value.index == 1
+    with pytest.raises(InvalidRecord, match="must be text or a whole number"):
+        store.seed("hubspot", "contacts", [{"hs_object_id": ["1"]}])
+    with pytest.raises(UnknownObjectType) as unknown:
+        store.records("hubspot", "contact")
+    assert "contacts" in str(unknown.value)
+    assert isinstance(unknown.value, (SandboxError, LookupError, RefoldError))
+    with pytest.raises(UnknownObjectType, match="no action of acme has a"):
+        store.seed("acme", "widgets", [])
+
+
+def test_concurrent_creates_from_threads_get_distinct_ids(sandbox: Sandbox) -> None:
+    action = CATALOGUE.get("hubspot", "create_contact")
+    ids: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(25):
+            reply = sandbox.answer(action, {"email": f"t{n}-{i}@example.com"}, None)
+            assert reply is not None
+            ids.extend(reply.record_ids)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == len(set(ids)) == 200
+    assert len(sandbox.records("hubspot", "contacts")) == 204
+
+
+def test_the_clock_writes_each_apps_timestamp_style() -> None:
+    moment = EPOCH
+    assert Clock.format(moment, "iso-ms") == "2025-07-08T14:05:33.812Z"
+    assert Clock.format(moment, "iso") == "2025-07-08T14:05:33Z"
+    assert Clock.format(moment, "salesforce") == "2025-07-08T14:05:33.812+0000"
+    assert Clock.format(moment, "unix") == 1751983533
+    assert Clock.format(moment, "unix-ms") == "1751983533812"
+    assert Clock.format(moment, "slack-ts") == "1751983533.812000"
+    clock = Clock(start=EPOCH, tick=dt.timedelta(seconds=1))
+    assert [clock.now().second for _ in range(3)] == [33, 34, 35]
+    wall = Clock()
+    assert wall.now() <= wall.now()
+
+
+# ---------------------------------------------------------------------- operations
+
+
+def test_an_action_without_a_state_block_is_left_to_replay(sandbox: Sandbox) -> None:
+    assert sandbox.answer(CATALOGUE.get("slack", "post_message"), {"channel": "C1"}, None) is None
+    # Workday's SOAP default has no REST paging params: replayed, not stateful.
+    assert sandbox.answer(CATALOGUE.get("workday", "get_workers"), {}, None) is None
+    # A Salesforce httprequest that is not a nextRecordsUrl is replayed too.
+    other = {"method": "GET", "url_path": "/services/data/v59.0/sobjects/Account/001"}
+    assert sandbox.answer(CATALOGUE.get("salesforce", "httprequest"), other, None) is None
+
+
+def test_create_then_get_update_and_delete_a_hubspot_contact(sandbox: Sandbox) -> None:
+    created = call(
+        sandbox,
+        "hubspot/create_contact",
+        {
+            "email": "ada@example.com",
+            "firstname": "Ada",
+            "associations": [{"to": {"id": "1"}}],
+            "additional_fields": '{"lifecyclestage": "lead", "hs_lead_status": 3}',
+        },
+    )
+    assert created.ok
+    assert created.http_status is None  # as the default example: no http_status
+    assert created.envelope() == {"node_status": "Success", "data": created.data}
+    key = created.data["id"]
+    assert created.data == {"id": key, "createdAt": "2025-07-08T14:05:33.812Z"}
+    got = call(
+        sandbox,
+        "hubspot/get_contact_by_id",
+        {"contactId": key, "properties": "email,lifecyclestage,hs_lead_status,phone"},
+    )
+    assert got.http_status == 200
+    assert got.data["properties"] == {
+        "createdate": "2025-07-08T14:05:33.812Z",
+        "email": "ada@example.com",
+        "hs_lead_status": "3",
+        "hs_object_id": key,
+        "lastmodifieddate": "2025-07-08T14:05:33.812Z",
+        "lifecyclestage": "lead",
+        "phone": None,
+    }
+    stored = next(r for r in sandbox.records("hubspot", "contacts") if r["hs_object_id"] == key)
+    assert "associations" not in stored
+    updated = call(sandbox, "hubspot/update_contact", {"contactId": key, "phone": "+1 555 0100"})
+    assert updated.data["properties"] == {
+        "createdate": "2025-07-08T14:05:33.812Z",
+        "hs_object_id": key,
+        "lastmodifieddate": "2025-07-08T14:05:33.813Z",
+        "phone": "+1 555 0100",
+    }
+    assert updated.data["updatedAt"] == "2025-07-08T14:05:33.813Z"
+    deleted = call(sandbox, "hubspot/delete_contact", {"contactId": key})
+    assert (deleted.node_status, deleted.http_status, deleted.data) == ("Success", 204, None)
+    gone = call(sandbox, "hubspot/get_contact_by_id", {"contactId": key})
+    assert (gone.node_status, gone.http_status, gone.data["category"]) == (
+        "Errored",
+        404,
+        "OBJECT_NOT_FOUND",
+    )
+    # HubSpot archives a missing id with 204 too.
+    assert call(sandbox, "hubspot/delete_contact", {"contactId": key}).http_status == 204
+
+
+def test_a_taken_email_is_hubspots_409_on_create_and_update(sandbox: Sandbox) -> None:
+    clash = call(sandbox, "hubspot/create_contact", {"email": "Jordan.Reyes@example.com"})
+    assert (clash.node_status, clash.http_status) == ("Errored", 409)
+    assert clash.data["message"] == "Contact already exists. Existing ID: 1510745"
+    assert clash.data["category"] == "CONFLICT"
+    again = call(
+        sandbox,
+        "hubspot/update_contact",
+        {"contactId": "1510768", "email": "jordan.reyes@example.com"},
+    )
+    assert again.http_status == 409
+    same = call(
+        sandbox,
+        "hubspot/update_contact",
+        {"contactId": "1510745", "email": "jordan.reyes@example.com"},
+    )
+    assert same.ok
+
+
+def test_creates_of_other_objects_answer_in_each_apps_shape(sandbox: Sandbox) -> None:
+    company = call(
+        sandbox,
+        "hubspot/create_company",
+        {"name": "Acme", "additional_fields": {"numberofemployees": 40}},
+    )
+    assert company.http_status == 200
+    assert company.data["properties"]["numberofemployees"] == "40"
+    assert list(company.data["properties"]) == sorted(company.data["properties"])
+    task = call(sandbox, "hubspot/create_task", {"hs_timestamp": "2025-07-15T17:00:00.000Z"})
+    assert task.data["createdAt"] == task.data["properties"]["hs_createdate"]
+    account = call(
+        sandbox,
+        "salesforce/create_account",
+        {"Name": "Acme", "NumberOfEmployees": "85", "AnnualRevenue": "1.5"},
+    )
+    assert account.http_status == 201
+    assert account.data == {"id": account.record_ids[0], "success": True, "errors": []}
+    stored = next(r for r in sandbox.records("salesforce", "Account") if r["Name"] == "Acme")
+    assert (stored["NumberOfEmployees"], stored["AnnualRevenue"]) == (85, 1.5)
+
+
+def test_salesforce_update_and_delete_answer_204_and_not_found(sandbox: Sandbox) -> None:
+    updated = call(
+        sandbox,
+        "salesforce/update_account",
+        {"Id": "001Hs00002kQ9bYIAS", "Type": "Partner", "additional_fields": {"Rating": "Hot"}},
+    )
+    assert (updated.http_status, updated.data) == (204, None)
+    rows = call(
+        sandbox,
+        "salesforce/get_entity_with_soql",
+        {"query": "SELECT Type, Rating FROM Account WHERE Id = '001Hs00002kQ9bYIAS'"},
+    )
+    assert rows.data["records"][0]["Type"] == "Partner"
+    assert rows.data["records"][0]["Rating"] == "Hot"
+    deleted = call(sandbox, "salesforce/delete_account", {"Id": "001Hs00002kQ9bYIAS"})
+    assert (deleted.http_status, deleted.data) == (204, None)
+    for key in ("salesforce/delete_account", "salesforce/update_account"):
+        missing = call(sandbox, key, {"Id": "001Hs00002kQ9bYIAS"})
+        assert (missing.node_status, missing.http_status) == ("Errored", 404)
+        assert missing.data == [
+            {"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}
+        ]
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "http_status", "body"),
+    [
+        (
+            "hubspot/get_contact_by_id",
+            {"contactId": "999"},
+            404,
+            {"status": "error", "message": "resource not found", "category": "OBJECT_NOT_FOUND"},
+        ),
+        (
+            "hubspot/update_contact",
+            {"contactId": "999", "phone": "1"},
+            404,
+            {"status": "error", "message": "resource not found", "category": "OBJECT_NOT_FOUND"},
+        ),
+        (
+            "salesforce/delete_account",
+            {"Id": "001Hs000000000AIAA"},
+            404,
+            [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}],
+        ),
+        (
+            "zendesk/get_ticket_by_id",
+            {"ticket_id": "1"},
+            404,
+            {"error": "RecordNotFound", "description": "Not found"},
+        ),
+        (
+            "gmail/get_message",
+            {"userId": "me", "id": "0000000000000000"},
+            404,
+            {
+                "error": {
+                    "code": 404,
+                    "message": "Requested entity was not found.",
+                    "errors": [
+                        {
+                            "message": "Requested entity was not found.",
+                            "domain": "global",
+                            "reason": "notFound",
+                        }
+                    ],
+                    "status": "NOT_FOUND",
+                }
+            },
+        ),
+        (
+            "slack/get_conversation_history",
+            {"channel": "C0NOTTHERE"},
+            200,
+            {"ok": False, "error": "channel_not_found"},
+        ),
+    ],
+)
+def test_a_record_that_does_not_exist_is_the_apps_own_not_found(
+    sandbox: Sandbox, key: str, params: dict[str, Any], http_status: int, body: Any
+) -> None:
+    reply = call(sandbox, key, params)
+    assert reply.node_status == "Errored"
+    assert not reply.ok
+    assert reply.http_status == http_status
+    data = dict(reply.data) if isinstance(reply.data, dict) else reply.data
+    if isinstance(data, dict):
+        data.pop("correlationId", None)
+    assert data == body
+    assert reply.envelope()["http_status"] == http_status
+
+
+@pytest.mark.parametrize(
+    ("key", "index"),
+    [
+        ("hubspot/get_contact_by_id", 0),
+        ("hubspot/get_contact_by_id", 1),
+        ("hubspot/search_contacts", 1),
+        ("salesforce/get_entity_with_soql", 0),
+        ("slack/list_channels", 0),
+        ("slack/list_channels", 1),
+        ("gmail/get_message", 0),
+        ("zendesk/get_ticket_by_id", 1),
+        ("workday/get_workers", 2),
+    ],
+)
+def test_a_stateful_answer_to_an_examples_own_body_is_the_example(
+    sandbox: Sandbox, key: str, index: int
+) -> None:
+    slug, action_id = key.split("/")
+    example = CATALOGUE.get(slug, action_id).examples[index]
+    reply = call(sandbox, key, dict(example.params))
+    assert (reply.node_status, reply.http_status, reply.data) == (
+        example.node_status,
+        example.http_status,
+        example.data,
+    )
+
+
+# ---------------------------------------------------------------------- HubSpot search
+
+
+@pytest.fixture
+def people(sandbox: Sandbox) -> dict[str, str]:
+    rows = [
+        {"email": "ada@acme.example.com", "firstname": "Ada", "age": "36", "city": "London"},
+        {"email": "alan@acme.example.com", "firstname": "Alan", "age": "41"},
+        {"email": "grace@navy.example.com", "firstname": "Grace", "age": "85", "city": ""},
+    ]
+    keys = sandbox.seed("hubspot", "contacts", rows, replace=True)
+    return dict(zip(("ada", "alan", "grace"), keys, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("prop", "op", "value", "who"),
+    [
+        ("email", "EQ", "ADA@acme.example.com", {"ada"}),
+        ("email", "NEQ", "ada@acme.example.com", {"alan", "grace"}),
+        ("email", "CONTAINS_TOKEN", "*@acme.example.com", {"ada", "alan"}),
+        ("firstname", "CONTAINS_TOKEN", "grace", {"grace"}),
+        ("age", "GT", "40", {"alan", "grace"}),
+        ("age", "LT", "40", {"ada"}),
+        ("age", "GTE", "41", {"alan", "grace"}),
+        ("createdate", "GT", "1751983000000", {"ada", "alan", "grace"}),
+        ("city", "HAS_PROPERTY", "x", {"ada"}),
+        ("city", "NOT_HAS_PROPERTY", "x", {"alan", "grace"}),
+        ("email", "NOT_CONTAINS_TOKEN", "*@navy.example.com", {"ada", "alan"}),
+        ("firstname", "IN", "Ada,Grace", {"ada", "grace"}),
+    ],
+)
+def test_search_contacts_finds_exactly_the_matching_contacts(
+    sandbox: Sandbox, people: dict[str, str], prop: str, op: str, value: str, who: set[str]
+) -> None:
+    reply = call(
+        sandbox, "hubspot/search_contacts", {"propertyName": prop, "operator": op, "value": value}
+    )
+    assert set(reply.record_ids) == {people[name] for name in who}
+    assert reply.data["total"] == len(who)
+    assert [r["id"] for r in reply.data["results"]] == sorted(reply.record_ids, key=int)
+
+
+def test_search_pages_by_position_and_query_narrows_by_word_prefix(
+    sandbox: Sandbox, people: dict[str, str]
+) -> None:
+    first = call(
+        sandbox,
+        "hubspot/search_contacts",
+        {
+            "propertyName": "email",
+            "operator": "CONTAINS_TOKEN",
+            "value": "*example.com",
+            "limit": "2",
+        },
+    )
+    assert first.data["total"] == 3
+    assert first.data["paging"] == {"next": {"after": "2", "link": "?after=2"}}
+    narrowed = call(
+        sandbox,
+        "hubspot/search_contacts",
+        {"propertyName": "email", "operator": "HAS_PROPERTY", "value": "x", "query": "al"},
+    )
+    assert narrowed.record_ids == (people["alan"],)
+    assert "paging" not in narrowed.data
+
+
+def test_an_unknown_search_operator_is_hubspots_400(sandbox: Sandbox) -> None:
+    reply = call(
+        sandbox,
+        "hubspot/search_contacts",
+        {"propertyName": "email", "operator": "LIKE", "value": "x"},
+    )
+    assert (reply.node_status, reply.http_status) == ("Errored", 400)
+    assert reply.data["category"] == "VALIDATION_ERROR"
+    assert "LIKE" in reply.data["message"]
+
+
+def test_searching_ten_thousand_contacts_uses_the_equality_index(sandbox: Sandbox) -> None:
+    rows = [{"email": f"p{i}@example.com"} for i in range(10_000)]
+    sandbox.seed("hubspot", "contacts", rows, replace=True)
+    action = CATALOGUE.get("hubspot", "search_contacts")
+    found = sandbox.answer(
+        action, {"propertyName": "email", "operator": "EQ", "value": "P9999@example.com"}, None
+    )
+    assert found is not None
+    assert found.data["total"] == 1
+    assert found.data["results"][0]["properties"]["email"] == "p9999@example.com"
+
+
+# ---------------------------------------------------------------------- paging
+
+
+def walk(
+    sandbox: Sandbox, key: str, params: dict[str, Any], cursor: str, next_at: tuple[str, ...]
+) -> list[str]:
+    seen: list[str] = []
+    params = dict(params)
+    for _ in range(1000):
+        reply = call(sandbox, key, params)
+        assert reply.ok, reply
+        seen.extend(reply.record_ids)
+        value: Any = reply.data
+        for step in next_at:
+            value = value.get(step) if isinstance(value, dict) else None
+        if not value:
+            return seen
+        params[cursor] = value
+    raise AssertionError("paging did not end")
+
+
+def test_hubspot_get_contact_pages_250_contacts_with_after(sandbox: Sandbox) -> None:
+    keys = sandbox.seed(
+        "hubspot", "contacts", [{"email": f"c{i}@example.com"} for i in range(250)], replace=True
+    )
+    first = call(sandbox, "hubspot/get_contact", {"limit": "100"})
+    last_id = first.record_ids[-1]
+    assert first.data["paging"]["next"]["after"] == str(int(last_id) + 1)
+    assert first.data["paging"]["next"]["link"].endswith(f"limit=100&after={int(last_id) + 1}")
+    seen = walk(
+        sandbox, "hubspot/get_contact", {"limit": "100"}, "after", ("paging", "next", "after")
+    )
+    assert seen == keys
+
+
+def test_slack_list_channels_pages_250_channels_with_a_cursor(sandbox: Sandbox) -> None:
+    keys = sandbox.seed(
+        "slack",
+        "channels",
+        [{"name": f"c{i}", "is_archived": i % 10 == 0} for i in range(250)],
+        replace=True,
+    )
+    first = call(sandbox, "slack/list_channels", {"limit": "7"})
+    cursor = first.data["response_metadata"]["next_cursor"]
+    assert base64.b64decode(cursor).decode() == "team:" + sorted(keys)[7]
+    seen = walk(
+        sandbox,
+        "slack/list_channels",
+        {"limit": "7"},
+        "cursor",
+        ("response_metadata", "next_cursor"),
+    )
+    assert seen == sorted(keys)
+    live = walk(
+        sandbox,
+        "slack/list_channels",
+        {"limit": "30", "exclude_archived": "true"},
+        "cursor",
+        ("response_metadata", "next_cursor"),
+    )
+    assert len(live) == 225
+    last = call(sandbox, "slack/list_channels", {"limit": "1000"})
+    assert last.data["response_metadata"] == {"next_cursor": ""}
+
+
+def test_slack_history_pages_a_channels_250_messages_newest_first(sandbox: Sandbox) -> None:
+    rows = [{"text": f"m{i}", "channel": "C012AB3CD"} for i in range(250)]
+    keys = sandbox.seed("slack", "messages", rows)
+    seen = walk(
+        sandbox,
+        "slack/get_conversation_history",
+        {"channel": "C012AB3CD", "limit": "9"},
+        "cursor",
+        ("response_metadata", "next_cursor"),
+    )
+    assert seen == sorted(keys, key=float, reverse=True)
+    page = call(sandbox, "slack/get_conversation_history", {"channel": "C012AB3CD", "limit": "2"})
+    assert page.data["has_more"] is True
+    assert "channel" not in page.data["messages"][0]
+    assert (
+        base64.b64decode(page.data["response_metadata"]["next_cursor"])
+        .decode()
+        .startswith("next_ts:")
+    )
+    window = call(
+        sandbox,
+        "slack/get_conversation_history",
+        {"channel": "C012AB3CD", "oldest": seen[3], "latest": seen[0]},
+    )
+    assert list(window.record_ids) == seen[1:3]
+
+
+def test_gmail_list_messages_pages_250_messages_with_page_tokens(sandbox: Sandbox) -> None:
+    keys = sandbox.seed(
+        "gmail",
+        "messages",
+        [{"threadId": "t", "labelIds": ["INBOX"]} for _ in range(250)],
+        replace=True,
+    )
+    seen = walk(
+        sandbox,
+        "gmail/list_messages",
+        {"userId": "me", "maxResults": "40"},
+        "pageToken",
+        ("nextPageToken",),
+    )
+    assert seen == sorted(keys, key=lambda k: int(k, 16), reverse=True)
+    first = call(sandbox, "gmail/list_messages", {"userId": "me", "maxResults": "40"})
+    assert re.fullmatch(r"\d{20}", first.data["nextPageToken"])
+    assert first.data["resultSizeEstimate"] == 250
+    assert first.data["messages"][0] == {"id": seen[0], "threadId": "t"}
+    bad = call(sandbox, "gmail/list_messages", {"userId": "me", "pageToken": "not a token"})
+    assert (bad.http_status, bad.data["error"]["status"]) == (400, "INVALID_ARGUMENT")
+
+
+def test_workday_get_workers_pages_250_workers_by_offset(sandbox: Sandbox) -> None:
+    keys = sandbox.seed(
+        "workday", "workers", [{"descriptor": f"Worker {i:03d}"} for i in range(250)], replace=True
+    )
+    seen: list[str] = []
+    offset = 0
+    while True:
+        reply = call(sandbox, "workday/get_workers", {"limit": "100", "offset": str(offset)})
+        assert reply.data["total"] == 250
+        seen.extend(reply.record_ids)
+        offset += 100
+        if offset >= reply.data["total"]:
+            break
+    assert seen == keys
+    over = call(sandbox, "workday/get_workers", {"limit": "500"})
+    assert len(over.record_ids) == 100
+    bad = call(sandbox, "workday/get_workers", {"limit": "ten"})
+    assert (bad.node_status, bad.http_status) == ("Errored", 400)
+
+
+def test_salesforce_queries_page_250_records_in_batches_with_next_records_url(
+    sandbox: Sandbox,
+) -> None:
+    keys = sandbox.seed(
+        "salesforce",
+        "Lead",
+        [{"LastName": f"L{i:03d}", "Company": "Acme"} for i in range(250)],
+        replace=True,
+    )
+    first = call(
+        sandbox,
+        "salesforce/get_entity_with_soql",
+        {"query": "SELECT Id, LastName FROM Lead ORDER BY LastName", "batch_size": "50"},
+    )
+    assert first.data["totalSize"] == 250
+    assert first.data["done"] is False
+    assert len(first.data["records"]) == 200  # Salesforce's smallest batch
+    url = first.data["nextRecordsUrl"]
+    assert re.fullmatch(r"/services/data/v59\.0/query/01g[0-9A-Za-z]{15}-200", url)
+    more = call(sandbox, "salesforce/httprequest", {"method": "GET", "url_path": url})
+    assert (more.data["totalSize"], more.data["done"], len(more.data["records"])) == (250, True, 50)
+    assert "nextRecordsUrl" not in more.data
+    assert list(first.record_ids + more.record_ids) == keys
+    expired = call(
+        sandbox,
+        "salesforce/httprequest",
+        {"method": "GET", "url_path": url.replace("-200", "-900")},
+    )
+    assert expired.data == [
+        {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
+    ]
+
+
+def test_get_accounts_orders_by_name_caps_with_limit_and_selects_fields(sandbox: Sandbox) -> None:
+    reply = call(sandbox, "salesforce/get_accounts", {"limit": "2", "fields": "Industry"})
+    assert reply.data["totalSize"] == 2
+    names = [r["Name"] for r in reply.data["records"]]
+    assert names == ["Alderbrook Logistics", "Amberline Foods"]
+    assert list(reply.data["records"][0]) == ["attributes", "Industry", "Id", "Name"]
+
+
+def test_a_page_size_over_the_maximum_is_lowered_and_a_bad_cursor_is_the_apps_error(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.seed("hubspot", "contacts", [{"email": f"x{i}@example.com"} for i in range(150)])
+    assert len(call(sandbox, "hubspot/get_contact", {"limit": "500"}).record_ids) == 100
+    bad = call(sandbox, "hubspot/get_contact", {"limit": "0"})
+    assert (bad.node_status, bad.http_status, bad.data["category"]) == (
+        "Errored",
+        400,
+        "VALIDATION_ERROR",
+    )
+    cursor = call(sandbox, "hubspot/get_contact", {"after": "not-an-id"})
+    assert cursor.http_status == 400
+    slack = call(sandbox, "slack/list_channels", {"cursor": base64.b64encode(b"x").decode()})
+    assert (slack.node_status, slack.http_status, slack.data) == (
+        "Errored",
+        200,
+        {"ok": False, "error": "invalid_cursor"},
+    )
+
+
+# ---------------------------------------------------------------------- SOQL
+
+
+def test_the_soql_subset_filters_orders_limits_and_follows_one_parent(sandbox: Sandbox) -> None:
+    sandbox.seed(
+        "salesforce",
+        "Opportunity",
+        [
+            {
+                "Name": "A",
+                "Amount": 100,
+                "StageName": "Prospecting",
+                "CloseDate": "2025-03-01",
+                "AccountId": "001Hs00002kQ7rTIAS",
+                "IsClosed": False,
+            },
+            {
+                "Name": "B",
+                "Amount": 250.5,
+                "StageName": "Closed Won",
+                "CloseDate": "2025-05-01",
+                "AccountId": "001Hs00002kQ7sWIAS",
+                "IsClosed": True,
+            },
+            {
+                "Name": "C",
+                "Amount": None,
+                "StageName": "Qualification",
+                "CloseDate": "2025-04-01",
+                "IsClosed": False,
+            },
+        ],
+        replace=True,
+    )
+
+    def names(query: str) -> list[str]:
+        reply = call(sandbox, "salesforce/get_entity_with_soql", {"query": query})
+        assert reply.ok, reply.data
+        return [r.get("Name") for r in reply.data["records"]]
+
+    assert names("SELECT Name FROM Opportunity WHERE IsClosed = false ORDER BY CloseDate") == [
+        "A",
+        "C",
+    ]
+    assert names("select name from opportunity where amount >= 100 order by amount desc") == [
+        "B",
+        "A",
+    ]
+    assert names("SELECT Name FROM Opportunity WHERE Amount = null") == ["C"]
+    assert names("SELECT Name FROM Opportunity WHERE Amount != null ORDER BY Name DESC") == [
+        "B",
+        "A",
+    ]
+    assert names("SELECT Name FROM Opportunity ORDER BY Amount") == ["C", "A", "B"]  # nulls first
+    assert names("SELECT Name FROM Opportunity WHERE StageName LIKE 'closed%'") == ["B"]
+    assert names("SELECT Name FROM Opportunity WHERE StageName IN ('Qualification', 'Won')") == [
+        "C"
+    ]
+    assert names("SELECT Name FROM Opportunity WHERE CloseDate < 2025-04-15 AND Name != 'C'") == [
+        "A"
+    ]
+    assert names("SELECT Name FROM Opportunity WHERE CloseDate > 2025-04-01T00:00:00Z") == ["B"]
+    assert names("SELECT Name FROM Opportunity WHERE Account.Name = 'Northwind Robotics'") == ["A"]
+    assert names("SELECT Name FROM Opportunity ORDER BY Name LIMIT 2") == ["A", "B"]
+    reply = call(
+        sandbox,
+        "salesforce/get_entity_with_soql",
+        {"query": "SELECT Name, Account.Name, Account.Industry FROM Opportunity ORDER BY Name"},
+    )
+    records = reply.data["records"]
+    assert records[0]["Account"] == {
+        "attributes": {
+            "type": "Account",
+            "url": "/services/data/v59.0/sobjects/Account/001Hs00002kQ7rTIAS",
+        },
+        "Name": "Northwind Robotics",
+        "Industry": "Manufacturing",
+    }
+    assert records[2]["Account"] is None
+    assert records[0]["attributes"]["type"] == "Opportunity"
+    nothing = call(sandbox, "salesforce/get_entity_with_soql", {"query": "SELECT Id FROM Case"})
+    assert nothing.data == {"totalSize": 0, "done": True, "records": []}
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("SELECT Id FROM Account WHERE Name = 'a' OR Name = 'b'", "OR is outside"),
+        ("SELECT Id FROM Account WHERE NOT Name = 'a'", "NOT is outside"),
+        ("SELECT Id FROM Account WHERE (Name = 'a')", "parentheses in WHERE are outside"),
+        ("SELECT COUNT() FROM Account", "functions such as COUNT() are outside"),
+        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "subqueries are outside"),
+        ("SELECT Name FROM Account GROUP BY Name", "GROUP BY is outside"),
+        ("SELECT Id FROM Account LIMIT 5 OFFSET 10", "OFFSET is outside"),
+        ("SELECT Id FROM Account WHERE CreatedDate = TODAY", "date literals"),
+        ("SELECT Id FROM Account ORDER BY Name, Id", "ORDER BY takes one field"),
+        ("SELECT Account.Owner.Name FROM Contact", "more than one parent away"),
+        ("SELECT Id FROM Account WHERE Name = :name", "unexpected character ':'"),
+        ("SELECT Id FROM Account WHERE Name = 'open", "a string is not closed"),
+        ("SELECT FROM Account", "expected a field name"),
+        ("DELETE FROM Account", "expected SELECT"),
+        ("SELECT Id FROM Account ORDER BY Name NULLS LAST", "NULLS FIRST/LAST is outside"),
+    ],
+)
+def test_soql_outside_the_subset_is_refused_naming_the_subset(
+    sandbox: Sandbox, query: str, detail: str
+) -> None:
+    with pytest.raises(UnsupportedQuery) as raised:
+        parse_soql(query)
+    assert detail in raised.value.detail
+    assert SUBSET in str(raised.value)
+    assert raised.value.subset == SUBSET
+    reply = call(sandbox, "salesforce/get_entity_with_soql", {"query": query})
+    assert (reply.node_status, reply.http_status) == ("Errored", 400)
+    (error,) = reply.data
+    assert error["errorCode"] == "MALFORMED_QUERY"
+    assert detail in error["message"]
+    assert SUBSET in error["message"]
+    assert f"ERROR at Row:1:Column:{raised.value.position + 1}" in error["message"]
+
+
+def test_soql_strings_keep_their_escapes_and_an_overlong_query_is_refused() -> None:
+    query = parse_soql(r"SELECT Id FROM Contact WHERE LastName = 'O\'Brien' AND Title != 'a\\b'")
+    assert [c.value for c in query.where] == ["O'Brien", "a\\b"]
+    with pytest.raises(UnsupportedQuery, match="longer than 100,000"):
+        parse_soql("SELECT Id FROM Account WHERE Name = '" + "x" * 100_000 + "'")
+
+
+# ---------------------------------------------------------------------- templates and matching
+
+
+def test_templates_drop_what_they_cannot_fill_and_read_records_back() -> None:
+    template = {
+        "results": "{items}",
+        "paging": {
+            "next": {"after": "{paging/next}", "link": "?after={paging/next}&n={paging/limit}"}
+        },
+        "literal": "{{braces}}",
+    }
+    render = compile_template(template)
+    assert render(Context(items=[], paging={"limit": 2})) == {"results": [], "literal": "{braces}"}
+    assert render(Context(items=[1], paging={"next": "3", "limit": 2}))["paging"] == {
+        "next": {"after": "3", "link": "?after=3&n=2"}
+    }
+    item = {"attributes": {"type": "{object}"}, "...": "{selected}", "flag": "{record/on}"}
+    assert compile_template(item)(
+        Context(object="Lead", selected={"Id": "00Q"}, record={"on": True})
+    ) == {"attributes": {"type": "Lead"}, "Id": "00Q", "flag": True}
+    assert compile_template("{record/missing}")(Context(record={})) is MISSING
+    fields: dict[str, Any] = {}
+    unify(item, {"attributes": {"type": "Lead"}, "Id": "00Q", "Name": "N", "flag": 1}, fields)
+    assert fields == {"on": 1, "Id": "00Q", "Name": "N"}
+
+
+def test_comparisons_read_numbers_instants_and_case_as_the_apps_do() -> None:
+    assert norm("85") == norm(85)
+    assert norm("TRUE") == norm(True)
+    assert matches("EQ", "Ada@Example.com", "ada@example.com")
+    assert matches("GT", "2024-06-03T13:05:52.000+0000", "2024-06-03T13:05:51Z")
+    assert matches("LT", "2025-03-04T15:22:10.512Z", "1741102000000")
+    assert matches("PREFIX", "Priya Raval", "rav")
+    assert not matches("PREFIX", "Priya Raval", "ava")
+    assert matches("CONTAINS_ALL", ["INBOX", "UNREAD"], "inbox")
+    assert matches("EQ", ["a", "b"], "b")
+    assert not matches("HAS_PROPERTY", "")
+    assert matches("LIKE", "Acme Inc", "acme%")
+    assert matches("LIKE", "Acme", "Ac_e")
+    assert not matches("GT", None, "1")
+
+
+# ---------------------------------------------------------------------- the state block and lint
+
+
+def test_the_catalogue_parses_state_blocks_into_typed_objects() -> None:
+    block = CATALOGUE.get("hubspot", "get_contact_by_id").state
+    assert isinstance(block, StateBlock)
+    assert (block.object, block.operation, block.id_param) == ("contacts", "get", "contactId")
+    assert block.record is not None
+    assert block.record.id == "hs_object_id"
+    stateful = {a.key for a in CATALOGUE if a.state is not None}
+    assert len(stateful) == 24
+    assert "slack/post_message" not in stateful
+    for action in CATALOGUE:
+        if action.state is not None:
+            assert action.evidence is not None
+            assert "Sandbox (stateful mode)" in (action.evidence.notes or ""), action.key
+
+
+def _state(**overrides: Any) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "object": "things",
+        "operation": "get",
+        "id_param": "id",
+        "record": {"id": "id", "ids": "counter"},
+        "item": "{record}",
+        "reply": {"data": {"thing": "{item}"}},
+        "on_missing": {"http_status": 404, "data": {"error": "not found"}},
+    }
+    block.update(overrides)
+    return block
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pointer", "message"),
+    [
+        ({"colour": "red"}, "/state/colour", "unknown key 'colour'"),
+        ({"operation": "fetch"}, "/state/operation", "unknown operation 'fetch'"),
+        ({"id_param": "thing_id"}, "/state/id_param", "is not one of the action's parameters"),
+        ({"record": {"id": "id", "ids": "snowflake"}}, "/state/record/ids", "unknown id format"),
+        ({"record": {"id": "id", "ids": "salesforce"}}, "/state/record/ids", "3-character"),
+        (
+            {"record": {"id": "id", "ids": "counter", "clock": "lunar"}},
+            "/state/record/clock",
+            "unknown clock",
+        ),
+        (
+            {"record": {"id": "id", "ids": "counter", "shape": 1}},
+            "/state/record/shape",
+            "unknown key 'shape'",
+        ),
+        (
+            {"operation": "list", "paging": {"style": "relay"}, "reply": {"data": "{items}"}},
+            "/state/paging/style",
+            "unknown paging convention 'relay'",
+        ),
+        (
+            {
+                "operation": "list",
+                "paging": {"style": "slack", "limit": "limit"},
+                "reply": {"data": "{items}"},
+            },
+            "/state/paging/cursor",
+            "missing required key",
+        ),
+        (
+            {
+                "operation": "list",
+                "paging": {"style": "hubspot", "limit": "limit"},
+                "reply": {"data": {"results": "{items}"}},
+            },
+            "/state/reply/data",
+            "puts the next cursor at /paging/next/after",
+        ),
+        (
+            {"fields": {"exclude": ["nope"]}},
+            "/state/fields/exclude/0",
+            "is not one of the action's parameters",
+        ),
+        ({"fields": {"values": "floats"}}, "/state/fields/values", "unknown values rule"),
+        (
+            {"filters": [{"param": "limit", "field": "n", "op": "ABOUT"}]},
+            "/state/filters/0/op",
+            "unknown filter op",
+        ),
+        ({"reply": {"data": "{items}"}}, "/state/reply/data", "{items} cannot be used here"),
+        (
+            {"reply": {"data": "{params/nope}"}},
+            "/state/reply/data",
+            "{params/nope} names no parameter",
+        ),
+        (
+            {"reply": {"http_status": "404", "data": None}},
+            "/state/reply/http_status",
+            "must be an HTTP status",
+        ),
+        ({"on_missing": None}, "/state/on_missing", "needs 'on_missing'"),
+        (
+            {"on_missing": {"node_status": "Success", "data": None}},
+            "/state/on_missing/node_status",
+            "cannot have node_status Success",
+        ),
+        ({"unique": ["email"]}, "/state/on_conflict", "'unique' needs 'on_conflict'"),
+        ({"operation": "query", "object": None}, "/state/query", "a query operation needs"),
+        (
+            {"operation": "search", "reply": {"data": "{items}"}},
+            "/state/search",
+            "a search operation needs 'search'",
+        ),
+        ({"item": None, "reply": {"data": "{item}"}}, "/state/item", "has no 'item' template"),
+    ],
+)
+def test_lint_names_every_bad_state_block_by_file_and_pointer(
+    tmp_path: Path, overrides: dict[str, Any], pointer: str, message: str
+) -> None:
+    state = _state(**overrides)
+    state = {k: v for k, v in state.items() if v is not None}
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", state=state))
+    problems = Catalogue.lint(tmp_path)
+    found = [p for p in problems if p.pointer == pointer and message in p.message]
+    assert found, [f"{p.pointer}: {p.message}" for p in problems]
+    assert found[0].path == str(path)
+    assert found[0].hint
+    assert found[0].severity == "error"
+    with pytest.raises(CatalogueError):
+        Catalogue.load(tmp_path)
+
+
+def test_lint_refuses_two_record_models_for_one_object_type(tmp_path: Path) -> None:
+    other = _state(record={"id": "thing_id", "ids": "uuid"})
+    write_action(tmp_path, action_doc(slug="acme", action_id="get_other", state=other))
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", state=_state()))
+    problems = Catalogue.lint(tmp_path)
+    assert [(p.path, p.pointer) for p in problems] == [(str(path), "/state/record")]
+    assert "get_other.json" in problems[0].message  # files are linted in name order
+
+
+def test_a_users_own_state_block_makes_their_action_stateful(tmp_path: Path) -> None:
+    doc = action_doc(slug="acme", action_id="get_thing", state=_state())
+    doc["examples"][0]["response"]["data"] = {"thing": {"id": "1", "name": "Widget"}}
+    write_action(tmp_path, doc)
+    catalogue = Catalogue.load(tmp_path)
+    assert Catalogue.lint(tmp_path) == []
+    sandbox = Sandbox(catalogue)
+    action = catalogue.get("acme", "get_thing")
+    reply = sandbox.answer(action, {"id": "1"}, None)
+    assert reply == SandboxReply(
+        "Success", 200, {"thing": {"id": "1", "name": "Widget"}}, ("1",), "sandbox: read things 1"
+    )
+    missing = sandbox.answer(action, {"id": "2"}, None)
+    assert missing is not None
+    assert (missing.node_status, missing.http_status, missing.data) == (
+        "Errored",
+        404,
+        {"error": "not found"},
+    )
+
+
+def test_loading_a_catalogue_does_not_load_the_engine_or_hypothesis() -> None:
+    code = (
+        "import sys, refold_contract, refold_contract.catalogue\n"
+        "refold_contract.catalogue.Catalogue.builtin()\n"
+        "print(sorted(m for m in ('refold_contract.sandbox.engine', 'hypothesis') "
+        "if m in sys.modules))\n"
+        "import refold_contract.sandbox as s; s.Sandbox\n"
+        "print(sorted(m for m in ('hypothesis', 'pytest') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["[]", "[]"]
+
+
+def test_the_sandbox_states_the_call_the_mock_makes() -> None:
+    import refold_contract.sandbox as package
+
+    doc = package.__doc__ or ""
+    assert "reply = sandbox.answer(action, params, linked_account_id)" in doc
+    assert "Answer(200, dumps(reply.envelope()))" in doc
+    assert json.loads(json.dumps(SandboxReply("Success", None, {}).envelope())) == {
+        "node_status": "Success",
+        "data": {},
+    }
+
+
+def test_a_repeated_read_is_answered_again_until_the_records_change(sandbox: Sandbox) -> None:
+    from refold_contract._json import canonical_json
+    from refold_contract.mock.emulator import dumps
+
+    action = CATALOGUE.get("hubspot", "search_contacts")
+    body = {"propertyName": "email", "operator": "EQ", "value": "new@example.com"}
+    key = canonical_json(body)
+    empty = sandbox.answer(action, body, None, key=key)
+    assert empty is not None
+    assert sandbox.answer(action, body, None, key=key) is empty
+    assert empty.body() == dumps(empty.envelope())
+    assert empty.body() is empty.body()
+    call(sandbox, "hubspot/create_contact", {"email": "new@example.com"})
+    found = sandbox.answer(action, body, None, key=key)
+    assert found is not None
+    assert found is not empty
+    assert found.data["total"] == 1
+    # Another account's writes leave this account's kept reply alone.
+    call(sandbox, "hubspot/create_contact", {"email": "other@example.com"}, "user_2")
+    assert sandbox.answer(action, body, None, key=key) is found
+    fresh = Sandbox(CATALOGUE, sandbox.store, keep_replies=False)
+    assert fresh.answer(action, body, None, key=key) is not found
