@@ -69,7 +69,9 @@ class _ContractReport:
         key = param.rstrip("]")
         if not key:
             return
-        row = self.rows.setdefault(key, {"bodies": 0, "failed": False, "skipped": False})
+        row = self.rows.setdefault(
+            key, {"bodies": 0, "failed": False, "skipped": False, "actions": []}
+        )
         if report.failed:
             row["failed"] = True
             self.failures.append(f"{key}: {name.rpartition('::')[2]}")
@@ -78,6 +80,8 @@ class _ContractReport:
         for prop, value in report.user_properties if report.when == "call" else ():
             if prop == "bodies":
                 row["bodies"] += int(value)
+            elif prop == "actions":
+                row["actions"] = list(value)
 
 
 def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[str]]:
@@ -128,8 +132,10 @@ def _test(args: argparse.Namespace) -> int:
     project = project_fixtures(Path.cwd())
     folders = [*project, *(Path(f) for f in args.fixtures)]
     _check_selection(args, folders)
+    if args.stateful and args.live:
+        raise ConfigurationError("--stateful runs on the sandbox only; leave out --live")
     report = _ContractReport()
-    suite = Path(__file__).with_name("contract_suite.py")
+    suite = Path(__file__).with_name("stateful_suite.py" if args.stateful else "contract_suite.py")
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -156,6 +162,8 @@ def _test(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
     if not report.rows:
         return int(status) or 1
+    if args.stateful:
+        return _stateful_table(report, status, elapsed, args)
     catalogue = Catalogue.load(*folders, include_builtin=True)
     rows = _contract_table(report, catalogue)
     print()
@@ -181,6 +189,31 @@ def _test(args: argparse.Namespace) -> int:
     return 1 if failed else int(status)
 
 
+def _stateful_table(
+    report: _ContractReport, status: Any, elapsed: float, args: argparse.Namespace
+) -> int:
+    rows = []
+    for key in sorted(report.rows):
+        data = report.rows[key]
+        slug, _, object_type = key.partition("/")
+        result = "FAILED" if data["failed"] else ("skipped" if data["skipped"] else "passed")
+        actions = ", ".join(a.partition("/")[2] for a in data["actions"])
+        rows.append([slug, object_type, actions or "-", result])
+    print()
+    print_table(["app", "object type", "actions", "result"], rows)
+    failed = [r for r in rows if r[-1] == "FAILED"]
+    verdict = (
+        f"{len(failed)} famil{'y' if len(failed) == 1 else 'ies'} broke a law"
+        if failed
+        else ("every law held")
+    )
+    for row in failed:
+        print(f"rerun one: {_rerun(args, row[3].split(', ')[0])}")
+    families = f"{len(rows)} famil{'y' if len(rows) == 1 else 'ies'}"
+    print(f"\nrefold-contract test --stateful: {families}, {verdict} in {elapsed:.1f} s")
+    return 1 if failed else int(status)
+
+
 def _rerun(args: argparse.Namespace, action: str) -> str:
     """The command that reruns one action with the options that decide what it runs against."""
     import shlex
@@ -188,6 +221,8 @@ def _rerun(args: argparse.Namespace, action: str) -> str:
     parts = ["refold-contract", "test"]
     if args.live:
         parts.append("--live")
+    if args.stateful:
+        parts.append("--stateful")
     for folder in args.fixtures:
         parts += ["--fixtures", folder]
     if args.examples != DEFAULT_EXAMPLES:
@@ -314,6 +349,7 @@ def _serve(args: argparse.Namespace) -> int:
         session_tokens=args.session_tokens,
         linked_accounts=args.linked_accounts,
         journal_size=args.journal_size or None,
+        stateful=args.stateful,
     )
     # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal; both end here as a
     # clean stop with exit status 0.
@@ -519,6 +555,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="generated bodies per action, valid and invalid each (default 25)",
     )
     test.add_argument(
+        "--stateful",
+        action="store_true",
+        help="run the sandbox's own laws instead (create then get, search, delete, paging) for "
+        "every stateful family, as hypothesis state machines",
+    )
+    test.add_argument(
         "--live",
         action="store_true",
         help="run the read part against the real Refold API (credentials from REFOLD_API_KEY "
@@ -581,6 +623,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument(
         "--strict", action="store_true", help="validate parameter types and refuse unknown keys"
+    )
+    srv.add_argument(
+        "--stateful",
+        action="store_true",
+        help="keep records across requests, per linked account (the sandbox); POST "
+        "/__refold/reset puts them back to the catalogue's own",
     )
     srv.add_argument(
         "--journal-size",

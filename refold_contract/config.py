@@ -21,6 +21,8 @@ from refold_contract.errors import ConfigurationError
 __all__ = [
     "DEFAULT_EXAMPLES",
     "ENV_VARS",
+    "MOCK_API_KEY",
+    "MOCK_LINKED_ACCOUNT",
     "REFOLD_BURST",
     "REFOLD_RATE",
     "Limits",
@@ -60,6 +62,9 @@ REFOLD_RATE = 20.0
 REFOLD_BURST = 5
 #: Generated bodies per action and kind in the contract suite and the ``refold`` profile.
 DEFAULT_EXAMPLES = 25
+#: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
+MOCK_API_KEY = "tk_refold_contract_mock"
+MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 
 @dataclasses.dataclass(frozen=True)

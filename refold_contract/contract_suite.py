@@ -27,12 +27,11 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import canonical_json
 from refold_contract.catalogue import Action
 from refold_contract.client import _sync_transport
+from refold_contract.config import MOCK_API_KEY, MOCK_LINKED_ACCOUNT
 from refold_contract.contract import InvalidBody, check_invalid_reply, check_reply, success_shape
 from refold_contract.live import schema_drift
 from refold_contract.mock import RefoldMock
 from refold_contract.plugin import (
-    MOCK_API_KEY,
-    MOCK_LINKED_ACCOUNT,
     contract_selection,
     is_live_session,
     live_credentials,
@@ -40,7 +39,12 @@ from refold_contract.plugin import (
 from refold_contract.strategies import invalid_params, params
 
 # refold_live: under --refold-live the read part runs against the real API (writes are left out).
-pytestmark = [pytest.mark.refold(strict=True, assert_all_called=False), pytest.mark.refold_live]
+# Stateless whatever refold_stateful says: generated ids name no record, and replay is the
+# contract being checked.
+pytestmark = [
+    pytest.mark.refold(strict=True, assert_all_called=False, stateful=False),
+    pytest.mark.refold_live,
+]
 _JSON = {"content-type": "application/json"}
 
 

@@ -28,7 +28,14 @@ import pytest
 from refold_contract import __version__
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
-from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE, Settings
+from refold_contract.config import (
+    DEFAULT_EXAMPLES,
+    MOCK_API_KEY,
+    MOCK_LINKED_ACCOUNT,
+    REFOLD_BURST,
+    REFOLD_RATE,
+    Settings,
+)
 from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
@@ -39,9 +46,6 @@ if TYPE_CHECKING:
     from refold_contract.gateway import GatewayProcess
     from refold_contract.mock import RefoldMock
 
-#: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
-MOCK_API_KEY = "tk_refold_contract_mock"
-MOCK_LINKED_ACCOUNT = "linked_account_mock"
 
 _SESSION_KEY = pytest.StashKey["RefoldSession"]()
 _SELECTION_KEY = pytest.StashKey["ContractSelection"]()
@@ -49,7 +53,7 @@ _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _TEST_URL_KEY = pytest.StashKey[str]()
 _MARKER_KWARGS = frozenset(
     {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens",
-     "allow_refused", "rate_limit"}
+     "allow_refused", "rate_limit", "stateful"}
 )  # fmt: skip
 # Set in live sessions for workers and child processes: the gateway, and the real base URL.
 _GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
@@ -183,6 +187,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default true)",
     )
     parser.addini(
+        "refold_stateful",
+        type="bool",
+        default=False,
+        help="refold_mock keeps records across calls (the sandbox) in every test (default false)",
+    )
+    parser.addini(
         "refold_strict",
         type="bool",
         default=False,
@@ -223,8 +233,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "refold(strict=None, linked_accounts=None, assert_all_called=True, api_keys=None, "
-        "session_tokens=None, allow_refused=False, rate_limit=False): per-test options for the "
-        "refold_mock fixture",
+        "session_tokens=None, allow_refused=False, rate_limit=False, stateful=None): per-test "
+        "options for the refold_mock fixture",
     )
     config.addinivalue_line(
         "markers",
@@ -766,6 +776,9 @@ def refold_mock(
     options = _marker_options(request)
     options.pop("allow_refused", None)
     strict = options.pop("strict", None)
+    stateful = options.pop("stateful", None)
+    if stateful is None:
+        stateful = bool(request.config.getini("refold_stateful"))
     test_url = session.test_url(request.node)
     live = None
     base_url = settings.base_url
@@ -783,6 +796,7 @@ def refold_mock(
         strict=settings.strict if strict is None else bool(strict),
         live=live,
         consumer=session.consumer,
+        stateful=bool(stateful) and live is None,
         **options,
     )
     mock.start()

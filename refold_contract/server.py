@@ -90,7 +90,7 @@ class MockApp:
             await _respond(send, 200, payload, ep.JSON_CONTENT_TYPE)
             return
         if path == RESET_PATH and method == "POST":
-            mock.reset()
+            mock.reset()  # stateful: the records go back to the catalogue's own
             await _respond(send, 200, b'{"reset":true}', ep.JSON_CONTENT_TYPE)
             return
         answer = mock.answer(method, path, scope["headers"], body)
@@ -199,6 +199,7 @@ def build_mock(
     base_url: str = ep.DEFAULT_BASE_URL,
     journal_size: int | None = DEFAULT_JOURNAL_SIZE,
     limits: Limits | None = None,
+    stateful: bool = False,
 ) -> RefoldMock:
     """A :class:`RefoldMock` from command-line style arguments (empty means "accept any").
 
@@ -220,6 +221,7 @@ def build_mock(
         journal_size=journal_size,
         max_journal_body=DEFAULT_JOURNAL_BODY,
         limits=limits,
+        stateful=stateful,
     )
 
 

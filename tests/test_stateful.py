@@ -181,14 +181,29 @@ def test_a_machine_names_its_family_and_runs_actions_as_the_mock_would() -> None
 
 
 def test_the_stateful_suite_runs_as_a_pytest_module(pytester: pytest.Pytester) -> None:
-    pytester.makeini(INI)
+    ini = pytester.makeini(INI)
+    own = ["-c", str(ini), "--rootdir", str(pytester.path)]  # not the project's pyproject.toml
     result = pytester.runpytest(
-        str(SUITE), "--refold-app", "zendesk", "--refold-examples", "3", "-v", "-p", "no:randomly"
+        str(SUITE),
+        *own,
+        "--refold-app",
+        "zendesk",
+        "--refold-examples",
+        "3",
+        "-v",
+        "-p",
+        "no:randomly",
     )
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_the_sandbox_keeps_its_laws?zendesk/tickets? PASSED*"])
     chosen = pytester.runpytest(
-        str(SUITE), "--refold-action", "salesforce/get_accounts", "--refold-examples", "2", "-v"
+        str(SUITE),
+        *own,
+        "--refold-action",
+        "salesforce/get_accounts",
+        "--refold-examples",
+        "2",
+        "-v",
     )
     chosen.assert_outcomes(passed=1)
     chosen.stdout.fnmatch_lines(["*keeps_its_laws?salesforce/Account? PASSED*"])

@@ -41,8 +41,8 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import canonical_json, dumps_standard
 from refold_contract._pace import TokenBucket
 from refold_contract.catalogue import Catalogue
-from refold_contract.config import Limits
-from refold_contract.errors import ReadOnlyViolation, RefoldError
+from refold_contract.config import MOCK_LINKED_ACCOUNT, Limits
+from refold_contract.errors import ConfigurationError, ReadOnlyViolation, RefoldError
 from refold_contract.mock.emulator import (
     DEFAULT_MESSAGES,
     GATEWAY_PAGE,
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     import respx
 
     from refold_contract.consumer import ReadRecorder
+    from refold_contract.sandbox import Sandbox, Store
 
 __all__ = [
     "TRACK_EXTENSION",
@@ -166,6 +167,8 @@ class RefoldMock:
         rate_limit: bool = False,
         clock: Callable[[], float] = time.monotonic,
         consumer: ReadRecorder | None = None,
+        stateful: bool = False,
+        store: Store | None = None,
     ) -> None:
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
         self.emulator = Emulator(
@@ -194,6 +197,14 @@ class RefoldMock:
         self.rate_limit = rate_limit
         self._clock = clock
         self.consumer = consumer
+        self.sandbox: Sandbox | None = None
+        if stateful or store is not None:
+            from refold_contract.sandbox import Sandbox, Store
+
+            # One store per mock, so one per test under the fixture: fresh every time.
+            self.sandbox = Sandbox(
+                self.catalogue, store or Store(self.catalogue, default_account=MOCK_LINKED_ACCOUNT)
+            )
         self._buckets: dict[str, TokenBucket] = {}
 
     # ------------------------------------------------------------------ settings
@@ -382,6 +393,12 @@ class RefoldMock:
             stub, reply = taken
             assert reply is not None
             return self._render(reply), None, stub
+        if self.sandbox is not None:
+            # State plugs in where stubs do: a stub still wins; an action without a state
+            # block is replayed as before.
+            kept = self.sandbox.answer(action, parsed.params, linked, key=parsed.key)
+            if kept is not None:
+                return Answer(200, kept.body()), kept.note or None, None
         answer, note = self.emulator.replay(action, parsed.key)
         return answer, note, None
 
@@ -593,6 +610,65 @@ class RefoldMock:
         __tracebackhide__ = True
         self._add("delay", slug, action_id, [], params=params, times=times, delay=seconds,
                   operation=operation)  # fmt: skip
+
+    @property
+    def is_stateful(self) -> bool:
+        """True when records persist across calls (the sandbox).
+
+        Example::
+
+            if refold_mock.is_stateful:
+                refold_mock.seed("hubspot", "contacts", [{"email": "ada@example.com"}])
+        """
+        return self.sandbox is not None
+
+    def _require_sandbox(self, what: str) -> Sandbox:
+        __tracebackhide__ = True
+        if self.sandbox is None:
+            raise ConfigurationError(
+                f"refold_mock.{what}() needs stateful mode: this mock replays the catalogue's "
+                "examples and keeps no records",
+                hint="mark the test @pytest.mark.refold(stateful=True), set refold_stateful = "
+                "true in your pytest ini, or pass RefoldMock(stateful=True)",
+            )
+        return self.sandbox
+
+    def seed(
+        self,
+        slug: str,
+        object_type: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        linked_account_id: str | None = None,
+        replace: bool = False,
+    ) -> list[str]:
+        """Add records to the sandbox, in the app's own field names; returns their ids.
+
+        A record without an id gets one in the app's style. ``replace=True`` drops the records
+        already there (the catalogue's own, to start with). Stateful mode only.
+
+        Example::
+
+            refold_mock.seed("hubspot", "contacts", [{"email": "ada@example.com"}])
+        """
+        __tracebackhide__ = True
+        return self._require_sandbox("seed").seed(
+            slug, object_type, records, linked_account_id=linked_account_id, replace=replace
+        )
+
+    def records(
+        self, slug: str, object_type: str, *, linked_account_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The records the sandbox holds now for one app's object type (copies).
+
+        Example::
+
+            [c["email"] for c in refold_mock.records("hubspot", "contacts")]
+        """
+        __tracebackhide__ = True
+        return self._require_sandbox("records").records(
+            slug, object_type, linked_account_id=linked_account_id
+        )
 
     def disconnect(self, slug: str, *, linked_account_id: str | None = None) -> None:
         """The linked account has no connection for ``slug``: every execute of the app fails.
@@ -814,6 +890,8 @@ class RefoldMock:
         self._misses.clear()
         self._disconnected.clear()
         self._buckets.clear()
+        if self.sandbox is not None:
+            self.sandbox.store.reset()
         self._elsewhere_messages.clear()
 
     # ------------------------------------------------------------------ teardown checks
@@ -1070,7 +1148,8 @@ class RefoldMock:
         return (
             f"<RefoldMock {self.base_url} {len(self.catalogue)} actions, "
             f"{len(self.journal)} call(s), {len(self.script)} stub(s)"
-            f"{' strict' if self.strict else ''}{' live' if self.live else ''}>"
+            f"{' strict' if self.strict else ''}{' live' if self.live else ''}"
+            f"{' stateful' if self.sandbox is not None else ''}>"
         )
 
 
