@@ -595,3 +595,35 @@ def test_the_gateway_command_serves_reads_refuses_writes_and_reports(
     assert json.loads(report.read_text()) == {"drift": []}
     assert writes_with_the_key(refold) == []
     assert FAKE_KEY not in first + out + err
+
+
+def test_a_recorded_read_with_an_extra_parameter_loads_in_the_next_session(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makeini(INI)
+    (pytester.path / "mine").mkdir()
+    pytester.makepyfile(
+        test_rec="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("slack", "list_channels", {"limit": "2", "not_in_the_schema": "x"})
+"""
+    )
+    pytester.runpytest_subprocess(
+        "--refold-live", "--refold-record", "--refold-fixtures", "mine"
+    ).assert_outcomes(passed=1)
+    recorded = json.loads((pytester.path / "mine" / "slack" / "list_channels.json").read_text())
+    assert recorded["examples"][-1]["params"]["not_in_the_schema"] == "x"
+    pytester.makepyfile(test_next="def test_loads(refold_catalogue): pass")
+    again = pytester.runpytest_subprocess("--refold-fixtures", "mine", "test_next.py")
+    again.assert_outcomes(passed=1)
+    assert again.ret == 0
+    lint = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "lint", str(pytester.path / "mine")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert lint.returncode == 0
+    assert "warning:" in lint.stdout
+    assert "not_in_the_schema" in lint.stdout
