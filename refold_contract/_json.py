@@ -87,7 +87,8 @@ def depth_of(data: bytes) -> int:
     3
     """
     structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
-    structure = _STRING.sub(b"", structure)
+    # A quote left over means the text is not JSON; the parser says so, the count goes on.
+    structure = _STRING.sub(b"", structure).replace(b'"', b"")
     if not structure:
         return 0
     return max(accumulate(map(_STEP.__getitem__, structure)))

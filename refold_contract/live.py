@@ -338,6 +338,9 @@ def contained_path(folder: Path, slug: str, action_id: str) -> Path:
 class Recorder:
     """Writes live read replies into a user catalogue folder as examples, scrubbed and atomic.
 
+    A file the folder does not have yet starts as a copy of the action's own file (its other
+    examples, its state block), since the user's file replaces it in the catalogue.
+
     Never writes into the installed package. Examples are deduplicated by canonical params (a
     new reply replaces a recorded one with the same params; documented ones are kept).
 
@@ -399,6 +402,10 @@ class Recorder:
                 document = read_document(path)
                 if not isinstance(document, dict):
                     raise CatalogueError("not a catalogue file (a JSON object)", path=str(path))
+            elif action.path is not None and action.path.is_file():
+                # The file the action came from, whole (its other examples, its state block):
+                # the user's copy replaces it in the catalogue, so nothing of it may be lost.
+                document = read_document(action.path)
             else:
                 document = {
                     "slug": action.slug,

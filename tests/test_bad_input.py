@@ -341,3 +341,14 @@ def test_configuration_errors_are_one_line_usage_errors(
     assert "INTERNALERROR" not in output
     assert "Traceback" not in output
     assert "secret" not in output
+
+
+@pytest.mark.parametrize("brackets", [1, 129, 5_000])
+def test_an_escaped_quote_before_deep_brackets_is_not_json_not_a_crash(brackets: int) -> None:
+    from refold_contract._json import JSONProblem, depth_of, loads
+
+    text = b'{"\\' + b"[" * brackets + b'"": null}'
+    assert depth_of(text) >= 0
+    with pytest.raises(JSONProblem):
+        loads(text)
+    assert execute(RefoldMock(), text).status_code == 400

@@ -60,10 +60,13 @@ def test_call(refold_client, action):
 @pytest.mark.refold(allow_refused=True)
 def test_plain_httpx_write_is_refused_too(refold_mock):
     import httpx
-    with pytest.raises(ReadOnlyViolation, match="hubspot/create_contact"):
-        httpx.post(refold_mock.base_url + "/api/v2/integration-schema/hubspot/actions/"
-                   "create_contact/execute", json={"email": "a@example.com"},
-                   headers={"x-api-key": "k", "linked_account_id": "a"})
+    reply = httpx.post(refold_mock.base_url + "/api/v2/integration-schema/hubspot/actions/"
+                       "create_contact/execute", json={"email": "a@example.com"},
+                       headers={"x-api-key": "k", "linked_account_id": "a"})
+    assert reply.status_code == 403
+    assert reply.json()["error_code"] == "READ_ONLY_VIOLATION"
+    assert "hubspot/create_contact" in reply.json()["message"]
+    assert refold_mock.calls[-1].note == "refused by the read-only gateway"
 
 def test_unmarked_tests_stay_on_the_mock(refold_client, refold_mock):
     assert refold_client.execute("hubspot", "create_contact", {"email": "a@example.com"}).ok
@@ -131,7 +134,11 @@ def test_read(refold_client):
         ["*refold-contract recorded*", "wrote mine/hubspot/get_contact.json"]
     )
     document = json.loads(written.read_text())
-    (example,) = document["examples"]  # two identical calls: one example
+    # The built-in file's own examples are kept; two identical calls make one recorded example.
+    builtin = Catalogue.builtin().get("hubspot", "get_contact")
+    assert len(document["examples"]) == len(builtin.examples) + 1
+    assert "state" in document
+    (example,) = [e for e in document["examples"] if e["source"] == "recorded"]
     assert example["params"] == {"limit": "3"}
     assert example["source"] == "recorded"
     assert example["recorded_at"].endswith("Z")

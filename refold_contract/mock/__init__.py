@@ -42,7 +42,7 @@ from refold_contract._json import canonical_json, dumps_standard
 from refold_contract._pace import TokenBucket
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import MOCK_LINKED_ACCOUNT, Limits
-from refold_contract.errors import ConfigurationError, ReadOnlyViolation, RefoldError
+from refold_contract.errors import ConfigurationError, RefoldError
 from refold_contract.mock.emulator import (
     DEFAULT_MESSAGES,
     GATEWAY_PAGE,
@@ -1057,10 +1057,8 @@ class RefoldMock:
             answer = Answer(status, body, content_type)
             self._record(operation, request.method, path, slug, action_id, params, linked,
                          answer, note)  # fmt: skip
-            if refused:
-                raise ReadOnlyViolation(
-                    slug=slug, action_id=action_id, method=request.method, path=path
-                )
+            # A refusal is the gateway's 403, as any client gets it (RefoldClient raises
+            # ReadOnlyViolation for it); the test fails for it at teardown either way.
             kept = [(k, v) for k, v in reply_headers if k.lower() in _REPLY_HEADERS]
             return httpx.Response(status, headers=kept, content=body)
 
