@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import httpx
+import pytest
+from syrupy.data import SnapshotCollections
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from refold_contract import _endpoint as ep
@@ -73,6 +75,11 @@ _KEY_KINDS: dict[str, str] = {}
 _NAMES: dict[tuple[int, Any], tuple[Any, str]] = {}
 # id(test location) -> (the location, the snapshot folder of its module)
 _FOLDERS: dict[int, tuple[Any, str]] = {}
+# (id(test location), index) -> (the location, the snapshot file)
+_LOCATIONS: dict[tuple[int, Any], tuple[Any, str]] = {}
+# The snapshot files that assertions of this pytest session have named: each holds one snapshot,
+# so each is used, and none needs to be offered to syrupy's unused-snapshot report.
+_ASSERTED = pytest.StashKey[set[str]]()
 
 
 class SnapshotDataError(RefoldError, TypeError):
@@ -358,6 +365,41 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         return found
 
     @classmethod
+    def get_location(cls, *, test_location: Any, index: Any = 0) -> str:
+        # Asked three or four times per assertion; recorded so that discovery can leave out
+        # the files this session has already asserted on (see discover_snapshots).
+        key = (id(test_location), index)
+        found = _LOCATIONS.get(key)
+        if found is None or found[0] is not test_location:
+            if len(_LOCATIONS) > 50_000:
+                _LOCATIONS.clear()
+            location = str(super().get_location(test_location=test_location, index=index))
+            found = _LOCATIONS[key] = (test_location, location)
+            asserted = _asserted(test_location)
+            if asserted is not None:
+                asserted.add(location)
+        return found[1]
+
+    def discover_snapshots(self, *, test_location: Any, **options: Any) -> SnapshotCollections:
+        # syrupy's unused-snapshot report takes every discovered file and, when a path was
+        # given on the command line, asks for each one whether some test that ran claims it,
+        # trying the tests one by one: with one file per snapshot that is files x tests
+        # (80,200 checks for 400 snapshots on --snapshot-update, where the new files have no
+        # extension on record and each check resolves paths on disk). A file an assertion of
+        # this session named holds that one snapshot, used, so it can never be unused; the
+        # index of those names answers for it, and only the others are offered to the report.
+        # **options: ignore_extensions since syrupy 5; passing it on keeps syrupy 4.6 working.
+        discovered = super().discover_snapshots(test_location=test_location, **options)
+        asserted = _asserted(test_location)
+        if not asserted:
+            return discovered
+        kept = SnapshotCollections()
+        for collection in discovered:
+            if collection.location not in asserted:
+                kept.add(collection)
+        return kept
+
+    @classmethod
     def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
         # syrupy asks this for every (snapshot file, test that ran) pair when it reports unused
         # snapshots, and its own answer resolves paths on disk: with one file per snapshot that
@@ -376,6 +418,14 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
             return True
         parent: Callable[..., bool] = super().matches_test_location
         return parent(test_location=test_location, snapshot_location=snapshot_location)
+
+
+def _asserted(test_location: Any) -> set[str] | None:
+    """The snapshot files named by assertions in the pytest session of ``test_location``."""
+    session = getattr(getattr(test_location, "item", None), "session", None)
+    if not isinstance(session, pytest.Session):  # e.g. items xdist's controller rebuilds
+        return None
+    return session.stash.setdefault(_ASSERTED, set())
 
 
 def _render(s: Shape) -> Any:

@@ -371,3 +371,79 @@ def test_the_configured_linked_account_becomes_a_placeholder(
         {"owner": "acct_customer_81", "note": "for acct_customer_81"}
     )
     assert json.loads(text) == {"owner": "<linked_account_id>", "note": "for <linked_account_id>"}
+
+
+MANY = """
+import pytest
+
+@pytest.mark.parametrize("i", range({n}))
+def test_snap(snapshot, i):
+    assert snapshot == {{"i": i}}
+"""
+
+
+@pytest.mark.parametrize("update", [True, False], ids=["update", "verify"])
+def test_the_unused_report_does_not_match_every_snapshot_file_against_every_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, update: bool
+) -> None:
+    # One file per snapshot: syrupy's report asks, for each file it is offered, which test that
+    # ran claims it, one test at a time. Files an assertion named in this session are used, so
+    # the extension leaves them out of discovery, and none of them is matched at all.
+    from syrupy.location import PyTestLocation
+
+    pytester.makepyfile(test_many=MANY.format(n=30))
+    default = ["--snapshot-default-extension", "refold_contract.snapshot.RefoldSnapshotExtension"]
+    if not update:
+        pytester.runpytest(*default, "--snapshot-update").assert_outcomes(passed=30)
+    calls = []
+    original = PyTestLocation.matches_snapshot_location
+
+    def counted(self: PyTestLocation, snapshot_location: str) -> bool:
+        calls.append(snapshot_location)
+        return original(self, snapshot_location)
+
+    monkeypatch.setattr(PyTestLocation, "matches_snapshot_location", counted)
+    args = [*default, "test_many.py"] + (["--snapshot-update"] if update else [])
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=30)
+    result.stdout.fnmatch_lines(["*30 snapshots generated*" if update else "*30 snapshots passed*"])
+    assert len(snapshot_files(pytester.path)) == 30
+    assert len(calls) <= 30  # was 465 (30 x 31 / 2) on --snapshot-update
+
+
+def test_a_new_run_writes_new_snapshots_and_deletes_the_one_left_behind(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_many="""
+import pytest
+
+@pytest.mark.parametrize("slug", ["hubspot", "slack"])
+def test_lists(refold_snapshot, refold_client, slug):
+    assert refold_snapshot == [a.action_id for a in refold_client.list_actions(slug)]
+"""
+    )
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.makepyfile(
+        test_many="""
+import pytest
+
+@pytest.mark.parametrize("slug", ["hubspot", "gmail"])
+def test_lists(refold_snapshot, refold_client, slug):
+    assert refold_snapshot == [a.action_id for a in refold_client.list_actions(slug)]
+"""
+    )
+    # syrupy 6 leaves single-file snapshots alone when a path is given; 7 cleans them up.
+    args = ["test_many.py"] if SYRUPY_MAJOR >= 7 else []
+    unused = pytester.runpytest(*args)
+    unused.stdout.fnmatch_lines(["*1 snapshot failed*1 snapshot unused*"])
+    updated = pytester.runpytest("--snapshot-update", *args)
+    updated.assert_outcomes(passed=2)
+    updated.stdout.fnmatch_lines(
+        ["*1 snapshot passed*1 snapshot generated*1 unused snapshot deleted*"]
+    )
+    assert [p.name for p in snapshot_files(pytester.path)] == [
+        "test_lists[gmail].json",
+        "test_lists[hubspot].json",
+    ]
+    pytester.runpytest(*args).assert_outcomes(passed=2)
