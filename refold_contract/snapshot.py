@@ -75,8 +75,8 @@ _KEY_KINDS: dict[str, str] = {}
 _NAMES: dict[tuple[int, Any], tuple[Any, str]] = {}
 # id(test location) -> (the location, the snapshot folder of its module)
 _FOLDERS: dict[int, tuple[Any, str]] = {}
-# (id(test location), index) -> (the location, the snapshot file)
-_LOCATIONS: dict[tuple[int, Any], tuple[Any, str]] = {}
+# (extension class, id(test location), index) -> (the location, the snapshot file)
+_LOCATIONS: dict[tuple[type, int, Any], tuple[Any, str]] = {}
 # The snapshot files that assertions of this pytest session have named: each holds one snapshot,
 # so each is used, and none needs to be offered to syrupy's unused-snapshot report.
 _ASSERTED = pytest.StashKey[set[str]]()
@@ -367,8 +367,9 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
     @classmethod
     def get_location(cls, *, test_location: Any, index: Any = 0) -> str:
         # Asked three or four times per assertion; recorded so that discovery can leave out
-        # the files this session has already asserted on (see discover_snapshots).
-        key = (id(test_location), index)
+        # the files this session has already asserted on (see discover_snapshots). Keyed by
+        # class too: use_extension() hands the same test location to every extension.
+        key = (cls, id(test_location), index)
         found = _LOCATIONS.get(key)
         if found is None or found[0] is not test_location:
             if len(_LOCATIONS) > 50_000:
@@ -384,10 +385,13 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         # syrupy's unused-snapshot report takes every discovered file and, when a path was
         # given on the command line, asks for each one whether some test that ran claims it,
         # trying the tests one by one: with one file per snapshot that is files x tests
-        # (80,200 checks for 400 snapshots on --snapshot-update, where the new files have no
-        # extension on record and each check resolves paths on disk). A file an assertion of
-        # this session named holds that one snapshot, used, so it can never be unused; the
-        # index of those names answers for it, and only the others are offered to the report.
+        # (80,200 checks for 400 new snapshots on --snapshot-update, each building paths, as
+        # new files have no extension on record to ask instead; syrupy 6 never asks one). A
+        # file an assertion of this session named (or read as the base of a diff) holds that
+        # one snapshot, used, so it cannot be unused: the index of those names answers for it,
+        # and only the other files are offered to the report. (syrupy's default Amber
+        # assertion, which `snapshot.use_extension` builds first, still offers every file in
+        # __snapshots__ as an unknown one of its own; that is outside this extension.)
         # **options: ignore_extensions since syrupy 5; passing it on keeps syrupy 4.6 working.
         discovered = super().discover_snapshots(test_location=test_location, **options)
         asserted = _asserted(test_location)

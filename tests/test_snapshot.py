@@ -447,3 +447,25 @@ def test_lists(refold_snapshot, refold_client, slug):
         "test_lists[hubspot].json",
     ]
     pytester.runpytest(*args).assert_outcomes(passed=2)
+
+
+def test_two_extensions_in_one_test_keep_their_own_files(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_two="""
+from refold_contract.snapshot import RefoldSnapshotExtension
+
+class Elsewhere(RefoldSnapshotExtension):
+    file_extension = "elsewhere.json"
+
+def test_both(refold_snapshot, snapshot):
+    assert refold_snapshot == {"where": "default"}
+    assert snapshot.use_extension(Elsewhere) == {"where": "elsewhere"}
+"""
+    )
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=1)
+    default = json.loads((pytester.path / "__snapshots__/test_two/test_both.json").read_text())
+    other = json.loads(
+        (pytester.path / "__snapshots__/test_two/test_both.elsewhere.json").read_text()
+    )
+    assert (default, other) == ({"where": "default"}, {"where": "elsewhere"})
+    pytester.runpytest("test_two.py").assert_outcomes(passed=1)
