@@ -13,14 +13,14 @@
    - update, stale: ``--snapshot-update`` with every snapshot on disk and out of date.
 
    Target: at most 1.2x for each. Two more variants are timed for reference: syrupy's own
-   JSON extension (also through ``snapshot.use_extension``), and ``RefoldSnapshotExtension``
-   as syrupy's default extension (``--snapshot-default-extension``), that is with no
-   default Amber assertion beside it. ``snapshot.use_extension(...)``, and so
-   ``refold_snapshot``, first builds syrupy's default Amber assertion; its discovery takes
-   each file under ``__snapshots__`` as an unknown collection of its own, which syrupy's
-   unused-snapshot report then matches against the tests that ran, one by one (files x
-   tests), wherever the file is not on record as belonging to an extension, as new files are
-   not. The last variant shows the cost without that assertion.
+   JSON extension (through ``snapshot.use_extension``), and ``RefoldSnapshotExtension``
+   through ``refold_contract.snapshot.snapshot_assertion(request)``, that is with no default
+   Amber assertion beside it. ``snapshot.use_extension(...)``, and so ``refold_snapshot`` as
+   long as it is built on syrupy's ``snapshot`` fixture, first builds that Amber assertion;
+   its discovery takes each file under ``__snapshots__`` as an unknown collection of its own,
+   which syrupy's unused-snapshot report then matches against the tests that ran, one by one
+   (files x tests), wherever the file is not on record as belonging to an extension, as new
+   files are not. The last variant is the cost without that assertion.
 
     python bench/snapshot.py [--rounds 7] [--scale-rounds 5] [--snapshots 400]
 """
@@ -100,15 +100,16 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         "    return snapshot.use_extension(JSONSnapshotExtension)\n",
         [],
     ),
-    "refold_default": (
-        PLAIN,
-        ["--snapshot-default-extension", "refold_contract.snapshot.RefoldSnapshotExtension"],
+    "refold_alone": (
+        "from refold_contract.snapshot import snapshot_assertion\n\n"
+        "@pytest.fixture\ndef snap(request):\n    return snapshot_assertion(request)\n",
+        [],
     ),
 }
 LABELS = {
     "refold": "refold_snapshot / Amber:",
     "syrupy_json": "syrupy JSONSnapshotExtension / Amber:",
-    "refold_default": "RefoldSnapshotExtension as default / Amber:",
+    "refold_alone": "snapshot_assertion(request) / Amber:",
 }
 
 

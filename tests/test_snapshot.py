@@ -377,24 +377,37 @@ MANY = """
 import pytest
 
 @pytest.mark.parametrize("i", range({n}))
-def test_snap(snapshot, i):
-    assert snapshot == {{"i": i}}
+def test_snap(snap, i):
+    assert snap == {{"i": i}}
 """
+SNAP_FIXTURES = {
+    # syrupy's default extension: no Amber assertion beside ours
+    "default": (
+        "@pytest.fixture\ndef snap(snapshot):\n    return snapshot\n",
+        ["--snapshot-default-extension", "refold_contract.snapshot.RefoldSnapshotExtension"],
+    ),
+    "snapshot_assertion": (
+        "from refold_contract.snapshot import snapshot_assertion\n\n"
+        "@pytest.fixture\ndef snap(request):\n    return snapshot_assertion(request)\n",
+        [],
+    ),
+}
 
 
+@pytest.mark.parametrize("how", list(SNAP_FIXTURES))
 @pytest.mark.parametrize("update", [True, False], ids=["update", "verify"])
 def test_the_unused_report_does_not_match_every_snapshot_file_against_every_test(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, update: bool
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, update: bool, how: str
 ) -> None:
     # One file per snapshot: syrupy's report asks, for each file it is offered, which test that
     # ran claims it, one test at a time. Files an assertion named in this session are used, so
     # the extension leaves them out of discovery, and none of them is matched at all.
     from syrupy.location import PyTestLocation
 
-    pytester.makepyfile(test_many=MANY.format(n=30))
-    default = ["--snapshot-default-extension", "refold_contract.snapshot.RefoldSnapshotExtension"]
+    fixture, options = SNAP_FIXTURES[how]
+    pytester.makepyfile(test_many=MANY.format(n=30) + "\n" + fixture)
     if not update:
-        pytester.runpytest(*default, "--snapshot-update").assert_outcomes(passed=30)
+        pytester.runpytest(*options, "--snapshot-update").assert_outcomes(passed=30)
     calls = []
     original = PyTestLocation.matches_snapshot_location
 
@@ -403,12 +416,33 @@ def test_the_unused_report_does_not_match_every_snapshot_file_against_every_test
         return original(self, snapshot_location)
 
     monkeypatch.setattr(PyTestLocation, "matches_snapshot_location", counted)
-    args = [*default, "test_many.py"] + (["--snapshot-update"] if update else [])
+    args = [*options, "test_many.py"] + (["--snapshot-update"] if update else [])
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=30)
     result.stdout.fnmatch_lines(["*30 snapshots generated*" if update else "*30 snapshots passed*"])
     assert len(snapshot_files(pytester.path)) == 30
     assert len(calls) <= 30  # was 465 (30 x 31 / 2) on --snapshot-update
+
+
+def test_snapshot_assertion_names_the_fix_when_syrupy_is_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_off="""
+import pytest
+from refold_contract.snapshot import snapshot_assertion
+
+@pytest.fixture
+def snap(request):
+    return snapshot_assertion(request)
+
+def test_it(snap):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:syrupy")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*syrupy's pytest plugin is not active*", "*hint: remove -p no:syrupy*"]
+    )
 
 
 def test_a_new_run_writes_new_snapshots_and_deletes_the_one_left_behind(
