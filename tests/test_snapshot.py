@@ -371,3 +371,135 @@ def test_the_configured_linked_account_becomes_a_placeholder(
         {"owner": "acct_customer_81", "note": "for acct_customer_81"}
     )
     assert json.loads(text) == {"owner": "<linked_account_id>", "note": "for <linked_account_id>"}
+
+
+MANY = """
+import pytest
+
+@pytest.mark.parametrize("i", range({n}))
+def test_snap(snap, i):
+    assert snap == {{"i": i}}
+"""
+SNAP_FIXTURES = {
+    # syrupy's default extension: no Amber assertion beside ours
+    "default": (
+        "@pytest.fixture\ndef snap(snapshot):\n    return snapshot\n",
+        ["--snapshot-default-extension", "refold_contract.snapshot.RefoldSnapshotExtension"],
+    ),
+    "snapshot_assertion": (
+        "from refold_contract.snapshot import snapshot_assertion\n\n"
+        "@pytest.fixture\ndef snap(request):\n    return snapshot_assertion(request)\n",
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(SNAP_FIXTURES))
+@pytest.mark.parametrize("update", [True, False], ids=["update", "verify"])
+def test_the_unused_report_does_not_match_every_snapshot_file_against_every_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, update: bool, how: str
+) -> None:
+    # One file per snapshot: syrupy's report asks, for each file it is offered, which test that
+    # ran claims it, one test at a time. Files an assertion named in this session are used, so
+    # the extension leaves them out of discovery, and none of them is matched at all.
+    from syrupy.location import PyTestLocation
+
+    fixture, options = SNAP_FIXTURES[how]
+    pytester.makepyfile(test_many=MANY.format(n=30) + "\n" + fixture)
+    if not update:
+        pytester.runpytest(*options, "--snapshot-update").assert_outcomes(passed=30)
+    calls = []
+    original = PyTestLocation.matches_snapshot_location
+
+    def counted(self: PyTestLocation, snapshot_location: str) -> bool:
+        calls.append(snapshot_location)
+        return original(self, snapshot_location)
+
+    monkeypatch.setattr(PyTestLocation, "matches_snapshot_location", counted)
+    args = [*options, "test_many.py"] + (["--snapshot-update"] if update else [])
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=30)
+    result.stdout.fnmatch_lines(["*30 snapshots generated*" if update else "*30 snapshots passed*"])
+    assert len(snapshot_files(pytester.path)) == 30
+    assert len(calls) <= 30  # was 465 (30 x 31 / 2) on --snapshot-update
+
+
+def test_snapshot_assertion_names_the_fix_when_syrupy_is_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_off="""
+import pytest
+from refold_contract.snapshot import snapshot_assertion
+
+@pytest.fixture
+def snap(request):
+    return snapshot_assertion(request)
+
+def test_it(snap):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:syrupy")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*syrupy's pytest plugin is not active*", "*hint: remove -p no:syrupy*"]
+    )
+
+
+def test_a_new_run_writes_new_snapshots_and_deletes_the_one_left_behind(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_many="""
+import pytest
+
+@pytest.mark.parametrize("slug", ["hubspot", "slack"])
+def test_lists(refold_snapshot, refold_client, slug):
+    assert refold_snapshot == [a.action_id for a in refold_client.list_actions(slug)]
+"""
+    )
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.makepyfile(
+        test_many="""
+import pytest
+
+@pytest.mark.parametrize("slug", ["hubspot", "gmail"])
+def test_lists(refold_snapshot, refold_client, slug):
+    assert refold_snapshot == [a.action_id for a in refold_client.list_actions(slug)]
+"""
+    )
+    # syrupy 6 leaves single-file snapshots alone when a path is given; 7 cleans them up.
+    args = ["test_many.py"] if SYRUPY_MAJOR >= 7 else []
+    unused = pytester.runpytest(*args)
+    unused.stdout.fnmatch_lines(["*1 snapshot failed*1 snapshot unused*"])
+    updated = pytester.runpytest("--snapshot-update", *args)
+    updated.assert_outcomes(passed=2)
+    updated.stdout.fnmatch_lines(
+        ["*1 snapshot passed*1 snapshot generated*1 unused snapshot deleted*"]
+    )
+    assert [p.name for p in snapshot_files(pytester.path)] == [
+        "test_lists[gmail].json",
+        "test_lists[hubspot].json",
+    ]
+    pytester.runpytest(*args).assert_outcomes(passed=2)
+
+
+def test_two_extensions_in_one_test_keep_their_own_files(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_two="""
+from refold_contract.snapshot import RefoldSnapshotExtension
+
+class Elsewhere(RefoldSnapshotExtension):
+    file_extension = "elsewhere.json"
+
+def test_both(refold_snapshot, snapshot):
+    assert refold_snapshot == {"where": "default"}
+    assert snapshot.use_extension(Elsewhere) == {"where": "elsewhere"}
+"""
+    )
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=1)
+    default = json.loads((pytester.path / "__snapshots__/test_two/test_both.json").read_text())
+    other = json.loads(
+        (pytester.path / "__snapshots__/test_two/test_both.elsewhere.json").read_text()
+    )
+    assert (default, other) == ({"where": "default"}, {"where": "elsewhere"})
+    pytester.runpytest("test_two.py").assert_outcomes(passed=1)

@@ -178,3 +178,36 @@ def test_the_refold_profile_is_registered() -> None:
     assert profile.max_examples == 25
     assert profile.deadline is None
     assert HealthCheck.too_slow in profile.suppress_health_check
+
+
+def test_textareas_are_multi_line_with_empty_lines_and_any_characters() -> None:
+    action = Action(
+        slug="demo",
+        action_id="create_note",
+        name="Note",
+        parameters=(Parameter("body", required=True, type="textarea"),),
+    )
+    seen = set()
+
+    @settings(max_examples=300, database=None)
+    @given(params(action))
+    def run(body) -> None:
+        text = body["body"]
+        assert isinstance(text, str)
+        lines = text.split("\n")
+        seen.add(min(len(lines), 4))
+        if "\n\n" in text:
+            seen.add("empty line")
+        if text.startswith("\n"):
+            seen.add("leading break")
+        if text.endswith("\n"):
+            seen.add("trailing break")
+        if any(ord(c) > 0xFFFF for c in text):
+            seen.add("astral")
+
+    run()
+    assert seen == {1, 2, 3, 4, "empty line", "leading break", "trailing break", "astral"}
+    assert find(params(action), lambda b: True, settings=settings(database=None)) == {"body": ""}
+    assert find(params(action), lambda b: "\n" in b["body"], settings=settings(database=None)) == {
+        "body": "\n"
+    }
