@@ -944,7 +944,7 @@ def refold_server(refold_mock: RefoldMock) -> Iterator[RefoldServer]:
 
 
 @pytest.fixture
-def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
+def refold_snapshot(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Any:
     """syrupy's ``snapshot`` with :class:`~refold_contract.snapshot.RefoldSnapshotExtension`.
 
     One redacted, normalised JSON file per snapshot; accepts ``ActionResult``,
@@ -959,11 +959,17 @@ def refold_snapshot(snapshot: Any, pytestconfig: pytest.Config) -> Any:
             assert refold_snapshot == result
             assert refold_snapshot == shape(result.data)
     """
-    from refold_contract.snapshot import RefoldSnapshotExtension, UnnormalizedSnapshotExtension
+    from refold_contract.snapshot import (
+        RefoldSnapshotExtension,
+        UnnormalizedSnapshotExtension,
+        snapshot_assertion,
+    )
 
+    # Not syrupy's snapshot.use_extension: that builds an Amber assertion too, whose discovery
+    # makes the unused-snapshot report compare every file with every test.
     if pytestconfig.getini("refold_snapshot_normalize"):
-        return snapshot.use_extension(RefoldSnapshotExtension)
-    return snapshot.use_extension(UnnormalizedSnapshotExtension)
+        return snapshot_assertion(request, RefoldSnapshotExtension)
+    return snapshot_assertion(request, UnnormalizedSnapshotExtension)
 
 
 def live_credentials(config: pytest.Config) -> dict[str, str]:
