@@ -108,6 +108,7 @@ _ACTION_KEYS = (
 _EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
 _PLAIN_PARAMETER_KEYS = frozenset({"name", "label", "required", "type", "placeholder", "help_text"})
+_PARAMETER_KEYS = _PLAIN_PARAMETER_KEYS | {"multiple", "options"}
 _EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -1528,6 +1529,19 @@ class _Builder:
                     f"{key!r} must be a string, got {json_type(value)}; it is ignored",
                     field=name,
                     hint=f'write it as "{key}": "..."',
+                )
+        for key in item:
+            if key not in _PARAMETER_KEYS:
+                # A warning, not an error: a live schema may carry keys this project does not
+                # know yet. A misspelt one ("requried") would otherwise change nothing, silently.
+                close = difflib.get_close_matches(str(key), sorted(_PARAMETER_KEYS), n=1)
+                self.warning(
+                    f"{pointer}/{_escape(str(key))}",
+                    f"unknown key {key!r} in a parameter; it is ignored",
+                    field=name,
+                    hint=(f"did you mean {close[0]!r}? " if close else "")
+                    + "a parameter takes: "
+                    + ", ".join(sorted(_PARAMETER_KEYS)),
                 )
         required = item.get("required", False)
         if not isinstance(required, bool):

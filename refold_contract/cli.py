@@ -139,6 +139,9 @@ def _test(args: argparse.Namespace) -> int:
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
+    if project:
+        shown = ", ".join(str(f) for f in project)
+        print(f"catalogue folders from the project's refold_fixtures ini key: {shown}")
     with tempfile.TemporaryDirectory(prefix="refold-contract-") as tmp:
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n")
@@ -167,9 +170,6 @@ def _test(args: argparse.Namespace) -> int:
     catalogue = Catalogue.load(*folders, include_builtin=True)
     rows = _contract_table(report, catalogue)
     print()
-    if project:
-        shown = ", ".join(str(f) for f in project)
-        print(f"catalogue folders from the project's refold_fixtures ini key: {shown}")
     print_table(["app", "action", "access", "bodies tried", "result"], rows)
     failed = [r for r in rows if r[-1] == "FAILED"]
     actions = sum(1 for r in rows if r[2] != "-")
@@ -399,9 +399,11 @@ def _gateway(args: argparse.Namespace) -> int:
         ),
     )
     server, url = serve(gateway, args.host, args.port)
+    print(url, flush=True)  # a line of its own, for scripts
     print(
         f"refold-contract gateway: read-only, forwarding reads to {settings.base_url}; point "
-        f"your service's Refold base URL at {url} (Ctrl+C to stop)",
+        f"your service's Refold base URL at {url} (Ctrl+C to stop). It serves any process on "
+        "this machine, reads only.",
         flush=True,
     )
     stop = threading.Event()
@@ -431,8 +433,10 @@ def _gateway(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from refold_contract.consumer import verify_command
 
+    # The project's own catalogue folders (its refold_fixtures ini key) first, as the plugin.
+    fixtures = [*project_fixtures(Path.cwd()), *(Path(f) for f in args.fixtures)]
     if not args.live:
-        return verify_command(args.path, fixtures=args.fixtures, as_json=args.json)
+        return verify_command(args.path, fixtures=fixtures, as_json=args.json)
     from refold_contract.config import Settings
     from refold_contract.consumer import ConsumerContract
     from refold_contract.gateway import GatewayConfig, GatewayProcess
@@ -447,10 +451,11 @@ def _verify(args: argparse.Namespace) -> int:
         )
     from refold_contract.client import RefoldClient
     from refold_contract.custody import Credentials
+    from refold_contract.errors import ActionNotFound, ApplicationNotFound
 
     contract = ConsumerContract.load(args.path)
-    catalogue = Catalogue.load(*args.fixtures, include_builtin=True)
-    fixtures = tuple(str(Path(f).resolve()) for f in args.fixtures)
+    catalogue = Catalogue.load(*fixtures, include_builtin=True)
+    folders = tuple(str(Path(f).resolve()) for f in fixtures)
     credentials = Credentials(
         api_key=settings.api_key,
         linked_account_id=settings.linked_account_id,
@@ -459,7 +464,7 @@ def _verify(args: argparse.Namespace) -> int:
     # Reads only, and through the read-only gateway: this command never holds a client that
     # could send a write with the working credentials.
     with (
-        GatewayProcess.start(GatewayConfig(upstream=settings.base_url, fixtures=fixtures),
+        GatewayProcess.start(GatewayConfig(upstream=settings.base_url, fixtures=folders),
                              credentials) as gateway,
         RefoldClient(api_key="tk_refold_contract_placeholder", linked_account_id=(
             settings.linked_account_id), base_url=gateway.url, read_only=True,
@@ -473,11 +478,13 @@ def _verify(args: argparse.Namespace) -> int:
             params = dict(examples[0].params) if examples else {}
             try:
                 return [client.execute(action.slug, action.action_id, params, check=False).json()]
+            except (ActionNotFound, ApplicationNotFound):
+                raise  # gone live: a breaking finding
             except RefoldError as exc:
                 print(f"refold-contract: {action.key}: not fetched: {exc}", file=sys.stderr)
                 return []
 
-        return verify_command(args.path, fixtures=args.fixtures, as_json=args.json, live=fetch)
+        return verify_command(args.path, fixtures=fixtures, as_json=args.json, live=fetch)
 
 
 def _contract_merge(args: argparse.Namespace) -> int:

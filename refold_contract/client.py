@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import difflib
 import email.utils
 import functools
 import json
@@ -38,6 +39,8 @@ from refold_contract.catalogue import Catalogue, Parameter, parse_parameters
 from refold_contract.config import Limits, Settings
 from refold_contract.errors import (
     ActionFailed,
+    ActionNotFound,
+    ApplicationNotFound,
     ConfigurationError,
     InvalidIdentifier,
     ProtocolError,
@@ -401,6 +404,24 @@ class _Protocol:
             request = client.build_request("POST", path, json=body, headers=headers)
         return _Call(operation, slug, action_id, request, retryable)
 
+    def what_was_meant(self, call: _Call) -> str | None:
+        """For a 404 on an app or action: close names from the catalogue, or how to add one."""
+        catalogue = self.catalogue
+        if not catalogue.has_app(call.slug):
+            close = difflib.get_close_matches(call.slug, catalogue.apps(), n=3)
+            if close:
+                return f"did you mean {' or '.join(close)}? (apps: {', '.join(catalogue.apps())})"
+            return None
+        if call.action_id is None:
+            return None
+        close = catalogue.suggest(call.slug, call.action_id)
+        if close:
+            return f"did you mean {' or '.join(close)}?"
+        return (
+            f"{call.slug} has no action {call.action_id} in the catalogue either; list them with "
+            f"client.list_actions({call.slug!r}), or refold-contract actions {call.slug}"
+        )
+
     def attempt_deadline(self, started: float, call_deadline: float) -> float:
         return min(started + self.settings.timeout, call_deadline)
 
@@ -466,6 +487,8 @@ class _Protocol:
                 error.hint = (
                     "mark the test @pytest.mark.refold_live, or use the refold_mock fixture"
                 )
+            elif isinstance(error, (ActionNotFound, ApplicationNotFound)):
+                error.hint = self.what_was_meant(call) or error.hint
             raise error
         if not 200 <= status < 300:
             raise self.protocol_error(call, response, f"unexpected HTTP status {status}")

@@ -213,8 +213,9 @@ class ActionNotInCatalogue(CatalogueError, LookupError):
             hint = "did you mean " + ", ".join(suggestions) + "?"
         else:
             hint = (
-                "add fixtures/<slug>/<action_id>.json to a catalogue folder passed with "
-                "--refold-fixtures; apps known: " + (", ".join(known_apps) or "none")
+                f"put {slug}/{action_id}.json in your own catalogue folder and pass it with "
+                "--refold-fixtures DIR (or the refold_fixtures ini key); apps known: "
+                + (", ".join(known_apps) or "none")
             )
         super().__init__(
             f"no action {slug}/{action_id} in the catalogue",
@@ -374,14 +375,39 @@ class ReadOnlyViolation(RefoldError, PermissionError):
         self.path = path
         what = f"{slug}/{action_id}" if slug and action_id else f"{method} {path}"
         super().__init__(
-            f"refused to send {what}: it is not known to be a read action, and live mode only "
-            "sends reads",
-            hint=(
-                f'if it really only reads, declare it: put "access": "read" in '
-                f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue "
-                "folder (--refold-fixtures, or --fixtures for the commands)"
-            ),
+            f"refused to send {what}: {read_only_reason(action_id)}, and live mode only sends "
+            "reads",
+            hint=read_only_hint(slug, action_id),
         )
+
+
+def read_only_reason(action_id: str | None) -> str:
+    """Why an action is not sent live, in words: its name says write, or nothing says read.
+
+    >>> read_only_reason("create_contact")
+    "it is a write (its name says 'create')"
+    """
+    from refold_contract.access import WRITE_WORDS, name_words
+
+    written = [w for w in name_words(action_id or "") if w in WRITE_WORDS]
+    if written:
+        return f"it is a write (its name says {written[0]!r})"
+    return "it is not known to be a read action"
+
+
+def read_only_hint(slug: str | None, action_id: str | None) -> str:
+    """What to do about a refused action: test a write on the mock; declare a true read.
+
+    >>> read_only_hint("hubspot", "create_contact")
+    'test writes on the mock (tests not marked refold_live), never live'
+    """
+    if read_only_reason(action_id).startswith("it is a write"):
+        return "test writes on the mock (tests not marked refold_live), never live"
+    return (
+        f'if it really only reads, declare it: put "access": "read" in '
+        f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "
+        "(--refold-fixtures, or --fixtures for the commands)"
+    )
 
 
 class SandboxError(RefoldError):

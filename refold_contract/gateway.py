@@ -61,7 +61,12 @@ from refold_contract.access import access_of
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Limits
 from refold_contract.custody import Credentials
-from refold_contract.errors import ConfigurationError, RefoldError
+from refold_contract.errors import (
+    ConfigurationError,
+    RefoldError,
+    read_only_hint,
+    read_only_reason,
+)
 from refold_contract.live import (
     Drift,
     Recorder,
@@ -525,13 +530,12 @@ class Gateway:
         if placed.operation == "execute":
             assert placed.action_id is not None
             if access_of(self.catalogue, placed.slug, placed.action_id) != "read":
+                reason = read_only_reason(placed.action_id)
                 return self._refuse(
                     placed.token,
-                    f"{placed.what}: not known to be a read",
-                    f"refused to send {placed.what}: it is not known to be a read action, and "
-                    "live mode only sends reads. If it really only reads, declare it: put "
-                    f'"access": "read" in {placed.slug}/{placed.action_id}.json in your own '
-                    "catalogue folder (--refold-fixtures, or --fixtures for the commands)",
+                    f"{placed.what}: {reason.removeprefix('it is ')}",
+                    f"refused to send {placed.what}: {reason}, and live mode only sends reads; "
+                    + read_only_hint(placed.slug, placed.action_id),
                 )
             try:
                 params = loads(

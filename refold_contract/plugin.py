@@ -1083,6 +1083,7 @@ class LiveReport:
                 else "refold-contract drift from the catalogue"
             )
             terminalreporter.section(title)
+            write(f"{'action':36} {'kind':22} {'where':44} detail")
             for d in self.drift:
                 write(f"{d['action']:36} {d['kind']:22} {d['path']:44} {d['detail']}")
         if self.recorded:

@@ -263,7 +263,8 @@ def serve(
 ) -> None:
     """Run the mock server in the foreground until SIGINT or SIGTERM.
 
-    ``port=0`` picks a free port; ``announce`` (default: a log line) is told the URL bound.
+    ``port=0`` picks a free port; ``announce`` is told the URL bound (a line of its own, for
+    scripts), and a log line says what is served.
 
     Example::
 
@@ -287,9 +288,8 @@ def serve(
         f"apps on {url} (Ctrl+C to stop)"
     )
     if announce is not None:
-        announce(message)
-    else:
-        logger.info("%s", message)
+        announce(url)
+    logger.info("%s", message)
     try:
         server.run(sockets=[sock])
     finally:

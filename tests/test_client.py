@@ -465,11 +465,14 @@ def test_connection_errors_become_refold_connection_error() -> None:
 def test_read_only_client_refuses_writes_before_sending() -> None:
     recorder = Recorder(httpx.Response(200, json=SUCCESS))
     client, _ = make_client(recorder, read_only=True)
-    for action in ("create_contact", "httprequest", "never_heard_of_it"):
+    for action, says in (("create_contact", "it is a write (its name says 'create')"),
+                         ("httprequest", "it is a write (its name says 'httprequest')"),
+                         ("never_heard_of_it", "it is not known to be a read action")):  # fmt: skip
         with pytest.raises(ReadOnlyViolation) as info:
             client.execute("hubspot", action, {"email": "a@example.com"})
-        assert f"hubspot/{action}" in str(info.value)
-        assert '"access": "read"' in str(info.value)
+        assert f"refused to send hubspot/{action}: {says}" in str(info.value)
+        # Only an action that may really read is offered the way to declare it.
+        assert ('"access": "read"' in str(info.value)) == (action == "never_heard_of_it")
     assert recorder.requests == []
     assert client.execute("hubspot", "get_contact").ok
 

@@ -279,8 +279,7 @@ def test_serve_on_port_zero_prints_the_url_it_bound(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        url = line.split(" on ")[1].split()[0]
+        url = process.stdout.readline().strip()  # the first line: the URL alone
         assert url.startswith("http://127.0.0.1:")
         assert not url.endswith(":0")
         assert httpx.get(url + "/__refold/calls").json() == []

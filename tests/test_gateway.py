@@ -155,7 +155,11 @@ def test_the_gateway_forwards_reads_with_the_working_key_and_refuses_writes(
     body = json.loads(write.body)
     assert body["error_code"] == "READ_ONLY_VIOLATION"
     assert "hubspot/create_contact" in body["message"]
-    assert '"access": "read"' in body["message"]
+    assert "it is a write (its name says 'create')" in body["message"]
+    unknown = json.loads(
+        gw.handle("POST", f"{P}/hubspot/actions/frobnicate/execute", {}, b"{}").body
+    )
+    assert '"access": "read" in hubspot/frobnicate.json' in unknown["message"]
     assert [c.action_id for c in upstream.calls] == ["get_contact"]
     assert upstream.calls[0].status == 200  # it carried the working key
 
@@ -207,7 +211,7 @@ def test_gateway_findings_are_kept_per_test_and_for_the_session(
     gw.handle("POST", f"/t/one{P}/hubspot/actions/delete_contact/execute", {}, b"{}")
     gw.handle("POST", f"/m/two{P}/slack/actions/list_channels/execute", {}, b"{}")
     one = gw.collect("one")
-    assert one["refused"] == ["hubspot/delete_contact: not known to be a read"]
+    assert one["refused"] == ["hubspot/delete_contact: a write (its name says 'delete')"]
     assert "not marked refold_live" in gw.collect("two")["refused"][0]
     assert gw.collect("one")["refused"] == []  # collected once
     assert len(gw.report()["refused"]) == 2

@@ -573,7 +573,8 @@ def test_the_gateway_command_serves_reads_refuses_writes_and_reports(
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        url = first.split("point your service's Refold base URL at ")[1].split()[0]
+        url = first.strip()  # the first line: the URL alone
+        assert url.startswith("http://127.0.0.1:")
         headers = {"x-api-key": "anything", "linked_account_id": ACCOUNT}
         read = requests.post(
             url + "/api/v2/integration-schema/slack/actions/list_channels/execute",
@@ -591,7 +592,7 @@ def test_the_gateway_command_serves_reads_refuses_writes_and_reports(
         out, err = process.communicate(timeout=30)
     assert process.returncode == 1  # it refused something
     assert "1 read(s) forwarded, 1 request(s) refused" in err
-    assert "refused: hubspot/delete_contact: not known to be a read" in err
+    assert "refused: hubspot/delete_contact: a write (its name says 'delete')" in err
     assert json.loads(report.read_text()) == {"drift": []}
     assert writes_with_the_key(refold) == []
     assert FAKE_KEY not in first + out + err

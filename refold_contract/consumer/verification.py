@@ -157,7 +157,12 @@ def verify_live(
             findings.append(_finding(entry.key, "unchecked", None, detail))
             findings += _example_findings(entry, action)
             continue
-        replies = list(fetch(action))
+        try:
+            replies = list(fetch(action))
+        except LookupError as exc:  # Refold's 404 for the action or the app: gone live
+            detail = f"Refold no longer has it live: {str(exc).splitlines()[0]}"
+            findings.append(_finding(entry.key, "action_gone", None, detail))
+            continue
         if not replies:
             detail = "no live reply was fetched, so its reads were not checked"
             findings.append(_finding(entry.key, "unchecked", None, detail))
