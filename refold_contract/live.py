@@ -1,8 +1,10 @@
-"""Live mode: the read-only guard, the recorder and drift comparison.
+"""Live mode's parts that do not hold credentials: the read rule as a predicate, drift
+comparison, scrubbing and the recorder. The read-only gateway (:mod:`refold_contract.gateway`)
+uses them; it is the only place credentials are.
 
-The guard decides, before a byte is sent, whether a request to Refold may leave the machine:
-only the list and schema operations and execute of actions known to be reads. Everything else
-under the base URL (writes, unknown actions, ``httprequest``, any other path) raises
+:class:`ReadOnlyGuard` says whether a request may go live: only the list and schema operations
+and execute of actions known to be reads, placed strictly. Everything else (writes, unknown
+actions, ``httprequest``, any other path) is refused with
 :class:`~refold_contract.errors.ReadOnlyViolation`.
 
 Example::
