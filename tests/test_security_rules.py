@@ -1,0 +1,775 @@
+"""Every security rule twice: as a unit, and end to end, so that no single test is the only thing
+between a broken rule and a green run.
+
+=====================  ================================  ==========================================
+rule                   units                             end to end
+=====================  ================================  ==========================================
+the read rule          here; test_gateway, test_catalog  here (a live session, plain httpx)
+guard and gateway      here; test_gateway, test_live     here; test_read_only (every client)
+redaction              here (Redactor, scrub, snapshot,  test_snapshot, test_live (recording),
+                       recorder); test_gateway           test_read_only (echo), here (client)
+the mock's auth        test_mock (the emulator)          test_mock (both doors), test_plugin
+ids and paths          here (contained_path, client);    here (crafted paths, live); test_read_only
+                       test_gateway (place)              (pull, crafted ids)
+=====================  ================================  ==========================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from refold_contract import (
+    ActionFailed,
+    AsyncRefoldClient,
+    Catalogue,
+    CatalogueError,
+    InvalidIdentifier,
+    ReadOnlyViolation,
+    RefoldClient,
+)
+from refold_contract._json import REDACTED, Redactor
+from refold_contract.access import (
+    READ_VERBS,
+    WRITE_WORDS,
+    access_from_name,
+    access_of,
+    name_words,
+)
+from refold_contract.custody import Credentials
+from refold_contract.gateway import Gateway, GatewayConfig
+from refold_contract.live import ReadOnlyGuard, Recorder, contained_path, scrub
+from refold_contract.mock import RefoldMock
+from refold_contract.server import RunningServer, running_server
+from refold_contract.snapshot import RefoldSnapshotExtension, register_secrets
+
+from .helpers import FAKE_KEY, FAKE_TOKEN, action_doc, write_action
+
+P = "/api/v2/integration-schema"
+ACCOUNT = "acct_RULES_5150"
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+def declared(folder: Path) -> Path:
+    """A user catalogue that overrides the name rule both ways."""
+    write_action(folder, action_doc(slug="acme", action_id="sync_widgets", access="read",
+                                    parameters=[]))  # fmt: skip
+    write_action(folder, action_doc(slug="acme", action_id="get_widget", access="write",
+                                    parameters=[]))  # fmt: skip
+    return folder
+
+
+# ====================================================================== the read rule, units
+
+
+@pytest.mark.parametrize("verb", sorted(READ_VERBS))
+def test_each_read_verb_first_makes_a_read(verb: str) -> None:
+    assert access_from_name(f"{verb}_contacts") == "read"
+    assert access_from_name(f"{verb}Contacts") == "read"
+    assert access_from_name(verb) == "read"
+    assert access_from_name(f"{verb.upper()}_CONTACTS") == "read"
+
+
+@pytest.mark.parametrize("word", sorted(WRITE_WORDS))
+def test_each_write_word_anywhere_after_a_read_verb_makes_a_write(word: str) -> None:
+    assert access_from_name(f"get_contacts_{word}") == "write"
+    assert access_from_name(f"list{word.title()}Items") == "write"
+    assert access_from_name(f"search_{word}") == "write"
+    assert access_from_name(word) == "write"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["contacts_get", "fetcher", "getter", "listing", "queryx", "do_get", "x_list", "2get",
+     "_", "--", "..", "get contact", "get/contact", "get\u00e9", "get\x00", "get_contact\n"],
+)  # fmt: skip
+def test_a_name_without_a_read_verb_first_or_with_other_characters_is_a_write(name: str) -> None:
+    assert access_from_name(name) == "write"
+
+
+@pytest.mark.parametrize(
+    "name", ["get.contact", "get-contact", "get_2_contacts", "query", "read_message", "fetch_42"]
+)
+def test_the_safe_alphabet_keeps_reads(name: str) -> None:
+    assert access_from_name(name) == "read"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("HTTPRequest", ("http", "request")),
+        ("getHTTPRequest", ("get", "http", "request")),
+        ("list2delete", ("list", "2", "delete")),
+        ("get__contact--x.y", ("get", "contact", "x", "y")),
+        ("getURLs", ("get", "ur", "ls")),  # a run of capitals, then a capitalised word
+        ("ABC", ("abc",)),
+        ("", ()),
+    ],
+)
+def test_names_are_split_into_words_at_separators_humps_and_digits(
+    name: str, words: tuple[str, ...]
+) -> None:
+    assert name_words(name) == words
+
+
+def test_the_catalogue_decides_before_the_name_and_only_for_its_own_actions(
+    tmp_path: Path,
+) -> None:
+    catalogue = Catalogue.load(declared(tmp_path))
+    assert access_of(catalogue, "acme", "sync_widgets") == "read"
+    assert access_of(catalogue, "acme", "get_widget") == "write"
+    assert access_of(catalogue, "acme", "get_other") == "read"  # not in it: the name
+    assert access_of(catalogue, "other", "sync_widgets") == "write"  # another app
+    assert access_of(None, "acme", "sync_widgets") == "write"
+    assert access_of(None, "acme", "get_widget") == "read"
+    guard = ReadOnlyGuard(catalogue)
+    assert guard.is_read("acme", "sync_widgets")
+    assert not guard.is_read("acme", "get_widget")
+
+
+# ====================================================================== guard and gateway, units
+
+
+def test_the_guard_raises_with_the_refused_request_named() -> None:
+    guard = ReadOnlyGuard(Catalogue.builtin())
+    url = f"https://app.refold.ai{P}/hubspot/actions/httprequest/execute"
+    with pytest.raises(ReadOnlyViolation) as info:
+        guard.check(httpx.Request("POST", url, json={}))
+    assert (info.value.slug, info.value.action_id, info.value.method) == (
+        "hubspot", "httprequest", "POST",
+    )  # fmt: skip
+    assert info.value.path == f"{P}/hubspot/actions/httprequest/execute"
+    with pytest.raises(ReadOnlyViolation) as unplaced:
+        guard.check(httpx.Request("DELETE", f"https://app.refold.ai{P}/hubspot/actions"))
+    assert (unplaced.value.slug, unplaced.value.action_id) == (None, None)
+    guard.check(
+        httpx.Request("POST", f"https://app.refold.ai{P}/hubspot/actions/get_contact/execute")
+    )
+    guard.check(httpx.Request("GET", f"https://app.refold.ai{P}/hubspot/actions/create_contact"))
+
+
+class Upstream(RefoldMock):
+    """Refold behind the gateway: notes every request that reaches it, placed or not."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: list[tuple[str, str, str | None]] = []
+
+    def answer(self, method: str, path: str, headers: Any, body: bytes) -> Any:
+        values = {k.decode().lower(): v.decode() for k, v in headers}
+        self.arrivals.append((method, path, values.get("linked_account_id")))
+        return super().answer(method, path, headers, body)
+
+
+def in_process_gateway(tmp_path: Path, **credentials: Any) -> tuple[Gateway, Upstream]:
+    catalogue = Catalogue.load(declared(tmp_path / "mine"), include_builtin=True)
+    upstream = Upstream(catalogue, api_keys={FAKE_KEY}, session_tokens={FAKE_TOKEN},
+                        assert_all_called=False)  # fmt: skip
+    gateway = Gateway(
+        GatewayConfig(upstream="http://refold.test"),
+        Credentials(**(credentials or {"api_key": FAKE_KEY, "linked_account_id": ACCOUNT})),
+        catalogue=catalogue,
+        transport=httpx.MockTransport(upstream.handle),
+    )
+    return gateway, upstream
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[tuple[Gateway, Upstream]]:
+    gw, upstream = in_process_gateway(tmp_path)
+    yield gw, upstream
+    gw.close()
+
+
+REFUSALS = [
+    ("POST", f"/t/tok1{P}/hubspot/actions/httprequest/execute", {}, "READ_ONLY_VIOLATION",
+     "refused to send hubspot/httprequest: it is not known to be a read action"),
+    ("POST", f"/t/tok1{P}/hubspot/actions/frobnicate/execute", {}, "READ_ONLY_VIOLATION",
+     "refused to send hubspot/frobnicate: it is not known to be a read action"),
+    ("POST", f"/t/tok1{P}/acme/actions/get_widget/execute", {}, "READ_ONLY_VIOLATION",
+     "refused to send acme/get_widget: it is not known to be a read action"),
+    ("POST", f"/m/tok2{P}/slack/actions/list_channels/execute", {}, "LIVE_TEST_REQUIRED",
+     "refused slack/list_channels: this test is not marked refold_live"),
+    ("GET", f"/t/tok1{P}/slack/actions", {"linked_account_id": "acct_other"},
+     "READ_ONLY_VIOLATION",
+     "refused slack (list actions): the read-only gateway reads only the linked account"),
+    ("POST", f"/t/tok1{P}/hubspot/actions/create_contact/execute/extra", {},
+     "READ_ONLY_VIOLATION", "refold-contract could not place POST "),
+    ("DELETE", f"/t/tok1{P}/hubspot/actions", {}, "READ_ONLY_VIOLATION",
+     "refold-contract could not place DELETE "),
+    ("GET", f"/t/tok1{P}/hubspot/actions/get_contact/execute", {}, "READ_ONLY_VIOLATION",
+     "refold-contract could not place GET "),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "code", "message"), REFUSALS)
+def test_the_gateway_refuses_with_403_and_sends_nothing(
+    gateway: tuple[Gateway, Upstream], method: str, target: str, headers: dict[str, str],
+    code: str, message: str,
+) -> None:  # fmt: skip
+    gw, upstream = gateway
+    reply = gw.handle(method, target, headers, b"{}")
+    body = json.loads(reply.body)
+    assert (reply.status, body["status_code"], body["http_error_type"]) == (403, 403, "FORBIDDEN")
+    assert body["error_code"] == code
+    assert body["message"].startswith(message)
+    assert (
+        "nothing was sent to Refold" in body["message"]
+        or code == "LIVE_TEST_REQUIRED"
+        or ("linked account" in message or "declare it" in body["message"])
+    )
+    assert upstream.arrivals == []
+    token = target.split("/")[2]
+    assert len(gw.collect(token)["refused"]) == 1
+    assert len(gw.report()["refused"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers"),
+    [
+        ("GET", f"{P}/hubspot/actions", {}),
+        ("GET", f"{P}/hubspot/actions/create_contact", {}),  # a write's schema is a read
+        ("POST", f"{P}/hubspot/actions/get_contact/execute", {"linked_account_id": ACCOUNT}),
+        ("POST", f"{P}/acme/actions/sync_widgets/execute", {}),  # declared a read
+        ("POST", f"/t/tok3{P}/slack/actions/list_channels/execute", {}),
+    ],
+)
+def test_the_gateway_forwards_reads_with_the_working_account(
+    gateway: tuple[Gateway, Upstream], method: str, target: str, headers: dict[str, str]
+) -> None:
+    gw, upstream = gateway
+    reply = gw.handle(method, target, headers, b"{}" if method == "POST" else b"")
+    assert reply.status == 200, reply.body
+    ((sent_method, sent_path, account),) = upstream.arrivals
+    assert (sent_method, account) == (method, ACCOUNT)
+    assert target.endswith(sent_path)
+    assert gw.report()["refused"] == []
+    assert gw.report()["reads"] == 1
+
+
+UNATTRIBUTED = "bug: the gateway refuses a request with a query, percent-encoding, a dot segment or a repeated slash before reading its /t/<token> prefix (place() returns Unplaced without the token), so the refusal is noted for the session, not the test: a live test that swallows that refusal passes, though the README says a refusal fails the test even when the code swallowed the error"
+
+
+@pytest.mark.xfail(strict=True, reason=UNATTRIBUTED)
+@pytest.mark.parametrize(
+    "tail",
+    ["/execute?as=get_contact", "/execute#x", "%2F..%2Fexecute", "/../create_contact/execute",
+     "//execute"],
+    ids=["query", "fragment", "percent-encoded", "dot segment", "repeated slash"],
+)  # fmt: skip
+def test_every_refusal_is_kept_for_the_test_that_sent_it(
+    gateway: tuple[Gateway, Upstream], tail: str
+) -> None:
+    gw, upstream = gateway
+    reply = gw.handle("POST", f"/t/tok5{P}/hubspot/actions/create_contact{tail}", {}, b"{}")
+    assert reply.status == 403
+    assert upstream.arrivals == []
+    assert len(gw.collect("tok5")["refused"]) == 1
+
+
+def test_a_session_token_gateway_lets_the_test_name_its_linked_account(tmp_path: Path) -> None:
+    gw, upstream = in_process_gateway(tmp_path, session_token=FAKE_TOKEN)
+    try:
+        reply = gw.handle("GET", f"{P}/slack/actions", {"linked_account_id": "acct_9"}, b"")
+    finally:
+        gw.close()
+    assert reply.status == 200
+    assert [a[0] for a in upstream.arrivals] == ["GET"]
+
+
+def test_a_refusal_names_no_secret_even_when_the_request_carries_one(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    gw, upstream = gateway
+    reply = gw.handle("POST", f"/t/tok4{P}/hubspot/actions/{FAKE_KEY}/execute", {}, b"{}")
+    assert reply.status == 403
+    assert FAKE_KEY.encode() not in reply.body
+    assert f"hubspot/{REDACTED}" in json.loads(reply.body)["message"]
+    assert gw.collect("tok4")["refused"] == [f"hubspot/{REDACTED}: not known to be a read"]
+    assert upstream.arrivals == []
+
+
+# ====================================================================== guard, end to end
+
+
+GUARD_TEST = """
+import http.client, json, os
+from urllib.parse import urlsplit
+
+import httpx, pytest
+
+from refold_contract import ReadOnlyViolation
+
+E = "/api/v2/integration-schema/{}/actions/{}/execute"
+REFUSED = [("hubspot", "httprequest"), ("salesforce", "httprequest"), ("hubspot", "HTTPRequest"),
+           ("hubspot", "frobnicate"), ("acme", "sync_widgets_now"), ("acme", "get_widget")]
+CRAFTED = [
+    ("POST", E.format("hubspot", "get_contact/../create_contact")),
+    ("POST", E.format("hubspot", "get_contact%2F..%2Fcreate_contact")),
+    ("POST", E.format("hubspot", "%63reate_contact")),
+    ("POST", "/api/v2/integration-schema/hubspot/actions//create_contact/execute"),
+    ("POST", E.format("hubspot", "create_contact") + "?action=get_contact"),
+    ("POST", "/API/V2/integration-schema/hubspot/actions/get_contact/execute"),
+    ("POST", E.format("hubspot", "get_contact") + "/extra"),
+    ("POST", "/api/v2/integration-schema/hubspot/actions/get_contact/EXECUTE"),
+    ("POST", E.format("hub~spot", "get_contact")),
+    ("GET", E.format("hubspot", "get_contact")),
+    ("DELETE", "/api/v2/integration-schema/hubspot/actions"),
+]
+
+
+def headers():
+    return {"x-api-key": os.environ["REFOLD_API_KEY"],
+            "linked_account_id": os.environ["REFOLD_LINKED_ACCOUNT_ID"]}
+
+
+@pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
+@pytest.mark.parametrize(("slug", "action_id"), REFUSED)
+def test_plain_httpx(slug, action_id):
+    reply = httpx.post(os.environ["REFOLD_BASE_URL"] + E.format(slug, action_id),
+                       json={"url": "https://example.org/", "method": "DELETE"}, headers=headers())
+    assert reply.status_code == 403
+    body = reply.json()
+    assert body["error_code"] == "READ_ONLY_VIOLATION"
+    assert body["message"].startswith(
+        f"refused to send {slug}/{action_id}: it is not known to be a read action")
+
+
+@pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
+def test_plain_httpx_under_refold_mock(refold_mock):
+    for slug, action_id in REFUSED:
+        with pytest.raises(ReadOnlyViolation, match=f"{slug}/{action_id}"):
+            httpx.post(refold_mock.base_url + E.format(slug, action_id), json={},
+                       headers=headers())
+
+
+@pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
+def test_crafted_paths():
+    parts = urlsplit(os.environ["REFOLD_BASE_URL"])
+    for method, path in CRAFTED:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request(method, parts.path + path, body=b"{}",
+                           headers={**headers(), "content-type": "application/json"})
+        reply = connection.getresponse()
+        body = json.loads(reply.read())
+        connection.close()
+        assert reply.status == 403, path
+        assert body["error_code"] == "READ_ONLY_VIOLATION", path
+        assert body["message"].startswith(f"refold-contract could not place {method} "), path
+
+
+@pytest.mark.refold_live
+def test_a_swallowed_refusal():
+    try:
+        httpx.post(os.environ["REFOLD_BASE_URL"] + E.format("hubspot", "httprequest"), json={},
+                   headers=headers()).raise_for_status()
+    except Exception:
+        pass
+
+
+@pytest.mark.refold_live
+def test_a_declared_read():
+    reply = httpx.post(os.environ["REFOLD_BASE_URL"] + E.format("acme", "sync_widgets"),
+                       json={}, headers=headers())
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["node_status"] == "Success"
+"""
+
+
+@pytest.fixture
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
+    catalogue = Catalogue.load(declared(tmp_path / "standin"), include_builtin=True)
+    with running_server(Upstream(catalogue, api_keys={FAKE_KEY}, assert_all_called=False)) as s:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+        monkeypatch.setenv("REFOLD_BASE_URL", s.url)
+        yield s
+
+
+def test_a_live_session_refuses_httprequest_unknown_actions_and_crafted_paths_from_plain_httpx(
+    pytester: pytest.Pytester, standin: RunningServer
+) -> None:
+    declared(pytester.path / "mine")
+    pytester.makeini(INI)
+    pytester.makepyfile(test_guard=GUARD_TEST)
+    result = pytester.runpytest_subprocess("--refold-live", "--refold-fixtures", "mine", "-rA")
+    result.assert_outcomes(passed=10, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_a_swallowed_refusal*",
+            "*the read-only gateway refused 1 request(s) from this test; nothing was sent*",
+            "*hubspot/httprequest: not known to be a read",
+        ]
+    )
+    # Distinct refusals: six actions (the swallowed one is among them) and eleven crafted paths.
+    result.stdout.fnmatch_lines(
+        ["refold-contract: the read-only gateway refused 17 request(s); nothing was sent for them"]
+    )
+    upstream = standin.mock
+    assert isinstance(upstream, Upstream)
+    # The stand-in saw one request: the declared read. No write, no httprequest, no crafted path.
+    assert upstream.arrivals == [("POST", f"{P}/acme/actions/sync_widgets/execute", ACCOUNT)]
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
+
+
+SWALLOWED = """
+import os, httpx, pytest
+
+@pytest.mark.refold_live
+def test_swallowed():
+    try:
+        httpx.post(os.environ["REFOLD_BASE_URL"] + "/api/v2/integration-schema/hubspot/actions/"
+                   "create_contact/execute?as=get_contact", json={}).raise_for_status()
+    except Exception:
+        pass
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=UNATTRIBUTED)
+def test_a_swallowed_refusal_of_a_request_with_a_query_fails_the_test(
+    pytester: pytest.Pytester, standin: RunningServer
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_swallowed=SWALLOWED)
+    result = pytester.runpytest_subprocess("--refold-live")
+    result.stdout.fnmatch_lines(
+        ["refold-contract: the read-only gateway refused 1 request(s); nothing was sent for them"]
+    )
+    assert standin.mock.calls == []  # refused: nothing reached Refold
+    result.assert_outcomes(passed=1, errors=1)
+
+
+# ====================================================================== redaction, units
+
+
+def test_the_redactor_replaces_secrets_in_values_substrings_and_keys() -> None:
+    redactor = Redactor([FAKE_KEY, None, "", "abc"], linked_account_id=ACCOUNT)
+    assert bool(redactor)
+    assert repr(redactor) == "<Redactor 2 value(s)>"  # the short one is ignored
+    value = {
+        FAKE_KEY: [FAKE_KEY, f"x{FAKE_KEY}y", ("t", ACCOUNT)],
+        "n": 1,
+        "none": None,
+        2: f"for {ACCOUNT}",
+        "abc": "abc",
+    }
+    assert redactor.value(value) == {
+        REDACTED: [REDACTED, f"x{REDACTED}y", ["t", "<linked_account_id>"]],
+        "n": 1,
+        "none": None,
+        2: "for <linked_account_id>",
+        "abc": "abc",
+    }
+    assert value[FAKE_KEY][0] == FAKE_KEY  # a copy: the original is untouched
+    assert redactor.text(f"{ACCOUNT}:{FAKE_KEY}") == f"<linked_account_id>:{REDACTED}"
+    assert redactor.binary(f"k={FAKE_KEY}".encode()) == f"k={REDACTED}".encode()
+    assert redactor.found_in(f"..{FAKE_KEY}..")
+    assert redactor.found_in(f"..{FAKE_KEY}..".encode())
+    assert redactor.found_in(ACCOUNT)
+    assert not redactor.found_in("nothing here")
+    assert not redactor.found_in(b"nothing here")
+
+
+def test_the_longest_secret_is_replaced_first_and_an_empty_redactor_changes_nothing() -> None:
+    short, long = "tk_live_1234", "tk_live_1234_and_more"
+    assert Redactor([short, long]).text(f"{long} {short}") == f"{REDACTED} {REDACTED}"
+    assert Redactor([long, short]).text(f"{long}!") == f"{REDACTED}!"
+    empty = Redactor([], linked_account_id="abc")
+    assert not empty
+    value = {"k": ["abc"]}
+    assert empty.value(value) is value
+    assert empty.text("abc") == "abc"
+
+
+def test_scrub_redacts_under_secret_keys_and_patterns_and_replaces_secrets_everywhere() -> None:
+    value = {
+        "access_token": "t1",
+        "api_keys": ["k1", "k2"],
+        "Authorization": "Bearer x",
+        "password": "",
+        "client_secret": None,
+        "nextPageToken": "cursor-1",
+        "email": "a@example.com",
+        "email_verified": True,
+        "nested": {"owner": ACCOUNT, "echo": f"key {FAKE_KEY}", ACCOUNT: 1},
+        "token": {"inner": "kept", "id_token": "t2"},
+    }
+    assert scrub(value, linked_account_id=ACCOUNT, secrets=[FAKE_KEY], extra_keys=["e?mail"]) == {
+        "access_token": REDACTED,
+        "api_keys": [REDACTED, REDACTED],
+        "Authorization": REDACTED,
+        "password": "",
+        "client_secret": None,
+        "nextPageToken": "cursor-1",
+        "email": REDACTED,
+        "email_verified": True,  # patterns match whole keys
+        "nested": {
+            "owner": "<linked_account_id>",
+            "echo": f"key {REDACTED}",
+            "<linked_account_id>": 1,
+        },
+        "token": {"inner": "kept", "id_token": REDACTED},
+    }
+
+
+def test_the_recorder_stores_no_secret_no_account_and_nothing_under_secret_keys(
+    tmp_path: Path,
+) -> None:
+    catalogue = Catalogue.builtin()
+    recorder = Recorder(tmp_path / "mine", catalogue, linked_account_id=ACCOUNT,
+                        secrets=[FAKE_KEY, FAKE_TOKEN], extra_keys=["creator_.*"])  # fmt: skip
+    path = recorder.record(
+        catalogue.get("slack", "list_channels"),
+        {"limit": "2", "owner": ACCOUNT},
+        {"node_status": "Success", "data": {
+            "ok": True, "channels": [{"id": "C1", "creator_email": "me@example.com",
+                                      "topic": f"key {FAKE_KEY} token {FAKE_TOKEN}"}],
+            "bot_token": "xoxb-1", ACCOUNT: "as a key"}},
+    )  # fmt: skip
+    assert path == tmp_path / "mine" / "slack" / "list_channels.json"
+    text = path.read_text()
+    for secret in (FAKE_KEY, FAKE_TOKEN, ACCOUNT, "xoxb-1", "me@example.com"):
+        assert secret not in text
+    (example,) = json.loads(text)["examples"]
+    assert example["params"] == {"limit": "2", "owner": "<linked_account_id>"}
+    data = example["response"]["data"]
+    assert data["channels"][0] == {
+        "id": "C1",
+        "creator_email": REDACTED,
+        "topic": f"key {REDACTED} token {REDACTED}",
+    }
+    assert data["bot_token"] == REDACTED
+    assert data["<linked_account_id>"] == "as a key"
+    assert recorder.written == {path: 1}
+
+
+def test_a_snapshot_redacts_configured_secrets_in_values_and_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("REFOLD_SESSION_TOKEN", FAKE_TOKEN)
+    import refold_contract.snapshot
+
+    monkeypatch.setattr(refold_contract.snapshot, "_registered", set())  # restored after
+    register_secrets("partner_secret_value", None, "abc")
+    text = RefoldSnapshotExtension().serialize(
+        {
+            "echo": f"Bearer {FAKE_TOKEN} / {FAKE_KEY}",
+            FAKE_KEY: "as a key",
+            "partner": "partner_secret_value",
+            "short": "abc",
+            "token": None,
+            "secret": "",
+            "password": "hunter2",
+            "api_key": 12345,
+            "credentials": {"user": "u", "private_key": "-----BEGIN"},
+            "nextPageToken": "page-2",
+        }
+    )
+    assert json.loads(text) == {
+        "echo": f"Bearer {REDACTED} / {REDACTED}",
+        REDACTED: "as a key",
+        "partner": REDACTED,
+        "short": "abc",  # too short to be a secret
+        "token": None,
+        "secret": "",
+        "password": REDACTED,
+        "api_key": REDACTED,
+        "credentials": {"user": "u", "private_key": REDACTED},
+        "nextPageToken": "<cursor>",
+    }
+    for secret in (FAKE_KEY, FAKE_TOKEN, "partner_secret_value", "hunter2", "-----BEGIN"):
+        assert secret not in text
+
+
+def test_a_snapshot_redacts_secrets_that_a_user_matcher_puts_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+
+    def put_back(*, data: Any, path: Any) -> Any:
+        return f"was {FAKE_KEY}" if path and path[-1][0] == "x" else data
+
+    text = RefoldSnapshotExtension().serialize({"x": "1"}, matcher=put_back)
+    assert FAKE_KEY not in text
+    assert f"was {REDACTED}" in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: snapshot redaction walks a list under a secret-like key as plain values "
+    "(snapshot._prepare passes the index, not the key, down to the items), so "
+    '{"password": ["hunter2"]} or {"access_tokens": ["t1"]} reach the .json file; the '
+    "recorder's scrub() redacts them, and the README promises values under secret-like keys "
+    "are redacted",
+)
+def test_a_snapshot_redacts_every_value_in_a_list_under_a_secret_key() -> None:
+    text = RefoldSnapshotExtension().serialize(
+        {"password": ["hunter2"], "access_tokens": ["t1-aaaa", "t2-bbbb"]}
+    )
+    assert json.loads(text) == {"password": [REDACTED], "access_tokens": [REDACTED, REDACTED]}
+
+
+# ====================================================================== redaction, end to end
+
+
+def test_a_client_over_a_real_socket_scrubs_its_own_key_from_replies_and_errors() -> None:
+    upstream = RefoldMock(assert_all_called=False)
+    escaped = "".join(f"\\u{ord(c):04x}" for c in FAKE_KEY)
+    upstream.stub(
+        "slack",
+        "list_channels",
+        data={"echo": FAKE_KEY, FAKE_KEY: "as a key", "text": f"key {FAKE_KEY}!"},
+    )
+    upstream.app_error("hubspot", "get_contact", 401, {"message": f"bad key {FAKE_KEY}"})
+    upstream.stub("gmail", "get_message", data={"escaped": "ESCAPED"})
+    with (
+        running_server(upstream) as server,
+        RefoldClient(api_key=FAKE_KEY, linked_account_id=ACCOUNT, base_url=server.url) as client,
+    ):
+        result = client.execute("slack", "list_channels")
+        with pytest.raises(ActionFailed) as failed:
+            client.execute("hubspot", "get_contact")
+        # The stand-in cannot send a \\u escape by itself: serve that one raw.
+        raw = httpx.Response(
+            200,
+            content=json.dumps({"node_status": "Success", "data": {"esc": "X"}})
+            .replace('"X"', f'"{escaped}"')
+            .encode(),
+        )
+    assert result.data == {"echo": REDACTED, REDACTED: "as a key", "text": f"key {REDACTED}!"}
+    texts = [repr(result), result.response.text, str(failed.value), repr(failed.value),
+             str(failed.value.data)]  # fmt: skip
+    assert [t for t in texts if FAKE_KEY in t] == []
+    assert failed.value.data == {"message": f"bad key {REDACTED}"}
+    with RefoldClient(
+        api_key=FAKE_KEY, linked_account_id=ACCOUNT,
+        transport=httpx.MockTransport(lambda _: raw),
+    ) as direct:  # fmt: skip
+        assert direct.execute("gmail", "get_message").data == {"esc": REDACTED}
+
+
+# ====================================================================== ids and paths, units
+
+
+@pytest.mark.parametrize(
+    ("slug", "action_id", "kind"),
+    [
+        ("acme", "../../escaped", "action id"),
+        ("acme", "..", "action id"),
+        ("acme", ".", "action id"),
+        ("acme", "a/b", "action id"),
+        ("acme", "", "action id"),
+        ("acme", "x" * 129, "action id"),
+        ("acme", "get_wïdget", "action id"),
+        ("../acme", "get_widget", "slug"),
+        ("a..b", "get_widget", "slug"),
+        ("/tmp", "get_widget", "slug"),
+    ],
+)
+def test_contained_path_refuses_ids_outside_refolds_alphabet(
+    tmp_path: Path, slug: str, action_id: str, kind: str
+) -> None:
+    with pytest.raises(
+        CatalogueError, match=f"refusing to write a catalogue file for {kind} "
+    ) as info:
+        contained_path(tmp_path, slug, action_id)
+    shown = repr(action_id if kind == "action id" else slug)
+    assert (shown if len(shown) <= 60 else shown[:57] + "...") in str(info.value)
+    assert "not a Refold id" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_contained_path_accepts_refold_ids_up_to_the_length_limit(tmp_path: Path) -> None:
+    longest = "x" * 128
+    assert (
+        contained_path(tmp_path, "acme-v2.1", longest) == tmp_path / "acme-v2.1" / f"{longest}.json"
+    )
+    assert contained_path(Path("mine"), "acme", "get_widget") == Path("mine/acme/get_widget.json")
+
+
+def test_contained_path_refuses_a_symlink_out_of_the_folder_and_allows_one_inside(
+    tmp_path: Path,
+) -> None:
+    folder, outside = tmp_path / "mine", tmp_path / "outside"
+    (folder / "inner").mkdir(parents=True)
+    outside.mkdir()
+    (folder / "acme").symlink_to(outside)
+    with pytest.raises(CatalogueError, match="resolves outside"):
+        contained_path(folder, "acme", "get_widget")
+    (folder / "inside").symlink_to(folder / "inner")
+    assert contained_path(folder, "inside", "get_widget") == folder / "inside" / "get_widget.json"
+    (folder / "inner" / "get_file.json").symlink_to(outside / "target.json")
+    with pytest.raises(CatalogueError, match="resolves outside"):
+        contained_path(folder, "inner", "get_file")
+    linked_root = tmp_path / "root_link"
+    linked_root.symlink_to(folder)  # the folder itself may be a link
+    assert contained_path(linked_root, "inner", "get_x") == linked_root / "inner" / "get_x.json"
+
+
+def test_the_recorder_writes_nothing_through_a_symlink_out_of_its_folder(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "mine", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (folder / "slack").symlink_to(outside)
+    catalogue = Catalogue.builtin()
+    recorder = Recorder(folder, catalogue, linked_account_id=None)
+    with pytest.raises(CatalogueError, match="resolves outside"):
+        recorder.record(catalogue.get("slack", "list_channels"), {}, {"node_status": "Success"})
+    assert list(outside.iterdir()) == []
+    assert recorder.written == {}
+
+
+@pytest.mark.parametrize(
+    "slug", ["hubspot/../salesforce", "..", "hub spot", "", "x" * 129, "hub%2Fspot", "hubspöt"]
+)
+def test_the_clients_refuse_a_crafted_slug_before_listing(slug: str) -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    with RefoldClient(
+        api_key="tk_1", linked_account_id="a", transport=httpx.MockTransport(record)
+    ) as c:
+        with pytest.raises(InvalidIdentifier) as info:
+            c.list_actions(slug)
+        assert info.value.kind == "slug"
+
+    async def run() -> None:
+        async with AsyncRefoldClient(
+            api_key="tk_1", linked_account_id="a", transport=httpx.MockTransport(record)
+        ) as aclient:
+            with pytest.raises(InvalidIdentifier):
+                await aclient.list_actions(slug)
+            with pytest.raises(InvalidIdentifier):
+                await aclient.get_action_schema(slug, "get_contact")
+
+    asyncio.run(run())
+    assert sent == []
+
+
+def test_the_clients_send_ids_at_the_length_limit() -> None:
+    sent: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(200, json=[])
+
+    longest = "a" * 128
+    with RefoldClient(
+        api_key="tk_1", linked_account_id="a", transport=httpx.MockTransport(record)
+    ) as c:
+        assert c.list_actions(longest) == []
+        assert c.get_action_schema("hubspot-v2.1", longest) == []
+    assert sent == [f"{P}/{longest}/actions", f"{P}/hubspot-v2.1/actions/{longest}"]
