@@ -480,3 +480,82 @@ def test_a_live_session_reports_every_kind_of_drift_through_the_gateway(
     for action, kind, path, _ in sorted(REPLY_DRIFT | LISTING_DRIFT | SCHEMA_DRIFT):
         result.stdout.fnmatch_lines([f"{action}*{kind}*{path}*"])
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
+
+
+def test_type_change_details_name_every_recorded_and_new_type(tmp_path: Path) -> None:
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", examples=[
+        example({"id": "1"}, {"v": "a"}), example({"id": "2"}, {"v": True}),
+    ]))  # fmt: skip
+    thing = load_action(path)
+    found = reply_drift(thing, {"node_status": "Success", "data": {"v": [1]}})
+    assert [(d.kind, d.path, d.detail) for d in found] == [
+        ("type_changed", "data.v", "boolean or string -> now also array")
+    ]
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_other", examples=[
+        example({"id": "1"}, {"v": None}),
+    ]))  # fmt: skip
+    other = load_action(path)
+    mixed = shape_drift_of(other, [{"v": {"a": 1}}, {"v": "x"}])
+    assert mixed == [("type_changed", "data.v", "null -> now also object, string")]
+
+
+def shape_drift_of(action: Any, datas: list[Any]) -> list[tuple[str, str, str]]:
+    """Drift of several live replies at once, as the union of their shapes."""
+    from refold_contract.contract import shape_of, success_shape
+    from refold_contract.live import _shape_diff
+
+    return list(_shape_diff(success_shape(action), shape_of(datas), "data"))
+
+
+def test_a_new_key_of_several_types_names_them_all(recorded: Catalogue) -> None:
+    thing = recorded.get("acme", "get_thing")
+    found = shape_drift_of(thing, [{**RECORDED_THING, "new": 1}, {**RECORDED_THING, "new": "x"}])
+    assert found == [("key_added", "data.new", "integer, string")]
+
+
+def test_arrays_recorded_empty_say_nothing_about_their_items(tmp_path: Path) -> None:
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", examples=[
+        example({"id": "1"}, {"tags": []}),
+    ]))  # fmt: skip
+    thing = load_action(path)
+    assert reply_drift(thing, {"node_status": "Success", "data": {"tags": [{"k": 1}]}}) == []
+
+
+def test_a_new_status_and_a_changed_shape_are_both_reported(tmp_path: Path) -> None:
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", examples=[
+        example({"id": "1"}, {"message": "x"}, status="Errored"),
+    ]))  # fmt: skip
+    thing = load_action(path)
+    found = reply_drift(thing, {"node_status": "Success", "data": {"extra": 1}})
+    assert [(d.kind, d.path) for d in found] == [("node_status", "node_status")]
+    # A success shape recorded from no successful example: nothing to compare the data with.
+    path = write_action(tmp_path, action_doc(slug="acme", action_id="get_both", examples=[
+        example({"id": "1"}, {"id": "1"}),
+        example({"id": "2"}, {"message": "x"}, status="Errored"),
+    ]))  # fmt: skip
+    both = load_action(path)
+    found = reply_drift(both, {"node_status": "Pending", "data": {}})
+    assert [d.kind for d in found] == ["node_status"]
+    found = reply_drift(both, {"node_status": "Success", "data": {"id": 1, "extra": True}})
+    assert [(d.kind, d.path) for d in found] == [
+        ("key_added", "data.extra"), ("type_changed", "data.id"),
+    ]  # fmt: skip
+
+
+def test_the_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    from refold_contract.live import TokenBucket
+
+    now = [100.0]
+    bucket = TokenBucket(rate=4, burst=2)
+    bucket._clock = lambda: now[0]
+    bucket._last = now[0]
+    assert (bucket.rate, bucket.burst) == (4, 2)
+    assert [bucket.take(), bucket.take()] == [0.0, 0.0]
+    assert bucket.take() == 0.25  # one token short, at 4 per second
+    now[0] += 0.5  # two tokens come back, one of them owed
+    assert bucket.take() == 0.0  # exactly none left: no wait
+    assert bucket.take() == 0.25
+    now[0] += 100  # a long pause refills only up to the burst
+    assert [bucket.take(), bucket.take(), bucket.take()] == [0.0, 0.0, 0.25]
+    default = TokenBucket()
+    assert (default.rate, default.burst) == (20.0, 5)

@@ -773,3 +773,90 @@ def test_the_clients_send_ids_at_the_length_limit() -> None:
         assert c.list_actions(longest) == []
         assert c.get_action_schema("hubspot-v2.1", longest) == []
     assert sent == [f"{P}/{longest}/actions", f"{P}/hubspot-v2.1/actions/{longest}"]
+
+
+# ====================================================================== place(): every reason
+
+
+E = f"{P}/hubspot/actions/get_contact/execute"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "reason", "token", "live"),
+    [
+        ("POST", E[1:], "the request target is not a path", None, True),
+        ("POST", f"{E}?x=1", "a query or fragment: Refold's actions API takes none", None, True),
+        ("POST", f"{E}#x", "a query or fragment: Refold's actions API takes none", None, True),
+        ("POST", f"{P}/hubspot/actions/%67et_contact/execute",
+         "a percent-encoded path: Refold's paths need no encoding", None, True),
+        ("POST", f"{E}%", "a percent-encoded path: Refold's paths need no encoding", None, True),
+        ("POST", f"{P}/hubspot/actions/get\x7fcontact/execute",
+         "control characters or backslashes in the path", None, True),
+        ("POST", f"{P}/hubspot/actions/get\\contact/execute",
+         "control characters or backslashes in the path", None, True),
+        ("POST", f"{P}/hubspot//actions/get_contact/execute",
+         "an empty segment (repeated slash) in the path", None, True),
+        ("GET", "/", "an empty segment (repeated slash) in the path", None, True),
+        ("POST", f"{P}/hubspot/actions/./execute", "a dot segment (. or ..) in the path", None,
+         True),
+        ("POST", f"/t/a.b{E}", "a malformed test prefix (/t/<token> or /m/<token>)", None, True),
+        ("POST", f"/m/{'x' * 65}{E}", "a malformed test prefix (/t/<token> or /m/<token>)", None,
+         True),
+        ("POST", f"/t/tok{P}/hubspot/triggers/get_contact/execute",
+         "not under /api/v2/integration-schema/<slug>/actions", "tok", True),
+        ("POST", f"/m/tok{P}/hubspot", "not under /api/v2/integration-schema/<slug>/actions", "tok",
+         False),
+        ("GET", "/t", "not under /api/v2/integration-schema/<slug>/actions", None, True),
+        ("POST", f"/x/tok{E}", "not under /api/v2/integration-schema/<slug>/actions", None, True),
+        ("GET", f"/t/tok{P}/hub~spot/actions", "the slug is not a Refold id", "tok", True),
+        ("POST", f"/t/tok{P}/hubspot/actions/get_contact/run",
+         "not one of the three actions operations", "tok", True),
+        ("POST", f"/m/tok{P}/hubspot/actions/a/b/execute",
+         "not one of the three actions operations", "tok", False),
+        ("GET", f"/t/tok{P}/hubspot/actions/get~contact", "the action id is not a Refold id",
+         "tok", True),
+        ("GET", f"/t/tok{E}", "GET is not the method of the execute operation", "tok", True),
+        ("POST", f"/t/tok{P}/hubspot/actions", "POST is not the method of the list_actions operation",
+         "tok", True),
+        ("put", f"/t/tok{P}/hubspot/actions/get_contact",
+         "PUT is not the method of the schema operation", "tok", True),
+    ],
+)  # fmt: skip
+def test_place_says_exactly_why_a_target_is_not_placed(
+    method: str, target: str, reason: str, token: str | None, live: bool
+) -> None:
+    from refold_contract.gateway import Unplaced, place
+
+    assert place(method, target) == Unplaced(reason, token, live)
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "placed"),
+    [
+        ("post", f"/t/{'x' * 64}{E}", (f"{'x' * 64}", True, "execute", "hubspot", "get_contact")),
+        ("GET", f"/m/A-b_9{P}/slack/actions/", ("A-b_9", False, "list_actions", "slack", None)),
+        ("GET", f"{P}/slack/actions/list_channels/",
+         (None, True, "schema", "slack", "list_channels")),
+        ("POST", f"/t/tok{P}/hubspot-v2.1/actions/get.contact/execute",
+         ("tok", True, "execute", "hubspot-v2.1", "get.contact")),
+    ],
+)  # fmt: skip
+def test_place_reads_the_prefix_the_operation_and_the_ids(
+    method: str, target: str, placed: tuple[Any, ...]
+) -> None:
+    from refold_contract.gateway import Placed, place
+
+    found = place(method, target)
+    assert found == Placed(*placed)
+    assert isinstance(found, Placed)
+    assert target.rstrip("/").endswith(found.path)
+
+
+def test_a_placed_request_names_what_it_reaches() -> None:
+    from refold_contract.gateway import Placed
+
+    assert Placed(None, True, "list_actions", "slack", None).what == "slack (list actions)"
+    assert Placed(None, True, "schema", "slack", "x").what == "slack/x (schema)"
+    assert Placed(None, True, "execute", "slack", "x").what == "slack/x"
+    assert Placed(None, True, "schema", "slack", "x").path == f"{P}/slack/actions/x"
+    assert Placed(None, True, "list_actions", "slack", None).path == f"{P}/slack/actions"
