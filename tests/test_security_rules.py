@@ -17,7 +17,9 @@ ids and paths          here (contained_path, client);    here (crafted paths, li
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -860,3 +862,215 @@ def test_a_placed_request_names_what_it_reaches() -> None:
     assert Placed(None, True, "execute", "slack", "x").what == "slack/x"
     assert Placed(None, True, "schema", "slack", "x").path == f"{P}/slack/actions/x"
     assert Placed(None, True, "list_actions", "slack", None).path == f"{P}/slack/actions"
+
+
+# ====================================================================== the gateway's envelopes
+
+
+def envelope(reply: Any) -> tuple[int, int, str, str]:
+    body = json.loads(reply.body)
+    uuid_ok = re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                           body["request_id"])  # fmt: skip
+    assert uuid_ok, body
+    assert ("content-type", "application/json; charset=utf-8") in reply.headers
+    assert set(body) == {"status_code", "http_error_type", "error_code", "message", "request_id"}
+    return reply.status, body["status_code"], body["http_error_type"], body["error_code"]
+
+
+def test_the_gateway_answers_bad_bodies_in_refolds_envelope(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    gw, upstream = gateway
+    target = f"{P}/slack/actions/list_channels/execute"
+    nan = gw.handle("POST", target, {}, b'{"a": NaN}')
+    assert envelope(nan) == (400, 400, "BAD_REQUEST", "VALIDATION_ERROR")
+    assert json.loads(nan.body)["message"] == (
+        "Request body refused: NaN is not JSON (only finite numbers are)"
+    )
+    huge = gw.handle("POST", target, {}, b'{"a": "' + b"x" * (11 * 1024 * 1024) + b'"}')
+    assert envelope(huge) == (413, 413, "PAYLOAD_TOO_LARGE", "VALIDATION_ERROR")
+    assert json.loads(huge.body)["message"].startswith("Request body refused: ")
+    assert upstream.arrivals == []
+    control = gw.handle("GET", "/__refold/gateway/nothing", {}, b"")
+    assert envelope(control) == (404, 404, "NOT_FOUND", "SERVER_ERROR")
+    refused = gw.handle("POST", f"{P}/hubspot/actions/httprequest/execute", {}, b"{}")
+    assert envelope(refused) == (403, 403, "FORBIDDEN", "READ_ONLY_VIOLATION")
+
+
+def test_the_gateway_forwards_the_parsed_body_not_the_bytes_it_was_sent(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    gw, upstream = gateway
+    reply = gw.handle(
+        "POST", f"{P}/hubspot/actions/get_contact/execute", {"LINKED_ACCOUNT_ID": ACCOUNT},
+        b'  {"limit" :  "1", "after": "\\u0078"}  ',
+    )  # fmt: skip
+    assert reply.status == 200
+    (call,) = upstream.calls
+    assert call.params == {"limit": "1", "after": "x"}
+    empty = gw.handle("POST", f"{P}/slack/actions/list_channels/execute", {}, b"")
+    assert empty.status == 200
+    assert upstream.calls[-1].params == {}
+
+
+def test_a_linked_account_header_is_found_whatever_its_case(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    gw, upstream = gateway
+    other = gw.handle("GET", f"{P}/slack/actions", {"Linked_Account_ID": "acct_other"}, b"")
+    assert other.status == 403
+    assert upstream.arrivals == []
+
+
+def test_the_gateway_says_when_refold_cannot_be_reached_or_is_slow(tmp_path: Path) -> None:
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"refused for {FAKE_KEY}", request=request)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    for handler, expected, start in [
+        (unreachable, (502, 502, "BAD_GATEWAY", "SERVER_ERROR"),
+         "the gateway could not reach Refold for slack (list actions): ConnectError: refused "
+         "for <redacted>"),
+        (slow, (504, 504, "GATEWAY_TIMEOUT", "SERVER_ERROR"),
+         "Refold did not answer slack (list actions) in time"),
+    ]:  # fmt: skip
+        gw = Gateway(
+            GatewayConfig(upstream="http://refold.test"),
+            Credentials(api_key=FAKE_KEY, linked_account_id=ACCOUNT),
+            catalogue=Catalogue.builtin(),
+            transport=httpx.MockTransport(handler),
+        )
+        try:
+            reply = gw.handle("GET", f"{P}/slack/actions", {}, b"")
+        finally:
+            gw.close()
+        assert envelope(reply) == expected
+        assert json.loads(reply.body)["message"] == start
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"a": "plain", "b": "\\u00e9"}', b'{"a": "plain", "b": "\\u00e9"}'),  # untouched
+        (b'{"a": "x\\/y"}', b'{"a": "x\\/y"}'),
+        (b"<html>" + FAKE_KEY.encode() + b"</html>", b"<html><redacted></html>"),
+        (b'{"k": "' + FAKE_KEY.encode() + b'"}', b'{"k": "<redacted>"}'),
+        (b'{"k": "\\u0074' + FAKE_KEY[1:].encode() + b'"}', b'{"k": "<redacted>"}'),
+        (b'{"k": "' + FAKE_KEY.encode() + b'", "n": "\\u00e9"}', b'{"k": "<redacted>", "n": "\xc3\xa9"}'),
+    ],
+    ids=["escapes only", "escaped slash", "not JSON", "in a value", "escaped", "re-encoded"],
+)  # fmt: skip
+def test_the_gateway_scrubs_its_key_from_raw_replies(
+    gateway: tuple[Gateway, Upstream], raw: bytes, expected: bytes
+) -> None:
+    gw, _ = gateway
+    assert gw._scrub_reply(raw) == expected
+
+
+def test_a_gateway_holding_only_a_session_token_scrubs_nothing_it_does_not_hold(
+    tmp_path: Path,
+) -> None:
+    gw, _ = in_process_gateway(tmp_path, session_token=FAKE_TOKEN)
+    try:
+        raw = b'{"k": "' + FAKE_KEY.encode() + b'", "t": "' + FAKE_TOKEN.encode() + b'"}'
+        assert gw._scrub_reply(raw) == b'{"k": "' + FAKE_KEY.encode() + b'", "t": "<redacted>"}'
+    finally:
+        gw.close()
+
+
+# ====================================================================== snapshot redaction, edges
+
+
+@pytest.fixture
+def no_registered_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import refold_contract.custody
+    import refold_contract.snapshot
+
+    monkeypatch.setattr(refold_contract.snapshot, "_registered", set())
+    monkeypatch.setattr(refold_contract.custody, "_HELD", set())
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_snapshot_secrets_of_four_characters_or_more_are_redacted_longest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", "wxyz")
+    monkeypatch.setenv("REFOLD_SESSION_TOKEN", "tk_live_1234")
+    register_secrets("abcd", "abc", "tk_live_1234_more", "")
+    text = RefoldSnapshotExtension().serialize(
+        {"v": "abcd abc wxyz tk_live_1234_more tk_live_1234"}
+    )
+    assert json.loads(text) == {"v": f"{REDACTED} abc {REDACTED} {REDACTED} {REDACTED}"}
+    monkeypatch.setenv("REFOLD_API_KEY", "xyz")
+    assert json.loads(RefoldSnapshotExtension().serialize({"v": "xyz"})) == {"v": "xyz"}
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_snapshot_redacts_the_credentials_custody_took_from_the_environment() -> None:
+    from refold_contract.custody import Custody
+
+    env = {"REFOLD_API_KEY": "tk_held_by_custody_1", "REFOLD_SESSION_TOKEN": "st_held_2"}
+    custody = Custody.take(env)
+    try:
+        text = RefoldSnapshotExtension().serialize({"a": "tk_held_by_custody_1", "b": "st_held_2"})
+    finally:
+        custody.restore()
+    assert json.loads(text) == {"a": REDACTED, "b": REDACTED}
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_snapshot_replaces_a_linked_account_of_four_characters_or_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acct")
+    assert json.loads(RefoldSnapshotExtension().serialize({"o": "acct"})) == {
+        "o": "<linked_account_id>"
+    }
+    monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acc")
+    assert json.loads(RefoldSnapshotExtension().serialize({"o": "acc"})) == {"o": "acc"}
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_snapshot_redacts_falsy_values_under_secret_keys_except_empty_ones() -> None:
+    text = RefoldSnapshotExtension().serialize(
+        {"token": 0, "secret": False, "password": None, "api_key": "", "authorization": []}
+    )
+    assert json.loads(text) == {
+        "token": REDACTED,
+        "secret": REDACTED,
+        "password": None,
+        "api_key": "",
+        "authorization": [],
+    }
+
+
+def test_values_that_are_not_json_are_refused_with_their_path_and_what_to_do() -> None:
+    from refold_contract.snapshot import SnapshotDataError
+
+    ext = RefoldSnapshotExtension()
+    with pytest.raises(SnapshotDataError) as plain:
+        ext.serialize({"data": [1, {"x": object()}]})
+    assert plain.value.message == "$.data[1].x: object is not JSON; convert it first"
+    assert plain.value.hint == "snapshot JSON values, an ActionResult or an httpx.Response"
+    with pytest.raises(SnapshotDataError) as dated:
+        ext.serialize({"when": datetime.date(2024, 1, 1)})
+    assert dated.value.message == "$.when: date is not JSON; convert it first (e.g. .isoformat())"
+    with pytest.raises(SnapshotDataError) as keyed:
+        ext.serialize([{("a",): 1}])
+    assert keyed.value.message == ("$[0]: key ('a',) is tuple, not a string; JSON keys are strings")
+    assert keyed.value.hint == "convert the keys before snapshotting"
+
+
+def test_unnormalised_snapshots_are_still_redacted_and_rules_still_apply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from refold_contract.snapshot import Rule, UnnormalizedSnapshotExtension
+
+    class Mine(UnnormalizedSnapshotExtension):
+        rules = (Rule(key="email", replace="<email>"),)
+
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+    text = Mine().serialize({"id": "51", "email": "a@b.c", "echo": FAKE_KEY, "token": "t"})
+    assert json.loads(text) == {"id": "51", "email": "<email>", "echo": REDACTED, "token": REDACTED}
