@@ -616,3 +616,67 @@ def test_every_refusal_is_refolds_envelope_with_a_fresh_request_id() -> None:
     ids = [uuid.UUID(a.json()["request_id"]) for a in answers]
     assert len(set(ids)) == 3
     assert all(a.content_type == "application/json; charset=utf-8" for a in answers)
+
+
+# ---------------------------------------------------------------------- the emulator's replies
+
+
+def test_the_mock_sends_compact_utf8_json_and_never_nan() -> None:
+    from refold_contract.mock.emulator import dumps
+
+    assert dumps({"a": [1, "é"], "b": None}) == '{"a":[1,"é"],"b":null}'.encode()
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        dumps({"x": float("nan")})
+
+
+def test_an_error_of_an_unlisted_status_has_a_generic_type() -> None:
+    from refold_contract.mock.emulator import Emulator
+
+    body = Emulator.error(418, "teapot").json()
+    assert (body["status_code"], body["http_error_type"], body["error_code"]) == (
+        418, "ERROR", "SERVER_ERROR",
+    )  # fmt: skip
+    assert Emulator.error(429, "slow", retry_after="3").retry_after == "3"
+
+
+def test_an_empty_body_is_the_empty_object() -> None:
+    from refold_contract.config import Limits
+    from refold_contract.mock.emulator import ParsedBody, parse_body
+
+    assert parse_body(b"", Limits()) == ParsedBody({}, "{}")
+    assert parse_body(b"  \n", Limits()) == ParsedBody({}, "{}")
+    assert parse_body(b"{}", Limits()) == ParsedBody({}, "{}")
+
+
+def test_replay_picks_the_exact_example_then_the_first_success_then_the_first(
+    tmp_path: Any,
+) -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import GENERIC_SUCCESS, Emulator
+
+    from .helpers import action_doc, write_action
+
+    def ex(i: str, status: str) -> dict[str, Any]:
+        return {"params": {"id": i}, "response": {"node_status": status, "data": {"n": i}},
+                "source": "t"}  # fmt: skip
+
+    write_action(
+        tmp_path, action_doc(action_id="get_a", examples=[ex("1", "Errored"), ex("2", "Success")])
+    )
+    write_action(tmp_path, action_doc(action_id="get_b", examples=[ex("1", "Errored")]))
+    write_action(tmp_path, action_doc(action_id="get_c", examples=[]))
+    catalogue = Catalogue.load(tmp_path)
+    emulator = Emulator(catalogue)
+    a, b, c = (catalogue.get("demo", f"get_{x}") for x in "abc")
+    exact, note = emulator.replay(a, '{"id":"1"}')
+    assert (exact.status, exact.json()["data"], note) == (200, {"n": "1"}, None)
+    other, note = emulator.replay(a, '{"id":"2"}')
+    assert (other.json()["data"], note) == ({"n": "2"}, None)  # not the first one, cached
+    fallback, note = emulator.replay(a, '{"id":"9"}')
+    assert fallback.json()["data"] == {"n": "2"}  # the first successful one
+    assert note == "no example with these params: answered with the first successful example"
+    first, _ = emulator.replay(b, '{"id":"9"}')
+    assert first.json() == {"node_status": "Errored", "data": {"n": "1"}}  # no success: the first
+    generic, note = emulator.replay(c, "{}")
+    assert (generic.status, generic.body) == (200, GENERIC_SUCCESS)
+    assert note == "no example in the catalogue for demo/get_c: generic success reply"
