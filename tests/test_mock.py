@@ -21,6 +21,7 @@ from refold_contract import (
     RefoldTimeout,
     ServerError,
 )
+from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
 from refold_contract.server import RunningServer, running_server
 
@@ -536,6 +537,7 @@ def unknown(account: str, environment: str = "test") -> tuple[int, str, str]:
         ("tk_any", "", "", NO_ACCOUNT),
         (None, None, "", INVALID),  # the key is checked before the account
         (None, None, "Bearer tok", None),  # a session token replaces both
+        (None, None, "Bearer x", None),  # a one-character token is a token
         (None, None, "bearer tok", None),
         (None, None, "BEARER tok", None),
         ("tk_any", None, "Bearer tok", None),
@@ -680,3 +682,31 @@ def test_replay_picks_the_exact_example_then_the_first_success_then_the_first(
     generic, note = emulator.replay(c, "{}")
     assert (generic.status, generic.body) == (200, GENERIC_SUCCESS)
     assert note == "no example in the catalogue for demo/get_c: generic success reply"
+
+
+def test_bodies_are_parsed_strictly_within_the_limits() -> None:
+    from refold_contract.config import Limits
+    from refold_contract.mock.emulator import Emulator, ParsedBody, parse_body
+
+    limits = Limits(max_depth=3, max_body_bytes=40)
+    assert parse_body(b'{"a": {"b": [1]}}', limits) == ParsedBody(
+        {"a": {"b": [1]}}, '{"a":{"b":[1]}}'
+    )
+    big = parse_body(b'{"a": "' + b"x" * 40 + b'"}', limits)
+    assert (big.params, big.key, big.status) == (None, None, 413)
+    assert big.problem == "Request body is too large: 49 bytes is over the limit of 40 bytes"
+    deep = parse_body(b'{"a": [[[1]]]}', limits)
+    assert (deep.params, deep.key, deep.status) == (None, None, 400)
+    assert deep.problem == "Request body is nested too deep: nesting 4 deep is over the limit of 3"
+    huge = parse_body(b'{"a": 1e999}', limits)
+    assert (huge.key, huge.status) == (None, 400)
+    assert huge.problem == (
+        "Request body is not valid JSON: 1e999 is too large for a number (it reads as infinity)"
+    )
+    array = parse_body(b"[1]", limits)
+    assert array == ParsedBody([1], None, "Request body must be a JSON object, got array", 400)
+    emulator = Emulator(Catalogue.builtin())
+    assert emulator.strict is False
+    refused = emulator.validate(Catalogue.builtin().get("hubspot", "get_contact"), big)
+    assert refused is not None
+    assert (refused.status, refused.json()["error_code"]) == (413, "VALIDATION_ERROR")
