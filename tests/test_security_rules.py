@@ -1074,3 +1074,18 @@ def test_unnormalised_snapshots_are_still_redacted_and_rules_still_apply(
     monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
     text = Mine().serialize({"id": "51", "email": "a@b.c", "echo": FAKE_KEY, "token": "t"})
     assert json.loads(text) == {"id": "51", "email": "<email>", "echo": REDACTED, "token": REDACTED}
+
+
+def test_the_redactor_counts_four_characters_as_long_enough() -> None:
+    redactor = Redactor(["abcd", "abc"], linked_account_id="wxyz")
+    assert redactor.text("abcd abc wxyz") == f"{REDACTED} abc <linked_account_id>"
+    assert not Redactor(["abc"], linked_account_id="xyz")
+
+
+def test_the_redactor_handles_a_secret_that_is_not_valid_unicode() -> None:
+    odd = "tk_\ud800_lone_surrogate"  # what a surrogate-escaped environment value can hold
+    redactor = Redactor([odd])
+    raw = b"x " + odd.encode("utf-8", "surrogatepass") + b" y"
+    assert redactor.binary(raw) == f"x {REDACTED} y".encode()
+    assert redactor.found_in(raw)
+    assert redactor.text(f"<{odd}>") == f"<{REDACTED}>"
