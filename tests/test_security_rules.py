@@ -162,10 +162,12 @@ class Upstream(RefoldMock):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.arrivals: list[tuple[str, str, str | None]] = []
+        self.bodies: list[bytes] = []
 
     def answer(self, method: str, path: str, headers: Any, body: bytes) -> Any:
         values = {k.decode().lower(): v.decode() for k, v in headers}
         self.arrivals.append((method, path, values.get("linked_account_id")))
+        self.bodies.append(body)
         return super().answer(method, path, headers, body)
 
 
@@ -842,6 +844,12 @@ E = f"{P}/hubspot/actions/get_contact/execute"
          "tok", True),
         ("put", f"/t/tok{P}/hubspot/actions/get_contact",
          "PUT is not the method of the schema operation", "tok", True),
+        ("GET", f"/m/tok{P}/hub~spot/actions", "the slug is not a Refold id", "tok", False),
+        ("GET", f"/m/tok{P}/hubspot/actions/get~contact", "the action id is not a Refold id",
+         "tok", False),
+        ("GET", f"/m/tok{E}", "GET is not the method of the execute operation", "tok", False),
+        ("GET", "/t/tok", "not under /api/v2/integration-schema/<slug>/actions", "tok", True),
+        ("GET", "/actions/", "not under /api/v2/integration-schema/<slug>/actions", None, True),
     ],
 )  # fmt: skip
 def test_place_says_exactly_why_a_target_is_not_placed(
@@ -1109,3 +1117,101 @@ def test_the_redactor_handles_a_secret_that_is_not_valid_unicode() -> None:
     assert redactor.binary(raw) == f"x {REDACTED} y".encode()
     assert redactor.found_in(raw)
     assert redactor.text(f"<{odd}>") == f"<{REDACTED}>"
+
+
+def test_the_gateway_refusals_say_what_is_served_and_what_to_do(
+    gateway: tuple[Gateway, Upstream], caplog: pytest.LogCaptureFixture
+) -> None:
+    gw, upstream = gateway
+    with caplog.at_level("WARNING", logger="refold_contract.gateway"):
+        unplaced = gw.handle("POST", f"{P}/hubspot/actions/x/run", {}, b"{}")
+        not_live = gw.handle("GET", f"/m/tok{P}/slack/actions", {}, b"")
+        other = gw.handle("GET", f"{P}/slack/actions", {"linked_account_id": "acct_2"}, b"")
+        write = gw.handle("POST", f"{P}/hubspot/actions/create_contact/execute", {}, b"{}")
+    messages = [json.loads(r.body)["message"] for r in (unplaced, not_live, other, write)]
+    assert messages == [
+        f"refold-contract could not place POST {P}/hubspot/actions/x/run: not one of the three "
+        "actions operations. The gateway serves only GET .../{slug}/actions, GET "
+        ".../{slug}/actions/{action_id} and POST .../{slug}/actions/{action_id}/execute under "
+        "/api/v2/integration-schema; nothing was sent to Refold",
+        "refused slack (list actions): this test is not marked refold_live, so nothing it sends "
+        "goes live; mark it @pytest.mark.refold_live, or answer it with refold_mock (httpx) or "
+        "refold_server (any other client)",
+        "refused slack (list actions): the read-only gateway reads only the linked account in "
+        "REFOLD_LINKED_ACCOUNT_ID, and this request named another",
+        "refused to send hubspot/create_contact: it is not known to be a read action, and live "
+        'mode only sends reads. If it really only reads, declare it: put "access": "read" '
+        "in hubspot/create_contact.json in your own catalogue folder (--refold-fixtures, or "
+        "--fixtures for the commands)",
+    ]
+    assert caplog.messages == [
+        f"refused could not place POST {P}/hubspot/actions/x/run: not one of the three actions "
+        "operations",
+        "refused slack (list actions): the test is not marked refold_live",
+        "refused slack (list actions): another linked account",
+        "refused hubspot/create_contact: not known to be a read",
+    ]
+    logged = gw.handle("POST", f"{P}/hubspot/actions/x\x01/execute", {}, b"{}")
+    assert logged.status == 403
+    assert caplog.messages[-1].startswith(f"refused could not place POST {P}/hubspot/actions/x?/")
+    assert upstream.arrivals == []
+
+
+def test_the_gateway_forwards_bodies_as_utf8_json_and_reads_with_no_body(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    gw, upstream = gateway
+    gw.handle("GET", f"{P}/slack/actions", {}, b"")
+    gw.handle("GET", f"{P}/slack/actions/list_channels", {}, b"")
+    gw.handle("POST", f"{P}/hubspot/actions/get_contact/execute", {}, '{"q": "é"}'.encode())
+    assert upstream.bodies == [b"", b"", '{"q": "é"}'.encode()]
+
+
+def test_the_gateway_refuses_bodies_past_its_own_limits_and_infinite_numbers(
+    tmp_path: Path,
+) -> None:
+    catalogue = Catalogue.builtin()
+    upstream = Upstream(catalogue, api_keys={FAKE_KEY}, assert_all_called=False)
+    gw = Gateway(
+        GatewayConfig(upstream="http://refold.test", max_depth=3),
+        Credentials(api_key=FAKE_KEY, linked_account_id=ACCOUNT),
+        catalogue=catalogue,
+        transport=httpx.MockTransport(upstream.handle),
+    )
+    target = f"{P}/slack/actions/list_channels/execute"
+    try:
+        deep = gw.handle("POST", target, {}, b'{"a": [[[1]]]}')
+        infinite = gw.handle("POST", target, {}, b'{"a": 1e999}')
+    finally:
+        gw.close()
+    assert json.loads(deep.body)["message"] == (
+        "Request body refused: nesting 4 deep is over the limit of 3"
+    )
+    assert json.loads(infinite.body)["message"] == (
+        "Request body refused: 1e999 is too large for a number (it reads as infinity)"
+    )
+    assert (deep.status, infinite.status) == (400, 400)
+    assert upstream.arrivals == []
+
+
+def test_the_gateway_scrubs_a_key_hidden_behind_an_escaped_slash() -> None:
+    key = "tk_live/0123456789"
+    gw = Gateway(
+        GatewayConfig(upstream="http://refold.test"),
+        Credentials(api_key=key, linked_account_id=ACCOUNT),
+        catalogue=Catalogue.builtin(),
+        transport=httpx.MockTransport(lambda r: httpx.Response(500)),
+    )
+    try:
+        scrubbed = gw._scrub_reply(b'{"k": "tk_live\\/0123456789"}')
+    finally:
+        gw.close()
+    assert scrubbed == b'{"k": "<redacted>"}'
+
+
+def test_an_envelope_of_an_unlisted_status_has_a_generic_type() -> None:
+    from refold_contract.gateway import _envelope
+
+    reply = _envelope(411, "VALIDATION_ERROR", "send a Content-Length")
+    assert json.loads(reply.body)["http_error_type"] == "ERROR"
+    assert reply.status == 411
