@@ -1215,3 +1215,32 @@ def test_an_envelope_of_an_unlisted_status_has_a_generic_type() -> None:
     reply = _envelope(411, "VALIDATION_ERROR", "send a Content-Length")
     assert json.loads(reply.body)["http_error_type"] == "ERROR"
     assert reply.status == 411
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_snapshot_text_is_sorted_indented_utf8_json_with_rules_and_filters() -> None:
+    from syrupy.filters import props
+
+    from refold_contract.snapshot import Rule, shape
+
+    class Mine(RefoldSnapshotExtension):
+        rules = (Rule(path="data.*.name", replace="<name>"),)
+
+    text = Mine().serialize({"data": [{"name": "Zoë", "b": 1}], "a": "XXXX"})
+    assert text == (
+        '{\n  "a": "XXXX",\n  "data": [\n    {\n      "b": 1,\n      "name": "<name>"\n'
+        "    }\n  ]\n}\n"
+    )
+    assert RefoldSnapshotExtension().serialize("just a string") == '"just a string"\n'
+    assert json.loads(RefoldSnapshotExtension().serialize(shape({"id": "51"}))) == {"id": "string"}
+    excluded = RefoldSnapshotExtension().serialize({"a": 1, "b": 2}, exclude=props("b"))
+    assert json.loads(excluded) == {"a": 1}
+    included = RefoldSnapshotExtension().serialize({"a": 1, "b": 2}, include=props("b"))
+    assert json.loads(included) == {"b": 2}
+
+
+@pytest.mark.usefixtures("no_registered_secrets")
+def test_a_snapshot_replaces_the_longest_secret_first_whatever_the_alphabet_says() -> None:
+    register_secrets("zzzz", "azzzz1")
+    text = RefoldSnapshotExtension().serialize({"v": "azzzz1 zzzz"})
+    assert json.loads(text) == {"v": f"{REDACTED} {REDACTED}"}
