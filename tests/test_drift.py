@@ -559,3 +559,17 @@ def test_the_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
     assert [bucket.take(), bucket.take(), bucket.take()] == [0.0, 0.0, 0.25]
     default = TokenBucket()
     assert (default.rate, default.burst) == (20.0, 5)
+
+
+def test_the_token_bucket_sends_at_once_while_part_of_a_token_is_left() -> None:
+    from refold_contract.live import TokenBucket
+
+    now = [0.0]
+    bucket = TokenBucket(rate=4, burst=2)
+    bucket._clock = lambda: now[0]
+    bucket._last = 0.0
+    bucket.take()
+    bucket.take()
+    now[0] += 0.375  # 1.5 tokens back
+    assert bucket.take() == 0.0  # half a token is left over
+    assert bucket.take() == 0.125  # half a token short

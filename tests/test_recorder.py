@@ -184,3 +184,13 @@ def test_an_atomic_write_gets_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_file_without_examples_gets_its_first_one(tmp_path: Path, catalogue: Catalogue) -> None:
+    action = catalogue.get("slack", "list_channels")
+    path = contained_path(tmp_path, "slack", "list_channels")
+    document = action_doc(slug="slack", action_id="list_channels", parameters=action.schema())
+    del document["examples"]
+    write_json_atomically(path, document)
+    Recorder(tmp_path, catalogue, linked_account_id=None).record(action, {}, OK)
+    assert [e["params"] for e in json.loads(path.read_text())["examples"]] == [{}]

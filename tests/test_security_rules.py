@@ -1244,3 +1244,10 @@ def test_a_snapshot_replaces_the_longest_secret_first_whatever_the_alphabet_says
     register_secrets("zzzz", "azzzz1")
     text = RefoldSnapshotExtension().serialize({"v": "azzzz1 zzzz"})
     assert json.loads(text) == {"v": f"{REDACTED} {REDACTED}"}
+
+
+def test_the_guard_lets_a_declared_read_through_by_its_slug(tmp_path: Path) -> None:
+    guard = ReadOnlyGuard(Catalogue.load(declared(tmp_path)))
+    assert guard.allows("POST", f"{P}/acme/actions/sync_widgets/execute")
+    assert not guard.allows("POST", f"{P}/other/actions/sync_widgets/execute")
+    assert not guard.allows("POST", f"{P}/acme/actions/get_widget/execute")

@@ -4,6 +4,7 @@
 #   bash tools/mutation.sh            # every target (tens of minutes on 2 cores)
 #   bash tools/mutation.sh access     # one target: access emulator gateway egress live
 #                                     # redactor snapshot client
+#   bash tools/mutation.sh --recheck client   # test the survivors again (after adding tests)
 #
 # mutmut (3.8) copies the package and the tests into mutants/ and runs, for each mutant, only the
 # tests that call the mutated function (the tests in [tool.mutmut] of pyproject.toml). Tests that
@@ -28,6 +29,11 @@ declare -A PATTERNS=(
 )
 ORDER=(access emulator gateway egress live redactor snapshot client)
 
+recheck=0
+if [ "${1:-}" = "--recheck" ]; then  # test the survivors again, e.g. after adding tests
+  recheck=1
+  shift
+fi
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ORDER[@]}")
 names=()
@@ -36,6 +42,22 @@ for target in "${targets[@]}"; do
   read -r -a more <<< "${PATTERNS[$target]}"
   names+=("${more[@]}")
 done
+
+if [ "$recheck" = 1 ] && [ -d mutants ]; then
+  # mutmut keeps a verdict until the code changes; new tests alone do not reopen a survivor.
+  python - "${names[@]}" <<'PY'
+import fnmatch, json, pathlib, sys
+for meta in pathlib.Path("mutants").rglob("*.py.meta"):
+    data = json.loads(meta.read_text())
+    codes = data["exit_code_by_key"]
+    reopened = [k for k, v in codes.items() if v == 0 and any(fnmatch.fnmatchcase(k, p) for p in sys.argv[1:])]
+    for key in reopened:
+        codes[key] = None
+    if reopened:
+        meta.write_text(json.dumps(data))
+        print(f"{meta}: {len(reopened)} survivor(s) to test again")
+PY
+fi
 
 # One run for all the targets asked for: the stats pass (which tests call which function) is
 # done once. mutmut's progress line is redrawn in place; keep only its final lines.
