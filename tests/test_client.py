@@ -697,3 +697,14 @@ def test_a_key_behind_an_escape_is_scrubbed_from_the_raw_reply(escape: str) -> N
         "data": {"k": "<redacted>", "n": "é"},
     }
     assert "é".encode() in result.response.content  # re-encoded as UTF-8, not \\u escapes
+
+
+def test_a_scrubbed_reply_says_its_own_length() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"node_status": "Success", "data": {"e": FAKE_KEY}})
+
+    with RefoldClient(api_key=FAKE_KEY, linked_account_id="a",
+                      transport=httpx.MockTransport(echo)) as client:  # fmt: skip
+        response = client.execute("hubspot", "get_contact").response
+    assert FAKE_KEY.encode() not in response.content
+    assert response.headers["content-length"] == str(len(response.content))

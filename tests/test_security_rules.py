@@ -1226,9 +1226,9 @@ def test_snapshot_text_is_sorted_indented_utf8_json_with_rules_and_filters() -> 
     class Mine(RefoldSnapshotExtension):
         rules = (Rule(path="data.*.name", replace="<name>"),)
 
-    text = Mine().serialize({"data": [{"name": "Zoë", "b": 1}], "a": "XXXX"})
+    text = Mine().serialize({"data": [{"name": "Zoë", "b": "é"}], "a": "XXXX"})
     assert text == (
-        '{\n  "a": "XXXX",\n  "data": [\n    {\n      "b": 1,\n      "name": "<name>"\n'
+        '{\n  "a": "XXXX",\n  "data": [\n    {\n      "b": "é",\n      "name": "<name>"\n'
         "    }\n  ]\n}\n"
     )
     assert RefoldSnapshotExtension().serialize("just a string") == '"just a string"\n'
@@ -1251,3 +1251,18 @@ def test_the_guard_lets_a_declared_read_through_by_its_slug(tmp_path: Path) -> N
     assert guard.allows("POST", f"{P}/acme/actions/sync_widgets/execute")
     assert not guard.allows("POST", f"{P}/other/actions/sync_widgets/execute")
     assert not guard.allows("POST", f"{P}/acme/actions/get_widget/execute")
+
+
+def test_the_gateway_answers_its_own_control_paths(gateway: tuple[Gateway, Upstream]) -> None:
+    gw, upstream = gateway
+    health = gw.handle("GET", "/__refold/gateway/health", {}, b"")
+    assert (health.status, json.loads(health.body)) == (200, {"ok": True})
+    report = gw.handle("GET", "/__refold/gateway/report", {}, b"")
+    assert json.loads(report.body) == {"refused": [], "drift": [], "recorded": [], "skipped": [],
+                                       "reads": 0}  # fmt: skip
+    assert gw.handle("POST", "/__refold/gateway/health", {}, b"").status == 404
+    assert gw.handle("POST", "/__refold/gateway/collect/a.b", {}, b"").status == 404
+    assert (
+        json.loads(gw.handle("POST", "/__refold/gateway/collect/tok", {}, b"").body)["reads"] == 0
+    )
+    assert upstream.arrivals == []

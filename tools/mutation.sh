@@ -43,7 +43,9 @@ for target in "${targets[@]}"; do
   names+=("${more[@]}")
 done
 
-if [ "$recheck" = 1 ] && [ -d mutants ]; then
+mkdir -p mutants && echo '*' > mutants/.gitignore  # mutmut's work folder is never committed
+
+if [ "$recheck" = 1 ]; then
   # mutmut keeps a verdict until the code changes; new tests alone do not reopen a survivor.
   python - "${names[@]}" <<'PY'
 import fnmatch, json, pathlib, sys
@@ -62,5 +64,4 @@ fi
 # One run for all the targets asked for: the stats pass (which tests call which function) is
 # done once. mutmut's progress line is redrawn in place; keep only its final lines.
 mutmut run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" 2>&1 | tr '\r' '\n' | grep -v '^⠋\|^⠙\|^⠹\|^⠸\|^⠼\|^⠴\|^⠦\|^⠧\|^⠇\|^⠏' | tail -n 5
-mkdir -p mutants && echo '*' > mutants/.gitignore  # never committed
 mutmut results --all=true 2>/dev/null | python tools/mutation_score.py
