@@ -33,7 +33,7 @@ from refold_contract.egress import REFOLD_HOSTS, EgressGuard, _host_of, _port, i
         ("", False),
     ],
 )
-def test_is_loopback(host: str, loopback: bool) -> None:
+def test_only_localhost_and_loopback_addresses_count_as_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 

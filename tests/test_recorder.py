@@ -103,7 +103,7 @@ def test_the_same_params_replace_a_recorded_example_and_keep_documented_ones(
     assert recorder.written == {path: 4}
 
 
-def test_params_are_compared_canonically(tmp_path: Path, catalogue: Catalogue) -> None:
+def test_params_are_compared_as_canonical_json(tmp_path: Path, catalogue: Catalogue) -> None:
     action = catalogue.get("hubspot", "get_contact")
     recorder = Recorder(tmp_path, catalogue, linked_account_id=None)
     recorder.record(action, {"limit": "1", "after": "x"}, OK)

@@ -223,11 +223,6 @@ def test_the_gateway_refuses_with_403_and_sends_nothing(
     assert (reply.status, body["status_code"], body["http_error_type"]) == (403, 403, "FORBIDDEN")
     assert body["error_code"] == code
     assert body["message"].startswith(message)
-    assert (
-        "nothing was sent to Refold" in body["message"]
-        or code == "LIVE_TEST_REQUIRED"
-        or ("linked account" in message or "declare it" in body["message"])
-    )
     assert upstream.arrivals == []
     token = target.split("/")[2]
     assert len(gw.collect(token)["refused"]) == 1
