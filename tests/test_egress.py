@@ -27,6 +27,7 @@ from refold_contract.egress import REFOLD_HOSTS, EgressGuard, _host_of, _port, i
         ("[::1]", True),
         ("::1", True),
         ("notlocalhost", False),
+        ("Xlocalhost", False),
         ("localhost.example.com", False),
         ("10.0.0.1", False),
         ("app.refold.ai", False),
@@ -56,6 +57,10 @@ def test_a_guard_normalises_what_it_blocks() -> None:
     assert EgressGuard(hint="h").hosts == REFOLD_HOSTS
     assert repr(EgressGuard(hosts={"b", "a"}, addresses={("1.2.3.4", 1)}, hint="h")) == (
         "<EgressGuard hosts=['a', 'b'] addresses=[('1.2.3.4', 1)]>"
+    )
+    # A host blocked on every port and on one port: sorted as text, not as tuples.
+    assert repr(EgressGuard(hosts=(), addresses={("x", None), ("x", 5)}, hint="h")) == (
+        "<EgressGuard hosts=[] addresses=[('x', 5), ('x', None)]>"
     )
 
 
@@ -109,6 +114,8 @@ def test_mock_mode_blocks_refold_and_a_remote_base_url_but_not_loopback() -> Non
     assert by_ip.addresses == frozenset({("10.1.2.3", None)})
     local = EgressGuard.for_settings("http://localhost:8700", live=False)
     assert (local.hosts, local.addresses) == (REFOLD_HOSTS, frozenset())
+    nowhere = EgressGuard.for_settings("", live=False)
+    assert (nowhere.hosts, nowhere.addresses) == (REFOLD_HOSTS, frozenset())
     assert local.hint == (
         "tests never reach Refold: answer httpx code with the refold_mock fixture, and "
         "requests, urllib, aiohttp or another process with the refold_server fixture (point the "
@@ -155,8 +162,9 @@ def test_installing_patches_the_socket_functions_and_uninstalling_restores_them(
         assert all(p is not o for p, o in zip(patched, originals, strict=True))
         assert socket.socket.connect.__name__ == "connect"
         assert socket.socket.connect_ex.__name__ == "connect_ex"
-        with pytest.raises(RuntimeError, match="this egress guard is already installed"):
+        with pytest.raises(RuntimeError) as twice:
             guard.install()
+        assert str(twice.value) == "this egress guard is already installed"
     finally:
         guard.uninstall()
     restored = (socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex,
@@ -189,7 +197,12 @@ def test_each_patched_function_refuses_and_records_the_attempt(installed: Egress
             sock.connect_ex(("10.0.0.9", 80))
     finally:
         sock.close()
-    assert len(installed.take_attempts()) == 8
+    attempts = installed.take_attempts()
+    assert len(attempts) == 8
+    assert attempts[0] == (
+        "refold-contract blocked a connection to blocked.example:443 from the test process"
+    )
+    assert all(a.startswith("refold-contract blocked a connection to ") for a in attempts)
     assert installed.take_attempts() == []
 
 
@@ -206,4 +219,16 @@ def test_other_names_and_addresses_pass_through(installed: EgressGuard) -> None:
     finally:
         client.close()
         server.close()
+    assert installed.take_attempts() == []
+
+
+def test_a_name_is_resolved_with_the_callers_arguments_and_checked_at_connect(
+    installed: EgressGuard,
+) -> None:
+    by_position = socket.getaddrinfo("127.0.0.1", 10, socket.AF_INET, socket.SOCK_STREAM)
+    by_keyword = socket.getaddrinfo("127.0.0.1", 10, type=socket.SOCK_STREAM)
+    assert [r[1] for r in by_position] == [socket.SOCK_STREAM]
+    assert [r[1] for r in by_keyword] == [socket.SOCK_STREAM]
+    # A name that resolves to a blocked address is let through here; connect() refuses it.
+    assert socket.getaddrinfo("localhost", 9, socket.AF_INET)[0][4] == ("127.0.0.1", 9)
     assert installed.take_attempts() == []
