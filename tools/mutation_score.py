@@ -66,7 +66,9 @@ def main() -> int:
     exit_code = 0
     print(f"{'module':56} {'killed':>7} / {'total':<6} score")
     for label, patterns in TARGETS:
-        mine = {n: s for n, s in statuses.items() if any(fnmatch.fnmatchcase(n, p) for p in patterns)}
+        mine = {
+            n: s for n, s in statuses.items() if any(fnmatch.fnmatchcase(n, p) for p in patterns)
+        }
         counts = Counter(mine.values())
         killed = sum(counts[s] for s in KILLED)
         total = len(mine) - counts["skipped"]
@@ -76,7 +78,8 @@ def main() -> int:
         if unchecked:
             print(f"    {unchecked} mutant(s) not checked yet")
             exit_code = 1
-        for name in sorted(n for n, s in mine.items() if s not in KILLED | {"not checked", "skipped"}):
+        left = KILLED | {"not checked", "skipped"}
+        for name in sorted(n for n, s in mine.items() if s not in left):
             print(f"    {mine[name]:12} {name}")
     return exit_code
 
