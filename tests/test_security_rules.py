@@ -1261,3 +1261,24 @@ def test_the_gateway_answers_its_own_control_paths(gateway: tuple[Gateway, Upstr
         json.loads(gw.handle("POST", "/__refold/gateway/collect/tok", {}, b"").body)["reads"] == 0
     )
     assert upstream.arrivals == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: Gateway._scrub_reply falls back to redactor.binary() when the reply is deeper "
+    "than the gateway's max_depth, and binary() misses a key behind \\u escapes, so the working "
+    "key reaches the test process in the raw reply",
+)
+def test_the_gateway_scrubs_an_escaped_key_from_a_reply_too_deep_to_parse() -> None:
+    escaped = "".join(f"\\u{ord(c):04x}" for c in FAKE_KEY)
+    gw = Gateway(
+        GatewayConfig(upstream="http://refold.test", max_depth=3),
+        Credentials(api_key=FAKE_KEY, linked_account_id=ACCOUNT),
+        catalogue=Catalogue.builtin(),
+        transport=httpx.MockTransport(lambda r: httpx.Response(500)),
+    )
+    try:
+        scrubbed = gw._scrub_reply(('{"a": [[["' + escaped + '"]]]}').encode())
+    finally:
+        gw.close()
+    assert FAKE_KEY not in json.dumps(json.loads(scrubbed))
