@@ -542,3 +542,172 @@ def test_async_client_has_the_same_behaviour() -> None:
         assert client._http.is_closed
 
     asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- the retry rule, as a unit
+
+
+def retry_rule(**policy: Any) -> tuple[Any, Any]:
+    """A client's I/O-free half and a read call to ask it about."""
+    from refold_contract.client import RetryPolicy
+
+    client = RefoldClient(
+        api_key="tk_1", linked_account_id="a", transport=httpx.MockTransport(lambda r: httpx.Response(500)),
+        retry=RetryPolicy(**{"jitter": 0.0, "backoff": 1.0, **policy}),
+    )  # fmt: skip
+    proto = client._proto
+    call = proto.build(client._http, "execute", "hubspot", "get_contact", {"limit": "1"})
+    client.close()
+    return proto, call
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("503", 1.0),
+        ("429", 5.0),  # Retry-After wins over a shorter backoff
+        ("502 page", 1.0),
+        ("timeout", 1.0),
+        ("connection", 1.0),
+        ("500", None),
+        ("400", None),
+        ("401", None),
+        ("200 page", None),  # a protocol error that is no gateway failure
+        ("app failed", None),
+    ],
+)
+def test_should_retry_retries_only_transient_failures_of_reads(error: str, expected: Any) -> None:
+    from refold_contract.errors import (
+        ActionFailed,
+        ProtocolError,
+        RefoldConnectionError,
+        RefoldTimeout,
+        api_error,
+    )
+
+    proto, call = retry_rule(max_time=30.0)
+    errors = {
+        "503": api_error(503, {"message": "down"}),
+        "429": api_error(429, {"message": "slow"}, retry_after=5.0),
+        "502 page": ProtocolError("x", status_code=502, content_type="text/html", snippet=""),
+        "200 page": ProtocolError("x", status_code=200, content_type="text/html", snippet=""),
+        "timeout": RefoldTimeout("slow"),
+        "connection": RefoldConnectionError("refused"),
+        "500": api_error(500, {"message": "boom"}),
+        "400": api_error(400, {"message": "bad"}),
+        "401": api_error(401, {"message": "who"}),
+        "app failed": ActionFailed(slug="hubspot", action_id="get_contact",
+                                   node_status="Errored", http_status=500, data={}),
+    }  # fmt: skip
+    assert proto.should_retry(call, 1, 0.0, errors[error]) == expected
+
+
+def test_should_retry_stops_at_the_attempt_limit_and_at_the_time_budget() -> None:
+    from refold_contract.errors import api_error
+
+    down = api_error(503, {"message": "down"})
+    proto, call = retry_rule(retries=2, max_time=4.0)
+    assert [proto.should_retry(call, n, 0.0, down) for n in (1, 2, 3)] == [1.0, 2.0, None]
+    assert proto.should_retry(call, 1, 2.999, down) == 1.0
+    assert proto.should_retry(call, 1, 3.0, down) is None  # 3 + 1 reaches the budget: give up
+    write = proto.build(httpx.Client(base_url="http://x"), "execute", "hubspot", "create_contact")
+    assert proto.should_retry(write, 1, 0.0, down) is None
+
+
+def test_a_retry_is_logged_with_the_request_the_error_and_the_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from refold_contract.errors import api_error
+
+    proto, call = retry_rule(retries=3, max_time=30.0)
+    with caplog.at_level(logging.INFO, logger="refold_contract.client"):
+        proto.should_retry(call, 2, 0.0, api_error(503, {"message": "down"}))
+    assert caplog.messages == [
+        "POST /api/v2/integration-schema/hubspot/actions/get_contact/execute failed "
+        "(ServerError); retry 2 of 3 in 2.00s"
+    ]
+
+
+def test_a_read_declared_in_the_catalogue_is_retried_and_a_crafted_id_names_itself(
+    tmp_path: Any,
+) -> None:
+    from refold_contract import Catalogue, InvalidIdentifier, ReadOnlyViolation
+
+    from .helpers import action_doc, write_action
+
+    write_action(tmp_path, action_doc(slug="acme", action_id="sync_widgets", access="read"))
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(503, json={"message": "down"})
+
+    with RefoldClient(
+        api_key="tk_1", linked_account_id="a", transport=httpx.MockTransport(handler),
+        catalogue=Catalogue.load(tmp_path), sleep=lambda _: None, read_only=True,
+    ) as client:  # fmt: skip
+        with pytest.raises(ServerError):
+            client.execute("acme", "sync_widgets", {"id": "1"})
+        assert sent == ["POST"] * 4  # declared a read: retried
+        with pytest.raises(InvalidIdentifier) as bad_slug:
+            client.list_actions("a/b")
+        assert (bad_slug.value.kind, bad_slug.value.value) == ("slug", "'a/b'")
+        with pytest.raises(InvalidIdentifier) as bad_action:
+            client.get_action_schema("acme", "x/../y")
+        assert (bad_action.value.kind, bad_action.value.value) == ("action id", "'x/../y'")
+        with pytest.raises(ReadOnlyViolation) as refused:
+            client.execute("acme", "delete_widget", {})
+        assert (refused.value.method, refused.value.path) == (
+            "POST", "/api/v2/integration-schema/acme/actions/delete_widget/execute",
+        )  # fmt: skip
+    assert sent == ["POST"] * 4
+
+
+def test_an_echo_only_in_a_header_is_scrubbed_and_a_clean_reply_is_left_as_sent() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"node_status": "Success", "data": {"a": "\u00e9"}},
+                              headers={"x-echo": f"key={FAKE_KEY}"})  # fmt: skip
+
+    with RefoldClient(api_key=FAKE_KEY, linked_account_id="a",
+                      transport=httpx.MockTransport(echo)) as client:  # fmt: skip
+        result = client.execute("hubspot", "get_contact")
+    assert result.response.headers["x-echo"] == "key=<redacted>"
+    assert result.response.status_code == 200
+    assert result.response.json() == {"node_status": "Success", "data": {"a": "é"}}
+    assert result.response.request.url.path.endswith("/get_contact/execute")
+
+    escaped = b'{"node_status": "Success", "data": {"a": "\\u00e9", "b": "x\\/y"}}'
+    with RefoldClient(api_key=FAKE_KEY, linked_account_id="a",
+                      transport=httpx.MockTransport(lambda r: httpx.Response(200, content=escaped))
+                      ) as client:  # fmt: skip
+        result = client.execute("hubspot", "get_contact")
+    assert result.response.content == escaped  # nothing to scrub: the bytes as sent
+    assert result.data == {"a": "é", "b": "x/y"}
+
+
+@pytest.mark.parametrize("escape", ["\\u", "\\/"])
+def test_a_key_behind_an_escape_is_scrubbed_from_the_raw_reply(escape: str) -> None:
+    key = "tk_live/0123456789"  # a slash, so that it can hide behind \\/
+    hidden = key.replace("/", "\\/") if escape == "\\/" else (
+        "".join(f"\\u{ord(c):04x}" for c in key))  # fmt: skip
+    content = ('{"node_status": "Success", "data": {"k": "' + hidden + '", "n": "é"}}').encode()
+    with RefoldClient(api_key=key, linked_account_id="a",
+                      transport=httpx.MockTransport(lambda r: httpx.Response(200, content=content))
+                      ) as client:  # fmt: skip
+        result = client.execute("hubspot", "get_contact")
+    assert result.response.json() == {
+        "node_status": "Success",
+        "data": {"k": "<redacted>", "n": "é"},
+    }
+    assert "é".encode() in result.response.content  # re-encoded as UTF-8, not \\u escapes
+
+
+def test_a_scrubbed_reply_says_its_own_length() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"node_status": "Success", "data": {"e": FAKE_KEY}})
+
+    with RefoldClient(api_key=FAKE_KEY, linked_account_id="a",
+                      transport=httpx.MockTransport(echo)) as client:  # fmt: skip
+        response = client.execute("hubspot", "get_contact").response
+    assert FAKE_KEY.encode() not in response.content
+    assert response.headers["content-length"] == str(len(response.content))

@@ -184,7 +184,16 @@ def test_shapes_union_examples_and_report_departures() -> None:
         "$.tags[0]: expected string, got integer",
         "$.n: expected integer or number, got string",
     ]
-    assert json.dumps(shape.to_json())
+    assert shape.to_json() == {
+        "types": ["object"],
+        "keys": {
+            "id": {"types": ["string"], "required": True},
+            "n": {"types": ["integer", "number"], "required": True},
+            "tags": {"types": ["array"], "items": {"types": ["string"]}, "required": True},
+            "x": {"types": ["null"], "required": False},
+        },
+    }
+    assert json.loads(json.dumps(shape.to_json())) == shape.to_json()  # JSON-ready
 
 
 def test_the_readme_property_test_example_passes(pytester: pytest.Pytester) -> None:

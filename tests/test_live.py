@@ -156,7 +156,12 @@ def test_read(refold_client):
 def test_recording_needs_a_user_folder(pytester: pytest.Pytester, refold: RunningServer) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--refold-live", "--refold-record")
-    result.stderr.fnmatch_lines(["*--refold-record writes into your own catalogue folder*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: refold-contract: --refold-record writes into your own catalogue folder; pass "
+         "one with --refold-fixtures DIR (or the refold_fixtures ini key)"]
+    )  # fmt: skip
+    assert refold.mock.calls == []
 
 
 def test_a_changed_reply_shape_is_reported_as_drift(
@@ -232,14 +237,14 @@ def test_read(refold_client, i):
     refold_client.execute("slack", "list_channels")
 """
     )
-    env_ok = {
-        k: os.environ[k] for k in ("REFOLD_API_KEY", "REFOLD_LINKED_ACCOUNT_ID", "REFOLD_BASE_URL")
-    }
-    assert env_ok
     result = pytester.runpytest_subprocess("--refold-live", "-n", "2")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*slack/list_channels*key_added*data.new*"])
-    assert len([c for c in refold.mock.calls if c.action_id == "list_channels"]) == 4
+    calls = [c for c in refold.mock.calls if c.action_id == "list_channels"]
+    assert [(c.status, c.linked_account_id) for c in calls] == [(200, ACCOUNT)] * 4
+    assert len(refold.mock.calls) == 4  # the workers sent nothing else
+    # One drift finding for the session, though four tests on two workers found it.
+    assert result.stdout.str().count("data.new") == 1
 
 
 def test_guard_refuses_what_is_not_known_to_read() -> None:
@@ -372,7 +377,12 @@ def test_read(refold_client):
 def test_record_without_live_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--refold-record", "--refold-fixtures", ".")
-    result.stderr.fnmatch_lines(["*--refold-record records live replies; add --refold-live*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: refold-contract: --refold-record records live replies; add --refold-live (or "
+         "set REFOLD_LIVE=1)"]
+    )  # fmt: skip
+    assert not list(pytester.path.rglob("*.json"))
 
 
 def test_live_contract_suite_stops_at_refused_credentials(

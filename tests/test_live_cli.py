@@ -27,9 +27,20 @@ def refold(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
 
 def test_actions_and_schema_print_tables_or_json(refold, capsys) -> None:
     assert main(["actions", "zendesk"]) == 0
-    out = capsys.readouterr().out
-    assert "get_ticket_by_id" in out
-    assert "read" in out
+    assert capsys.readouterr().out.splitlines() == [
+        "action            name              access  in catalogue",
+        "----------------  ----------------  ------  ------------",
+        "get_ticket_by_id  Get Ticket By ID  read    yes",
+    ]
+    assert main(["actions", "slack"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [(r[0], r[-2]) for r in rows] == [
+        ("get_conversation_history", "read"),
+        ("list_channels", "read"),
+        ("list_thread_messages", "read"),
+        ("post_message", "write"),
+        ("search_messages", "read"),
+    ]
     assert main(["schema", "zendesk", "get_ticket_by_id", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["name"] == "ticket_id"
     assert main(["actions", "zendesk", "--json"]) == 0
@@ -45,8 +56,19 @@ def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, ca
     folder = tmp_path / "mine"
     assert main(["pull", "gmail", "--fixtures", str(folder)]) == 0
     out = capsys.readouterr()
-    assert f"wrote {folder / 'gmail' / 'get_message.json'}" in out.out
+    # The stand-in serves the built-in catalogue: files written, and no drift table.
+    assert out.out.splitlines() == [
+        f"wrote {folder / 'gmail' / 'get_message.json'}",
+        f"wrote {folder / 'gmail' / 'list_messages.json'}",
+    ]
+    assert out.err == "pulling gmail: 2/2\n"
+    builtin = Catalogue.builtin().get("gmail", "get_message")
     document = json.loads((folder / "gmail" / "get_message.json").read_text())
+    assert document["parameters"] == builtin.schema()
+    assert (document["slug"], document["action_id"], document["name"]) == (
+        "gmail", "get_message", builtin.name,
+    )  # fmt: skip
+    assert document["examples"] == []  # examples are never pulled, only kept
     document["examples"] = [
         {
             "params": {"userId": "me", "id": "1"},
@@ -56,9 +78,18 @@ def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, ca
     ]
     (folder / "gmail" / "get_message.json").write_text(json.dumps(document))
     assert main(["pull", "gmail", "get_message", "--fixtures", str(folder)]) == 0
+    capsys.readouterr()
     again = json.loads((folder / "gmail" / "get_message.json").read_text())
-    assert again["examples"][0]["source"] == "mine"
-    assert Catalogue.load(folder).get("gmail", "get_message")
+    assert again["examples"] == document["examples"]  # kept
+    assert again["parameters"] == builtin.schema()
+    loaded = Catalogue.load(folder).get("gmail", "get_message")
+    assert [dict(e.params) for e in loaded.examples] == [{"userId": "me", "id": "1"}]
+    # Listing only some actions does not report the others as removed.
+    assert main(["pull", "gmail", "get_message", "--fixtures", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "written": [str(folder / "gmail" / "get_message.json")],
+        "drift": [],
+    }
 
 
 def test_record_refuses_writes_before_sending(refold, tmp_path: Path, capsys) -> None:
@@ -124,8 +155,12 @@ def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
     err = capsys.readouterr().err
     assert "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID" in err
     assert "never taken from the command line" in err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as info:
         main(["actions", "hubspot", "--api-key", "x"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "refold-contract: error: unrecognized arguments: --api-key x"
+    )
 
 
 def test_write_commands_refuse_the_builtin_catalogue(refold, capsys) -> None:

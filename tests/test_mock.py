@@ -15,10 +15,13 @@ from refold_contract import (
     ActionFailed,
     ActionNotInCatalogue,
     AsyncRefoldClient,
+    InvalidParams,
     ProtocolError,
     RefoldClient,
     RefoldTimeout,
+    ServerError,
 )
+from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
 from refold_contract.server import RunningServer, running_server
 
@@ -177,8 +180,11 @@ def test_bearer_session_tokens(door: Door) -> None:
 
 def test_refold_side_errors_through_the_typed_client(door: Door) -> None:
     door.mock.fail("hubspot", "get_contact", 500, times=4)
-    with pytest.raises(Exception, match="HTTP 500 SERVER_ERROR: Internal Server Error"):
+    with pytest.raises(ServerError, match="HTTP 500 SERVER_ERROR: Internal Server Error") as info:
         door.client().execute("hubspot", "get_contact")
+    assert (info.value.status_code, info.value.error_code) == (500, "SERVER_ERROR")
+    assert (info.value.slug, info.value.action_id) == ("hubspot", "get_contact")
+    assert [c.status for c in door.mock.calls] == [500]  # 500 is not retried, even for a read
 
 
 def test_list_actions_is_the_bare_array_from_the_catalogue(door: Door) -> None:
@@ -252,16 +258,24 @@ def test_stub_answers_after_validation_and_respects_params_and_times(door: Door)
         "hubspot", "create_contact", data={"id": "9"}, params={"email": "a@example.com"}, times=1
     )
     client = door.client()
-    with pytest.raises(Exception, match="Required parameter 'email' is missing"):
+    example = mock.catalogue.get("hubspot", "create_contact").examples[0].data
+    assert example != {"id": "9"}
+    with pytest.raises(InvalidParams, match="Required parameter 'email' is missing") as info:
         client.execute("hubspot", "create_contact", {})
-    assert client.execute("hubspot", "create_contact", {"email": "b@example.com"}).data != {
-        "id": "9"
-    }
+    assert (info.value.status_code, info.value.error_code) == (400, "VALIDATION_ERROR")
+    # Other params: the catalogue's example, not the stub.
+    assert client.execute("hubspot", "create_contact", {"email": "b@example.com"}).data == example
     assert client.execute("hubspot", "create_contact", {"email": "a@example.com"}).data == {
         "id": "9"
     }
+    # times=1: used up, the catalogue answers again.
     again = client.execute("hubspot", "create_contact", {"email": "a@example.com"})
-    assert again.data != {"id": "9"}
+    assert again.data == example
+    assert [c.note for c in mock.calls][1:] == [
+        "no example with these params: answered with the first successful example",
+        None,
+        "no example with these params: answered with the first successful example",
+    ]
 
 
 def test_app_error_is_http_200_errored(door: Door) -> None:
@@ -482,3 +496,217 @@ def test_handle_is_a_pure_function_of_the_request() -> None:
     mock.timeout("hubspot", "get_contact")
     with pytest.raises(httpx.ReadTimeout):
         mock.handle(httpx.Request("POST", url, json={}, headers=KEY))
+
+
+# ---------------------------------------------------------------------- authentication, as a unit
+
+
+def refusal(answer: Any) -> tuple[int, str, str] | None:
+    """``(status, error code, message)`` of a refusal, ``None`` when the request may pass."""
+    if answer is None:
+        return None
+    body = answer.json()
+    code = body["error_code"] if "error_code" in body else "error=" + body["error"]
+    return answer.status, code, body["message"]
+
+
+INVALID = (401, "error=SERVER_ERROR", "Invalid Credentials")
+NO_ACCOUNT = (
+    404,
+    "MISSING_REQUIRED_FIELD",
+    "Linked account id is required with API Key, for this resource",
+)
+BAD_TOKEN = (401, "SERVER_ERROR", "Invalid session token")
+
+
+def unknown(account: str, environment: str = "test") -> tuple[int, str, str]:
+    return (
+        400,
+        "INVALID_LINKED_ACCOUNT_ID",
+        f"No linked account found for account id : {account} in environment {environment}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("api_key", "linked", "authorization", "expected"),
+    [
+        ("tk_any", "anyone", "", None),
+        (None, "anyone", "", INVALID),
+        ("", "anyone", "", INVALID),
+        ("tk_any", None, "", NO_ACCOUNT),
+        ("tk_any", "", "", NO_ACCOUNT),
+        (None, None, "", INVALID),  # the key is checked before the account
+        (None, None, "Bearer tok", None),  # a session token replaces both
+        (None, None, "Bearer x", None),  # a one-character token is a token
+        (None, None, "bearer tok", None),
+        (None, None, "BEARER tok", None),
+        ("tk_any", None, "Bearer tok", None),
+        (None, None, "Bearer ", INVALID),  # an empty token is no token
+        (None, None, "Bearer    ", INVALID),
+        (None, None, "Basic dXNlcg==", INVALID),
+        ("tk_any", None, "Basic dXNlcg==", NO_ACCOUNT),
+        (None, None, "Bearertok", INVALID),
+    ],
+)
+def test_an_open_emulator_needs_a_key_and_an_account_or_a_session_token(
+    api_key: str | None, linked: str | None, authorization: str, expected: Any
+) -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import Emulator
+
+    emulator = Emulator(Catalogue.builtin())
+    assert refusal(emulator.authenticate(api_key, linked, authorization)) == expected
+
+
+@pytest.mark.parametrize(
+    ("api_key", "linked", "authorization", "expected"),
+    [
+        ("tk_good", "user_1", "", None),
+        ("pk_good", "user_1", "", None),
+        ("tk_bad", "user_1", "", INVALID),
+        ("tk_bad", None, "", INVALID),
+        ("tk_good", None, "", NO_ACCOUNT),
+        ("tk_good", "user_2", "", unknown("user_2")),
+        ("pk_good", "user_2", "", unknown("user_2", "production")),
+        (None, None, "Bearer st_good", None),
+        (None, "user_1", "Bearer st_good", None),
+        ("tk_bad", None, "Bearer st_good", None),
+        (None, None, "Bearer st_bad", BAD_TOKEN),
+        (None, None, "Bearer  st_good ", None),  # the token is stripped
+        (None, "user_2", "Bearer st_good", unknown("user_2")),
+        (None, "user_2", "Bearer st_bad", BAD_TOKEN),
+    ],
+)
+def test_a_restricted_emulator_accepts_only_its_keys_tokens_and_accounts(
+    api_key: str | None, linked: str | None, authorization: str, expected: Any
+) -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import Emulator
+
+    emulator = Emulator(
+        Catalogue.builtin(),
+        api_keys={"tk_good", "pk_good"},
+        session_tokens={"st_good"},
+        linked_accounts={"user_1"},
+    )
+    assert refusal(emulator.authenticate(api_key, linked, authorization)) == expected
+
+
+def test_empty_allow_lists_refuse_everyone() -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import Emulator
+
+    emulator = Emulator(Catalogue.builtin(), api_keys=(), session_tokens=(), linked_accounts=())
+    assert refusal(emulator.authenticate("tk_1", "user_1", "")) == INVALID
+    assert refusal(emulator.authenticate(None, None, "Bearer st")) == BAD_TOKEN
+    open_keys = Emulator(Catalogue.builtin(), linked_accounts=())
+    assert refusal(open_keys.authenticate("tk_1", "user_1", "")) == unknown("user_1")
+
+
+def test_every_refusal_is_refolds_envelope_with_a_fresh_request_id() -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import Emulator
+
+    emulator = Emulator(Catalogue.builtin(), linked_accounts={"user_1"})
+    answers = [
+        emulator.authenticate(None, "user_1", ""),
+        emulator.authenticate("tk_1", None, ""),
+        emulator.authenticate("tk_1", "user_2", ""),
+    ]
+    types = [(a.json()["status_code"], a.json()["http_error_type"]) for a in answers]
+    assert types == [(401, "UNAUTHORIZED"), (404, "NOT_FOUND"), (400, "BAD_REQUEST")]
+    ids = [uuid.UUID(a.json()["request_id"]) for a in answers]
+    assert len(set(ids)) == 3
+    assert all(a.content_type == "application/json; charset=utf-8" for a in answers)
+
+
+# ---------------------------------------------------------------------- the emulator's replies
+
+
+def test_the_mock_sends_compact_utf8_json_and_never_nan() -> None:
+    from refold_contract.mock.emulator import dumps
+
+    assert dumps({"a": [1, "é"], "b": None}) == '{"a":[1,"é"],"b":null}'.encode()
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        dumps({"x": float("nan")})
+
+
+def test_an_error_of_an_unlisted_status_has_a_generic_type() -> None:
+    from refold_contract.mock.emulator import Emulator
+
+    body = Emulator.error(418, "teapot").json()
+    assert (body["status_code"], body["http_error_type"], body["error_code"]) == (
+        418, "ERROR", "SERVER_ERROR",
+    )  # fmt: skip
+    assert Emulator.error(429, "slow", retry_after="3").retry_after == "3"
+
+
+def test_an_empty_body_is_the_empty_object() -> None:
+    from refold_contract.config import Limits
+    from refold_contract.mock.emulator import ParsedBody, parse_body
+
+    assert parse_body(b"", Limits()) == ParsedBody({}, "{}")
+    assert parse_body(b"  \n", Limits()) == ParsedBody({}, "{}")
+    assert parse_body(b"{}", Limits()) == ParsedBody({}, "{}")
+
+
+def test_replay_picks_the_exact_example_then_the_first_success_then_the_first(
+    tmp_path: Any,
+) -> None:
+    from refold_contract import Catalogue
+    from refold_contract.mock.emulator import GENERIC_SUCCESS, Emulator
+
+    from .helpers import action_doc, write_action
+
+    def ex(i: str, status: str) -> dict[str, Any]:
+        return {"params": {"id": i}, "response": {"node_status": status, "data": {"n": i}},
+                "source": "t"}  # fmt: skip
+
+    write_action(
+        tmp_path, action_doc(action_id="get_a", examples=[ex("1", "Errored"), ex("2", "Success")])
+    )
+    write_action(tmp_path, action_doc(action_id="get_b", examples=[ex("1", "Errored")]))
+    write_action(tmp_path, action_doc(action_id="get_c", examples=[]))
+    catalogue = Catalogue.load(tmp_path)
+    emulator = Emulator(catalogue)
+    a, b, c = (catalogue.get("demo", f"get_{x}") for x in "abc")
+    exact, note = emulator.replay(a, '{"id":"1"}')
+    assert (exact.status, exact.json()["data"], note) == (200, {"n": "1"}, None)
+    other, note = emulator.replay(a, '{"id":"2"}')
+    assert (other.json()["data"], note) == ({"n": "2"}, None)  # not the first one, cached
+    fallback, note = emulator.replay(a, '{"id":"9"}')
+    assert fallback.json()["data"] == {"n": "2"}  # the first successful one
+    assert note == "no example with these params: answered with the first successful example"
+    first, _ = emulator.replay(b, '{"id":"9"}')
+    assert first.json() == {"node_status": "Errored", "data": {"n": "1"}}  # no success: the first
+    generic, note = emulator.replay(c, "{}")
+    assert (generic.status, generic.body) == (200, GENERIC_SUCCESS)
+    assert note == "no example in the catalogue for demo/get_c: generic success reply"
+
+
+def test_bodies_are_parsed_strictly_within_the_limits() -> None:
+    from refold_contract.config import Limits
+    from refold_contract.mock.emulator import Emulator, ParsedBody, parse_body
+
+    limits = Limits(max_depth=3, max_body_bytes=40)
+    assert parse_body(b'{"a": {"b": [1]}}', limits) == ParsedBody(
+        {"a": {"b": [1]}}, '{"a":{"b":[1]}}'
+    )
+    big = parse_body(b'{"a": "' + b"x" * 40 + b'"}', limits)
+    assert (big.params, big.key, big.status) == (None, None, 413)
+    assert big.problem == "Request body is too large: 49 bytes is over the limit of 40 bytes"
+    deep = parse_body(b'{"a": [[[1]]]}', limits)
+    assert (deep.params, deep.key, deep.status) == (None, None, 400)
+    assert deep.problem == "Request body is nested too deep: nesting 4 deep is over the limit of 3"
+    huge = parse_body(b'{"a": 1e999}', limits)
+    assert (huge.key, huge.status) == (None, 400)
+    assert huge.problem == (
+        "Request body is not valid JSON: 1e999 is too large for a number (it reads as infinity)"
+    )
+    array = parse_body(b"[1]", limits)
+    assert array == ParsedBody([1], None, "Request body must be a JSON object, got array", 400)
+    emulator = Emulator(Catalogue.builtin())
+    assert emulator.strict is False
+    refused = emulator.validate(Catalogue.builtin().get("hubspot", "get_contact"), big)
+    assert refused is not None
+    assert (refused.status, refused.json()["error_code"]) == (413, "VALIDATION_ERROR")

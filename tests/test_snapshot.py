@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from refold_contract import Catalogue
 from refold_contract.snapshot import (
     REDACTED,
     RefoldSnapshotExtension,
@@ -237,8 +238,30 @@ def test_shape(refold_snapshot, refold_client, refold_mock):
     assert refold_snapshot == shape(other.data)
 """
     )
+    stored = path.read_text()
     result = pytester.runpytest()
-    result.assert_outcomes(passed=1), path.read_text()
+    result.assert_outcomes(passed=1)
+    assert path.read_text() == stored  # the shape held: nothing rewritten
+    assert json.loads(stored) == {
+        "paging": {"next": {"after": "string", "link": "string"}},
+        "results": [
+            {
+                "archived": "boolean",
+                "createdAt": "string",
+                "id": "string",
+                "properties": {
+                    "createdate": "string",
+                    "email": "string",
+                    "firstname": "string",
+                    "hs_object_id": "string",
+                    "lastmodifieddate": "string",
+                    "lastname": "string",
+                },
+                "updatedAt": "string",
+            }
+        ],
+        "total": "number",
+    }
 
 
 def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
@@ -251,8 +274,20 @@ def test_lists(refold_snapshot, refold_client, slug):
     assert refold_snapshot == [a.action_id for a in refold_client.list_actions(slug)]
 """
     )
-    pytester.runpytest_subprocess("-n", "2", "--snapshot-update").assert_outcomes(passed=4)
-    pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=4)
+    created = pytester.runpytest_subprocess("-n", "2", "--snapshot-update")
+    created.assert_outcomes(passed=4)
+    files = snapshot_files(pytester.path)
+    assert [p.name for p in files] == [
+        f"test_lists[{slug}].json" for slug in ("gmail", "hubspot", "slack", "zendesk")
+    ]
+    builtin = Catalogue.builtin()
+    for path in files:
+        slug = path.name[len("test_lists[") : -len("].json")]
+        assert json.loads(path.read_text()) == [a.action_id for a in builtin.actions(slug)]
+    before = {p: p.read_text() for p in files}
+    checked = pytester.runpytest_subprocess("-n", "2")
+    checked.assert_outcomes(passed=4)
+    assert {p: p.read_text() for p in snapshot_files(pytester.path)} == before
 
 
 def test_normalisation_can_be_turned_off_in_the_ini(pytester: pytest.Pytester) -> None:
@@ -338,11 +373,23 @@ def test_plain_amber_with_our_matcher(snapshot):
     )
     pytester.runpytest("--snapshot-update").assert_outcomes(passed=1)
     (ambr,) = pytester.path.rglob("*.ambr")
-    text = ambr.read_text()
-    assert "'<id>'" in text
-    assert "'<email>'" in text
-    assert "int" in text
-    assert callable(normalizer())
+    body = ambr.read_text().split("# name: test_plain_amber_with_our_matcher\n")[1]
+    assert body == (
+        "  dict({\n    'count': int,\n    'email': '<email>',\n    'id': '<id>',\n  })\n# ---\n"
+    )
+    pytester.runpytest().assert_outcomes(passed=1)  # other ids and counts still match
+
+
+def test_the_normaliser_alone_replaces_scalars_and_keeps_containers() -> None:
+    match = normalizer([Rule(key="email", replace="<email>")])
+    assert match(data="a@example.com", path=(("email", str),)) == "<email>"
+    assert match(data="51", path=(("id", str),)) == "<id>"
+    assert match(data="2024-05-15T18:35:12Z", path=(("when", str),)) == "<datetime>"
+    assert match(data="Brian", path=(("name", str),)) == "Brian"
+    assert match(data={"id": "1"}, path=(("x", dict),)) == {"id": "1"}
+    assert match(data=["1"], path=()) == ["1"]
+    plain = normalizer(defaults=False)
+    assert plain(data="51", path=(("id", str),)) == "51"
 
 
 def test_shape_renders_keys_and_types_only() -> None:

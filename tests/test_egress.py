@@ -1,0 +1,234 @@
+"""The egress guard as a unit: what each mode blocks, how names and addresses are compared, and
+that installing and uninstalling patch exactly the socket functions and put them back.
+
+The end-to-end tests (every client, every process, a live session) are in test_read_only.py and
+test_gateway.py.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from refold_contract import EgressBlocked
+from refold_contract.egress import REFOLD_HOSTS, EgressGuard, _host_of, _port, is_loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("api.localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("[::1]", True),
+        ("::1", True),
+        ("notlocalhost", False),
+        ("Xlocalhost", False),
+        ("localhost.example.com", False),
+        ("10.0.0.1", False),
+        ("app.refold.ai", False),
+        ("", False),
+    ],
+)
+def test_only_localhost_and_loopback_addresses_count_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_socket_addresses_are_read_as_host_and_port() -> None:
+    assert _host_of(("App.Refold.AI", "443")) == ("app.refold.ai", 443)
+    assert _host_of(("::1", 80, 0, 0)) == ("::1", 80)
+    assert _host_of("/tmp/socket") is None
+    assert _host_of(("only",)) is None
+    assert _host_of((b"bytes", 80)) is None
+    assert (_port("443"), _port(80), _port(None), _port("https")) == (443, 80, None, None)
+
+
+def test_a_guard_normalises_what_it_blocks() -> None:
+    guard = EgressGuard(hosts={"API.Example.COM", "[::2]"}, addresses={("[::3]", 5), ("X", None)},
+                        hint="do this")  # fmt: skip
+    assert guard.hosts == frozenset({"api.example.com", "::2"})
+    assert guard.addresses == frozenset({("::3", 5), ("x", None)})
+    assert guard.hint == "do this"
+    assert guard.attempts == []
+    assert EgressGuard(hint="h").hosts == REFOLD_HOSTS
+    assert repr(EgressGuard(hosts={"b", "a"}, addresses={("1.2.3.4", 1)}, hint="h")) == (
+        "<EgressGuard hosts=['a', 'b'] addresses=[('1.2.3.4', 1)]>"
+    )
+    # A host blocked on every port and on one port: sorted as text, not as tuples.
+    assert repr(EgressGuard(hosts=(), addresses={("x", None), ("x", 5)}, hint="h")) == (
+        "<EgressGuard hosts=[] addresses=[('x', 5), ('x', None)]>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "blocked"),
+    [
+        ("app.refold.ai", True),
+        ("APP.REFOLD.AI", True),
+        ("app.refold.ai.", True),
+        ("eu.app.refold.ai", True),
+        ("api.gocobalt.io", True),
+        ("notapp.refold.ai", False),
+        ("refold.ai", False),
+        ("app.refold.ai.evil.com", False),
+        ("10.9.8.7", True),  # an address blocked on every port
+        ("10.9.8.6", False),  # an address blocked on one port only: names are not
+        ("[10.9.8.7]", True),
+    ],
+)
+def test_a_name_is_blocked_when_it_is_a_blocked_host_or_below_one(host: str, blocked: bool) -> None:
+    guard = EgressGuard(addresses={("10.9.8.7", None), ("10.9.8.6", 443)}, hint="h")
+    assert guard.blocks_host(host) is blocked
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "blocked"),
+    [
+        ("10.9.8.6", 443, True),
+        ("10.9.8.6", 80, False),
+        ("10.9.8.7", 1, True),
+        ("::ffff:10.9.8.6", 443, True),  # an IPv4-mapped IPv6 address
+        ("[::ffff:10.9.8.7]", 5, True),
+        ("app.refold.ai", 80, True),
+        ("10.9.8.5", None, False),
+        ("10.9.8.6", None, False),
+    ],
+)
+def test_an_address_is_blocked_by_host_or_by_host_and_port(
+    host: str, port: int | None, blocked: bool
+) -> None:
+    guard = EgressGuard(addresses={("10.9.8.7", None), ("10.9.8.6", 443)}, hint="h")
+    assert guard.blocks_address(host, port) is blocked
+
+
+def test_mock_mode_blocks_refold_and_a_remote_base_url_but_not_loopback() -> None:
+    remote = EgressGuard.for_settings("https://refold.example.com:8443/x", live=False)
+    assert remote.hosts == REFOLD_HOSTS | {"refold.example.com"}
+    assert remote.addresses == frozenset()
+    by_ip = EgressGuard.for_settings("http://10.1.2.3:9000", live=False)
+    assert by_ip.hosts == REFOLD_HOSTS
+    assert by_ip.addresses == frozenset({("10.1.2.3", None)})
+    local = EgressGuard.for_settings("http://localhost:8700", live=False)
+    assert (local.hosts, local.addresses) == (REFOLD_HOSTS, frozenset())
+    nowhere = EgressGuard.for_settings("", live=False)
+    assert (nowhere.hosts, nowhere.addresses) == (REFOLD_HOSTS, frozenset())
+    assert local.hint == (
+        "tests never reach Refold: answer httpx code with the refold_mock fixture, and "
+        "requests, urllib, aiohttp or another process with the refold_server fixture (point the "
+        "code at refold_server.url)"
+    )
+
+
+def test_live_mode_blocks_the_base_url_itself_even_on_loopback() -> None:
+    local = EgressGuard.for_settings("http://localhost:8700", live=True, gateway_url="http://g:1")
+    assert local.hosts == REFOLD_HOSTS
+    assert local.addresses == frozenset({("127.0.0.1", 8700), ("::1", 8700), ("localhost", 8700)})
+    assert local.hint == (
+        "in live mode only the read-only gateway talks to Refold: point the client at "
+        "REFOLD_BASE_URL (http://g:1), which it already holds unless your code fixed another URL"
+    )
+    by_ip = EgressGuard.for_settings("https://10.1.2.3", live=True)
+    assert by_ip.addresses == frozenset({("10.1.2.3", 443)})
+    assert by_ip.hosts == REFOLD_HOSTS
+    assert "REFOLD_BASE_URL (the gateway)" in by_ip.hint
+    plain = EgressGuard.for_settings("http://127.0.0.1", live=True)
+    assert plain.addresses == frozenset({("127.0.0.1", 80)})
+    named = EgressGuard.for_settings("https://staging.example.com", live=True)
+    assert named.hosts == REFOLD_HOSTS | {"staging.example.com"}
+    assert named.addresses == frozenset()
+
+
+@pytest.fixture
+def installed() -> Iterator[EgressGuard]:
+    guard = EgressGuard(
+        hosts={"blocked.example"}, addresses={("127.0.0.1", 9), ("10.0.0.9", None)}, hint="h"
+    )
+    with guard.installed():
+        yield guard
+
+
+def test_installing_patches_the_socket_functions_and_uninstalling_restores_them() -> None:
+    originals = (socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex,
+                 socket.socket.connect, socket.socket.connect_ex)  # fmt: skip
+    guard = EgressGuard(hint="h")
+    guard.install()
+    try:
+        patched = (socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex,
+                   socket.socket.connect, socket.socket.connect_ex)  # fmt: skip
+        assert all(p is not o for p, o in zip(patched, originals, strict=True))
+        assert socket.socket.connect.__name__ == "connect"
+        assert socket.socket.connect_ex.__name__ == "connect_ex"
+        with pytest.raises(RuntimeError) as twice:
+            guard.install()
+        assert str(twice.value) == "this egress guard is already installed"
+    finally:
+        guard.uninstall()
+    restored = (socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex,
+                socket.socket.connect, socket.socket.connect_ex)  # fmt: skip
+    assert restored == originals
+    guard.uninstall()  # twice is harmless
+    assert socket.getaddrinfo is originals[0]
+
+
+def test_each_patched_function_refuses_and_records_the_attempt(installed: EgressGuard) -> None:
+    for call, where in [
+        (lambda: socket.getaddrinfo("blocked.example", 443), "blocked.example:443"),
+        (lambda: socket.getaddrinfo(b"sub.blocked.example", "80"), "sub.blocked.example:80"),
+        (lambda: socket.getaddrinfo("blocked.example", "https"), "blocked.example"),
+        (lambda: socket.getaddrinfo("127.0.0.1", 9), "127.0.0.1:9"),
+        (lambda: socket.gethostbyname("blocked.example"), "blocked.example"),
+        (lambda: socket.gethostbyname_ex("blocked.example"), "blocked.example"),
+    ]:
+        with pytest.raises(EgressBlocked) as info:
+            call()
+        assert info.value.message == (
+            f"refold-contract blocked a connection to {where} from the test process"
+        )
+        assert info.value.hint == "h"
+    sock = socket.socket()
+    try:
+        with pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:9"):
+            sock.connect(("127.0.0.1", 9))
+        with pytest.raises(EgressBlocked, match=r"10\.0\.0\.9:80"):
+            sock.connect_ex(("10.0.0.9", 80))
+    finally:
+        sock.close()
+    attempts = installed.take_attempts()
+    assert len(attempts) == 8
+    assert attempts[0] == (
+        "refold-contract blocked a connection to blocked.example:443 from the test process"
+    )
+    assert all(a.startswith("refold-contract blocked a connection to ") for a in attempts)
+    assert installed.take_attempts() == []
+
+
+def test_other_names_and_addresses_pass_through(installed: EgressGuard) -> None:
+    assert socket.getaddrinfo("127.0.0.1", 10)[0][4][:2] == ("127.0.0.1", 10)
+    assert socket.gethostbyname("127.0.0.1") == "127.0.0.1"
+    assert socket.gethostbyname_ex("127.0.0.1")[2] == ["127.0.0.1"]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.socket()
+    try:
+        assert client.connect_ex(server.getsockname()) == 0
+    finally:
+        client.close()
+        server.close()
+    assert installed.take_attempts() == []
+
+
+def test_a_name_is_resolved_with_the_callers_arguments_and_checked_at_connect(
+    installed: EgressGuard,
+) -> None:
+    by_position = socket.getaddrinfo("127.0.0.1", 10, socket.AF_INET, socket.SOCK_STREAM)
+    by_keyword = socket.getaddrinfo("127.0.0.1", 10, type=socket.SOCK_STREAM)
+    assert [r[1] for r in by_position] == [socket.SOCK_STREAM]
+    assert [r[1] for r in by_keyword] == [socket.SOCK_STREAM]
+    # A name that resolves to a blocked address is let through here; connect() refuses it.
+    assert socket.getaddrinfo("localhost", 9, socket.AF_INET)[0][4] == ("127.0.0.1", 9)
+    assert installed.take_attempts() == []

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Mutation testing of the security-relevant code (issue 15), then the score per module.
+#
+#   bash tools/mutation.sh            # every target (tens of minutes on 2 cores)
+#   bash tools/mutation.sh access     # one target: access emulator gateway egress live
+#                                     # redactor snapshot client
+#   bash tools/mutation.sh --recheck client   # test the survivors again (after adding tests)
+#
+# mutmut (3.8) copies the package and the tests into mutants/ and runs, for each mutant, only the
+# tests that call the mutated function (the tests in [tool.mutmut] of pyproject.toml). Tests that
+# start another Python process (pytester's runpytest_subprocess, the gateway process) run the
+# unmutated package in that process, so a mutant counts as killed only by what the test process
+# itself sees: the score is a lower bound. Results are kept in mutants/ between runs; delete the
+# folder to start over. `mutmut show <name>` prints a mutant's diff.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python -c "import mutmut" 2>/dev/null || python -m pip install -q "mutmut>=3.8.1,<3.9"
+
+declare -A PATTERNS=(
+  [access]="refold_contract.access.*"
+  [emulator]="refold_contract.mock.emulator.*"
+  [gateway]="refold_contract.gateway.x_place__* refold_contract.gateway.x__split_prefix__* refold_contract.gateway.xǁPlacedǁpath__* refold_contract.gateway.xǁGatewayǁ_respond__* refold_contract.gateway.xǁGatewayǁ_refuse__* refold_contract.gateway.xǁGatewayǁ_scrub_reply__* refold_contract.gateway.x__envelope__*"
+  [egress]="refold_contract.egress.*"
+  [live]="refold_contract.live.*"
+  [redactor]="refold_contract._json.xǁRedactorǁ*"
+  [snapshot]="refold_contract.snapshot.x__prepare__* refold_contract.snapshot.x__secrets__* refold_contract.snapshot.x_register_secrets__* refold_contract.snapshot.xǁRefoldSnapshotExtensionǁserialize__*"
+  [client]="refold_contract.client.xǁ_Protocolǁshould_retry__* refold_contract.client.xǁ_Protocolǁbuild__* refold_contract.client.xǁ_Protocolǁscrub__*"
+)
+ORDER=(access emulator gateway egress live redactor snapshot client)
+
+recheck=0
+if [ "${1:-}" = "--recheck" ]; then  # test the survivors again, e.g. after adding tests
+  recheck=1
+  shift
+fi
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${ORDER[@]}")
+names=()
+for target in "${targets[@]}"; do
+  [ -n "${PATTERNS[$target]+x}" ] || { echo "unknown target $target; known: ${ORDER[*]}" >&2; exit 2; }
+  read -r -a more <<< "${PATTERNS[$target]}"
+  names+=("${more[@]}")
+done
+
+mkdir -p mutants && echo '*' > mutants/.gitignore  # mutmut's work folder is never committed
+
+if [ "$recheck" = 1 ]; then
+  # mutmut keeps a verdict until the code changes; new tests alone do not reopen a survivor.
+  python - "${names[@]}" <<'PY'
+import fnmatch, json, pathlib, sys
+for meta in pathlib.Path("mutants").rglob("*.py.meta"):
+    data = json.loads(meta.read_text())
+    codes = data["exit_code_by_key"]
+    reopened = [k for k, v in codes.items() if v == 0 and any(fnmatch.fnmatchcase(k, p) for p in sys.argv[1:])]
+    for key in reopened:
+        codes[key] = None
+    if reopened:
+        meta.write_text(json.dumps(data))
+        print(f"{meta}: {len(reopened)} survivor(s) to test again")
+PY
+fi
+
+# One run for all the targets asked for: the stats pass (which tests call which function) is
+# done once. mutmut's progress line is redrawn in place; keep only its final lines.
+mutmut run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" 2>&1 | tr '\r' '\n' | grep -v '^⠋\|^⠙\|^⠹\|^⠸\|^⠼\|^⠴\|^⠦\|^⠧\|^⠇\|^⠏' | tail -n 5
+mutmut results --all=true 2>/dev/null | python tools/mutation_score.py

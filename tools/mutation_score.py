@@ -1,0 +1,88 @@
+"""Mutation score per module, from ``mutmut results --all=true``.
+
+Reads mutmut's result lines (``<mutant name>: <status>``) on stdin and prints, for each target
+of ``tools/mutation.sh``, killed / total and the survivors. A target is a module and the
+functions in it that the run covers (mutmut names a mutant ``module.x_function__mutmut_N`` or
+``module.xǁClassǁmethod__mutmut_N``).
+
+Example::
+
+    mutmut results --all=true | python tools/mutation_score.py
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from collections import Counter
+
+#: (label, mutant name patterns). The same patterns are what tools/mutation.sh runs.
+TARGETS: list[tuple[str, list[str]]] = [
+    ("access.py (the read rule)", ["refold_contract.access.*"]),
+    ("mock/emulator.py (authentication, validation)", ["refold_contract.mock.emulator.*"]),
+    (
+        "gateway.py (place, the refusal logic)",
+        [
+            "refold_contract.gateway.x_place__*",
+            "refold_contract.gateway.x__split_prefix__*",
+            "refold_contract.gateway.xǁPlacedǁpath__*",
+            "refold_contract.gateway.xǁGatewayǁ_respond__*",
+            "refold_contract.gateway.xǁGatewayǁ_refuse__*",
+            "refold_contract.gateway.xǁGatewayǁ_scrub_reply__*",
+            "refold_contract.gateway.x__envelope__*",
+        ],
+    ),
+    ("egress.py (the egress guard)", ["refold_contract.egress.*"]),
+    ("live.py (guard, drift, recorder, scrub, atomic writes)", ["refold_contract.live.*"]),
+    ("_json.py Redactor", ["refold_contract._json.xǁRedactorǁ*"]),
+    (
+        "snapshot.py redaction",
+        [
+            "refold_contract.snapshot.x__prepare__*",
+            "refold_contract.snapshot.x__secrets__*",
+            "refold_contract.snapshot.x_register_secrets__*",
+            "refold_contract.snapshot.xǁRefoldSnapshotExtensionǁserialize__*",
+        ],
+    ),
+    (
+        "client.py (should_retry, build, scrub)",
+        [
+            "refold_contract.client.xǁ_Protocolǁshould_retry__*",
+            "refold_contract.client.xǁ_Protocolǁbuild__*",
+            "refold_contract.client.xǁ_Protocolǁscrub__*",
+        ],
+    ),
+]
+
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def main() -> int:
+    statuses: dict[str, str] = {}
+    for line in sys.stdin:
+        name, sep, status = line.strip().rpartition(": ")
+        if sep:
+            statuses[name] = status
+    exit_code = 0
+    print(f"{'module':56} {'killed':>7} / {'total':<6} score")
+    for label, patterns in TARGETS:
+        mine = {
+            n: s for n, s in statuses.items() if any(fnmatch.fnmatchcase(n, p) for p in patterns)
+        }
+        counts = Counter(mine.values())
+        killed = sum(counts[s] for s in KILLED)
+        total = len(mine) - counts["skipped"]
+        score = f"{100 * killed / total:5.1f}%" if total else "  n/a"
+        print(f"{label:56} {killed:7} / {total:<6} {score}")
+        unchecked = counts["not checked"]
+        if unchecked:
+            print(f"    {unchecked} mutant(s) not checked yet")
+            exit_code = 1
+        left = KILLED | {"not checked", "skipped"}
+        for name in sorted(n for n, s in mine.items() if s not in left):
+            print(f"    {mine[name]:12} {name}")
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
