@@ -222,6 +222,18 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})|\\(.)", re.DOTALL)
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    if match.group(1) is not None:
+        return chr(int(match.group(1), 16)).encode("utf-8", "surrogatepass")
+    return _SIMPLE_ESCAPES.get(match.group(2), match.group(2))
+
+
+_SIMPLE_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"b": b"\b", b"f": b"\f"}
+
+
 class Redactor:
     """Replaces secrets (and the linked account id) wherever they appear.
 
@@ -276,6 +288,20 @@ class Redactor:
         if isinstance(value, bytes):
             return any(s.encode("utf-8", "surrogatepass") in value for s, _ in self._pairs)
         return any(s in value for s, _ in self._pairs)
+
+    def found_escaped(self, value: bytes) -> bool:
+        """True when a secret appears in ``value`` once JSON's ``\\uXXXX`` and ``\\/`` escapes
+        are read, for text that cannot be parsed. Errs towards finding one.
+
+        Example::
+
+            Redactor(["tk_live_123"]).found_escaped(b'["\\u0074k_live_123"]')  # True
+        """
+        if not self._pairs:
+            return False
+        if b"\\" not in value:
+            return self.found_in(value)
+        return self.found_in(_ESCAPE.sub(_unescape, value))
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON value with every secret replaced, in keys and strings alike."""

@@ -306,6 +306,12 @@ def _async_transport() -> httpx.AsyncBaseTransport:
     return httpx.AsyncHTTPTransport(verify=_ssl_context())
 
 
+_WITHHELD = (
+    b"<refold-contract withheld this reply: it could not be parsed, and it seems to hold your "
+    b"credential behind JSON escapes>"
+)
+
+
 class _Protocol:
     """What both clients share: settings, request building, reply parsing, retry decisions."""
 
@@ -528,10 +534,12 @@ class _Protocol:
             changed = True
         if b"\\u" in content or b"\\/" in content:
             try:
-                parsed = json.loads(content)
-            except ValueError:
-                parsed = None
-            if parsed is not None:
+                parsed = loads(content, max_depth=self.limits.max_depth, max_bytes=None)
+            except JSONProblem:
+                if self.redactor.found_escaped(content):
+                    content = _WITHHELD
+                    changed = True
+            else:
                 clean = self.redactor.value(parsed)
                 if clean != parsed:
                     content = json.dumps(clean, ensure_ascii=False).encode()

@@ -186,12 +186,7 @@ class Unplaced:
     live: bool = True
 
 
-def _split_prefix(segments: list[str]) -> tuple[str | None, bool, list[str]] | None:
-    if len(segments) >= 2 and segments[0] in ("t", "m"):
-        if not _TOKEN.fullmatch(segments[1]):
-            return None
-        return segments[1], segments[0] == "t", segments[2:]
-    return None, True, segments
+_PREFIX = re.compile(r"/(t|m)/([A-Za-z0-9_-]{1,64})(?=[/?#]|$)")
 
 
 def place(method: str, target: str) -> Placed | Unplaced:
@@ -199,39 +194,56 @@ def place(method: str, target: str) -> Placed | Unplaced:
 
     Refused: a query or fragment, any percent-encoding, empty (repeated slash) or dot segments,
     any difference in case from Refold's paths, ids outside Refold's alphabet, and a method other
-    than the operation's.
+    than the operation's. The ``/t/<token>`` or ``/m/<token>`` prefix is read first, so every
+    refusal after it is charged to the test that sent it.
 
     >>> place("GET", "/api/v2/integration-schema/hubspot/actions").operation
     'list_actions'
     >>> place("POST", "/api/v2/integration-schema/hubspot/actions/a/../b/execute").reason
     'a dot segment (. or ..) in the path'
+    >>> place("POST", "/t/abc/api/v2/integration-schema/x/actions/y/execute?q=1").token
+    'abc'
     """
+    token: str | None = None
+    live = True
+    prefix = _PREFIX.match(target)
+    if prefix is not None:
+        token, live = prefix.group(2), prefix.group(1) == "t"
+        target = target[prefix.end() :]
+    elif target.startswith(("/t/", "/m/")):
+        return Unplaced("a malformed test prefix (/t/<token> or /m/<token>)")
+
+    def refuse(reason: str) -> Unplaced:
+        return Unplaced(reason, token, live)
+
+    if target == "" and token is not None:
+        return refuse("not under /api/v2/integration-schema/<slug>/actions")
     if not target.startswith("/"):
-        return Unplaced("the request target is not a path")
+        return refuse("the request target is not a path")
     if "?" in target or "#" in target:
-        return Unplaced("a query or fragment: Refold's actions API takes none")
+        return refuse("a query or fragment: Refold's actions API takes none")
     if "%" in target or unquote(target) != target:
-        return Unplaced("a percent-encoded path: Refold's paths need no encoding")
+        return refuse("a percent-encoded path: Refold's paths need no encoding")
     if _CONTROL.search(target) or "\\" in target:
-        return Unplaced("control characters or backslashes in the path")
+        return refuse("control characters or backslashes in the path")
     segments = target[1:].split("/")
     if segments and segments[-1] == "" and len(segments) > 1:
         segments = segments[:-1]  # one trailing slash is tolerated, as Refold does
     if any(s == "" for s in segments):
-        return Unplaced("an empty segment (repeated slash) in the path")
+        return refuse("an empty segment (repeated slash) in the path")
     if any(s in (".", "..") for s in segments):
-        return Unplaced("a dot segment (. or ..) in the path")
-    split = _split_prefix(segments)
-    if split is None:
-        return Unplaced("a malformed test prefix (/t/<token> or /m/<token>)")
-    token, live, rest = split
+        return refuse("a dot segment (. or ..) in the path")
     n = len(_API_SEGMENTS)
-    if tuple(rest[:n]) != _API_SEGMENTS or len(rest) < n + 2 or rest[n + 1] != "actions":
-        return Unplaced("not under /api/v2/integration-schema/<slug>/actions", token, live)
-    slug = rest[n]
-    tail = rest[n + 2 :]
+    if (
+        tuple(segments[:n]) != _API_SEGMENTS
+        or len(segments) < n + 2
+        or segments[n + 1] != "actions"
+    ):
+        return refuse("not under /api/v2/integration-schema/<slug>/actions")
+    slug = segments[n]
+    tail = segments[n + 2 :]
     if not ep.is_valid_id(slug):
-        return Unplaced("the slug is not a Refold id", token, live)
+        return refuse("the slug is not a Refold id")
     method = method.upper()
     if not tail:
         operation: ep.Operation = "list_actions"
@@ -242,11 +254,11 @@ def place(method: str, target: str) -> Placed | Unplaced:
     elif len(tail) == 2 and tail[1] == "execute":
         operation, action_id, verb = "execute", tail[0], "POST"
     else:
-        return Unplaced("not one of the three actions operations", token, live)
+        return refuse("not one of the three actions operations")
     if action_id is not None and not ep.is_valid_id(action_id):
-        return Unplaced("the action id is not a Refold id", token, live)
+        return refuse("the action id is not a Refold id")
     if method != verb:
-        return Unplaced(f"{method} is not the method of the {operation} operation", token, live)
+        return refuse(f"{method} is not the method of the {operation} operation")
     return Placed(token, live, operation, slug, action_id)
 
 
@@ -590,7 +602,16 @@ class Gateway:
                 f"the gateway could not reach Refold for {placed.what}: "
                 f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}",
             )
-        reply = self._scrub_reply(b"".join(chunks))
+        try:
+            reply = self._scrub_reply(b"".join(chunks))
+        except _Unchecked:
+            return _envelope(
+                502,
+                "SERVER_ERROR",
+                f"Refold's reply to {placed.what} could not be parsed (deeper than "
+                f"{self.limits.max_depth} levels, or not JSON) and seems to hold a credential "
+                "behind JSON escapes, so the gateway withheld it",
+            )
         out_headers = [
             (name, self._reply_redactor.text(upstream_headers[name]))
             for name in _REPLY_HEADERS
@@ -650,7 +671,10 @@ class Gateway:
             try:
                 parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None)
             except JSONProblem:
-                return redactor.binary(body)
+                body = redactor.binary(body)
+                if redactor.found_escaped(body):
+                    raise _Unchecked from None
+                return body
             clean = redactor.value(parsed)
             if clean != parsed or redactor.found_in(body):
                 return json.dumps(clean, ensure_ascii=False).encode()
@@ -757,6 +781,10 @@ class Gateway:
 
 class _TooLarge(Exception):
     """Refold's reply passed the gateway's size limit."""
+
+
+class _Unchecked(Exception):
+    """A reply the gateway could not parse seems to hold a credential behind JSON escapes."""
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

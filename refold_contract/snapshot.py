@@ -225,7 +225,9 @@ def _prepare(
 ) -> Any:
     """One walk: check JSON-ness (naming the path), redact, normalise."""
 
-    def walk(value: Any, keys: tuple[Any, ...]) -> Any:
+    def walk(value: Any, keys: tuple[Any, ...], under_secret: bool = False) -> Any:
+        if under_secret and not isinstance(value, (dict, list, tuple)):
+            return REDACTED if value not in (None, "") else value
         if isinstance(value, dict):
             out = {}
             for k, v in value.items():
@@ -235,13 +237,12 @@ def _prepare(
                         "are strings",
                         hint="convert the keys before snapshotting",
                     )
-                if _key_kind(k) == "secret" and not isinstance(v, (dict, list)):
-                    out[k] = REDACTED if v not in (None, "") else v
-                else:
-                    out[k] = walk(v, (*keys, k))
+                # A list under a secret-like key is a list of secrets: every scalar in it
+                # is redacted, as the recorder does.
+                out[k] = walk(v, (*keys, k), _key_kind(k) == "secret" and not isinstance(v, dict))
             return out
         if isinstance(value, (list, tuple)):
-            return [walk(v, (*keys, i)) for i, v in enumerate(value)]
+            return [walk(v, (*keys, i), under_secret) for i, v in enumerate(value)]
         if isinstance(value, str):
             for secret in secrets:
                 if secret in value:
