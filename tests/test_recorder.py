@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,15 +36,12 @@ def test_a_first_recording_writes_the_whole_catalogue_entry(
     path = recorder.record(action, {"limit": "2"}, OK)
     after = datetime.datetime.now(datetime.timezone.utc)
     document = json.loads(path.read_text())
-    (example,) = document.pop("examples")
-    assert document == {
-        "slug": "slack",
-        "action_id": "list_channels",
-        "name": action.name,
-        "description": action.description,
-        "tag": "v2",
-        "parameters": action.schema(),
-    }
+    # The action's own file, whole (the user's file replaces it), then the recording.
+    assert action.path is not None
+    source = json.loads(action.path.read_text())
+    *copied, example = document.pop("examples")
+    assert copied == source.pop("examples")
+    assert document == source
     recorded_at = example.pop("recorded_at")
     assert example == {"params": {"limit": "2"}, "response": OK, "source": "recorded"}
     assert recorded_at.endswith("Z")
@@ -52,7 +50,10 @@ def test_a_first_recording_writes_the_whole_catalogue_entry(
     assert before <= when <= after
     assert recorder.written == {path: 1}
     loaded = Catalogue.load(tmp_path / "mine").get("slack", "list_channels")
-    assert [e.source for e in loaded.examples] == ["recorded"]
+    assert [e.source for e in loaded.examples] == [
+        *(e.source for e in action.examples),
+        "recorded",
+    ]
 
 
 def test_a_recording_keeps_the_declared_access_the_position_and_the_tag(tmp_path: Path) -> None:
@@ -60,6 +61,8 @@ def test_a_recording_keeps_the_declared_access_the_position_and_the_tag(tmp_path
                                               access="read", position=3, tag="v1"))  # fmt: skip
     write_action(tmp_path / "src", action_doc(slug="acme", action_id="get_plain", tag=""))
     catalogue = Catalogue.load(tmp_path / "src")
+    # Files gone since loading: the entry is rebuilt from the action, not copied.
+    shutil.rmtree(tmp_path / "src")
     recorder = Recorder(tmp_path / "mine", catalogue, linked_account_id=None)
     declared = json.loads(
         recorder.record(catalogue.get("acme", "sync_widgets"), {"id": "1"}, OK).read_text()
@@ -108,7 +111,7 @@ def test_params_are_compared_as_canonical_json(tmp_path: Path, catalogue: Catalo
     recorder = Recorder(tmp_path, catalogue, linked_account_id=None)
     recorder.record(action, {"limit": "1", "after": "x"}, OK)
     path = recorder.record(action, {"after": "x", "limit": "1"}, OK)
-    assert len(json.loads(path.read_text())["examples"]) == 1
+    assert len(json.loads(path.read_text())["examples"]) == len(action.examples) + 1
 
 
 def test_a_file_that_is_not_a_json_object_is_refused_and_left_alone(
