@@ -817,6 +817,10 @@ E = f"{P}/hubspot/actions/get_contact/execute"
         ("GET", "/", "an empty segment (repeated slash) in the path", None, True),
         ("POST", f"{P}/hubspot/actions/./execute", "a dot segment (. or ..) in the path", None,
          True),
+        ("POST", f"/t/tok{P}/hubspot/actions/../execute", "a dot segment (. or ..) in the path",
+         "tok", True),
+        ("GET", f"/m/tok{P}/hubspot/actions?x=1", "a query or fragment: Refold's actions API takes "
+         "none", "tok", False),
         ("POST", f"/t/a.b{E}", "a malformed test prefix (/t/<token> or /m/<token>)", None, True),
         ("POST", f"/m/{'x' * 65}{E}", "a malformed test prefix (/t/<token> or /m/<token>)", None,
          True),
