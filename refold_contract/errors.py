@@ -139,7 +139,44 @@ class InvalidIdentifier(ConfigurationError):
         )
 
 
-class CatalogueError(RefoldError, ValueError):
+class _LocatedError(RefoldError, ValueError):
+    """A problem in a file, placed by line and column or by JSON pointer (the shared half of
+    :class:`CatalogueError` and the consumer contract's ``ContractFileError``)."""
+
+    _unnamed = "<file>"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        pointer: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = path
+        self.pointer = pointer
+        self.line = line
+        self.column = column
+        super().__init__(message, hint=hint)
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` or ``file#/json/pointer``, whichever is known."""
+        where = self.path or self._unnamed
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        if self.pointer is not None:
+            where += f"#{self.pointer}"
+        return where
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class CatalogueError(_LocatedError):
     """A catalogue file is malformed: names the file, the JSON pointer and the field.
 
     ``line`` and ``column`` are set for JSON that does not parse. ``severity`` is ``"error"``,
@@ -155,6 +192,8 @@ class CatalogueError(RefoldError, ValueError):
             print(exc.path, exc.pointer, exc.message)
     """
 
+    _unnamed = "<catalogue>"
+
     def __init__(
         self,
         message: str,
@@ -168,28 +207,10 @@ class CatalogueError(RefoldError, ValueError):
         hint: str | None = None,
         severity: Literal["error", "warning"] = "error",
     ) -> None:
-        self.path = path
-        self.pointer = pointer
-        self.line = line
-        self.column = column
         self.action = action
         self.field = field
         self.severity = severity
-        super().__init__(message, hint=hint)
-
-    @property
-    def location(self) -> str:
-        """``file:line:column`` or ``file#/json/pointer``, whichever is known."""
-        where = self.path or "<catalogue>"
-        if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
-        if self.pointer is not None:
-            where += f"#{self.pointer}"
-        return where
-
-    def __str__(self) -> str:
-        text = f"{self.location}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        super().__init__(message, path=path, pointer=pointer, line=line, column=column, hint=hint)
 
 
 class ActionNotInCatalogue(CatalogueError, LookupError):

@@ -39,7 +39,7 @@ from refold_contract.consumer._paths import (
     format_path,
     parse_path,
 )
-from refold_contract.errors import RefoldError
+from refold_contract.errors import _LocatedError
 
 if TYPE_CHECKING:
     from refold_contract.consumer.tracking import ReadRecorder
@@ -79,7 +79,7 @@ _FILE_HINT: Final = (
 )
 
 
-class ContractFileError(RefoldError, ValueError):
+class ContractFileError(_LocatedError):
     """A consumer contract file that cannot be read: names the file, the place and the problem.
 
     ``pointer`` is a JSON pointer into the file; ``line`` and ``column`` are set for text that
@@ -94,36 +94,7 @@ class ContractFileError(RefoldError, ValueError):
     """
 
     hint = _FILE_HINT
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | None = None,
-        pointer: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.path = path
-        self.pointer = pointer
-        self.line = line
-        self.column = column
-        super().__init__(message, hint=hint)
-
-    @property
-    def location(self) -> str:
-        """``file:line:column`` or ``file#/json/pointer``, whichever is known."""
-        where = self.path or "<consumer contract>"
-        if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
-        if self.pointer:
-            where += f"#{self.pointer}"
-        return where
-
-    def __str__(self) -> str:
-        text = f"{self.location}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+    _unnamed = "<consumer contract>"
 
 
 @dataclasses.dataclass(frozen=True)
