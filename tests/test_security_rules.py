@@ -1108,6 +1108,27 @@ def test_the_redactor_counts_four_characters_as_long_enough() -> None:
     assert not Redactor(["abc"], linked_account_id="xyz")
 
 
+@pytest.mark.parametrize(
+    ("raw", "found"),
+    [
+        (b'["' + FAKE_KEY.encode() + b'"]', True),  # plainly
+        (b'["' + "".join(f"\\u{ord(c):04x}" for c in FAKE_KEY).encode() + b'"]', True),
+        (b'["' + "".join(f"\\u{ord(c):04X}" for c in FAKE_KEY).encode() + b'"]', True),
+        (f'["{FAKE_KEY[:5]}\\u{ord(FAKE_KEY[5]):04x}{FAKE_KEY[6:]}"]'.encode(), True),
+        (b'["' + FAKE_KEY[:5].encode() + b"\\n" + FAKE_KEY[6:].encode() + b'"]', False),
+        (b'["' + FAKE_KEY[:-1].encode() + b'", "\\u0041"]', False),
+        (b"[" * 500 + b'"\\/"' + b"]" * 500, False),
+    ],
+    ids=["plain", "lower-case escapes", "upper-case escapes", "one escape", "a newline escape",
+         "a near miss", "escapes only"],
+)  # fmt: skip
+def test_the_redactor_finds_a_secret_behind_json_escapes_without_parsing(
+    raw: bytes, found: bool
+) -> None:
+    assert Redactor([FAKE_KEY]).found_escaped(raw) is found
+    assert Redactor([]).found_escaped(raw) is False  # nothing to find
+
+
 def test_the_redactor_handles_a_secret_that_is_not_valid_unicode() -> None:
     odd = "tk_\ud800_lone_surrogate"  # what a surrogate-escaped environment value can hold
     redactor = Redactor([odd])
