@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the security-relevant code (issue 15), then the score per module.
 #
-#   bash tools/mutation.sh            # every target (tens of minutes on 2 cores)
+#   bash tools/mutation.sh            # every target (about ten minutes on 2 cores)
 #   bash tools/mutation.sh access     # one target: access emulator gateway egress live
 #                                     # redactor snapshot client
 #   bash tools/mutation.sh --recheck client   # test the survivors again (after adding tests)
