@@ -775,6 +775,42 @@ def test_a_changed_type_fails_and_a_type_seen_beside_it_is_reported() -> None:
     assert [(f.kind, f.path) for f in findings] == [("type_widened", "$.data.results[*].id")]
 
 
+def test_a_field_the_tests_only_saw_as_null_is_news_not_a_break() -> None:
+    """A sandbox search serves an unset property as null; the examples have a string there."""
+    served = reply_of(GET_CONTACT, 1)
+    for contact in served["data"]["results"]:
+        contact["properties"]["firstname"] = None
+    recorder = ReadRecorder()
+    recorder.record_opaque_reply("hubspot", "get_contact", served)  # over HTTP: reads unseen
+    findings = verify(recorder.contract(), with_examples(GET_CONTACT, reply_of(GET_CONTACT, 1)))
+    assert breaking(findings) == []
+    (widened,) = [f for f in findings if f.kind == "type_widened"]
+    assert widened.path == "$.data.results[*].properties.firstname"
+    assert widened.detail.startswith("your tests were served only null; the example replies")
+    # Read by the code, and only ever null: still news, not a break.
+    recorder = ReadRecorder()
+    body = recorder.track_reply("hubspot", "get_contact", served)
+    assert [c["properties"]["firstname"] for c in body["data"]["results"]] == [None, None]
+    findings = verify(recorder.contract(), with_examples(GET_CONTACT, reply_of(GET_CONTACT, 1)))
+    assert breaking(findings) == []
+    assert [f.detail.split(";")[0] for f in findings if f.kind == "type_widened"] == [
+        "your code read only null"
+    ]
+
+
+def test_a_type_the_tests_were_served_over_http_that_changes_is_still_breaking() -> None:
+    served = reply_of(GET_CONTACT, 1)
+    changed = copy.deepcopy(served)
+    for contact in changed["data"]["results"]:
+        contact["id"] = int(contact["id"])
+    recorder = ReadRecorder()
+    recorder.record_opaque_reply("hubspot", "get_contact", served)
+    findings = verify(recorder.contract(), with_examples(GET_CONTACT, changed))
+    assert breaking(findings) == [("type_changed", "$.data.results[*].id")]
+    (changed_finding,) = [f for f in findings if f.kind == "type_changed"]
+    assert changed_finding.detail.startswith("your tests were served string;")
+
+
 def test_a_removed_action_fails() -> None:
     catalogue = Catalogue([a for a in BUILTIN if a.key != "hubspot/get_contact"])
     findings = verify(recorded_contract(), catalogue)

@@ -33,7 +33,7 @@ from typing import IO, Any, Final
 
 from refold_contract import _endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
-from refold_contract.consumer._paths import ITEM, MEMBER, child_path, parse_path
+from refold_contract.consumer._paths import ITEM, MEMBER, ROOT, child_path, parse_path
 from refold_contract.consumer.model import (
     ActionContract,
     ConsumerContract,
@@ -329,7 +329,9 @@ def _status_findings(
             empty.append(path)
         elif state == "found":
             assert node is not None
-            out += _shape_findings(key, path, entry.whole[path], node, scope)
+            # An opaque reply is recorded whole at the root: what it held was served, not read.
+            who = "your tests were served" if entry.opaque and path == ROOT else "your code read"
+            out += _shape_findings(key, path, entry.whole[path], node, scope, who)
     if empty:
         shown = ", ".join(empty[:3]) + (f" and {len(empty) - 3} more" if len(empty) > 3 else "")
         out.append(
@@ -352,39 +354,58 @@ def _allowed(types: Iterable[str]) -> set[str]:
 
 
 def _type_findings(
-    key: str, path: str, read: Iterable[str], seen: set[str], scope: _Scope
+    key: str,
+    path: str,
+    read: Iterable[str],
+    seen: set[str],
+    scope: _Scope,
+    who: str = "your code read",
 ) -> list[Finding]:
     allowed = _allowed(read)
     if not allowed or seen <= allowed:
         return []
     was = " or ".join(sorted(set(read)))
     new = " or ".join(sorted(seen - allowed))
+    if allowed == {"null"}:
+        # Only null was ever there: the tests say nothing of what the code does with a value,
+        # so a value now is news, not a break.
+        detail = f"{who} only null; {scope.have} {new}, which your tests never served"
+        return [_finding(key, "type_widened", path, detail)]
     if scope.strict or not seen & allowed:
-        detail = f"your code read {was}; {scope.have} {new}"
+        detail = f"{who} {was}; {scope.have} {new}"
         return [_finding(key, "type_changed", path, detail)]
-    detail = f"your code read {was}; {scope.have} {new} too, which your tests never served"
+    detail = f"{who} {was}; {scope.have} {new} too, which your tests never served"
     return [_finding(key, "type_widened", path, detail)]
 
 
 def _shape_findings(
-    key: str, path: str, recorded: Mapping[str, Any], observed: Mapping[str, Any], scope: _Scope
+    key: str,
+    path: str,
+    recorded: Mapping[str, Any],
+    observed: Mapping[str, Any],
+    scope: _Scope,
+    who: str = "your code read",
 ) -> list[Finding]:
     seen = set(observed.get("types", ()))
-    out = _type_findings(key, path, recorded.get("types", ()), seen, scope)
+    out = _type_findings(key, path, recorded.get("types", ()), seen, scope, who)
     recorded_types = set(recorded.get("types", ()))
     if "object" in recorded_types and "object" in seen:
         present = observed.get("keys", {})
         for name, child in sorted(recorded.get("keys", {}).items()):
             child_at = child_path(path, name)
             if name in present:
-                out += _shape_findings(key, child_at, child, present[name], scope)
+                out += _shape_findings(key, child_at, child, present[name], scope, who)
             elif child.get("required"):
-                detail = f"inside a value your code read whole; {scope.absent}"
+                detail = (
+                    f"in every reply your tests were served; {scope.absent}"
+                    if who != "your code read"
+                    else f"inside a value your code read whole; {scope.absent}"
+                )
                 out.append(_finding(key, "path_gone", child_at, detail))
     if "array" in recorded_types and "array" in seen:
         items, seen_items = recorded.get("items"), observed.get("items")
         if items is not None and seen_items is not None:
-            out += _shape_findings(key, path + "[*]", items, seen_items, scope)
+            out += _shape_findings(key, path + "[*]", items, seen_items, scope, who)
     return out
 
 
