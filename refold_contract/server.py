@@ -178,7 +178,8 @@ def _uvicorn() -> Any:
         import uvicorn
     except ImportError:
         raise ImportError(
-            "the mock server needs uvicorn: pip install 'refold-contract[server]'"
+            "the mock server needs uvicorn: install refold-contract with its server extra "
+            "(pip install '/path/to/refold-contract[server]') or pip install uvicorn"
         ) from None
     return uvicorn
 

@@ -68,7 +68,9 @@ def test_the_console_script_runs() -> None:
 def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert main(["serve"]) == 2
-    assert "pip install 'refold-contract[server]'" in capsys.readouterr().err
+    assert "pip install '/path/to/refold-contract[server]') or pip install uvicorn" in (
+        capsys.readouterr().err
+    )
 
 
 def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
