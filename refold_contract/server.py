@@ -60,6 +60,10 @@ class MockApp:
         uvicorn.run(app, host="127.0.0.1", port=8700)
     """
 
+    #: How long a scripted timeout holds a request before answering 504 (seconds): a client
+    #: with no timeout of its own (``requests`` and ``urllib`` by default) is not left hanging.
+    timeout_hold: float = 30.0
+
     def __init__(self, mock: RefoldMock | None = None, *, access_log: bool = True) -> None:
         self.mock = mock if mock is not None else RefoldMock(assert_all_called=False)
         self.access_log = access_log
@@ -97,7 +101,18 @@ class MockApp:
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.timeout:
-            await _wait_for_disconnect(receive)
+            try:
+                await asyncio.wait_for(_wait_for_disconnect(receive), self.timeout_hold)
+            except asyncio.TimeoutError:
+                held = Emulator.error(
+                    504,
+                    f"refold-contract: a scripted timeout held this request {self.timeout_hold:g} "
+                    "s without a reply; give your HTTP client a timeout (requests and urllib "
+                    "wait forever by default)",
+                )
+                await _respond(send, 504, held.body, held.content_type)
+                self._log(method, path, 504, started)
+                return
             self._log(method, path, None, started)
             return
         if answer.track is not None and mock.consumer is not None:

@@ -144,6 +144,25 @@ def test_serve_with_a_bad_catalogue_says_which_file(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_scripted_timeout_never_leaves_a_client_without_a_timeout_hanging() -> None:
+    import requests
+
+    mock = RefoldMock(assert_all_called=False)
+    mock.timeout("hubspot", "get_contact")
+    with running_server(mock) as server:
+        server.app.timeout_hold = 0.3
+        started = time.monotonic()
+        reply = requests.post(  # no timeout: requests would wait forever
+            server.url + "/api/v2/integration-schema/hubspot/actions/get_contact/execute",
+            json={},
+            headers={"x-api-key": FAKE_KEY, "linked_account_id": "u"},
+        )
+        assert time.monotonic() - started < 5
+    assert reply.status_code == 504
+    assert reply.json()["status_code"] == 504
+    assert "give your HTTP client a timeout" in reply.json()["message"]
+
+
 def test_a_scripted_timeout_holds_the_connection_until_the_client_gives_up() -> None:
     mock = RefoldMock()
     mock.timeout("hubspot", "get_contact")
