@@ -368,7 +368,7 @@ class Gateway:
                     hint="e.g. --fixtures tests/refold_fixtures",
                 )
             self.recorder = Recorder(
-                Path(config.fixtures[0]),
+                Path(config.fixtures[-1]),
                 self.catalogue,
                 linked_account_id=credentials.linked_account_id,
                 secrets=credentials.secrets,

@@ -182,7 +182,7 @@ def _user_folder(args: argparse.Namespace) -> Path:
             f"{args.command} writes catalogue files; say where with --fixtures DIR",
             hint="use your own folder, e.g. --fixtures tests/refold_fixtures",
         )
-    folder = Path(args.fixtures[0])
+    folder = Path(args.fixtures[-1])
     builtin = Catalogue.builtin_path().resolve()
     if folder.resolve() == builtin or builtin in folder.resolve().parents:
         raise ConfigurationError(

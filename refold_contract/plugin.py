@@ -638,7 +638,7 @@ def pytest_report_header(config: pytest.Config) -> str:
             f"{session.gateway_url}; other tests on the mock)"
         )
         if settings.record:
-            mode += f", recording into {settings.fixtures[0]}"
+            mode += f", recording into {settings.fixtures[-1]}"
     else:
         mode = "mock"
     return (

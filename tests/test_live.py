@@ -153,6 +153,31 @@ def test_read(refold_client):
     assert Catalogue.load(pytester.path / "mine").get("hubspot", "get_contact").examples
 
 
+def test_recording_goes_into_the_folder_that_wins_the_command_lines_over_the_inis(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    for folder in ("from_ini", "from_cli"):
+        (pytester.path / folder).mkdir()
+    pytester.makeini(
+        "[pytest]\nrefold_fixtures = from_ini\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(
+        test_rec="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("hubspot", "get_contact", {"limit": "3"})
+"""
+    )
+    result = pytester.runpytest("--refold-live", "--refold-record", "--refold-fixtures", "from_cli")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*recording into *from_cli*", "wrote from_cli/hubspot/get_contact.json"]
+    )
+    assert list((pytester.path / "from_ini").iterdir()) == []
+
+
 def test_recording_needs_a_user_folder(pytester: pytest.Pytester, refold: RunningServer) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--refold-live", "--refold-record")
