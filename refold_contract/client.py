@@ -647,7 +647,8 @@ class _Protocol:
         auth = "session_token" if s.session_token else "api_key"
         return (
             f"<{cls} base_url={s.base_url!r} auth={auth} "
-            f"linked_account_id={s.linked_account_id!r}{' read_only' if self.read_only else ''}>"
+            f"linked_account_id={'<set>' if s.linked_account_id else None}"
+            f"{' read_only' if self.read_only else ''}>"
         )
 
 

@@ -209,7 +209,8 @@ class Settings:
         parts = []
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name in _SECRETS:
+            if field.name in _SECRETS or field.name == "linked_account_id":
+                # The linked account names a customer: like the secrets, only whether it is set.
                 parts.append(f"{field.name}={'<set>' if value else None!r}")
             else:
                 parts.append(f"{field.name}={value!r}")

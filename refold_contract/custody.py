@@ -65,7 +65,7 @@ class Credentials:
     def __repr__(self) -> str:
         return (
             f"Credentials(api_key={'<set>' if self.api_key else None}, "
-            f"linked_account_id={self.linked_account_id!r}, "
+            f"linked_account_id={'<set>' if self.linked_account_id else None}, "
             f"session_token={'<set>' if self.session_token else None})"
         )
 

@@ -504,6 +504,17 @@ def test_the_fake_key_never_shows_in_repr_str_errors_or_logs(
     assert "retry 1 of 1" in caplog.text
 
 
+def test_reprs_say_whether_a_linked_account_is_set_not_which() -> None:
+    from refold_contract.custody import Credentials
+
+    account = "acct_customer_4242"
+    with RefoldClient(api_key=FAKE_KEY, linked_account_id=account) as client:
+        texts = [repr(client), repr(client.settings)]
+    texts.append(repr(Credentials(api_key=FAKE_KEY, linked_account_id=account)))
+    assert [t for t in texts if account in t or FAKE_KEY in t] == []
+    assert all("linked_account_id=" in t and "<set>" in t for t in texts)
+
+
 def test_the_client_is_a_context_manager() -> None:
     with make_client(Recorder(httpx.Response(200, json=[])))[0] as client:
         client.list_actions("hubspot")

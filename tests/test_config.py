@@ -39,7 +39,8 @@ def test_repr_masks_secrets() -> None:
     assert FAKE_KEY not in text
     assert FAKE_TOKEN not in text
     assert "api_key='<set>'" in text
-    assert "linked_account_id='user_1'" in text
+    assert "linked_account_id='<set>'" in text
+    assert "user_1" not in text  # the linked account names a customer
     assert settings.secrets == (FAKE_KEY, FAKE_TOKEN)
 
 

@@ -446,3 +446,27 @@ def test_read(refold_client):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask  # as any file the user creates, not mkstemp's 0600
+
+
+def test_a_live_journal_and_the_client_name_the_linked_account_by_a_placeholder(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makepyfile(
+        test_j=f"""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_mock, refold_client):
+    refold_client.execute("hubspot", "get_contact", {{"limit": "1", "owner": "{ACCOUNT}"}})
+    (call,) = refold_mock.calls
+    assert call.linked_account_id == "<linked_account_id>"
+    assert call.params == {{"limit": "1", "owner": "<linked_account_id>"}}
+    print("SHOWN", repr(refold_mock.calls), repr(refold_client), repr(refold_mock))
+"""
+    )
+    result = pytester.runpytest("--refold-live", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*SHOWN *linked_account_id=<set>*"])
+    assert ACCOUNT not in result.stdout.str() + result.stderr.str()
+    (call,) = refold.mock.calls  # what reached the stand-in named the real account
+    assert call.linked_account_id == ACCOUNT

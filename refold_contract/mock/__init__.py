@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from refold_contract import _endpoint as ep
-from refold_contract._json import canonical_json, dumps_standard
+from refold_contract._json import Redactor, canonical_json, dumps_standard
 from refold_contract._pace import TokenBucket
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import MOCK_LINKED_ACCOUNT, Limits
@@ -1055,8 +1055,11 @@ class RefoldMock:
             refused = status == 403 and _error_code(body) == ep.READ_ONLY_VIOLATION
             note = "refused by the read-only gateway" if refused else "live"
             answer = Answer(status, body, content_type)
-            self._record(operation, request.method, path, slug, action_id, params, linked,
-                         answer, note)  # fmt: skip
+            # The journal of a live test names the linked account by a placeholder: it is a
+            # customer's, and a journal ends up in assertion messages.
+            self._record(operation, request.method, path, slug, action_id,
+                         Redactor((), linked_account_id=linked).value(params) if linked else params,
+                         Redactor.LINKED_ACCOUNT if linked else None, answer, note)  # fmt: skip
             # A refusal is the gateway's 403, as any client gets it (RefoldClient raises
             # ReadOnlyViolation for it); the test fails for it at teardown either way.
             kept = [(k, v) for k, v in reply_headers if k.lower() in _REPLY_HEADERS]
