@@ -406,8 +406,20 @@ class _Protocol:
             path = ep.execute_path(slug, action_id)
             if self.read_only and not retryable:
                 raise ReadOnlyViolation(slug=slug, action_id=action_id, method="POST", path=path)
+            if params is not None and not isinstance(params, Mapping):
+                raise TypeError(
+                    f"{slug}/{action_id}: params must be a mapping of parameter names to values "
+                    f"(a dict), not {type(params).__name__}; e.g. "
+                    f"execute({slug!r}, {action_id!r}, {{'limit': '10'}})"
+                )
             body = dict(params or {})
-            request = client.build_request("POST", path, json=body, headers=headers)
+            try:
+                request = client.build_request("POST", path, json=body, headers=headers)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{slug}/{action_id}: params are not JSON ({exc}); convert the values "
+                    "first, e.g. a datetime with .isoformat()"
+                ) from None
         return _Call(operation, slug, action_id, request, retryable)
 
     def what_was_meant(self, call: _Call) -> str | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
 import json
 import logging
@@ -722,3 +723,26 @@ def test_a_scrubbed_reply_says_its_own_length() -> None:
         response = client.execute("hubspot", "get_contact").response
     assert FAKE_KEY.encode() not in response.content
     assert response.headers["content-length"] == str(len(response.content))
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        (
+            ["limit", "1"],
+            "params must be a mapping of parameter names to values (a dict), not list",
+        ),
+        ({"when": datetime.datetime(2026, 1, 1)}, "params are not JSON (Object of type datetime"),
+        ({"x": float("nan")}, "params are not JSON (Out of range float"),
+    ],
+    ids=["a list", "a datetime", "NaN"],
+)
+def test_params_that_are_not_a_json_object_are_refused_before_sending(
+    params: Any, says: str
+) -> None:
+    recorder = Recorder(httpx.Response(200, json=SUCCESS))
+    client, _ = make_client(recorder)
+    with pytest.raises(TypeError) as info:
+        client.execute("hubspot", "get_contact", params)
+    assert str(info.value).startswith(f"hubspot/get_contact: {says}")
+    assert recorder.requests == []
