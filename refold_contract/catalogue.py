@@ -194,7 +194,11 @@ class Parameter:
                 return None
             return f"must be one of {', '.join(map(repr, allowed))}, got {value!r}"
         kind = self.kind
-        if kind == "number":
+        if self.type in ("text", "textarea", "password"):  # declared so; unknown types are not
+            values = value if self.multiple and isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in values):
+                return f"must be text (a string), got {json_type(value)}"
+        elif kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 return f"must be a number, got {json_type(value)}"
             if isinstance(value, str) and not _NUMBER_RE.fullmatch(value.strip()):
@@ -403,8 +407,8 @@ class Action:
         """The problems with a parameter body; an empty list means Refold would accept it.
 
         Refold's own rule is that every required parameter is present. ``strict=True`` adds
-        type checks for ``number``, ``email``, ``url`` and ``json`` fields and refuses keys the
-        schema does not name.
+        type checks (``text``, ``textarea`` and ``password`` take strings; ``number``, ``email``,
+        ``url`` and ``json`` their own forms) and refuses keys the schema does not name.
 
         Example::
 

@@ -212,6 +212,8 @@ def params(
 
 def _wrong_values(param: Parameter) -> SearchStrategy[Any]:
     kind = param.kind
+    if param.type in _TEXT:
+        return st.one_of(st.integers(), st.booleans(), st.none(), st.just({}))
     if kind == "number":
         return st.one_of(
             st.sampled_from(["", "abc", "1.2.3", "one", "--1", "1e", "NaN"]),
@@ -229,6 +231,7 @@ def _wrong_values(param: Parameter) -> SearchStrategy[Any]:
     return st.one_of(st.sampled_from(["not json", "{", "", "[1,"]), st.integers(), st.booleans())
 
 
+_TEXT = frozenset({"text", "textarea", "password"})
 _TYPED = frozenset({"number", "email", "url", "json"})
 
 
@@ -250,7 +253,8 @@ def invalid_params(action: Action) -> SearchStrategy[InvalidBody]:
     """Bodies that break ``action``'s contract, each with its ``reason`` and ``field``.
 
     A ``missing_required`` case for every required field, a ``wrong_type`` case for every
-    ``number``, ``email``, ``url`` and ``json`` field (refused in strict mode), and
+    typed field without options (``text``, ``textarea``, ``password``, ``number``, ``email``,
+    ``url``, ``json``; refused in strict mode), and
     ``not_an_object`` bodies (arrays, strings, numbers, null). Every body fails
     ``action.check(body, strict=True)`` for the stated reason and field.
 
@@ -266,7 +270,7 @@ def invalid_params(action: Action) -> SearchStrategy[InvalidBody]:
     for name in action.required:
         cases.append(valid.map(_without(name)))
     for param in action.parameters:
-        if param.kind in _TYPED and not param.options:
+        if (param.kind in _TYPED or param.type in _TEXT) and not param.options:
             cases.append(st.builds(_with_wrong(param.name), valid, _wrong_values(param)))
     cases.append(
         st.one_of(st.lists(_text, max_size=2), _text, st.integers(), st.none()).map(

@@ -249,6 +249,28 @@ def test_check_accepts_extra_keys_unless_strict() -> None:
     assert problem.message.startswith("Unknown parameter 'extra' (hubspot/get_contact accepts: ")
 
 
+def test_strict_check_takes_a_list_of_strings_for_a_multiple_text_field(tmp_path: Path) -> None:
+    doc = action_doc(
+        parameters=[{"name": "tags", "type": "text", "multiple": True, "required": True}],
+        examples=[],
+    )
+    write_action(tmp_path, doc)
+    action = Catalogue.load(tmp_path).get("demo", "get_thing")
+    assert action.check({"tags": ["a", "b"]}, strict=True) == []
+    assert action.check({"tags": "a"}, strict=True) == []
+    (problem,) = action.check({"tags": ["a", 2]}, strict=True)
+    assert problem.message == "Parameter 'tags' must be text (a string), got array"
+
+
+def test_strict_check_leaves_a_field_of_an_unknown_type_unchecked(tmp_path: Path) -> None:
+    doc = action_doc(parameters=[{"name": "f", "type": "some_future_type"}], examples=[])
+    write_action(tmp_path, doc)
+    with pytest.warns(UnknownFieldType):
+        action = Catalogue.load(tmp_path).get("demo", "get_thing")
+    for value in ("x", 1, None, {}):
+        assert action.check({"f": value}, strict=True) == []
+
+
 def test_check_refuses_a_body_that_is_not_an_object() -> None:
     action = Catalogue.builtin().get("hubspot", "get_contact")
     (problem,) = action.check(["limit"])
@@ -263,7 +285,9 @@ def test_check_refuses_a_body_that_is_not_an_object() -> None:
         ("email", ["ada@example.com"], ["ada", "ada@", "@example.com", 5]),
         ("url", ["https://example.com/x", "http://a.b"], ["example.com", "ftp://a.b", 1]),
         ("json", [{}, [], '{"a": 1}', "[1]"], ["nope", 1, '"just a string"', None]),
-        ("text", ["x", 1, None], []),
+        ("text", ["x", ""], [1, None, True, {}, ["x"]]),
+        ("textarea", ["many\nlines"], [2.5, []]),
+        ("password", ["s3cret"], [0]),
     ],
 )
 def test_strict_check_validates_typed_fields(tmp_path: Path, ptype: str, good, bad) -> None:
