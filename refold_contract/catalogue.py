@@ -822,11 +822,38 @@ def _builtin() -> Catalogue:
     return Catalogue.load(Catalogue.builtin_path())
 
 
+def _allowed_keys_hint(key: str, allowed: Sequence[str]) -> str:
+    """``did you mean 'access'? allowed keys: ...`` for an unknown key."""
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75)
+    mean = f"did you mean {close[0]!r}? " if close else ""
+    return f"{mean}allowed keys: {', '.join(allowed)}"
+
+
+def _after_trailing_comma(text: str | None, line: int | None, column: int | None) -> bool:
+    """True when a parse error sits at a closing bracket that follows a comma."""
+    if not text or line is None or column is None:
+        return False
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return False
+    at = sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
+    rest = text[at:].lstrip()
+    before = text[:at].rstrip()
+    return before.endswith(",") and rest[:1] in ("}", "]")
+
+
 def _list_folder(folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     """The ``<slug>/<action_id>.json`` files of a folder, and ``.json`` files lying at its top."""
     if not folder.is_dir():
+        if folder.is_file():
+            raise CatalogueError(
+                "is a file; catalogue folders are expected",
+                path=str(folder),
+                hint="pass the folder holding <slug>/<action_id>.json files (every file under it "
+                f"is checked), e.g. {folder.parent.parent}",
+            )
         raise CatalogueError(
-            "catalogue folder does not exist or is not a folder",
+            "catalogue folder does not exist",
             path=str(folder),
             hint="pass a folder holding <slug>/<action_id>.json files",
         )
@@ -972,8 +999,9 @@ def read_document(
     """
     path = Path(path)
     builder = _Builder(path, path.parent.name)
+    builder.raw = _read_file(path, max_bytes)
     try:
-        return _strict_loads(_read_file(path, max_bytes), max_depth=max_depth, max_bytes=max_bytes)
+        return _strict_loads(builder.raw, max_depth=max_depth, max_bytes=max_bytes)
     except JSONProblem as exc:
         raise builder.json_problem(exc, max_depth, max_bytes) from None
 
@@ -1148,12 +1176,12 @@ class _Builder:
         except CatalogueError as exc:
             self.problems.append(exc)
             return None
+        self.raw = raw
         try:
             document = _strict_loads(raw, max_depth=max_depth, max_bytes=max_bytes)
         except JSONProblem as exc:
             self.problems.append(self.json_problem(exc, max_depth, max_bytes))
             return None
-        self.raw = raw
         if self.lint:
             # Lint only: a literal such as 1e999 is JSON, but Python reads it as infinity, which
             # JSON cannot write back. Finding one needs a walk, too slow for every load.
@@ -1181,7 +1209,12 @@ class _Builder:
                 path=where,
                 line=exc.line,
                 column=exc.column,
-                hint="fix the JSON syntax at that line and column",
+                hint=(
+                    "a trailing comma before the closing bracket: JSON allows none there; "
+                    "remove it"
+                    if _after_trailing_comma(self.text_source, exc.line, exc.column)
+                    else "fix the JSON syntax at that line and column"
+                ),
             )
         if exc.kind == "not_utf8":
             return CatalogueError(
@@ -1277,7 +1310,7 @@ class _Builder:
                     f"/{_escape(key)}",
                     f"unknown key {key!r}",
                     field=key,
-                    hint="allowed keys: " + ", ".join(_ACTION_KEYS),
+                    hint=_allowed_keys_hint(key, _ACTION_KEYS),
                 )
         access: Access | None = None
         declared = doc.get("access")
@@ -1375,7 +1408,7 @@ class _Builder:
                     f"/evidence/{_escape(key)}",
                     f"unknown key {key!r} in evidence",
                     field="evidence",
-                    hint="allowed keys: " + ", ".join(_EVIDENCE_KEYS),
+                    hint=_allowed_keys_hint(key, _EVIDENCE_KEYS),
                 )
         rated: dict[str, EvidenceLevel] = {}
         for key in ("schema", "reply"):
@@ -1617,7 +1650,7 @@ class _Builder:
                 self.error(
                     f"{pointer}/{_escape(key)}",
                     f"unknown key {key!r} in an example",
-                    hint="allowed keys: " + ", ".join(sorted(_EXAMPLE_KEYS)),
+                    hint=_allowed_keys_hint(key, sorted(_EXAMPLE_KEYS)),
                 )
         params = raw.get("params")
         response = raw.get("response")

@@ -528,3 +528,58 @@ def _load_or_error(path: Path) -> Action | CatalogueError:
             return load_action(path, max_bytes=100_000)
     except CatalogueError as exc:
         return exc
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"slug": "acme",\n "parameters": [],\n}\n', (3, 1)),
+        ('{"slug": "acme", "parameters": [1, 2,]}', (1, 38)),
+        ('\ufeff{"a": 1 ,  }', (1, 12)),
+    ],
+    ids=["object", "array", "after a byte-order mark"],
+)
+def test_a_trailing_comma_is_named_as_such(
+    tmp_path: Path, text: str, where: tuple[int, int]
+) -> None:
+    path = tmp_path / "acme" / "get_widget.json"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError) as info:
+        Catalogue.load(tmp_path)
+    assert (info.value.line, info.value.column) == where
+    assert info.value.hint.startswith("a trailing comma before the closing bracket")
+    with pytest.raises(CatalogueError) as again:
+        read_document(path)
+    assert again.value.hint == info.value.hint
+
+
+def test_other_syntax_errors_are_not_called_trailing_commas(tmp_path: Path) -> None:
+    path = tmp_path / "acme" / "get_widget.json"
+    path.parent.mkdir()
+    path.write_text('{"slug": "acme", , "x": 1}')
+    with pytest.raises(CatalogueError) as info:
+        Catalogue.load(tmp_path)
+    assert info.value.hint == "fix the JSON syntax at that line and column"
+
+
+def test_an_unknown_key_close_to_a_known_one_is_named(tmp_path: Path) -> None:
+    doc = action_doc()
+    doc["acess"] = "read"
+    write_action(tmp_path, doc)
+    (problem,) = Catalogue.lint(tmp_path)
+    assert problem.message == "unknown key 'acess'"
+    assert problem.hint.startswith("did you mean 'access'? allowed keys: slug, action_id")
+    doc = action_doc()
+    doc["zzz"] = 1
+    write_action(tmp_path, doc)
+    (problem,) = Catalogue.lint(tmp_path)
+    assert problem.hint.startswith("allowed keys: ")
+
+
+def test_lint_given_a_file_says_it_takes_folders(tmp_path: Path, capsys) -> None:
+    path = write_action(tmp_path, action_doc())
+    assert main(["lint", str(path)]) == 1
+    out = capsys.readouterr()
+    assert f"{path}: is a file; catalogue folders are expected" in out.out + out.err
+    assert f"e.g. {tmp_path}" in out.out + out.err
