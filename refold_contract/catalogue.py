@@ -1210,8 +1210,7 @@ class _Builder:
                 line=exc.line,
                 column=exc.column,
                 hint=(
-                    "a trailing comma before the closing bracket: JSON allows none there; "
-                    "remove it"
+                    "a trailing comma before the closing bracket: JSON allows none there; remove it"
                     if _after_trailing_comma(self.text_source, exc.line, exc.column)
                     else "fix the JSON syntax at that line and column"
                 ),

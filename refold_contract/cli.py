@@ -734,6 +734,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``refold-contract`` command; returns the exit status.
 
@@ -741,7 +749,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         raise SystemExit(main(["lint", "fixtures"]))
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The command's own usage, not the top-level one.
+        command = _subparser(parser, args.command)
+        if args.command == "contract" and command is not None:
+            command = _subparser(command, args.contract_command) or command
+        extra = (
+            "; pytest's own arguments go after --, e.g. refold-contract test -- -x"
+            if args.command == "test"
+            else ""
+        )
+        (command or parser).error(f"unrecognized arguments: {' '.join(unknown)}{extra}")
     try:
         status: int = args.func(args)
     except RefoldError as exc:

@@ -118,3 +118,20 @@ def test_serve_refuses_a_bad_or_busy_port(capsys) -> None:
 def test_test_command_checks_its_own_options(argv, message, capsys) -> None:
     assert main(["test", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unknown_option_gets_the_commands_own_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["test", "--bogus"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: refold-contract test ")
+    assert err.rstrip().endswith(
+        "refold-contract test: error: unrecognized arguments: --bogus; pytest's own arguments "
+        "go after --, e.g. refold-contract test -- -x"
+    )
+    with pytest.raises(SystemExit):
+        main(["serve", "--bogus"])
+    assert (
+        "refold-contract serve: error: unrecognized arguments: --bogus" in capsys.readouterr().err
+    )
