@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -734,6 +735,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SECRET_OPTION = re.compile(r"--?[\w-]*(key|token|secret|password)[\w-]*", re.IGNORECASE)
+
+
+def _masked(arguments: list[str]) -> list[str]:
+    """Unknown arguments to echo, with the values of secret-looking options replaced: a key
+    passed on the command line by mistake does not reach the terminal again."""
+    out: list[str] = []
+    hide_next = False
+    for argument in arguments:
+        if hide_next and not argument.startswith("-"):
+            out.append("<redacted>")
+            hide_next = False
+            continue
+        name, eq, _ = argument.partition("=")
+        secret = _SECRET_OPTION.fullmatch(name) is not None
+        out.append(f"{name}=<redacted>" if secret and eq else argument)
+        hide_next = secret and not eq
+    return out
+
+
 def _subparser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction) and name in action.choices:
@@ -761,7 +782,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "test"
             else ""
         )
-        (command or parser).error(f"unrecognized arguments: {' '.join(unknown)}{extra}")
+        (command or parser).error(f"unrecognized arguments: {' '.join(_masked(unknown))}{extra}")
     try:
         status: int = args.func(args)
     except RefoldError as exc:

@@ -156,11 +156,18 @@ def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
     assert "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID" in err
     assert "never taken from the command line" in err
     with pytest.raises(SystemExit) as info:
-        main(["actions", "hubspot", "--api-key", "x"])
+        main(["actions", "hubspot", "--api-key", FAKE_KEY])
     assert info.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        "refold-contract: error: unrecognized arguments: --api-key x"
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "refold-contract actions: error: unrecognized arguments: --api-key <redacted>"
     )
+    assert FAKE_KEY not in err
+    with pytest.raises(SystemExit):
+        main(["actions", "hubspot", f"--session-token={FAKE_KEY}", "--verbose"])
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].endswith("--session-token=<redacted> --verbose")
+    assert FAKE_KEY not in err
 
 
 def test_write_commands_refuse_the_builtin_catalogue(refold, capsys) -> None:
