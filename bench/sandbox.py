@@ -6,7 +6,7 @@
    Paired rounds, interleaved, median ratio. Target: at most 1.5x. Shown beside it, for context:
    the answer step alone (replay's cached bytes against answer + encode), the same call with a
    different email each time (no cached view), and the whole request through
-   ``RefoldMock.handle`` with the sandbox plugged in where INTEGRATION.md says.
+   ``RefoldMock.handle`` in stateful mode.
 2. An EQ search over 10,000 seeded contacts against the same search over 100, a different email
    each call (so every call goes to the index). Target: at most 3x.
 3. Paging through 10,000 contacts, 100 a page, with ``get_contact`` and ``paging.next.after``:
@@ -29,7 +29,7 @@ import httpx
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
 from refold_contract.mock import RefoldMock
-from refold_contract.mock.emulator import Answer, Emulator, ParsedBody, parse_body
+from refold_contract.mock.emulator import Answer, Emulator, parse_body
 from refold_contract.sandbox import Sandbox, Store
 
 CATALOGUE = Catalogue.builtin()
@@ -111,20 +111,11 @@ def answer_only_stateful(sandbox: Sandbox, key: str, n: int) -> Callable[[], Non
     return go
 
 
-class StatefulMock(RefoldMock):
-    """The mock with the sandbox plugged in as INTEGRATION.md proposes (bench only)."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        super().__init__(CATALOGUE)
-        self.sandbox = sandbox
-
-    def _execute(self, slug: str, action_id: str, parsed: ParsedBody) -> Any:
-        action = self.catalogue.find(slug, action_id)
-        if action is not None and self.emulator.validate(action, parsed) is None:
-            reply = self.sandbox.answer(action, parsed.params, "user_1", key=parsed.key)
-            if reply is not None:
-                return Answer(200, reply.body()), reply.note, None
-        return super()._execute(slug, action_id, parsed)
+def stateful_mock(sandbox: Sandbox) -> RefoldMock:
+    """``RefoldMock(stateful=True)`` answering from this sandbox (kept or afresh replies)."""
+    mock = RefoldMock(CATALOGUE, store=sandbox.store, assert_all_called=False)
+    mock.sandbox = sandbox
+    return mock
 
 
 def through_handle(mock: RefoldMock, n: int) -> Callable[[], None]:
@@ -225,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   answer step alone, worked out afresh (replay returns cached bytes): {alone:.2f}x")
     for name, chosen in (("kept replies", sandbox), ("afresh", fresh)):
         whole = paired_ratio(
-            through_handle(StatefulMock(chosen), n // 4),
+            through_handle(stateful_mock(chosen), n // 4),
             through_handle(RefoldMock(CATALOGUE), n // 4),
             args.rounds,
         )
