@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from _timing import timed
+
 from refold_contract.catalogue import Catalogue
 from refold_contract.consumer import ReadRecorder
 
@@ -71,12 +73,6 @@ def suite(n: int, tracking: bool) -> Callable[[], None]:
         recorder.contract()
 
     return tracked if tracking else untracked
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import respx
+from _timing import free_port, paired_ratio
 
 from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock
@@ -45,28 +46,6 @@ def static_reply() -> bytes:
     body = dict(example.response)
     body.setdefault("http_status", 200)
     return json.dumps(body, separators=(",", ":")).encode()
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def paired_ratio(a: Callable[[], None], b: Callable[[], None], rounds: int) -> float:
-    """Median over rounds of time(a) / time(b), alternating which runs first.
-
-    Pairing each a with the b run right beside it cancels most of this machine's drift;
-    the median drops the rounds a neighbour's burst of work spoiled.
-    """
-    ratios = []
-    for i in range(rounds):
-        if i % 2:
-            ta, tb = timed(a), timed(b)
-        else:
-            tb, ta = timed(b), timed(a)
-        ratios.append(ta / tb)
-    return statistics.median(ratios)
 
 
 def run_requests(n: int) -> Callable[[], None]:
@@ -139,12 +118,6 @@ def collect_only(plugin: bool, folder: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(args, cwd=folder, check=True, capture_output=True, env=env)
     return time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 STATIC_APP = textwrap.dedent(

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+from _timing import paired_ratio, timed
 
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
@@ -38,24 +38,6 @@ LIST = CATALOGUE.get("hubspot", "get_contact")
 BODY = {"propertyName": "email", "operator": "EQ", "value": "sam.okafor@example.com"}
 HEADERS = {"x-api-key": "tk_bench", "linked_account_id": "user_1"}
 URL = "https://app.refold.ai/api/v2/integration-schema/hubspot/actions/search_contacts/execute"
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def paired_ratio(a: Callable[[], None], b: Callable[[], None], rounds: int) -> float:
-    """Median over rounds of time(a) / time(b), alternating which runs first."""
-    ratios = []
-    for i in range(rounds):
-        if i % 2:
-            ta, tb = timed(a), timed(b)
-        else:
-            tb, ta = timed(b), timed(a)
-        ratios.append(ta / tb)
-    return statistics.median(ratios)
 
 
 def seeded(count: int, *, keep_replies: bool = True) -> Sandbox:

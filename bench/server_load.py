@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import free_port
+
 PATH = "/api/v2/integration-schema/hubspot/actions/get_contact/execute"
 SCRIPT = """
 wrk.method = "POST"
@@ -52,12 +54,6 @@ async def app(scope, receive, send):
 
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(port: int) -> None:
