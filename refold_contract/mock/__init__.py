@@ -267,7 +267,7 @@ class RefoldMock:
         """
         answer = self.dispatch(request)
         if answer.timeout:
-            raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
+            raise _scripted_timeout(request)
         response = to_response(answer)
         response.read()
         return response
@@ -311,11 +311,7 @@ class RefoldMock:
         :class:`Answer`, recorded in the journal."""
         placed = ep.match(method, path)
         if placed is None:
-            answer = Emulator.unplaced(method, path)
-            _, linked, _ = _credentials(headers)
-            self._record("unplaced", method, path, None, None, None, linked, answer,
-                         "not one of the three actions operations", unplaced=True)  # fmt: skip
-            return answer
+            return self._unplaced(method, path, headers)
         operation, slug, action_id = placed
         api_key, linked, authorization = _credentials(headers)
         params: Any = None
@@ -367,6 +363,24 @@ class RefoldMock:
             self.consumer.record_call(slug, action_id, params)
             answer.track = (slug, action_id)
         self._record(operation, method, path, slug, action_id, params, linked, answer, note)
+        return answer
+
+    def _throttle(self, who: str) -> Answer | None:
+        """Refold's own limit, 20 requests a second with bursts of 5, per linked account."""
+        bucket = self._buckets.get(who)
+        if bucket is None:
+            bucket = self._buckets.setdefault(who, TokenBucket(clock=self._clock))
+        wait = bucket.try_take()
+        if wait <= 0:
+            return None
+        return Emulator.error(429, "Too Many Requests", retry_after=str(max(1, math.ceil(wait))))
+
+    def _unplaced(self, method: str, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer:
+        """Refold's 404 for a path that is none of the three operations, journaled as such."""
+        answer = Emulator.unplaced(method, path)
+        _, linked, _ = _credentials(headers)
+        self._record("unplaced", method, path, None, None, None, linked, answer,
+                     "not one of the three actions operations", unplaced=True)  # fmt: skip
         return answer
 
     def _execute(
@@ -611,6 +625,70 @@ class RefoldMock:
         self._add("delay", slug, action_id, [], params=params, times=times, delay=seconds,
                   operation=operation)  # fmt: skip
 
+    def timeout(
+        self,
+        slug: str,
+        action_id: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        times: int | None = None,
+        operation: str = "execute",
+    ) -> None:
+        """Never answer: the client sees ``httpx.ReadTimeout``.
+
+        Example::
+
+            refold_mock.timeout("hubspot", "get_contact", times=1)
+        """
+        __tracebackhide__ = True
+        self._add("timeout", slug, action_id, [Reply.timeout()], params=params, times=times,
+                  operation=operation)  # fmt: skip
+
+    def malformed(
+        self,
+        slug: str,
+        action_id: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        times: int | None = None,
+        operation: str = "execute",
+    ) -> None:
+        """Answer with an HTML 502 page, as a gateway in front of Refold does.
+
+        Example::
+
+            refold_mock.malformed("hubspot", "get_contact", times=1)
+        """
+        __tracebackhide__ = True
+        self._add("malformed", slug, action_id, [Reply.malformed()], params=params, times=times,
+                  operation=operation)  # fmt: skip
+
+    def sequence(
+        self,
+        slug: str,
+        action_id: str,
+        replies: Sequence[Reply | Mapping[str, Any] | Any],
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Answer successive calls with these replies, one each, then normally again.
+
+        A plain value is the ``data`` of a success reply; use :class:`Reply` for errors,
+        timeouts and app failures.
+
+        Example::
+
+            refold_mock.sequence("hubspot", "get_contact", [
+                {"results": [{"id": "1"}], "paging": {"next": {"after": "2"}}},
+                {"results": [{"id": "2"}], "paging": {}},
+            ])
+        """
+        __tracebackhide__ = True
+        if not replies:
+            raise ValueError("sequence() needs at least one reply")
+        items = [r if isinstance(r, Reply) else Reply.success(r) for r in replies]
+        self._add("sequence", slug, action_id, items, params=params)
+
     @property
     def is_stateful(self) -> bool:
         """True when records persist across calls (the sandbox).
@@ -702,80 +780,6 @@ class RefoldMock:
             refold_mock.reconnect("zendesk")
         """
         self._disconnected.pop(slug, None)
-
-    def _throttle(self, who: str) -> Answer | None:
-        """Refold's own limit, 20 requests a second with bursts of 5, per linked account."""
-        bucket = self._buckets.get(who)
-        if bucket is None:
-            bucket = self._buckets.setdefault(who, TokenBucket(clock=self._clock))
-        wait = bucket.try_take()
-        if wait <= 0:
-            return None
-        return Emulator.error(429, "Too Many Requests", retry_after=str(max(1, math.ceil(wait))))
-
-    def timeout(
-        self,
-        slug: str,
-        action_id: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        times: int | None = None,
-        operation: str = "execute",
-    ) -> None:
-        """Never answer: the client sees ``httpx.ReadTimeout``.
-
-        Example::
-
-            refold_mock.timeout("hubspot", "get_contact", times=1)
-        """
-        __tracebackhide__ = True
-        self._add("timeout", slug, action_id, [Reply.timeout()], params=params, times=times,
-                  operation=operation)  # fmt: skip
-
-    def malformed(
-        self,
-        slug: str,
-        action_id: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        times: int | None = None,
-        operation: str = "execute",
-    ) -> None:
-        """Answer with an HTML 502 page, as a gateway in front of Refold does.
-
-        Example::
-
-            refold_mock.malformed("hubspot", "get_contact", times=1)
-        """
-        __tracebackhide__ = True
-        self._add("malformed", slug, action_id, [Reply.malformed()], params=params, times=times,
-                  operation=operation)  # fmt: skip
-
-    def sequence(
-        self,
-        slug: str,
-        action_id: str,
-        replies: Sequence[Reply | Mapping[str, Any] | Any],
-        *,
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Answer successive calls with these replies, one each, then normally again.
-
-        A plain value is the ``data`` of a success reply; use :class:`Reply` for errors,
-        timeouts and app failures.
-
-        Example::
-
-            refold_mock.sequence("hubspot", "get_contact", [
-                {"results": [{"id": "1"}], "paging": {"next": {"after": "2"}}},
-                {"results": [{"id": "2"}], "paging": {}},
-            ])
-        """
-        __tracebackhide__ = True
-        if not replies:
-            raise ValueError("sequence() needs at least one reply")
-        items = [r if isinstance(r, Reply) else Reply.success(r) for r in replies]
-        self._add("sequence", slug, action_id, items, params=params)
 
     # ------------------------------------------------------------------ the journal
 
@@ -970,11 +974,7 @@ class RefoldMock:
         finally:
             unused = self.script.release(mark)
             if unused and self.assert_all_called and not failed:
-                listing = "\n".join(f"  {u}" for u in unused)
-                raise UnusedStub(
-                    f"refold_mock: {len(unused)} stub(s) set in this scope never used:\n{listing}",
-                    hint=_UNUSED_HINT,
-                )
+                raise _unused_stubs(unused, " set in this scope")
 
     def unused_stubs(self) -> list[str]:
         """Descriptions of stubs never used (and not overridden by a newer one)."""
@@ -992,10 +992,7 @@ class RefoldMock:
             raise UnmatchedRequest(message)
         unused = self.unused_stubs()
         if unused and self.assert_all_called:
-            listing = "\n".join(f"  {u}" for u in unused)
-            raise UnusedStub(
-                f"refold_mock: {len(unused)} stub(s) never used:\n{listing}", hint=_UNUSED_HINT
-            )
+            raise _unused_stubs(unused)
 
     # ------------------------------------------------------------------ respx wiring
 
@@ -1013,7 +1010,7 @@ class RefoldMock:
                 return _later(self, answer, request)
             time.sleep(answer.delay)
         if answer.timeout:
-            raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
+            raise _scripted_timeout(request)
         return self._tracked(answer)
 
     def _tracked(self, answer: Answer) -> httpx.Response:
@@ -1028,13 +1025,11 @@ class RefoldMock:
         """A live test: forward to the read-only gateway and journal the reply."""
         path = self.relative_path(request.url)
         placed = ep.match(request.method, path)
+        if placed is None:
+            self._unplaced(request.method, path, request.headers.raw)
+            raise UnmatchedRequest(self.unplaced_message() or "unplaced request")
         _, linked, _ = _credentials(request.headers.raw)
         content = request.content
-        if placed is None:
-            answer = Emulator.unplaced(request.method, path)
-            self._record("unplaced", request.method, path, None, None, None, linked, answer,
-                         "not one of the three actions operations", unplaced=True)  # fmt: skip
-            raise UnmatchedRequest(self.unplaced_message() or "unplaced request")
         operation, slug, action_id = placed
         params = parse_body(content, self.limits).params if operation == "execute" else None
         headers = [("accept", "application/json")]
@@ -1159,8 +1154,19 @@ async def _later(mock: RefoldMock, answer: Answer, request: httpx.Request) -> ht
 
     await asyncio.sleep(answer.delay)
     if answer.timeout:
-        raise httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
+        raise _scripted_timeout(request)
     return mock._tracked(answer)
+
+
+def _unused_stubs(unused: list[str], where: str = "") -> UnusedStub:
+    listing = "\n".join(f"  {u}" for u in unused)
+    return UnusedStub(
+        f"refold_mock: {len(unused)} stub(s){where} never used:\n{listing}", hint=_UNUSED_HINT
+    )
+
+
+def _scripted_timeout(request: httpx.Request) -> httpx.ReadTimeout:
+    return httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
 
 
 def _includes(params: Any, part: Mapping[str, Any]) -> bool:
