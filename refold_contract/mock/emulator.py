@@ -7,8 +7,9 @@ and the sandbox all build on it.
 Example::
 
     emulator = Emulator(Catalogue.builtin())
-    answer = emulator.execute("hubspot", "get_contact", {"limit": "1"}, strict=False)
-    answer.status, json.loads(answer.body)["node_status"]      # 200, 'Success'
+    action = emulator.catalogue.get("hubspot", "get_contact")
+    answer, note = emulator.replay(action, '{"limit":"1"}')
+    answer.status, answer.json()["node_status"]                # 200, 'Success'
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ read-only gateway with the standard library, outside respx, and returns the gate
 
 Example::
 
-    router = build_router(mock)
+    router = build_router(mock.bases, mock.handle)
     with router:
         httpx.get(mock.base_url + "/api/v2/integration-schema/slack/actions", headers=...)
 """

@@ -240,19 +240,23 @@ class Script:
         """Remove the stubs added since ``mark``; return those of them never used."""
         with self._lock:
             added, self._stubs[mark:] = self._stubs[mark:], []
-        lines = [s.describe() for s in added if s.used == 0 and not s.shadowed]
-        counts = collections.Counter(lines)
-        return [f"{line} x{n}" if n > 1 else line for line, n in counts.items()]
+        return _unused(added)
 
     def unused(self) -> list[str]:
         """Descriptions of stubs that never answered and were never shadowed by a newer one,
         repeated descriptions collapsed into one line with a count."""
         with self._lock:
-            lines = [s.describe() for s in self._stubs if s.used == 0 and not s.shadowed]
-        counts = collections.Counter(lines)
-        return [f"{line} x{n}" if n > 1 else line for line, n in counts.items()]
+            stubs = list(self._stubs)
+        return _unused(stubs)
 
     def clear(self) -> None:
         """Forget every stub."""
         with self._lock:
             self._stubs.clear()
+
+
+def _unused(stubs: list[Stub]) -> list[str]:
+    """The stubs never used nor shadowed, described; repeats collapse into one line with a count."""
+    lines = [s.describe() for s in stubs if s.used == 0 and not s.shadowed]
+    counts = collections.Counter(lines)
+    return [f"{line} x{n}" if n > 1 else line for line, n in counts.items()]
