@@ -268,6 +268,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _url(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host:port`` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(
     mock: RefoldMock | None = None,
     *,
@@ -289,9 +294,7 @@ def serve(
     uvicorn = _uvicorn()
     mock = mock if mock is not None else build_mock()
     sock = bind(host, port)
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound}"
+    url = _url(host, sock.getsockname()[1])
     config = uvicorn.Config(
         MockApp(mock, access_log=access_log),
         log_level=log_level,
@@ -383,7 +386,7 @@ def running_server(
             )
         time.sleep(0.01)
     try:
-        yield RunningServer(f"http://{host}:{port}", app)
+        yield RunningServer(_url(host, port), app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -54,6 +54,22 @@ def test_refold_client_and_plain_httpx_against_the_server() -> None:
             assert http.get("/__refold/calls").json() == []
 
 
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+def test_running_server_on_an_ipv6_host_gives_a_url_clients_can_use() -> None:
+    with running_server(host="::1") as server, httpx.Client(base_url=server.url) as http:
+        assert server.url.startswith("http://[::1]:")
+        assert http.get("/__refold/calls").json() == []
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
