@@ -18,6 +18,7 @@ import dataclasses
 import difflib
 import os
 import secrets
+import sys
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -170,7 +171,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="refold_examples",
         default=None,
         metavar="N",
-        help="contract suite: generated bodies per action and kind (default 25)",
+        help=f"contract suite: generated bodies per action and kind (default {DEFAULT_EXAMPLES})",
     )
     parser.addini(
         "refold_fixtures",
@@ -204,24 +205,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # The earliest hook a plugin gets, before any conftest file is imported: the working
     # credentials leave the process here, and sockets to Refold are refused from here on.
-    from refold_contract.custody import Custody
-    from refold_contract.egress import EgressGuard
-
-    custody = Custody.take()
-    guard = EgressGuard(hint=_MOCK_HINT)
-    guard.install()
-    early_config.stash[_SESSION_KEY] = RefoldSession(early_config, custody, guard)
+    _open_session(early_config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if _SESSION_KEY not in config.stash:  # the plugin was registered late (pytester, -p)
-        from refold_contract.custody import Custody
-        from refold_contract.egress import EgressGuard
-
-        guard = EgressGuard(hint=_MOCK_HINT)
-        guard.install()
-        config.stash[_SESSION_KEY] = RefoldSession(config, Custody.take(), guard)
+        _open_session(config)
     config.pluginmanager.register(LiveReport(config), "refold_contract_live_report")
     if config.getoption("hypothesis_profile", None) == "refold":
         # Register the profile before hypothesis's own plugin loads it.
@@ -241,6 +231,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "refold_live: run this test against the real Refold API in live mode (--refold-live); "
         "reads only",
     )
+
+
+def _open_session(config: pytest.Config) -> None:
+    """Take custody of the credentials, refuse sockets to Refold, and stash the session."""
+    from refold_contract.custody import Custody
+    from refold_contract.egress import EgressGuard
+
+    custody = Custody.take()
+    guard = EgressGuard(hint=_MOCK_HINT)
+    guard.install()
+    config.stash[_SESSION_KEY] = RefoldSession(config, custody, guard)
 
 
 @pytest.hookimpl(trylast=True)
@@ -490,8 +491,7 @@ class RefoldSession:
                 os.environ[name] = value
         self.guard.uninstall()
         self.custody.restore()
-        import sys
-
+        # Only a session whose tests used the mock has routers to unregister; no import here.
         routing = sys.modules.get("refold_contract.mock.routing")
         if routing is not None:
             routing.SharedRouter.keep_registered(False)
@@ -528,7 +528,8 @@ def _catalogue(config: pytest.Config) -> Catalogue:
 
 
 def _one_line(exc: BaseException) -> str:
-    return str(exc).replace("\n  hint: ", " (hint: ") + (")" if "\n  hint: " in str(exc) else "")
+    text = str(exc)
+    return text.replace("\n  hint: ", " (hint: ") + (")" if "\n  hint: " in text else "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -765,12 +766,26 @@ def refold_mock(
             refold_mock.fail("hubspot", "get_contact", 503, times=1)
             assert refold_client.execute("hubspot", "get_contact").ok
     """
-    from refold_contract.mock import LiveLink, RefoldMock
     from refold_contract.mock.routing import SharedRouter
 
     # The mock's routers stay registered with respx for the session: httpcore is patched once,
     # not for every test (they stand aside while no test's mock holds them).
     SharedRouter.keep_registered(True)
+    mock = _new_mock(request, refold_catalogue)
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+        _attach_plan(request, mock)
+    _check_mock(request, mock)
+
+
+def _new_mock(request: pytest.FixtureRequest, catalogue: Catalogue) -> RefoldMock:
+    """The test's mock: the session's settings, the ``refold`` marker's options, and in a live
+    session the test's own gateway address."""
+    from refold_contract.mock import LiveLink, RefoldMock
+
     session = refold_session(request.config)
     settings = session.settings
     options = _marker_options(request)
@@ -789,8 +804,8 @@ def refold_mock(
         if request.node.get_closest_marker("refold_live") is not None:
             live = LiveLink(test_url)
             options["assert_all_called"] = False  # stubs do not apply to live requests
-    mock = RefoldMock(
-        refold_catalogue,
+    return RefoldMock(
+        catalogue,
         base_url=base_url,
         aliases=aliases,
         strict=settings.strict if strict is None else bool(strict),
@@ -799,12 +814,11 @@ def refold_mock(
         stateful=bool(stateful) and live is None,
         **options,
     )
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
-        _attach_plan(request, mock)
+
+
+def _check_mock(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
+    """At teardown: warn of what the catalogue lacked, then fail for unplaced requests and
+    unused stubs, unless the test already failed."""
     from refold_contract.errors import NotInCatalogue
 
     for miss in mock.misses():
