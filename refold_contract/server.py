@@ -359,7 +359,6 @@ def running_server(
                                   base_url=server.url)
     """
     uvicorn = _uvicorn()
-    mock = mock if mock is not None else RefoldMock(assert_all_called=False)
     sock = bind(host, 0)
     port = sock.getsockname()[1]
     app = MockApp(mock, access_log=False)
