@@ -352,3 +352,22 @@ def test_an_escaped_quote_before_deep_brackets_is_not_json_not_a_crash(brackets:
     with pytest.raises(JSONProblem):
         loads(text)
     assert execute(RefoldMock(), text).status_code == 400
+
+
+def test_a_client_inventing_names_cannot_grow_a_long_running_mock() -> None:
+    mock = RefoldMock(rate_limit=True)
+    for i in range(5_000):
+        mock.handle(
+            httpx.Request(
+                "POST",
+                f"{BASE}/app{i}/actions/act{i}/execute",
+                content=b"{}",
+                headers={**HEADERS, "linked_account_id": f"user_{i}"},
+            )
+        )
+    assert len(mock.misses()) == 100
+    assert len(mock._buckets) <= 4096
+    # The rate limit still holds for an account seen after the bound was reached.
+    late = {**HEADERS, "linked_account_id": "late"}
+    statuses = [execute(mock, b'{"limit": "1"}', **late).status_code for _ in range(6)]
+    assert statuses[-1] == 429

@@ -105,6 +105,10 @@ _CUSTOM_HINT = (
 )
 #: The extension marking a mock reply whose reads a consumer contract records.
 TRACK_EXTENSION = "refold_contract.track"
+# What a long-running server remembers per client-chosen name: misses for teardown hints, and
+# rate-limit buckets per linked account (the journal has its own bound).
+_MAX_MISSES = 100
+_MAX_BUCKETS = 4096
 _REPLY_HEADERS = frozenset({"content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID})
 _CREDENTIAL_HEADERS = {
     ep.HEADER_API_KEY.encode(): 0,
@@ -336,12 +340,12 @@ class RefoldMock:
             elif operation == "list_actions":
                 answer = self.emulator.list_actions(slug)
                 if answer.status == 404:
-                    self._misses[(slug, None)] = None
+                    self._miss(slug, None)
             elif operation == "schema":
                 assert action_id is not None
                 answer = self.emulator.schema(slug, action_id)
                 if answer.status == 404:
-                    self._misses[(slug, action_id)] = None
+                    self._miss(slug, action_id)
             else:
                 assert action_id is not None
                 assert parsed is not None
@@ -369,11 +373,20 @@ class RefoldMock:
         """Refold's own limit, 20 requests a second with bursts of 5, per linked account."""
         bucket = self._buckets.get(who)
         if bucket is None:
-            bucket = self._buckets.setdefault(who, TokenBucket(clock=self._clock))
+            # Bounded, so a client inventing accounts cannot grow a long-running server; the
+            # oldest account forgotten gets a fresh bucket if it comes back.
+            if len(self._buckets) >= _MAX_BUCKETS:
+                del self._buckets[next(iter(self._buckets))]
+            bucket = self._buckets[who] = TokenBucket(clock=self._clock)
         wait = bucket.try_take()
         if wait <= 0:
             return None
         return Emulator.error(429, "Too Many Requests", retry_after=str(max(1, math.ceil(wait))))
+
+    def _miss(self, slug: str, action_id: str | None) -> None:
+        """Remember an unknown app or action for :meth:`misses`, up to :data:`_MAX_MISSES`."""
+        if len(self._misses) < _MAX_MISSES:
+            self._misses[(slug, action_id)] = None
 
     def _unplaced(self, method: str, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer:
         """Refold's 404 for a path that is none of the three operations, journaled as such."""
@@ -388,7 +401,7 @@ class RefoldMock:
     ) -> tuple[Answer, str | None, Stub | None]:
         action = self.catalogue.find(slug, action_id)
         if action is None:
-            self._misses[(slug, action_id)] = None
+            self._miss(slug, action_id)
             return Emulator.action_not_found(slug, action_id), "action not in the catalogue", None
         if slug in self._disconnected:
             accounts = self._disconnected[slug]
