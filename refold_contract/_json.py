@@ -20,24 +20,28 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any, Final
 
 __all__ = [
+    "COMPACT",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "REDACTED",
     "JSONProblem",
     "Redactor",
+    "allowed_keys_hint",
     "canonical_json",
     "depth_of",
     "dumps_standard",
     "json_type",
     "loads",
+    "pointer_escape",
 ]
 
 #: Deepest nesting accepted, counting each object and array: far beyond any real Refold reply,
@@ -46,6 +50,9 @@ DEFAULT_MAX_DEPTH: Final = 128
 #: Largest document accepted, in bytes, where no other limit is given.
 DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024
 REDACTED: Final = "<redacted>"
+#: Compact UTF-8-ready JSON, never NaN, as the mock sends it: ``COMPACT.encode(value)``. One
+#: encoder, reused (``json.dumps`` with options builds a new one per call).
+COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
@@ -220,6 +227,26 @@ def json_type(value: Any) -> str:
     if isinstance(value, Mapping):
         return "object"
     return type(value).__name__
+
+
+def pointer_escape(key: str) -> str:
+    """One object key as a JSON pointer step: ``~`` becomes ``~0``, ``/`` becomes ``~1``.
+
+    >>> "/properties/" + pointer_escape("a/b~c")
+    '/properties/a~1b~0c'
+    """
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def allowed_keys_hint(key: str, allowed: Sequence[str], *, lead: str = "allowed keys") -> str:
+    """The hint for an unknown key: the close name if there is one, then the allowed keys.
+
+    >>> allowed_keys_hint("acess", ["slug", "access"])
+    "did you mean 'access'? allowed keys: slug, access"
+    """
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75)
+    mean = f"did you mean {close[0]!r}? " if close else ""
+    return f"{mean}{lead}: {', '.join(allowed)}"
 
 
 _ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})|\\(.)", re.DOTALL)

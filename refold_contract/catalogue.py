@@ -44,7 +44,9 @@ from refold_contract._json import (
     canonical_json,
     json_type,
 )
+from refold_contract._json import allowed_keys_hint as _allowed_keys_hint
 from refold_contract._json import loads as _strict_loads
+from refold_contract._json import pointer_escape as _escape
 from refold_contract.access import Access, access_from_name
 from refold_contract.errors import (
     ActionNotInCatalogue,
@@ -822,13 +824,6 @@ def _builtin() -> Catalogue:
     return Catalogue.load(Catalogue.builtin_path())
 
 
-def _allowed_keys_hint(key: str, allowed: Sequence[str]) -> str:
-    """``did you mean 'access'? allowed keys: ...`` for an unknown key."""
-    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75)
-    mean = f"did you mean {close[0]!r}? " if close else ""
-    return f"{mean}allowed keys: {', '.join(allowed)}"
-
-
 def _after_trailing_comma(text: str | None, line: int | None, column: int | None) -> bool:
     """True when a parse error sits at a closing bracket that follows a comma."""
     if not text or line is None or column is None:
@@ -1570,14 +1565,13 @@ class _Builder:
             if key not in _PARAMETER_KEYS:
                 # A warning, not an error: a live schema may carry keys this project does not
                 # know yet. A misspelt one ("requried") would otherwise change nothing, silently.
-                close = difflib.get_close_matches(str(key), sorted(_PARAMETER_KEYS), n=1)
                 self.warning(
                     f"{pointer}/{_escape(str(key))}",
                     f"unknown key {key!r} in a parameter; it is ignored",
                     field=name,
-                    hint=(f"did you mean {close[0]!r}? " if close else "")
-                    + "a parameter takes: "
-                    + ", ".join(sorted(_PARAMETER_KEYS)),
+                    hint=_allowed_keys_hint(
+                        str(key), sorted(_PARAMETER_KEYS), lead="a parameter takes"
+                    ),
                 )
         required = item.get("required", False)
         if not isinstance(required, bool):
@@ -1777,10 +1771,6 @@ def parse_parameters(raw: Any, *, where: str) -> list[Parameter]:
             stacklevel=2,
         )
     return params
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _opt_str(value: Any) -> str | None:

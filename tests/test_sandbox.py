@@ -987,6 +987,16 @@ def test_lint_names_every_bad_state_block_by_file_and_pointer(
         Catalogue.load(tmp_path)
 
 
+def test_a_misspelt_state_key_is_named_with_the_key_it_is_close_to(tmp_path: Path) -> None:
+    write_action(tmp_path, action_doc(slug="acme", action_id="get_thing", state=_state(uniqe=[])))
+    (problem,) = Catalogue.lint(tmp_path)
+    assert (problem.pointer, problem.message) == (
+        "/state/uniqe",
+        "unknown key 'uniqe' in the state block",
+    )
+    assert problem.hint.startswith("did you mean 'unique'? allowed keys: object, operation, ")
+
+
 def test_lint_refuses_two_record_models_for_one_object_type(tmp_path: Path) -> None:
     other = _state(record={"id": "thing_id", "ids": "uuid"})
     write_action(tmp_path, action_doc(slug="acme", action_id="get_other", state=other))

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from refold_contract._json import JSONProblem, loads
+from refold_contract._json import JSONProblem, json_type, loads, pointer_escape
 from refold_contract.consumer._paths import (
     ITEM,
     ROOT,
@@ -543,7 +543,7 @@ def _prune(reads: Mapping[str, PathRead]) -> dict[str, PathRead]:
 
 
 def _pointer(*parts: str) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+    return "".join("/" + pointer_escape(p) for p in parts)
 
 
 class _Reader:
@@ -555,7 +555,7 @@ class _Reader:
 
     def object(self, value: Any, *where: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(_pointer(*where), f"expected an object, got {_kind(value)}")
+            raise self.fail(_pointer(*where), f"expected an object, got {json_type(value)}")
         return value
 
     def names(self, value: Any, *where: str) -> frozenset[str]:
@@ -673,9 +673,3 @@ class _Reader:
         if "items" in value:
             out["items"] = self.shape(value["items"], *where, "items")
         return out
-
-
-def _kind(value: Any) -> str:
-    from refold_contract._json import json_type
-
-    return json_type(value)

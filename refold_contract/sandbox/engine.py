@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from refold_contract._json import canonical_json
+from refold_contract._json import COMPACT, canonical_json
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
 from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock
@@ -49,7 +49,6 @@ __all__ = ["Sandbox", "SandboxReply"]
 _SUCCESS: Final = "Success"
 _LOCATOR_URL = re.compile(r"/services/data/v\d+\.\d+/query/(01g[0-9A-Za-z]{15})-(\d{1,9})")
 _HUBSPOT_OPS: Final = frozenset(FILTER_OPS) - {"PREFIX", "CONTAINS_ALL"}
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _CACHED_REPLIES: Final = 256
 _FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
 
@@ -101,8 +100,8 @@ class SandboxReply:
     def body(self) -> bytes:
         """:meth:`envelope` as the mock sends it: compact UTF-8 JSON, never NaN; computed once.
 
-        The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``, from one
-        reused encoder (``json.dumps`` with options builds a new encoder per call).
+        The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``: both use
+        :data:`refold_contract._json.COMPACT`.
 
         Example::
 
@@ -110,7 +109,7 @@ class SandboxReply:
         """
         cached = self.__dict__.get("_body")
         if cached is None:
-            cached = _ENCODER.encode(self.envelope()).encode()
+            cached = COMPACT.encode(self.envelope()).encode()
             object.__setattr__(self, "_body", cached)
         return cached
 

@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
-from refold_contract._json import json_type
+from refold_contract._json import allowed_keys_hint, json_type, pointer_escape
 from refold_contract.sandbox.template import (
     Compiled,
     compile_template,
@@ -442,9 +442,9 @@ class _Parser:
         for key in raw:
             if key not in allowed:
                 self.problem(
-                    f"{pointer}/{_escape(key)}",
+                    f"{pointer}/{pointer_escape(key)}",
                     f"unknown key {key!r} in {pointer or 'the state block'}",
-                    "allowed keys: " + ", ".join(allowed),
+                    allowed_keys_hint(key, allowed),
                 )
 
     def obj(self, raw: Any, pointer: str, example: str) -> dict[str, Any] | None:
@@ -574,13 +574,13 @@ class _Parser:
             for key, value in rename_raw.items():
                 if key not in self.parameters:
                     self.problem(
-                        f"{pointer}/rename/{_escape(key)}",
+                        f"{pointer}/rename/{pointer_escape(key)}",
                         f"{key!r} is not one of the action's parameters",
                         "rename maps a parameter to a record field",
                     )
                 elif not isinstance(value, str) or not value:
                     self.problem(
-                        f"{pointer}/rename/{_escape(key)}",
+                        f"{pointer}/rename/{pointer_escape(key)}",
                         "a renamed field must be a non-empty string",
                         "the record field the param is stored as",
                     )
@@ -1070,10 +1070,6 @@ def _at_path(template: Any, path: tuple[str, ...]) -> Any:
             return None
         template = template[key]
     return template
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def parse_state(raw: Any, *, parameters: Mapping[str, Any], report: Report) -> StateBlock | None:

@@ -40,6 +40,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+from refold_contract._json import pointer_escape
+
 __all__ = [
     "MISSING",
     "NAMESPACES",
@@ -224,14 +226,10 @@ def placeholders(template: Any, pointer: str = "") -> Iterator[tuple[str, Placeh
                     yield pointer, part
     elif isinstance(template, dict):
         for key, value in template.items():
-            yield from placeholders(value, f"{pointer}/{_escape(key)}")
+            yield from placeholders(value, f"{pointer}/{pointer_escape(key)}")
     elif isinstance(template, list):
         for i, value in enumerate(template):
             yield from placeholders(value, f"{pointer}/{i}")
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def json_copy(value: Any) -> Any:
