@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from refold_contract._json import COMPACT, canonical_json
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
-from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock
+from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock, Template
 from refold_contract.sandbox.paging import (
     PagingProblem,
     page_size,
@@ -39,7 +39,7 @@ from refold_contract.sandbox.soql import (
     resolve,
 )
 from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
-from refold_contract.sandbox.template import MISSING, Context, compile_template, namespaces_of
+from refold_contract.sandbox.template import MISSING, Context
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
@@ -127,10 +127,11 @@ class _Plan:
             if reply.status_given
             else (success.http_status if success is not None else 200)
         )
-        self.item = compile_template(block.item.raw) if block.item is not None else None
+        self.item = block.item.compiled if block.item is not None else None
         self.item_needs = block.item.needs if block.item is not None else frozenset()
-        self.data = compile_template(reply.data.raw)
+        self.data = reply.data.compiled
         self.data_needs = reply.data.needs
+        self.defaults = Template(block.fields.defaults) if block.fields.defaults else None
         self.kinds = {p.name: p.kind for p in action.parameters}
         # A read whose reply names no fresh value (a UUID, the time) is the same until the
         # account's records change: it is kept and given again, as replay gives its bytes.
@@ -378,12 +379,13 @@ class _Call:
                         out[str(key)] = _value(mapping.values, "text", value)
         if block.parent is not None and block.parent.field and block.parent.param in self.params:
             out[block.parent.field] = self.params[block.parent.param]
-        if creating and mapping.defaults:
+        template = self.plan.defaults
+        if creating and template is not None:
             model = block.record
             ctx = Context(params=self.params)
-            if model is not None and "now" in namespaces_of(mapping.defaults):
+            if model is not None and "now" in template.needs:
                 ctx.now = self.now(model.clock)
-            defaults = compile_template(mapping.defaults)(ctx)
+            defaults = template.render(ctx)
             if isinstance(defaults, dict):
                 for key, value in defaults.items():
                     out.setdefault(key, value)

@@ -189,11 +189,16 @@ class Template:
         #: The namespaces the template names (the sandbox fills only those it must).
         self.needs = frozenset(ph.namespace for _, ph in placeholders(raw))
 
-    def render(self, ctx: Any) -> Any:
-        """The JSON this template gives for ``ctx`` (:data:`MISSING` when nothing is left)."""
+    @property
+    def compiled(self) -> Compiled:
+        """The template as a function of a context (:func:`compile_template`), compiled once."""
         if self._compiled is None:
             self._compiled = compile_template(self.raw)
-        return self._compiled(ctx)
+        return self._compiled
+
+    def render(self, ctx: Any) -> Any:
+        """The JSON this template gives for ``ctx`` (:data:`MISSING` when nothing is left)."""
+        return self.compiled(ctx)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Template) and other.raw == self.raw
@@ -1031,7 +1036,7 @@ class _Parser:
         convention reads them."""
         data = reply.data.raw
         many = operation in ("list", "search", "query")
-        names = {ph.namespace for _, ph in placeholders(data)}
+        names = reply.data.needs
         if many and find(data, "items") is None:
             self.problem(
                 "/reply/data",

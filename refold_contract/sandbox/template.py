@@ -424,13 +424,3 @@ def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
                 unify(value, data[key], out)
         if spread is not None:
             unify(spread, {k: v for k, v in data.items() if k not in matched}, out)
-
-
-def namespaces_of(template: Any) -> set[str]:
-    """The namespaces a template names.
-
-    Example::
-
-        namespaces_of({"a": "{record/x}", "b": "{paging/next}"})   # {'record', 'paging'}
-    """
-    return {ph.namespace for _, ph in placeholders(template)}
