@@ -54,12 +54,13 @@ from hypothesis.stateful import (
 )
 
 from refold_contract.catalogue import Action, Catalogue
+from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.errors import InvalidParams, SandboxError
 from refold_contract.sandbox.engine import Sandbox, SandboxReply
 from refold_contract.sandbox.matching import norm
 from refold_contract.sandbox.model import NEXT_CURSOR_AT, Reply
-from refold_contract.sandbox.store import Clock, Store, id_key
-from refold_contract.sandbox.template import json_copy
+from refold_contract.sandbox.store import Clock, Store, declared_models, id_key
+from refold_contract.sandbox.template import at, json_copy
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DataObject, SearchStrategy
@@ -76,8 +77,6 @@ __all__ = [
 
 #: The fixed start of the clock in machines, so failures repeat.
 MACHINE_EPOCH: Final = dt.datetime(2025, 7, 8, 14, 0, tzinfo=dt.timezone.utc)
-#: Examples per machine when none is asked for.
-DEFAULT_EXAMPLES: Final = 25
 _WORD = st.text(string.ascii_lowercase, min_size=1, max_size=6)
 _WRITABLE = frozenset({"text", "textarea", "email", "number", "url"})
 
@@ -155,17 +154,9 @@ class Family:
                 f"no state block acts on {slug}/{object_type}",
                 hint="families: " + ", ".join(f.key for f in families(catalogue)),
             )
-        if query is not None and object_type in {o for _, o in _sf_objects(catalogue, slug)}:
+        if query is not None and (slug, object_type) in declared_models(catalogue):
             found["query"], found["more"] = query, more
         return cls(slug, object_type, **found)
-
-
-def _sf_objects(catalogue: Catalogue, slug: str) -> list[tuple[str, str]]:
-    return [
-        (slug, a.state.object)
-        for a in catalogue.actions(slug)
-        if a.state is not None and a.state.object and a.state.record is not None
-    ]
 
 
 def families(catalogue: Catalogue, actions: Any = None) -> list[Family]:
@@ -177,14 +168,7 @@ def families(catalogue: Catalogue, actions: Any = None) -> list[Family]:
         # ['gmail/messages', 'hubspot/companies', 'hubspot/contacts']
     """
     wanted = None if actions is None else {a.key for a in actions}
-    keys = sorted(
-        {
-            (a.slug, a.state.object)
-            for a in catalogue
-            if a.state is not None and a.state.object and a.state.record is not None
-        }
-    )
-    out = [Family.of(catalogue, slug, obj) for slug, obj in keys]
+    out = [Family.of(catalogue, slug, obj) for slug, obj in sorted(declared_models(catalogue))]
     if wanted is not None:
         out = [f for f in out if any(a.key in wanted for a in f.actions)]
     return out
@@ -684,9 +668,7 @@ class SandboxLaws(SandboxMachine):
                     int(params.get(paging.offset or "", 0)) + size
                 )
                 continue
-            cursor: Any = reply.data
-            for step in NEXT_CURSOR_AT[paging.style]:
-                cursor = cursor.get(step) if isinstance(cursor, dict) else None
+            cursor = at(reply.data, NEXT_CURSOR_AT[paging.style])
             if not cursor:
                 return seen
             assert paging.cursor is not None

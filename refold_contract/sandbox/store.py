@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from refold_contract.config import MOCK_LINKED_ACCOUNT
 from refold_contract.errors import InvalidRecord, UnknownObjectType
 from refold_contract.sandbox.matching import as_number, norm
 from refold_contract.sandbox.model import RecordModel, StateBlock
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_ACCOUNT", "Clock", "Store", "Table"]
 
 #: The linked account a store uses when a call or a seed names none: the mock's own default.
-DEFAULT_ACCOUNT: Final = "linked_account_mock"
+DEFAULT_ACCOUNT: Final = MOCK_LINKED_ACCOUNT
 _MAX_LOCATORS: Final = 50
 _VIEW_CACHE: Final = 16
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -169,7 +170,6 @@ class Table:
         self.model = model
         self.on_change = on_change
         self.rows: dict[str, dict[str, Any]] = {}
-        self.version = 0
         self._indexes: dict[str, dict[Hashable, set[str]]] = {}
         self._views: collections.OrderedDict[Hashable, tuple[list[str], list[Any]]] = (
             collections.OrderedDict()
@@ -227,7 +227,6 @@ class Table:
         self._changed()
 
     def _changed(self) -> None:
-        self.version += 1
         self._views.clear()
         if self.on_change is not None:
             self.on_change()
@@ -382,10 +381,7 @@ class Store:
 
     def resolve(self, slug: str, object_type: str) -> str | None:
         """The declared spelling of an object type, matched without case (SOQL's ``FROM``)."""
-        if (slug, object_type) in self._models:
-            return object_type
-        wanted = object_type.casefold()
-        return next((o for s, o in self._models if s == slug and o.casefold() == wanted), None)
+        return _resolve(self._models, slug, object_type)
 
     # ------------------------------------------------------------------ tables
 
@@ -545,25 +541,49 @@ class Store:
         return f"<Store {len(self._models)} object types, {len(self._tables)} tables>"
 
 
-_CACHE: weakref.WeakKeyDictionary[Any, tuple[dict[Any, Any], dict[Any, Any]]] = (
+def _resolve(models: Mapping[tuple[str, str], Any], slug: str, object_type: str) -> str | None:
+    if (slug, object_type) in models:
+        return object_type
+    wanted = object_type.casefold()
+    return next((o for s, o in models if s == slug and o.casefold() == wanted), None)
+
+
+_DECLARED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], RecordModel]] = (
+    weakref.WeakKeyDictionary()
+)
+_CACHE: weakref.WeakKeyDictionary[Any, tuple[Mapping[Any, Any], dict[Any, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
+def declared_models(catalogue: Catalogue) -> Mapping[tuple[str, str], RecordModel]:
+    """The ``(slug, object type)`` pairs a catalogue's state blocks declare, with the record
+    model of each (the first block's), in catalogue order; computed once per catalogue.
+
+    Example::
+
+        declared_models(Catalogue.builtin())[("hubspot", "contacts")].id     # 'hs_object_id'
+    """
+    models = _DECLARED.get(catalogue)
+    if models is None:
+        models = {}
+        for action in catalogue:
+            block = action.state
+            if block is not None and block.record is not None and block.object:
+                models.setdefault((action.slug, block.object), block.record)
+        _DECLARED[catalogue] = models
+    return models
+
+
 def _from_catalogue(
     catalogue: Catalogue,
-) -> tuple[dict[tuple[str, str], RecordModel], dict[tuple[str, str], list[dict[str, Any]]]]:
+) -> tuple[Mapping[tuple[str, str], RecordModel], dict[tuple[str, str], list[dict[str, Any]]]]:
     """Object types and starting records of a catalogue, computed once per catalogue."""
     cached = _CACHE.get(catalogue)
     if cached is not None:
         return cached
-    models: dict[tuple[str, str], RecordModel] = {}
+    models = declared_models(catalogue)
     found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-    for action in catalogue:
-        block = action.state
-        if block is None or block.record is None or not block.object:
-            continue
-        models.setdefault((action.slug, block.object), block.record)
     for action in catalogue:
         block = action.state
         if block is None or not block.reads:
@@ -604,10 +624,7 @@ def _example_records(
                 obj = parse_soql(params[block.query.param or ""]).object
             except ValueError:
                 continue
-            resolved = next(
-                (o for s, o in models if s == action.slug and o.casefold() == obj.casefold()), obj
-            )
-            obj = resolved
+            obj = _resolve(models, action.slug, obj) or obj
         many = block.operation != "get"
         path = find(data_template, "items" if many else "item")
         if path is None:
