@@ -422,7 +422,7 @@ class _Call:
         return id_key(value).strip()
 
     def filtered_view(self, table: Table) -> tuple[list[str], list[Any]]:
-        """Ids the block's filters keep, in reply order, with their id sort keys."""
+        """Ids the block's filters keep, in reply order, with their sort keys."""
         block = self.block
         active: list[tuple[str, str, Any]] = []
         for flt in block.filters:
@@ -437,14 +437,15 @@ class _Call:
             active.append((parent.field, "EQ", self.params[parent.param]))
         paging = block.paging
         descending = paging is not None and paging.order == "desc"
-        if block.order is not None and not _key_cursor(block):
+        # The parser refuses an order with a cursor that walks records in id order.
+        if block.order is not None:
             field, desc = block.order
             sort: Callable[[str, dict[str, Any]], Any] = lambda k, r: (order_key(r.get(field)), k)  # noqa: E731
             descending = desc
         else:
             fmt = table.model.id_format
             sort = lambda k, r: sort_id(k, fmt)  # noqa: E731
-        if not active and (block.order is None or _key_cursor(block)):
+        if not active and block.order is None:
             return table.ordered_by_id(descending)
         candidates = None
         for field, op, wanted in active:
@@ -462,13 +463,6 @@ class _Call:
             return all(matches(op, record.get(field), wanted) for field, op, wanted in active)
 
         return table.view(cache_key, keep, sort, reverse=descending, candidates=candidates)
-
-
-def _key_cursor(block: StateBlock) -> bool:
-    paging = block.paging
-    return paging is not None and (
-        paging.style in ("slack", "gmail") or (paging.style == "hubspot" and paging.after == "id")
-    )
 
 
 def _value(rule: str, kind: str, value: Any) -> Any:
@@ -823,12 +817,12 @@ def _run_soql(call: _Call, query: SOQLQuery) -> list[tuple[str, Any]]:
     chosen = [(k, r) for k, r in pool.items() if query.matches(r, parent_of(r))]
     if query.order is not None:
         ref, descending = query.order
-        nulls = [(k, r) for k, r in chosen if resolve(r, ref, parent_of(r)) is None]
-        valued = [(k, r) for k, r in chosen if resolve(r, ref, parent_of(r)) is not None]
-        valued.sort(
-            key=lambda kr: order_key(resolve(kr[1], ref, parent_of(kr[1]))), reverse=descending
-        )
-        chosen = valued + nulls if descending else nulls + valued
+        values = [(resolve(r, ref, parent_of(r)), k, r) for k, r in chosen]
+        nulls = [(k, r) for v, k, r in values if v is None]
+        valued = [(order_key(v), k, r) for v, k, r in values if v is not None]
+        valued.sort(key=lambda vkr: vkr[0], reverse=descending)
+        ordered = [(k, r) for _, k, r in valued]
+        chosen = ordered + nulls if descending else nulls + ordered
     else:
         fmt = table.model.id_format
         chosen.sort(key=lambda kr: sort_id(kr[0], fmt))

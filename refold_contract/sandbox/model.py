@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 from refold_contract._json import allowed_keys_hint, json_type, pointer_escape
 from refold_contract.sandbox.template import (
     Compiled,
+    at,
     compile_template,
     exact_placeholder,
     find,
@@ -1052,8 +1053,7 @@ class _Parser:
             )
         if paging is not None and paging.style in NEXT_CURSOR_AT:
             path = NEXT_CURSOR_AT[paging.style]
-            held = _at_path(data, path)
-            ph = exact_placeholder(held) if held is not None else None
+            ph = exact_placeholder(at(data, path))
             if ph is None or ph != ("paging", ("next",)):
                 self.problem(
                     "/reply/data",
@@ -1067,14 +1067,6 @@ class _Parser:
                 "workday paging needs the total in the reply",
                 '"total": "{paging/total}"',
             )
-
-
-def _at_path(template: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(template, dict) or key not in template:
-            return None
-        template = template[key]
-    return template
 
 
 def parse_state(raw: Any, *, parameters: Mapping[str, Any], report: Report) -> StateBlock | None:

@@ -282,19 +282,17 @@ def _field(tokens: _Tokens) -> FieldRef:
     if token[0] != "ident" or tokens.keyword(token) in _KEYWORDS:
         tokens.unexpected(token, "expected a field name")
     parts = [token[1]]
-    texts = [token[1]]
     while tokens.peek()[1] == ".":
         dot = tokens.take()
         name = tokens.take()
         if name[0] != "ident":
             tokens.unexpected(name, "expected a field name after '.'")
         parts.append(name[1])
-        texts.append(name[1])
         if len(parts) > 2:
             tokens.fail(dot[3], "fields more than one parent away are outside the supported subset")
     if tokens.peek()[1] == "(":
         tokens.fail(token[3], f"functions such as {token[1]}() are outside the supported subset")
-    return FieldRef(tuple(parts), ".".join(texts))
+    return FieldRef(tuple(parts), ".".join(parts))
 
 
 def _value(tokens: _Tokens) -> Any:
