@@ -453,6 +453,25 @@ class _Parser:
                     allowed_keys_hint(key, allowed),
                 )
 
+    def one_of(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        pointer: str,
+        choices: tuple[str, ...],
+        default: str | None,
+        what: str,
+        hint: str | None = None,
+    ) -> Any:
+        """``doc[key]`` (``default`` when absent) if it is one of ``choices``; else ``None``,
+        with ``unknown {what} ...`` reported and the choices as the hint unless one is given."""
+        value = doc.get(key, default)
+        if value in choices:
+            return value
+        hint = hint or "one of " + ", ".join(choices)
+        self.problem(f"{pointer}/{key}", f"unknown {what} {value!r}", hint)
+        return None
+
     def obj(self, raw: Any, pointer: str, example: str) -> dict[str, Any] | None:
         if raw is None:
             return None
@@ -550,12 +569,7 @@ class _Parser:
                 ids = None
         created = self.text(doc, "created", pointer, required=False, hint="a field name")
         updated = self.text(doc, "updated", pointer, required=False, hint="a field name")
-        clock = doc.get("clock", "iso-ms")
-        if clock not in CLOCKS:
-            self.problem(
-                f"{pointer}/clock", f"unknown clock {clock!r}", "one of " + ", ".join(CLOCKS)
-            )
-            clock = None
+        clock = self.one_of(doc, "clock", pointer, CLOCKS, "iso-ms", "clock")
         if id_field is None or ids is None or clock is None:
             return None
         return RecordModel(id_field, ids, created, updated, clock)
@@ -592,14 +606,9 @@ class _Parser:
                     )
                 else:
                     rename[key] = value
-        values = doc.get("values", "as-sent")
-        if values not in ("as-sent", "strings", "numbers"):
-            self.problem(
-                f"{pointer}/values",
-                f"unknown values rule {values!r}",
-                "as-sent, strings (HubSpot) or numbers (Salesforce)",
-            )
-            values = "as-sent"
+        rules = ("as-sent", "strings", "numbers")
+        hint = "as-sent, strings (HubSpot) or numbers (Salesforce)"
+        values = self.one_of(doc, "values", pointer, rules, "as-sent", "values rule", hint)
         defaults = doc.get("defaults", {})
         if not isinstance(defaults, dict):
             self.problem(
@@ -610,7 +619,7 @@ class _Parser:
             defaults = {}
         else:
             self.template(defaults, f"{pointer}/defaults", frozenset({"params", "now"}))
-        return FieldMap(exclude, merge, rename, values, defaults)
+        return FieldMap(exclude, merge, rename, values or "as-sent", defaults)
 
     def filters(self, raw: Any) -> tuple[Filter, ...]:
         if raw is None:
@@ -631,11 +640,8 @@ class _Parser:
             self.keys(doc, _FILTER_KEYS, pointer)
             param = self.param(doc, "param", pointer, required=True, hint="the request param")
             field = self.text(doc, "field", pointer, required=True, hint="the record field")
-            op = doc.get("op", "EQ")
-            if op not in FILTER_OPS:
-                self.problem(
-                    f"{pointer}/op", f"unknown filter op {op!r}", "one of " + ", ".join(FILTER_OPS)
-                )
+            op = self.one_of(doc, "op", pointer, FILTER_OPS, "EQ", "filter op")
+            if op is None:
                 continue
             when = doc.get("when")
             if when is not None and not isinstance(when, str):
@@ -673,13 +679,8 @@ class _Parser:
             return None
         self.keys(doc, _QUERY_KEYS, pointer)
         param = self.param(doc, "param", pointer, required=True, hint="the param with the query")
-        language = doc.get("language", "soql")
-        if language != "soql":
-            self.problem(
-                f"{pointer}/language",
-                f"unknown query language {language!r}",
-                "the sandbox answers SOQL only",
-            )
+        hint = "the sandbox answers SOQL only"
+        if self.one_of(doc, "language", pointer, ("soql",), "soql", "query language", hint) is None:
             return None
         return QuerySpec(param) if param is not None else None
 
@@ -749,13 +750,8 @@ class _Parser:
         if doc is None:
             return None
         self.keys(doc, _PAGING_KEYS, pointer)
-        style = doc.get("style")
-        if style not in PAGING_STYLES:
-            self.problem(
-                f"{pointer}/style",
-                f"unknown paging convention {style!r}",
-                "one of " + ", ".join(PAGING_STYLES),
-            )
+        style = self.one_of(doc, "style", pointer, PAGING_STYLES, None, "paging convention")
+        if style is None:
             return None
         hint = "the request param that carries it"
         names = {
@@ -897,11 +893,8 @@ class _Parser:
             )
             return None
         self.keys(raw, _STATE_KEYS, "")
-        operation = raw.get("operation")
-        if operation not in OPERATIONS:
-            self.problem(
-                "/operation", f"unknown operation {operation!r}", "one of " + ", ".join(OPERATIONS)
-            )
+        operation = self.one_of(raw, "operation", "", OPERATIONS, None, "operation")
+        if operation is None:
             return None
         query = self.query(raw.get("query"))
         obj = self.text(
