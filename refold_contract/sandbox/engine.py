@@ -289,8 +289,10 @@ class _Call:
             self._now = Clock.format(self.store.clock.now(), clock_style)
         return self._now
 
-    def context(self, needs: frozenset[str], **values: Any) -> Context:
-        ctx = Context(params=self.params, object=self.block.object, **values)
+    def context(
+        self, needs: frozenset[str], object_type: str | None = None, **values: Any
+    ) -> Context:
+        ctx = Context(params=self.params, object=object_type or self.block.object, **values)
         if "now" in needs:
             model = self.block.record
             ctx.now = self.now(model.clock if model is not None else "iso-ms")
@@ -340,14 +342,7 @@ class _Call:
             return record
         if selected is None:
             selected = _select(self.block.select, record, self.params, written)
-        ctx = Context(
-            record=record,
-            selected=selected,
-            params=self.params,
-            object=object_type or self.block.object,
-        )
-        if "now" in self.plan.item_needs:
-            ctx.now = self.now(self.block.record.clock if self.block.record else "iso-ms")
+        ctx = self.context(self.plan.item_needs, object_type, record=record, selected=selected)
         value = item(ctx)
         return None if value is MISSING else value
 
@@ -391,18 +386,23 @@ class _Call:
                     out.setdefault(key, value)
         return out
 
-    def clash(
+    def conflict(
         self, table: Table, fields: Mapping[str, Any], own: str | None
-    ) -> dict[str, Any] | None:
-        for name in self.block.unique:
+    ) -> SandboxReply | None:
+        """The app's reply when another record than ``own`` holds a unique field's value."""
+        block = self.block
+        spec = block.on_conflict
+        if spec is None:
+            return None
+        for name in block.unique:
             value = fields.get(name)
             if value in (None, ""):
                 continue
             for key in table.equal(name, value):
-                if key != own:
-                    found = table.get(key)
-                    if found is not None:
-                        return found
+                existing = table.get(key) if key != own else None
+                if existing is not None:
+                    note = f"sandbox: {block.object} clash on {', '.join(block.unique)}"
+                    return self.reply(spec, 409, note, existing=existing)
         return None
 
     def parent_missing(self) -> SandboxReply | None:
@@ -529,14 +529,9 @@ def _create(call: _Call) -> SandboxReply:
     block = call.block
     if block.id_param and call.requested_id():
         fields[table.model.id] = call.params[block.id_param]
-    existing = call.clash(table, fields, None)
-    if existing is not None and block.on_conflict is not None:
-        return call.reply(
-            block.on_conflict,
-            409,
-            f"sandbox: {block.object} clash on {', '.join(block.unique)}",
-            existing=existing,
-        )
+    refused = call.conflict(table, fields, None)
+    if refused is not None:
+        return refused
     record = call.store.new_record(call.slug, block.object, fields, table)
     key = table.put(record)
     item = call.shape(record, written=[*fields, table.model.id])
@@ -570,14 +565,9 @@ def _update(call: _Call) -> SandboxReply:
         return call.missing(key or "")
     fields = call.fields(creating=False)
     block = call.block
-    existing = call.clash(table, fields, key)
-    if existing is not None and block.on_conflict is not None:
-        return call.reply(
-            block.on_conflict,
-            409,
-            f"sandbox: {block.object} clash on {', '.join(block.unique)}",
-            existing=existing,
-        )
+    refused = call.conflict(table, fields, key)
+    if refused is not None:
+        return refused
     record = {**old, **fields}
     model = table.model
     record[model.id] = old[model.id]

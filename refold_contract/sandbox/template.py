@@ -36,6 +36,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
@@ -115,6 +116,7 @@ class Placeholder(tuple[str, tuple[str, ...]]):
         return self[1]
 
 
+@dataclasses.dataclass(slots=True, kw_only=True, eq=False)
 class Context:
     """The values a template's placeholders stand for, one reply's worth.
 
@@ -125,65 +127,19 @@ class Context:
         Context(record={"Id": "001..."}, params={"limit": "2"}, object="Account")
     """
 
-    __slots__ = (
-        "code",
-        "existing",
-        "id",
-        "item",
-        "items",
-        "message",
-        "now",
-        "object",
-        "paging",
-        "params",
-        "record",
-        "selected",
-        "uuid",
-    )
-    code: Any
-    existing: Any
-    id: Any
-    item: Any
-    items: Any
-    message: Any
-    now: Any
-    object: Any
-    paging: Any
-    params: Any
-    record: Any
-    selected: Any
-    uuid: Any
-
-    def __init__(
-        self,
-        *,
-        code: Any = MISSING,
-        existing: Any = MISSING,
-        id: Any = MISSING,
-        item: Any = MISSING,
-        items: Any = MISSING,
-        message: Any = MISSING,
-        now: Any = MISSING,
-        object: Any = MISSING,
-        paging: Any = MISSING,
-        params: Any = MISSING,
-        record: Any = MISSING,
-        selected: Any = MISSING,
-        uuid: Any = MISSING,
-    ) -> None:
-        self.code = code
-        self.existing = existing
-        self.id = id
-        self.item = item
-        self.items = items
-        self.message = message
-        self.now = now
-        self.object = object
-        self.paging = paging
-        self.params = params
-        self.record = record
-        self.selected = selected
-        self.uuid = uuid
+    code: Any = MISSING
+    existing: Any = MISSING
+    id: Any = MISSING
+    item: Any = MISSING
+    items: Any = MISSING
+    message: Any = MISSING
+    now: Any = MISSING
+    object: Any = MISSING
+    paging: Any = MISSING
+    params: Any = MISSING
+    record: Any = MISSING
+    selected: Any = MISSING
+    uuid: Any = MISSING
 
 
 def _split(text: str) -> list[str | Placeholder]:
