@@ -792,6 +792,7 @@ def test_the_soql_subset_filters_orders_limits_and_follows_one_parent(sandbox: S
         ("SELECT FROM Account", "expected a field name"),
         ("DELETE FROM Account", "expected SELECT"),
         ("SELECT Id FROM Account ORDER BY Name NULLS LAST", "NULLS FIRST/LAST is outside"),
+        ("SELECT Id FROM Account WHERE AnnualRevenue = " + "9" * 5000, "a number too long"),
     ],
 )
 def test_soql_outside_the_subset_is_refused_naming_the_subset(
@@ -809,6 +810,38 @@ def test_soql_outside_the_subset_is_refused_naming_the_subset(
     assert detail in error["message"]
     assert SUBSET in error["message"]
     assert f"ERROR at Row:1:Column:{raised.value.position + 1}" in error["message"]
+
+
+def _account(sandbox: Sandbox, key: str) -> dict[str, Any]:
+    return next(r for r in sandbox.records("salesforce", "Account") if r["Id"] == key)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ['{"Rating": NaN}', '{"Rating": 1e999}', '{"Rating": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+    ids=["nan", "infinity", "too-deep"],
+)
+def test_merged_fields_that_are_not_strict_json_are_ignored_and_replies_stay_json(
+    sandbox: Sandbox, extra: str
+) -> None:
+    created = call(
+        sandbox, "salesforce/create_account", {"Name": "Acme", "additional_fields": extra}
+    )
+    assert created.ok
+    assert "Rating" not in _account(sandbox, created.record_ids[0])
+    query = "SELECT Id, Rating FROM Account WHERE Name = 'Acme'"
+    reply = call(sandbox, "salesforce/get_entity_with_soql", {"query": query})
+    assert json.loads(reply.body())["data"]["totalSize"] == 1
+
+
+def test_a_number_param_too_large_for_a_float_is_kept_as_sent_not_as_infinity(
+    sandbox: Sandbox,
+) -> None:
+    created = call(sandbox, "salesforce/create_account", {"Name": "Big", "AnnualRevenue": "1e999"})
+    assert _account(sandbox, created.record_ids[0])["AnnualRevenue"] == "1e999"
+    query = "SELECT Id, AnnualRevenue FROM Account WHERE Name = 'Big'"
+    reply = call(sandbox, "salesforce/get_entity_with_soql", {"query": query})
+    assert json.loads(reply.body())["data"]["records"][0]["AnnualRevenue"] == "1e999"
 
 
 def test_soql_strings_keep_their_escapes_and_an_overlong_query_is_refused() -> None:

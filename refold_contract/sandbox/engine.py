@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from refold_contract._json import COMPACT, canonical_json
+from refold_contract._json import COMPACT, JSONProblem, canonical_json, loads
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
 from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock, Template
@@ -365,8 +365,10 @@ class _Call:
             extra = self.params.get(name)
             if isinstance(extra, str):
                 try:
-                    extra = json.loads(extra)
-                except ValueError:
+                    # Strict: no NaN or Infinity, which no reply could carry, and no nesting
+                    # deep enough to exhaust the parser's stack.
+                    extra = loads(extra, finite=True)
+                except JSONProblem:
                     extra = None
             if isinstance(extra, dict):
                 for key, value in extra.items():
@@ -474,7 +476,8 @@ def _value(rule: str, kind: str, value: Any) -> Any:
         return str(value)
     if rule == "numbers" and kind == "number" and isinstance(value, str):
         number = as_number(value)
-        if number is not None:
+        # "1e999" reads as infinity, which no reply could carry: it is kept as sent.
+        if number is not None and math.isfinite(number):
             return int(number) if number.is_integer() and "." not in value else number
     return value
 

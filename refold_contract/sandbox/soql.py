@@ -210,7 +210,10 @@ class _Tokens:
                 raw = found.group()
                 value: Any = raw
                 if kind == "number":
-                    value = float(raw) if "." in raw else int(raw)
+                    try:
+                        value = float(raw) if "." in raw else int(raw)
+                    except ValueError:  # past Python's limit on the digits int() converts
+                        self.fail(i, "a number too long to read")
                 self.items.append((kind, raw, value, i))
             i = found.end()
         self.items.append(("eof", "", None, len(text)))
