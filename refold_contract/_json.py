@@ -29,7 +29,6 @@ from itertools import accumulate
 from typing import Any, Final
 
 __all__ = [
-    "COMPACT",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "REDACTED",
@@ -38,6 +37,7 @@ __all__ = [
     "allowed_keys_hint",
     "canonical_json",
     "depth_of",
+    "dumps_compact",
     "dumps_standard",
     "json_type",
     "loads",
@@ -50,9 +50,9 @@ DEFAULT_MAX_DEPTH: Final = 128
 #: Largest document accepted, in bytes, where no other limit is given.
 DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024
 REDACTED: Final = "<redacted>"
-#: Compact UTF-8-ready JSON, never NaN, as the mock sends it: ``COMPACT.encode(value)``. One
-#: encoder, reused (``json.dumps`` with options builds a new one per call).
-COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# The encoders of dumps_compact, made once: json.dumps with options builds one per call.
+_COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_COMPACT_ASCII: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
@@ -179,6 +179,23 @@ def canonical_json(value: Any) -> str:
     '{"a":[1,"x"],"b":1}'
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Compact JSON (no spaces, never NaN or Infinity) as UTF-8 bytes: what the mock sends.
+
+    A string holding a lone surrogate (what ``"\\ud800"`` reads as: strict JSON allows the
+    escape) cannot be UTF-8; such a value is written with every non-ASCII character escaped.
+
+    >>> dumps_compact({"a": [1, "é"]})
+    b'{"a":[1,"\\xc3\\xa9"]}'
+    >>> dumps_compact(["\\ud800"])
+    b'["\\\\ud800"]'
+    """
+    try:
+        return _COMPACT.encode(value).encode()
+    except UnicodeEncodeError:
+        return _COMPACT_ASCII.encode(value).encode()
 
 
 def dumps_standard(value: Any, **kwargs: Any) -> str:

@@ -844,6 +844,18 @@ def test_a_number_param_too_large_for_a_float_is_kept_as_sent_not_as_infinity(
     assert json.loads(reply.body())["data"]["records"][0]["AnnualRevenue"] == "1e999"
 
 
+def test_a_lone_surrogate_sent_as_an_escape_is_echoed_as_one_not_a_crash(
+    sandbox: Sandbox,
+) -> None:
+    # Strict JSON readers accept "\\ud800"; UTF-8 cannot carry the character it stands for.
+    params = json.loads('{"Name": "Acme \\ud800"}')
+    call(sandbox, "salesforce/create_account", params)
+    query = "SELECT Id, Name FROM Account WHERE Name LIKE 'Acme %'"
+    body = call(sandbox, "salesforce/get_entity_with_soql", {"query": query}).body()
+    assert json.loads(body)["data"]["records"][0]["Name"] == "Acme \ud800"
+    assert b"\\ud800" in body
+
+
 def test_soql_strings_keep_their_escapes_and_an_overlong_query_is_refused() -> None:
     query = parse_soql(r"SELECT Id FROM Contact WHERE LastName = 'O\'Brien' AND Title != 'a\\b'")
     assert [c.value for c in query.where] == ["O'Brien", "a\\b"]

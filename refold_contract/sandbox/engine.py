@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from refold_contract._json import COMPACT, JSONProblem, canonical_json, loads
+from refold_contract._json import JSONProblem, canonical_json, dumps_compact, loads
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
 from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock, Template
@@ -100,8 +100,8 @@ class SandboxReply:
     def body(self) -> bytes:
         """:meth:`envelope` as the mock sends it: compact UTF-8 JSON, never NaN; computed once.
 
-        The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``: both use
-        :data:`refold_contract._json.COMPACT`.
+        The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``
+        (:func:`refold_contract._json.dumps_compact`).
 
         Example::
 
@@ -109,7 +109,7 @@ class SandboxReply:
         """
         cached = self.__dict__.get("_body")
         if cached is None:
-            cached = COMPACT.encode(self.envelope()).encode()
+            cached = dumps_compact(self.envelope())
             object.__setattr__(self, "_body", cached)
         return cached
 
