@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from refold_contract._json import JSONProblem, json_type, loads, pointer_escape
 from refold_contract.consumer._paths import (
@@ -63,6 +63,7 @@ VERSION: Final = 1
 Mode = Literal["presence", "optional", "value"]
 _RANK: Final[dict[str, int]] = {"presence": 0, "optional": 1, "value": 2}
 _MODES: Final[tuple[Mode, Mode, Mode]] = ("presence", "optional", "value")
+_V = TypeVar("_V")
 
 NOTE_OPAQUE: Final = (
     "served over HTTP (refold_server), where parsing cannot be seen: the whole reply shape is "
@@ -153,14 +154,8 @@ class StatusContract:
 
             a.merge(b).reads.keys() == a.reads.keys() | b.reads.keys()    # True
         """
-        reads = dict(self.reads)
-        for path, read in other.reads.items():
-            mine = reads.get(path)
-            reads[path] = read if mine is None else mine.merge(read)
-        whole = dict(self.whole)
-        for path, shape in other.whole.items():
-            mine_shape = whole.get(path)
-            whole[path] = shape if mine_shape is None else merge_shapes(mine_shape, shape)
+        reads = _union(self.reads, other.reads, PathRead.merge)
+        whole = _union(self.whole, other.whole, merge_shapes)
         return StatusContract(reads, whole, self.opaque or other.opaque)
 
     def notes(self) -> list[str]:
@@ -241,10 +236,7 @@ class ActionContract:
             always = self.always_sent
         else:
             always = self.always_sent & other.always_sent
-        replies = dict(self.replies)
-        for status, entry in other.replies.items():
-            mine = replies.get(status)
-            replies[status] = entry if mine is None else mine.merge(entry)
+        replies = _union(self.replies, other.replies, StatusContract.merge)
         return ActionContract(self.slug, self.action_id, self.sent | other.sent, always, replies)
 
     def to_json(self) -> dict[str, Any]:
@@ -289,11 +281,7 @@ class ConsumerContract:
 
     def merge(self, other: ConsumerContract) -> ConsumerContract:
         """The two contracts as one; see :func:`merge`."""
-        actions = dict(self.actions)
-        for key, entry in other.actions.items():
-            mine = actions.get(key)
-            actions[key] = entry if mine is None else mine.merge(entry)
-        return ConsumerContract(actions)
+        return ConsumerContract(_union(self.actions, other.actions, ActionContract.merge))
 
     def to_json(self) -> dict[str, Any]:
         """The document written to the file: keys sorted, lists sorted.
@@ -427,6 +415,17 @@ def merge(*contracts: ConsumerContract) -> ConsumerContract:
     out = ConsumerContract()
     for contract in contracts:
         out = out.merge(contract)
+    return out
+
+
+def _union(
+    mine: Mapping[str, _V], theirs: Mapping[str, _V], join: Callable[[_V, _V], _V]
+) -> dict[str, _V]:
+    """Both mappings' entries; where both have a key, ``join(mine, theirs)``."""
+    out = dict(mine)
+    for key, value in theirs.items():
+        held = out.get(key)
+        out[key] = value if held is None else join(held, value)
     return out
 
 
