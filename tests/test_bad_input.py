@@ -371,3 +371,15 @@ def test_a_client_inventing_names_cannot_grow_a_long_running_mock() -> None:
     late = {**HEADERS, "linked_account_id": "late"}
     statuses = [execute(mock, b'{"limit": "1"}', **late).status_code for _ in range(6)]
     assert statuses[-1] == 429
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"\\ud800": "1"}', b'{"limit": "1", "\\udfff\\ud800": {"\\ud800": 1}}']
+)
+def test_a_lone_surrogate_in_a_request_gets_refolds_reply_not_a_unicode_error(
+    content: bytes,
+) -> None:
+    response = execute(RefoldMock(strict=True), content)
+    assert response.status_code == 400
+    assert "\\ud800" in response.text  # echoed, escaped, in Refold's envelope
+    assert envelope(response)["error_code"] == "VALIDATION_ERROR"

@@ -41,7 +41,7 @@ from refold_contract import _endpoint as ep
 from refold_contract._json import Redactor, canonical_json, dumps_standard
 from refold_contract._pace import TokenBucket
 from refold_contract.catalogue import Catalogue
-from refold_contract.config import MOCK_LINKED_ACCOUNT, Limits
+from refold_contract.config import Limits
 from refold_contract.errors import ConfigurationError, RefoldError
 from refold_contract.mock.emulator import (
     DEFAULT_MESSAGES,
@@ -206,9 +206,7 @@ class RefoldMock:
             from refold_contract.sandbox import Sandbox, Store
 
             # One store per mock, so one per test under the fixture: fresh every time.
-            self.sandbox = Sandbox(
-                self.catalogue, store or Store(self.catalogue, default_account=MOCK_LINKED_ACCOUNT)
-            )
+            self.sandbox = Sandbox(self.catalogue, store or Store(self.catalogue))
         self._buckets: dict[str, TokenBucket] = {}
 
     # ------------------------------------------------------------------ settings

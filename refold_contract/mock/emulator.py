@@ -21,7 +21,7 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from refold_contract import _endpoint as ep
-from refold_contract._json import JSONProblem, canonical_json, json_type, loads
+from refold_contract._json import JSONProblem, canonical_json, dumps_compact, json_type, loads
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import Limits
 
@@ -66,7 +66,7 @@ def dumps(value: Any) -> bytes:
     >>> dumps({"a": [1, "é"]})
     b'{"a":[1,"\\xc3\\xa9"]}'
     """
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return dumps_compact(value)
 
 
 @dataclasses.dataclass(slots=True)
