@@ -146,13 +146,23 @@ class EgressGuard:
         )
 
     def blocks_address(self, host: str, port: int | None) -> bool:
-        """True when a connection to ``(host, port)`` is refused."""
-        host = host.lower().strip("[]")
-        if host.startswith("::ffff:"):
-            host = host[7:]
+        """True when a connection to ``(host, port)`` is refused.
+
+        An address is compared in its standard spelling (``127.1`` is ``127.0.0.1``, an
+        IPv4-mapped IPv6 address is its IPv4 one), and a loopback address blocked on one port
+        blocks that port on every address that reaches this machine (any loopback address,
+        ``0.0.0.0``, ``::``).
+        """
+        host = _standard(host)
         if self.blocks_host(host):
             return True
-        return (host, port) in self.addresses or (host, None) in self.addresses
+        if (host, port) in self.addresses or (host, None) in self.addresses:
+            return True
+        return (
+            port is not None
+            and _is_local(host)
+            and any(p == port and _is_local(h) for h, p in self.addresses)
+        )
 
     def _refuse(self, host: str, port: int | None) -> EgressBlocked:
         error = EgressBlocked(host, port, hint=self.hint)
@@ -245,6 +255,36 @@ class EgressGuard:
         return (
             f"<EgressGuard hosts={sorted(self.hosts)} addresses={sorted(self.addresses, key=str)}>"
         )
+
+
+def _standard(host: str) -> str:
+    """``host`` lower-cased without brackets; an address in its one standard spelling.
+
+    >>> _standard("127.1"), _standard("[::FFFF:7f00:1]"), _standard("0:0::1"), _standard("A.b")
+    ('127.0.0.1', '127.0.0.1', '::1', 'a.b')
+    """
+    host = host.lower().strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # the forms the C library still reads as IPv4: 127.1, 2130706433, 0x7f.1
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _is_local(host: str) -> bool:
+    """True for a name or address a connection on this machine reaches: loopback, or the
+    unspecified ``0.0.0.0`` and ``::``, which Linux connects to the machine itself."""
+    if is_loopback(host):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _is_address(host: str) -> bool:

@@ -232,3 +232,72 @@ def test_a_name_is_resolved_with_the_callers_arguments_and_checked_at_connect(
     # A name that resolves to a blocked address is let through here; connect() refuses it.
     assert socket.getaddrinfo("localhost", 9, socket.AF_INET)[0][4] == ("127.0.0.1", 9)
     assert installed.take_attempts() == []
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "blocked"),
+    [
+        ("0.0.0.0", 8700, True),  # Linux connects the unspecified address to the machine itself
+        ("::", 8700, True),
+        ("127.1", 8700, True),  # the C library still reads these as 127.0.0.1
+        ("2130706433", 8700, True),
+        ("0x7f.1", 8700, True),
+        ("127.0.0.2", 8700, True),
+        ("0:0:0:0:0:0:0:1", 8700, True),
+        ("::ffff:7f00:1", 8700, True),
+        ("sub.localhost", 8700, True),
+        ("0.0.0.0", 8701, False),
+        ("10.0.0.1", 8700, False),
+        ("0.0.0.0", None, False),
+    ],
+)
+def test_a_loopback_base_url_is_blocked_on_every_address_that_reaches_this_machine(
+    host: str, port: int | None, blocked: bool
+) -> None:
+    live = EgressGuard.for_settings("http://127.0.0.1:8700", live=True)
+    assert live.blocks_address(host, port) is blocked
+
+
+def test_no_client_reaches_a_live_loopback_base_url_by_another_spelling_of_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import _socket
+
+    import httpx
+    import requests
+
+    offline = socket.getaddrinfo  # the project's conftest: loopback only, by its usual spelling
+
+    def local_too(host: object, *args: object, **kwargs: object) -> object:
+        if host in ("0.0.0.0", "127.1"):  # still this machine
+            return _socket.getaddrinfo(host, *args, **kwargs)
+        return offline(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_too)
+
+    standin = socket.socket()
+    standin.bind(("127.0.0.1", 0))
+    standin.listen()
+    port = standin.getsockname()[1]
+    live = EgressGuard.for_settings(f"http://127.0.0.1:{port}", live=True)
+    tries = []
+    for host in ("0.0.0.0", "127.1"):
+        url = (
+            f"http://{host}:{port}/api/v2/integration-schema/hubspot/actions/create_contact/execute"
+        )
+        tries += [lambda u=url: requests.post(u, timeout=2), lambda u=url: httpx.post(u, timeout=2)]
+
+    def raw(address: str) -> None:
+        with socket.socket() as sock:
+            sock.connect((address, port))
+
+    tries += [lambda a=a: raw(a) for a in ("0.0.0.0", "127.1")]
+    try:
+        with live.installed():
+            for call in tries:
+                with pytest.raises(Exception) as info:  # noqa: PT011 - each client wraps it
+                    call()
+                assert "refold-contract blocked a connection" in str(info.value), repr(info.value)
+        assert len(live.take_attempts()) == len(tries)
+    finally:
+        standin.close()
