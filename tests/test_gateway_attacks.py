@@ -1,0 +1,349 @@
+"""The read-only gateway attacked over real sockets: a recording stand-in for Refold on
+127.0.0.1, the gateway served in front of it, and raw HTTP sent the ways someone would try to
+get a write through or the working key out.
+
+The stand-in writes whatever raw reply a test sets (hostile status lines, headers, bodies) and
+keeps every request that reaches it, so "nothing was forwarded" is "its list stayed empty".
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from refold_contract.custody import Credentials
+from refold_contract.gateway import Gateway, GatewayConfig, serve
+
+from .helpers import FAKE_KEY, FAKE_TOKEN
+
+P = "/api/v2/integration-schema"
+ACCOUNT = "acct_attack_1"
+OK = json.dumps({"node_status": "Success", "http_status": 200, "data": {"id": "1"}}).encode()
+
+
+def execute(action_id: str, slug: str = "hubspot") -> str:
+    return f"{P}/{slug}/actions/{action_id}/execute"
+
+
+@dataclass
+class Arrival:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class StandIn:
+    """Refold, as far as the gateway can tell: records what arrives, answers ``reply`` raw."""
+
+    url: str = ""
+    arrivals: list[Arrival] = field(default_factory=list)
+    reply: bytes = b""
+    hang: threading.Event | None = None
+
+    def answer(self, status: str, headers: dict[str, str], body: bytes) -> None:
+        lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers.items())]
+        lines.append(f"Content-Length: {len(body)}")
+        self.reply = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            standin.arrivals.append(Arrival(self.command, self.path, headers, body))
+            if standin.hang is not None:
+                standin.hang.wait(10)
+            self.wfile.write(standin.reply)
+            self.wfile.flush()
+            self.close_connection = True
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def standin_server() -> Iterator[StandIn]:
+    found = StandIn()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
+    server.daemon_threads = True
+    found.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield found
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def standin(standin_server: StandIn) -> Iterator[StandIn]:
+    """The module's stand-in, with nothing arrived yet and a plain read reply."""
+    standin_server.arrivals.clear()
+    standin_server.answer("200 OK", {"Content-Type": "application/json"}, OK)
+    yield standin_server
+    if standin_server.hang is not None:
+        standin_server.hang.set()
+        standin_server.hang = None
+
+
+def _gateway(standin: StandIn, credentials: Credentials, **config: object) -> Iterator[str]:
+    gateway = Gateway(
+        GatewayConfig(upstream=standin.url, **config),  # type: ignore[arg-type]
+        credentials,
+    )
+    server, url = serve(gateway)
+    yield url
+    server.shutdown()
+    server.server_close()
+    gateway.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(standin_server: StandIn) -> Iterator[str]:
+    yield from _gateway(
+        standin_server,
+        Credentials(api_key=FAKE_KEY, linked_account_id=ACCOUNT),
+        timeout=2.0,
+        max_reply_bytes=4096,
+    )
+
+
+def send_raw(url: str, data: bytes) -> bytes:
+    """``data`` to the gateway as it is, and everything it answers until it closes."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    return out
+
+
+def request(method: str, target: str, headers: dict[str, str] | None = None,
+            body: bytes = b"{}") -> bytes:  # fmt: skip
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+             f"Content-Length: {len(body)}", "Content-Type: application/json"]  # fmt: skip
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def status_of(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1])
+
+
+# ---------------------------------------------------------------------- writes stay home
+
+
+WRITES = [
+    ("POST", execute("create_contact")),
+    ("POST", execute("delete_contact")),
+    ("POST", execute("httprequest")),
+    ("POST", execute("frobnicate")),  # unknown: a write
+    ("POST", execute("get_contactAndDelete")),  # camelCase hump
+    ("POST", execute("getContactThenUpdate")),
+    ("POST", execute("Get_Contact_Remove")),
+    ("POST", execute("list_contacts.delete")),  # a dot splits words too
+    ("POST", execute("list-contacts-purge")),
+    ("POST", execute("fetch2delete")),  # a digit splits words too
+    ("POST", execute("get_contact;create_contact")),
+    ("POST", execute("get_contact,create_contact")),
+    ("POST", execute("create_contact") + "/"),
+    ("POST", execute("create_contact") + "?action=get_contact"),
+    ("POST", execute("create_contact") + "#get_contact"),
+    ("POST", f"{P}/hubspot/actions/get_contact/../create_contact/execute"),
+    ("POST", f"{P}/hubspot/actions/get_contact/%2E%2E/create_contact/execute"),
+    ("POST", f"{P}/hubspot/actions/%63reate_contact/execute"),
+    ("POST", f"{P}/hubspot/actions/get_contact/execute/../../create_contact/execute"),
+    ("POST", f"{P}//hubspot/actions/create_contact/execute"),
+    ("POST", f"{P}/hubspot/actions/get_contact/execute;create"),
+    ("POST", f"{P}/hubspot/actions/get_contact/Execute"),
+    ("post", execute("create_contact")),  # a lower-case method
+    ("post", execute("get_contact")),
+    ("PoSt", execute("get_contact")),
+    ("GET", execute("get_contact")),  # the wrong method for execute
+    ("PUT", execute("get_contact")),
+    ("PATCH", f"{P}/hubspot/actions/get_contact"),
+    ("DELETE", f"{P}/hubspot/actions/get_contact"),
+    ("DELETE", f"{P}/hubspot/actions"),
+    ("POST", f"{P}/hubspot/actions"),
+    ("POST", f"{P}/hubspot/actions/get_contact"),
+    ("HEAD", f"{P}/hubspot/actions"),
+    ("OPTIONS", execute("create_contact")),
+    ("TRACE", execute("get_contact")),
+    ("CONNECT", "app.refold.ai:443"),
+    ("POST", "http://app.refold.ai" + execute("create_contact")),  # absolute form
+    ("POST", "http://127.0.0.1" + execute("get_contact")),
+    ("POST", "*"),
+    ("POST", f"/__refold/gateway/..{execute('create_contact')}"),
+    ("POST", f"/__refold/gateway{execute('create_contact')}"),
+    ("POST", f"/t/tok/__refold/gateway/collect/tok{execute('create_contact')}"),
+    ("POST", f"/t/one/t/two{execute('get_contact')}"),
+    ("POST", f"/m/one{execute('get_contact')}"),  # a test not marked refold_live
+    ("POST", f"/t/{'x' * 65}{execute('get_contact')}"),
+    ("POST", f"/t/a.b{execute('get_contact')}"),
+    ("POST", f"/T/tok{execute('get_contact')}"),
+    ("POST", execute("get_cont\xe4ct")),  # raw non-ASCII bytes on the wire
+    ("POST", execute("x" * 129)),
+    ("POST", execute("get_contact", slug="hub.spot/..")),
+]
+
+
+@pytest.mark.parametrize(("method", "target"), WRITES, ids=[f"{m} {t}" for m, t in WRITES])
+def test_a_request_that_is_not_a_placed_read_never_reaches_refold(
+    gateway: str, standin: StandIn, method: str, target: str
+) -> None:
+    reply = send_raw(gateway, request(method, target))
+    assert status_of(reply) in (400, 403, 404, 405, 501), reply[:300]
+    assert standin.arrivals == []
+
+
+def test_a_second_request_smuggled_in_a_body_is_placed_on_its_own(
+    gateway: str, standin: StandIn
+) -> None:
+    write = request("POST", execute("create_contact"))
+    two_lengths = (
+        (
+            f"POST {execute('get_contact')} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+            f"Content-Length: {2 + len(write)}\r\n\r\n"
+        ).encode()
+        + b"{}"
+        + write
+    )
+    replies = send_raw(gateway, two_lengths)
+    assert [a.path for a in standin.arrivals] == [execute("get_contact")]
+    assert replies.count(b"HTTP/1.1 ") == 2
+    assert b"READ_ONLY_VIOLATION" in replies
+    chunked = (
+        f"POST {execute('get_contact')} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        f"Content-Length: 5\r\n\r\n0\r\n\r\n"
+    ).encode() + write
+    reply = send_raw(gateway, chunked)
+    assert status_of(reply) == 411
+    assert reply.count(b"HTTP/1.1 ") == 1  # the connection closes: the rest is never read
+    assert len(standin.arrivals) == 1
+
+
+def test_only_the_gateways_own_headers_method_and_path_reach_refold(
+    gateway: str, standin: StandIn
+) -> None:
+    dressed = {
+        "X-Api-Key": "tk_attacker",
+        "Authorization": "Bearer attacker",
+        "linked_account_id": ACCOUNT,  # the right one: the request goes through
+        "X-HTTP-Method-Override": "DELETE",
+        "X-HTTP-Method": "DELETE",
+        "X-Original-URL": execute("create_contact"),
+        "X-Rewrite-URL": execute("create_contact"),
+        "X-Forwarded-Host": "evil.example",
+        "Cookie": "session=attacker",
+        "Host": "app.refold.ai",
+    }
+    reply = send_raw(gateway, request("POST", execute("get_contact") + "/", dressed,
+                                      b'{"limit": "1", "action_id": "create_contact"}'))  # fmt: skip
+    assert status_of(reply) == 200
+    [arrival] = standin.arrivals
+    assert (arrival.method, arrival.path) == ("POST", execute("get_contact"))
+    assert arrival.headers["x-api-key"] == FAKE_KEY
+    assert arrival.headers["linked_account_id"] == ACCOUNT
+    assert set(arrival.headers) <= {"host", "accept", "accept-encoding", "x-api-key",
+                                    "linked_account_id", "content-type", "content-length"}  # fmt: skip
+    assert arrival.headers["host"] == standin.url.removeprefix("http://")
+    other = send_raw(gateway, request("POST", execute("get_contact"),
+                                      {"linked_account_id": "acct_someone_else"}))  # fmt: skip
+    assert status_of(other) == 403
+    assert len(standin.arrivals) == 1
+
+
+def test_with_a_session_token_the_clients_linked_account_is_not_forwarded(
+    standin: StandIn,
+) -> None:
+    for url in _gateway(standin, Credentials(session_token=FAKE_TOKEN), timeout=2.0):
+        send_raw(url, request("POST", execute("get_contact"),
+                              {"linked_account_id": "acct_someone_else", "x-api-key": "tk_x"}))  # fmt: skip
+    [arrival] = standin.arrivals
+    assert arrival.headers["authorization"] == f"Bearer {FAKE_TOKEN}"
+    assert "linked_account_id" not in arrival.headers
+    assert "x-api-key" not in arrival.headers
+
+
+# ---------------------------------------------------------------------- the key stays home
+
+
+def _escaped(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+HOSTILE = {
+    "a redirect carrying the key": (
+        "302 Found",
+        {"Location": f"https://evil.example/?k={FAKE_KEY}", "Set-Cookie": f"k={FAKE_KEY}",
+         "Content-Type": "application/json"},
+        b"{}",
+    ),
+    "the key in the forwarded headers": (
+        "200 OK",
+        {"Content-Type": f"application/json; x={FAKE_KEY}", "X-Request-Id": FAKE_KEY,
+         "Retry-After": FAKE_KEY},
+        OK,
+    ),
+    "the key in an HTML page": ("502 Bad Gateway", {"Content-Type": "text/html"},
+                                f"<p>bad key {FAKE_KEY}</p>".encode()),
+    "the key behind JSON escapes": ("200 OK", {"Content-Type": "application/json"},
+                                    f'{{"data": "{_escaped(FAKE_KEY)}"}}'.encode()),
+    "the key behind escapes in a body that is not JSON": (
+        "200 OK", {"Content-Type": "application/json"},
+        f'{{"data": "{_escaped(FAKE_KEY)}" oops'.encode(),
+    ),
+    "the key compressed": (
+        "200 OK", {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        gzip.compress(json.dumps({"data": FAKE_KEY}).encode()),
+    ),
+    "the key in a malformed status line": ("2OO " + FAKE_KEY, {}, b"{}"),
+    "the key in a malformed header": ("200 OK", {f"X-{FAKE_KEY}\x01": FAKE_KEY}, b"{}"),
+    "the key in a reply over the size limit": (
+        "200 OK", {"Content-Type": "application/json"},
+        json.dumps({"data": [FAKE_KEY] * 500}).encode(),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_working_key_never_comes_back_whatever_refold_sends(
+    gateway: str, standin: StandIn, hostile: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.answer(*HOSTILE[hostile])
+    caplog.set_level(logging.INFO)  # what `refold-contract gateway` logs (httpcore's DEBUG
+    # trace shows Refold's reply headers as they came; no gateway turns it on)
+    reply = send_raw(gateway, request("POST", execute("get_contact")))
+    assert len(standin.arrivals) == 1  # sent once, never followed anywhere
+    for part in (FAKE_KEY, "s3cr3t", "DO_NOT_LEAK"):  # nor a piece of it
+        assert part.encode() not in reply
+        assert part not in caplog.text
+    assert b"evil.example" not in reply
+    assert b"set-cookie" not in reply.lower()
+
+
+def test_a_refold_that_never_answers_gets_504_in_the_gateways_time(
+    gateway: str, standin: StandIn
+) -> None:
+    standin.hang = threading.Event()
+    reply = send_raw(gateway, request("POST", execute("get_contact")))
+    assert status_of(reply) == 504
+    assert FAKE_KEY.encode() not in reply
