@@ -923,12 +923,14 @@ class GatewayProcess:
             )
         assert process.stdin is not None
         assert process.stdout is not None
-        message = {
-            "credentials": dataclasses.asdict(credentials),
-            "config": config.to_json(),
-        }
         try:
-            process.stdin.write(json.dumps(message).encode() + b"\n")
+            # Written without a local: a traceback that shows locals must not show the key.
+            process.stdin.write(
+                json.dumps(
+                    {"credentials": dataclasses.asdict(credentials), "config": config.to_json()}
+                ).encode()
+                + b"\n"
+            )
             process.stdin.flush()
         except BrokenPipeError:
             pass

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import traceback
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from refold_contract import gateway as gateway_module
 from refold_contract.custody import PLACEHOLDERS, Credentials
 from refold_contract.errors import ConfigurationError
 from refold_contract.gateway import GatewayConfig, GatewayProcess
@@ -54,6 +58,37 @@ def test_no_way_of_reading_the_environment_finds_the_working_credentials() -> No
     assert FAKE_TOKEN not in done.stdout
     assert PLACEHOLDERS["REFOLD_API_KEY"] in done.stdout
     assert done.stdout.count(PLACEHOLDERS["REFOLD_SESSION_TOKEN"]) >= 3
+
+
+def test_a_gateway_that_fails_to_start_leaves_no_credential_in_the_tracebacks_locals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    def broken(stream: object, timeout: float) -> bytes:
+        raise OSError("the pipe broke")
+
+    monkeypatch.setattr(gateway_module.subprocess, "Popen", recording)
+    monkeypatch.setattr(gateway_module, "_read_line", broken)
+    credentials = Credentials(api_key=FAKE_KEY, linked_account_id="acct_1")
+    try:
+        with pytest.raises(OSError, match="the pipe broke") as info:
+            GatewayProcess.start(GatewayConfig(fixtures=(str(tmp_path),)), credentials)
+    finally:
+        for process in started:
+            process.kill()
+            process.communicate()
+    # What `pytest --showlocals`, or an error reporter that keeps locals, would show.
+    shown = "".join(
+        traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
+    )
+    assert "credentials = Credentials(api_key=<set>" in shown
+    assert FAKE_KEY not in shown
 
 
 def test_a_gateway_that_cannot_start_names_no_credential() -> None:
