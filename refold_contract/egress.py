@@ -4,7 +4,8 @@ Installed by the plugin for every pytest session. It refuses, with
 :class:`~refold_contract.errors.EgressBlocked`, any attempt to resolve a blocked host name or to
 connect to a blocked address, whichever Python client makes it: requests, urllib3, urllib,
 http.client, aiohttp and httpx (any transport) all resolve with ``socket.getaddrinfo`` and
-connect with ``socket.socket.connect``, directly or through asyncio.
+connect with ``socket.socket.connect``, directly or through asyncio. ``sendto`` and ``sendmsg``
+with an address (TCP Fast Open connects with them) are checked too.
 
 What is blocked:
 
@@ -188,6 +189,8 @@ class EgressGuard:
             "gethostbyname_ex": socket.gethostbyname_ex,
             "connect": socket.socket.connect,
             "connect_ex": socket.socket.connect_ex,
+            "sendto": socket.socket.sendto,
+            "sendmsg": getattr(socket.socket, "sendmsg", None),  # not on Windows
         }
         self._saved = saved
         guard = self
@@ -215,21 +218,36 @@ class EgressGuard:
                 raise guard._refuse(host, None)
             return saved["gethostbyname_ex"](host)
 
+        def check(address: Any) -> None:
+            found = _host_of(address)
+            if found is not None and guard.blocks_address(*found):
+                raise guard._refuse(*found)
+
         def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
             def connect(sock: socket.socket, address: Any) -> Any:
-                found = _host_of(address)
-                if found is not None and guard.blocks_address(*found):
-                    raise guard._refuse(*found)
+                check(address)
                 return original(sock, address)
 
             connect.__name__ = original.__name__
             return connect
+
+        # With MSG_FASTOPEN, sendto and sendmsg given an address connect and send at once.
+        def sendto(sock: socket.socket, data: Any, *flags_address: Any) -> Any:
+            check(flags_address[-1] if flags_address else None)
+            return saved["sendto"](sock, data, *flags_address)
+
+        def sendmsg(sock: socket.socket, buffers: Any, *more: Any) -> Any:
+            check(more[2] if len(more) > 2 else None)  # (ancdata, flags, address)
+            return saved["sendmsg"](sock, buffers, *more)
 
         socket.getaddrinfo = getaddrinfo
         socket.gethostbyname = gethostbyname
         socket.gethostbyname_ex = gethostbyname_ex
         socket.socket.connect = wrap(saved["connect"])  # type: ignore[method-assign]
         socket.socket.connect_ex = wrap(saved["connect_ex"])  # type: ignore[method-assign]
+        socket.socket.sendto = sendto  # type: ignore[method-assign, assignment]
+        if saved["sendmsg"] is not None:
+            socket.socket.sendmsg = sendmsg  # type: ignore[method-assign, assignment]
 
     def uninstall(self) -> None:
         """Undo :meth:`install`."""
@@ -241,6 +259,9 @@ class EgressGuard:
         socket.gethostbyname_ex = saved["gethostbyname_ex"]
         socket.socket.connect = saved["connect"]  # type: ignore[method-assign]
         socket.socket.connect_ex = saved["connect_ex"]  # type: ignore[method-assign]
+        socket.socket.sendto = saved["sendto"]  # type: ignore[method-assign]
+        if saved["sendmsg"] is not None:
+            socket.socket.sendmsg = saved["sendmsg"]  # type: ignore[method-assign]
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[EgressGuard]:

@@ -301,3 +301,57 @@ def test_no_client_reaches_a_live_loopback_base_url_by_another_spelling_of_its_a
         assert len(live.take_attempts()) == len(tries)
     finally:
         standin.close()
+
+
+def test_tcp_fast_open_sends_are_checked_like_connect(installed: EgressGuard) -> None:
+    # sendto/sendmsg with MSG_FASTOPEN and an address connect and send in one call.
+    fast_open = getattr(socket, "MSG_FASTOPEN", 0)
+    request = b"POST /api/v2/integration-schema/hubspot/actions/create_contact/execute HTTP/1.1"
+    with socket.socket() as sock:
+        with pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:9"):
+            sock.sendto(request, fast_open, ("127.0.0.1", 9))
+        with pytest.raises(EgressBlocked, match=r"10\.0\.0\.9:443"):
+            sock.sendto(request, ("10.0.0.9", 443))
+        if hasattr(sock, "sendmsg"):
+            with pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:9"):
+                sock.sendmsg([request], [], fast_open, ("127.0.0.1", 9))
+    assert len(installed.take_attempts()) == 2 + hasattr(socket.socket, "sendmsg")
+
+
+@pytest.mark.skipif(not hasattr(socket, "MSG_FASTOPEN"), reason="TCP Fast Open: Linux")
+def test_a_fast_open_send_to_a_blocked_port_never_arrives() -> None:
+    standin = socket.socket()
+    standin.bind(("127.0.0.1", 0))
+    standin.listen()
+    standin.settimeout(0.5)
+    port = standin.getsockname()[1]
+    guard = EgressGuard.for_settings(f"http://127.0.0.1:{port}", live=True)
+    try:
+        with guard.installed(), socket.socket() as sock, pytest.raises(EgressBlocked):
+            sock.sendto(b"POST /x HTTP/1.1\r\n\r\n", socket.MSG_FASTOPEN, ("127.0.0.1", port))
+        with pytest.raises(TimeoutError):
+            standin.accept()  # nothing connected
+    finally:
+        standin.close()
+
+
+def test_sends_without_an_address_and_to_other_addresses_pass_through(
+    installed: EgressGuard,
+) -> None:
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    with server, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        assert client.sendto(b"ok", server.getsockname()) == 2
+        assert client.sendto(b"ok", 0, server.getsockname()) == 2
+        client.connect(server.getsockname())
+        assert client.sendmsg([b"ok"]) == 2
+        assert server.recv(10) == b"ok"
+    assert installed.take_attempts() == []
+
+
+def test_installing_patches_the_sends_and_uninstalling_restores_them() -> None:
+    originals = (socket.socket.sendto, getattr(socket.socket, "sendmsg", None))
+    with EgressGuard(hint="h").installed():
+        assert socket.socket.sendto is not originals[0]
+        assert getattr(socket.socket, "sendmsg", None) is not originals[1] or originals[1] is None
+    assert (socket.socket.sendto, getattr(socket.socket, "sendmsg", None)) == originals
