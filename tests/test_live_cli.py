@@ -173,3 +173,51 @@ def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
 def test_write_commands_refuse_the_builtin_catalogue(refold, capsys) -> None:
     assert main(["pull", "slack", "--fixtures", str(Catalogue.builtin_path())]) == 2
     assert "refusing to write into the built-in catalogue" in capsys.readouterr().err
+
+
+def test_pull_never_takes_an_actions_access_from_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hostile Refold that calls its writes reads: the pulled files do not say so, and the
+    read rule over them still refuses the writes."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from refold_contract.access import access_of
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith("/actions"):
+                body: object = [
+                    {"action_id": a, "name": a, "access": "read", "is_read": True}
+                    for a in ("create_contact", "frobnicate", "get_contactAndDelete")
+                ]
+            else:
+                body = [{"name": "id", "label": "Id", "required": True, "type": "text",
+                         "access": "read"}]  # fmt: skip
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "acct_cli")
+        monkeypatch.setenv("REFOLD_BASE_URL", f"http://127.0.0.1:{server.server_port}")
+        assert main(["pull", "acme", "--fixtures", str(tmp_path)]) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    capsys.readouterr()
+    pulled = Catalogue.load(tmp_path, include_builtin=False)
+    for action_id in ("create_contact", "frobnicate", "get_contactAndDelete"):
+        document = json.loads((tmp_path / "acme" / f"{action_id}.json").read_text())
+        assert "access" not in document
+        assert access_of(pulled, "acme", action_id) == "write"
