@@ -482,28 +482,6 @@ class Gateway:
 
         Findings of a test's token are collected only once its deferred work is done.
         """
-        reply = self._respond(method, target, headers, body)
-        if reply.after is not None:
-            token = place(method, target)
-            key = token.token if isinstance(token, Placed) else None
-            with self._lock:
-                self._pending[key] = self._pending.get(key, 0) + 1
-            work = reply.after
-
-            def after() -> None:
-                try:
-                    work()
-                finally:
-                    with self._idle:
-                        self._pending[key] -= 1
-                        self._idle.notify_all()
-
-            reply.after = after
-        return reply
-
-    def _respond(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
-    ) -> GatewayReply:
         if target.startswith(CONTROL_PREFIX):
             return self._control(method, target)
         placed = place(method, target)
@@ -623,8 +601,25 @@ class Gateway:
             status,
             reply,
             out_headers,
-            after=lambda: self._observe(placed, status, reply, observed),
+            after=self._pending_work(
+                placed.token, lambda: self._observe(placed, status, reply, observed)
+            ),
         )
+
+    def _pending_work(self, token: str | None, work: Callable[[], None]) -> Callable[[], None]:
+        """``work``, counted as pending for ``token`` until it has run (:meth:`collect` waits)."""
+        with self._lock:
+            self._pending[token] = self._pending.get(token, 0) + 1
+
+        def after() -> None:
+            try:
+                work()
+            finally:
+                with self._idle:
+                    self._pending[token] -= 1
+                    self._idle.notify_all()
+
+        return after
 
     def _send_upstream(
         self, method: str, path: str, headers: dict[str, str], content: bytes
