@@ -60,7 +60,7 @@ from refold_contract._json import JSONProblem, Redactor, loads
 from refold_contract.access import access_of
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Limits
-from refold_contract.custody import Credentials
+from refold_contract.custody import SECRET_VARIABLES, Credentials
 from refold_contract.errors import (
     ConfigurationError,
     RefoldError,
@@ -906,7 +906,7 @@ class GatewayProcess:
         fd, log_name = tempfile.mkstemp(prefix="refold-gateway-", suffix=".log")
         log = Path(log_name)
         child_env = dict(os.environ if env is None else env)
-        for name in ("REFOLD_API_KEY", "REFOLD_SESSION_TOKEN"):
+        for name in SECRET_VARIABLES:
             child_env.pop(name, None)  # the pipe carries them; the environment never does
         with os.fdopen(fd, "wb") as log_file:
             process = subprocess.Popen(
