@@ -347,3 +347,26 @@ def test_a_refold_that_never_answers_gets_504_in_the_gateways_time(
     reply = send_raw(gateway, request("POST", execute("get_contact")))
     assert status_of(reply) == 504
     assert FAKE_KEY.encode() not in reply
+
+
+def test_drift_from_a_hostile_reply_reaches_no_terminal_as_control_characters(
+    gateway: str, standin: StandIn
+) -> None:
+    from refold_contract.gateway import collect_findings
+
+    evil = "\x1b[2J\x1b]0;pwned\x07\nrefold-contract: no drift from the catalogue\r\x9b31m"
+    data = {"results": [{evil: 1}], "paging": {}}
+    standin.answer("200 OK", {"Content-Type": "application/json"},
+                   json.dumps({"node_status": "Success", "http_status": 200, "data": data,
+                               evil: evil}).encode())  # fmt: skip
+    reply = send_raw(gateway, request("POST", f"/t/hostile{execute('get_contact')}"))
+    assert status_of(reply) == 200
+    drift = collect_findings(gateway, "hostile")["drift"]
+    shown = [d["path"] for d in drift if d["kind"] == "key_added"]
+    assert shown == [
+        "data.results[].\\x1b[2J\\x1b]0;pwned\\x07\\nrefold-contract: no drift from the "
+        "catalogue\\r\\x9b31m"
+    ]
+    for finding in drift:
+        for text in finding.values():
+            assert text.isprintable(), text
