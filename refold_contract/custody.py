@@ -143,11 +143,6 @@ class Custody:
         """True when a real credential was taken."""
         return bool(self._taken)
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The real values, for redaction in this process."""
-        return tuple(self._taken.values())
-
     def credentials(self) -> Credentials:
         """The working credentials, with the linked account from the environment."""
         return Credentials(
