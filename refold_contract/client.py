@@ -677,40 +677,9 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 
 class _ClientBase:
-    """The arguments and the I/O-free half of both clients."""
+    """The I/O-free half of both clients: each builds its :class:`_Protocol` from its arguments."""
 
     _proto: _Protocol
-
-    def __init__(
-        self,
-        api_key: str | None,
-        linked_account_id: str | None,
-        session_token: str | None,
-        base_url: str | None,
-        timeout: float | None,
-        retries: int | None,
-        *,
-        retry: RetryPolicy | None,
-        max_time: float | None,
-        catalogue: Catalogue | None,
-        read_only: bool,
-        limits: Limits | None,
-        env: Mapping[str, str] | None,
-    ) -> None:
-        self._proto = _Protocol(
-            api_key=api_key,
-            linked_account_id=linked_account_id,
-            session_token=session_token,
-            base_url=base_url,
-            timeout=timeout,
-            retries=retries,
-            retry=retry,
-            max_time=max_time,
-            catalogue=catalogue,
-            read_only=read_only,
-            limits=limits,
-            env=env,
-        )
 
     @property
     def settings(self) -> Settings:
@@ -767,13 +736,13 @@ class RefoldClient(_ClientBase):
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(
-            api_key,
-            linked_account_id,
-            session_token,
-            base_url,
-            timeout,
-            retries,
+        self._proto = _Protocol(
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
             retry=retry,
             max_time=max_time,
             catalogue=catalogue,
@@ -913,13 +882,13 @@ class AsyncRefoldClient(_ClientBase):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(
-            api_key,
-            linked_account_id,
-            session_token,
-            base_url,
-            timeout,
-            retries,
+        self._proto = _Protocol(
+            api_key=api_key,
+            linked_account_id=linked_account_id,
+            session_token=session_token,
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
             retry=retry,
             max_time=max_time,
             catalogue=catalogue,
