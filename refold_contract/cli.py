@@ -16,12 +16,21 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refold_contract import __version__
 from refold_contract.catalogue import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Catalogue
-from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE
-from refold_contract.errors import CatalogueError, ConfigurationError, RefoldError
+from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE, Settings
+from refold_contract.errors import (
+    ActionNotFound,
+    ApplicationNotFound,
+    CatalogueError,
+    ConfigurationError,
+    RefoldError,
+)
+
+if TYPE_CHECKING:
+    from refold_contract.custody import Credentials
 
 __all__ = ["main"]
 
@@ -85,6 +94,10 @@ class _ContractReport:
                 row["actions"] = list(value)
 
 
+def _result(row: dict[str, Any]) -> str:
+    return "FAILED" if row["failed"] else ("skipped" if row["skipped"] else "passed")
+
+
 def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[str]]:
     rows = []
     for key in sorted(report.rows):
@@ -92,9 +105,8 @@ def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[
         slug, _, action_id = key.partition("/")
         action = catalogue.find(slug, action_id)
         access = action.access if action is not None else "-"
-        result = "FAILED" if data["failed"] else ("skipped" if data["skipped"] else "passed")
         bodies = str(data["bodies"]) if action is not None else "-"
-        rows.append([slug, action_id, access, bodies, result])
+        rows.append([slug, action_id, access, bodies, _result(data)])
     return rows
 
 
@@ -197,9 +209,8 @@ def _stateful_table(
     for key in sorted(report.rows):
         data = report.rows[key]
         slug, _, object_type = key.partition("/")
-        result = "FAILED" if data["failed"] else ("skipped" if data["skipped"] else "passed")
         actions = ", ".join(a.partition("/")[2] for a in data["actions"])
-        rows.append([slug, object_type, actions or "-", result])
+        rows.append([slug, object_type, actions or "-", _result(data)])
     print()
     print_table(["app", "object type", "actions", "result"], rows)
     failed = [r for r in rows if r[-1] == "FAILED"]
@@ -337,6 +348,22 @@ def _port_or_zero(value: str) -> int:
     return port
 
 
+def _working_credentials(
+    base_url: str | None, needs: str, *, where: str = "in the environment"
+) -> tuple[Settings, Credentials]:
+    """The settings and the credentials from this command's environment, all of them present."""
+    from refold_contract.custody import Credentials
+
+    settings = Settings.resolve(base_url=base_url)
+    settings.require_credentials(needs, where=where)
+    credentials = Credentials(
+        api_key=settings.api_key,
+        linked_account_id=settings.linked_account_id,
+        session_token=settings.session_token,
+    )
+    return settings, credentials
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -371,19 +398,12 @@ def _gateway(args: argparse.Namespace) -> int:
     import logging
     import threading
 
-    from refold_contract.config import Settings
-    from refold_contract.custody import Credentials
     from refold_contract.gateway import Gateway, GatewayConfig, serve
     from refold_contract.live import write_json_atomically
 
-    settings = Settings.resolve(base_url=args.base_url)
-    missing = settings.missing_credentials
-    if missing:
-        raise ConfigurationError(
-            "the gateway needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
-            f"REFOLD_SESSION_TOKEN) in its own environment (missing: {', '.join(missing)})",
-            hint="credentials are never taken from the command line; export them first",
-        )
+    settings, credentials = _working_credentials(
+        args.base_url, "the gateway needs", where="in its own environment"
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     gateway = Gateway(
         GatewayConfig(
@@ -393,11 +413,7 @@ def _gateway(args: argparse.Namespace) -> int:
             rate=args.rate,
             burst=args.burst,
         ),
-        Credentials(
-            api_key=settings.api_key,
-            linked_account_id=settings.linked_account_id,
-            session_token=settings.session_token,
-        ),
+        credentials,
     )
     server, url = serve(gateway, args.host, args.port)
     print(url, flush=True)  # a line of its own, for scripts
@@ -438,30 +454,15 @@ def _verify(args: argparse.Namespace) -> int:
     fixtures = [*project_fixtures(Path.cwd()), *(Path(f) for f in args.fixtures)]
     if not args.live:
         return verify_command(args.path, fixtures=fixtures, as_json=args.json)
-    from refold_contract.config import Settings
     from refold_contract.consumer import ConsumerContract
     from refold_contract.gateway import GatewayConfig, GatewayProcess
 
-    settings = Settings.resolve(base_url=args.base_url)
-    missing = settings.missing_credentials
-    if missing:
-        raise ConfigurationError(
-            "verify --live needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
-            f"REFOLD_SESSION_TOKEN) in the environment (missing: {', '.join(missing)})",
-            hint="credentials are never taken from the command line; export them first",
-        )
+    settings, credentials = _working_credentials(args.base_url, "verify --live needs")
     from refold_contract.client import RefoldClient
-    from refold_contract.custody import Credentials
-    from refold_contract.errors import ActionNotFound, ApplicationNotFound
 
     contract = ConsumerContract.load(args.path)
     catalogue = Catalogue.load(*fixtures, include_builtin=True)
     folders = tuple(str(Path(f).resolve()) for f in fixtures)
-    credentials = Credentials(
-        api_key=settings.api_key,
-        linked_account_id=settings.linked_account_id,
-        session_token=settings.session_token,
-    )
     # Reads only, and through the read-only gateway: this command never holds a client that
     # could send a write with the working credentials.
     with (
@@ -496,6 +497,13 @@ def _contract_merge(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _add_fixtures(
+    parser: argparse.ArgumentParser,
+    help: str = "catalogue folder layered over the built-in one (repeatable)",
+) -> None:
+    parser.add_argument("--fixtures", action="append", default=[], metavar="DIR", help=help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -574,13 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the read part against the real Refold API (credentials from REFOLD_API_KEY "
         "and REFOLD_LINKED_ACCOUNT_ID); reports mock/live parity",
     )
-    test.add_argument(
-        "--fixtures",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="catalogue folder layered over the built-in one (repeatable)",
-    )
+    _add_fixtures(test)
     test.add_argument(
         "pytest_args",
         nargs=argparse.REMAINDER,
@@ -598,13 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=_port_or_zero, default=8700, help="port (default 8700)")
-    srv.add_argument(
-        "--fixtures",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="catalogue folder layered over the built-in one (repeatable)",
-    )
+    _add_fixtures(srv)
     srv.add_argument(
         "--api-key",
         action="append",
@@ -668,11 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="Refold's base URL (default REFOLD_BASE_URL or https://app.refold.ai)",
     )
-    gw.add_argument(
-        "--fixtures",
-        action="append",
-        default=[],
-        metavar="DIR",
+    _add_fixtures(
+        gw,
         help="catalogue folder over the built-in one (repeatable); with --record, the first is "
         "written",
     )
@@ -695,13 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
         "gateway. Prints breaking and non-breaking findings; exits 1 on a breaking one.",
     )
     ver.add_argument("path", metavar="PATH", help="the consumer contract (JSON)")
-    ver.add_argument(
-        "--fixtures",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="catalogue folder layered over the built-in one (repeatable)",
-    )
+    _add_fixtures(ver)
     ver.add_argument(
         "--live",
         action="store_true",
@@ -785,10 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (command or parser).error(f"unrecognized arguments: {' '.join(_masked(unknown))}{extra}")
     try:
         status: int = args.func(args)
-    except RefoldError as exc:
-        print(f"refold-contract: {exc}", file=sys.stderr)
-        return 2
-    except ImportError as exc:
+    except (RefoldError, ImportError) as exc:
         print(f"refold-contract: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

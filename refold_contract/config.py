@@ -236,6 +236,24 @@ class Settings:
             ENV_VARS[name] for name in ("api_key", "linked_account_id") if not getattr(self, name)
         ]
 
+    def require_credentials(self, needs: str, *, where: str = "in the environment") -> None:
+        """Raise :class:`ConfigurationError` unless :attr:`missing_credentials` is empty.
+
+        ``needs`` starts the message (who needs them), ``where`` says where to set them.
+
+        Example::
+
+            Settings.resolve().require_credentials("live commands need")
+            # ConfigurationError: live commands need REFOLD_API_KEY and ... (missing: ...)
+        """
+        missing = self.missing_credentials
+        if missing:
+            raise ConfigurationError(
+                f"{needs} REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN) "
+                f"{where} (missing: {', '.join(missing)})",
+                hint="credentials are never taken from the command line; export them first",
+            )
+
     @property
     def secrets(self) -> tuple[str, ...]:
         """The secret values set, for redaction. Empty strings are left out."""

@@ -53,13 +53,7 @@ def _redactor(args: argparse.Namespace) -> Redactor:
 
 def _client(args: argparse.Namespace) -> RefoldClient:
     settings = Settings.resolve(base_url=getattr(args, "base_url", None))
-    missing = settings.missing_credentials
-    if missing:
-        raise ConfigurationError(
-            "live commands need REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or "
-            f"REFOLD_SESSION_TOKEN) in the environment (missing: {', '.join(missing)})",
-            hint="credentials are never taken from the command line; export them first",
-        )
+    settings.require_credentials("live commands need")
     return RefoldClient(read_only=True, catalogue=_catalogue(args), base_url=settings.base_url)
 
 
@@ -432,7 +426,7 @@ def add_live_commands(sub: Any) -> None:
     p.add_argument(
         "--rate", type=float, default=REFOLD_RATE, help="requests per second (default 20)"
     )
-    p.add_argument("--burst", type=int, default=5, help="burst size (default 5)")
+    p.add_argument("--burst", type=int, default=REFOLD_BURST, help="burst size (default 5)")
     p.add_argument("--workers", type=int, default=4, help="requests in flight (default 4)")
     common(p)
     p.set_defaults(func=_drift)

@@ -135,3 +135,23 @@ def test_an_unknown_option_gets_the_commands_own_usage(capsys: pytest.CaptureFix
     assert (
         "refold-contract serve: error: unrecognized arguments: --bogus" in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "needs"),
+    [
+        (["gateway"], "the gateway needs {vars} in its own environment"),
+        (["verify", "contract.json", "--live"], "verify --live needs {vars} in the environment"),
+        (["actions", "hubspot"], "live commands need {vars} in the environment"),
+    ],
+)
+def test_commands_that_hold_credentials_say_which_variables_are_missing(
+    argv: list[str], needs: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("REFOLD_API_KEY", "tk_cli_missing_account")
+    assert main(argv) == 2
+    variables = "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN)"
+    assert capsys.readouterr().err.splitlines() == [
+        f"refold-contract: {needs.format(vars=variables)} (missing: REFOLD_LINKED_ACCOUNT_ID)",
+        "  hint: credentials are never taken from the command line; export them first",
+    ]
