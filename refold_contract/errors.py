@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from refold_contract import _endpoint as ep
+from refold_contract.access import WRITE_WORDS, name_words
 
 __all__ = [
     "ActionFailed",
@@ -402,17 +403,20 @@ class ReadOnlyViolation(RefoldError, PermissionError):
         )
 
 
+def _write_word(action_id: str | None) -> str | None:
+    """The first word of the action's name that makes it a write, if any."""
+    return next((w for w in name_words(action_id or "") if w in WRITE_WORDS), None)
+
+
 def read_only_reason(action_id: str | None) -> str:
     """Why an action is not sent live, in words: its name says write, or nothing says read.
 
     >>> read_only_reason("create_contact")
     "it is a write (its name says 'create')"
     """
-    from refold_contract.access import WRITE_WORDS, name_words
-
-    written = [w for w in name_words(action_id or "") if w in WRITE_WORDS]
+    written = _write_word(action_id)
     if written:
-        return f"it is a write (its name says {written[0]!r})"
+        return f"it is a write (its name says {written!r})"
     return "it is not known to be a read action"
 
 
@@ -422,7 +426,7 @@ def read_only_hint(slug: str | None, action_id: str | None) -> str:
     >>> read_only_hint("hubspot", "create_contact")
     'test writes on the mock (tests not marked refold_live), never live'
     """
-    if read_only_reason(action_id).startswith("it is a write"):
+    if _write_word(action_id):
         return "test writes on the mock (tests not marked refold_live), never live"
     return (
         f'if it really only reads, declare it: put "access": "read" in '
