@@ -189,15 +189,14 @@ class Parameter:
 
         A field with ``options`` takes one of their values (a list of them when ``multiple``).
         """
+        values = value if self.multiple and isinstance(value, list) else [value]
         if self.options:
             allowed = [o.value for o in self.options]
-            chosen = value if self.multiple and isinstance(value, list) else [value]
-            if all(v in allowed for v in chosen):
+            if all(v in allowed for v in values):
                 return None
             return f"must be one of {', '.join(map(repr, allowed))}, got {value!r}"
         kind = self.kind
         if self.type in ("text", "textarea", "password"):  # declared so; unknown types are not
-            values = value if self.multiple and isinstance(value, list) else [value]
             if not all(isinstance(v, str) for v in values):
                 return f"must be text (a string), got {json_type(value)}"
         elif kind == "number":
@@ -929,14 +928,13 @@ def load_action(
         load_action("fixtures/hubspot/get_contact.json")
     """
     path = Path(path)
-    builder = _Builder(path, slug if slug is not None else path.parent.name)
+    builder = _Builder(path, slug)
     action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
     if builder.problems:
         raise builder.problems[0]
     if builder.unknown_types:
-        listed = ", ".join(f"{name!r} ({ptype!r})" for name, ptype, _ in builder.unknown_types)
         warnings.warn_explicit(
-            f"unknown field type for parameter(s) {listed}; treated as text",
+            builder.unknown_types_message(),
             UnknownFieldType,
             str(path),
             builder.line_of_type(builder.unknown_types[0][1]),
@@ -965,10 +963,7 @@ def validate_file(
         action, problems = validate_file("mine/acme/get_widget.json", lint=True)
         errors = [p for p in problems if p.severity == "error"]
     """
-    path = Path(path)
-    builder = _Builder(path, slug if slug is not None else path.parent.name)
-    builder.lint = lint
-    builder.require_evidence = require_evidence
+    builder = _Builder(Path(path), slug, lint=lint, require_evidence=require_evidence)
     action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
     problems = builder.problems + builder.warnings
     return (action if not builder.problems else None), problems
@@ -993,7 +988,7 @@ def read_document(
         document["examples"].append(new_example)
     """
     path = Path(path)
-    builder = _Builder(path, path.parent.name)
+    builder = _Builder(path)
     builder.raw = _read_file(path, max_bytes)
     try:
         return _strict_loads(builder.raw, max_depth=max_depth, max_bytes=max_bytes)
@@ -1065,17 +1060,23 @@ def _too_large(path: Path, size: str, max_bytes: int) -> CatalogueError:
     )
 
 
-def _first_non_finite(value: Any, pointer: str = "") -> str | None:
-    """The pointer of the first float that is not finite (``1e999`` parses as infinity)."""
-    stack: list[tuple[Any, str]] = [(value, pointer)]
+def _walk(document: Any) -> Iterator[tuple[Any, str]]:
+    """Every value of a parsed document with its JSON pointer, without recursion."""
+    stack: list[tuple[Any, str]] = [(document, "")]
     while stack:
         item, where = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return where
+        yield item, where
         if isinstance(item, dict):
             stack.extend((v, f"{where}/{_escape(str(k))}") for k, v in item.items())
         elif isinstance(item, list):
             stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+
+
+def _first_non_finite(document: Any) -> str | None:
+    """The pointer of the first float that is not finite (``1e999`` parses as infinity)."""
+    for item, where in _walk(document):
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
     return None
 
 
@@ -1108,16 +1109,12 @@ def _duplicate_keys(text: str) -> list[tuple[str, str]]:
 
     Only called on text the strict reader has accepted, so depth and size are already bounded.
     """
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[Any, str]] = [(_DUPLICATE_DECODER.decode(text), "")]
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, _Duplicates):
-            found.extend((where, key) for key in item.duplicated)
-        if isinstance(item, dict):
-            stack.extend((v, f"{where}/{_escape(str(k))}") for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+    found = [
+        (where, key)
+        for item, where in _walk(_DUPLICATE_DECODER.decode(text))
+        if isinstance(item, _Duplicates)
+        for key in item.duplicated
+    ]
     return sorted(found)
 
 
@@ -1128,16 +1125,28 @@ class _Builder:
     the loader accepts.
     """
 
-    def __init__(self, path: Path, slug: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        slug: str | None = None,
+        *,
+        lint: bool = False,
+        require_evidence: bool = False,
+    ) -> None:
         self.path = path
-        self.slug = slug
+        self.slug = slug if slug is not None else path.parent.name
         self.problems: list[CatalogueError] = []
         self.warnings: list[CatalogueError] = []
         self.action_key: str | None = None
-        self.lint = False
-        self.require_evidence = False
+        self.lint = lint
+        self.require_evidence = require_evidence
         self.raw = b""
-        self.unknown_types: list[tuple[str, str, int]] = []
+        self.unknown_types: list[tuple[str, str]] = []  # (parameter name, declared type)
+
+    def unknown_types_message(self) -> str:
+        """The one warning's text for every parameter of an unknown field type."""
+        listed = ", ".join(f"{name!r} ({ptype!r})" for name, ptype in self.unknown_types)
+        return f"unknown field type for parameter(s) {listed}; treated as text"
 
     def error(
         self,
@@ -1438,14 +1447,15 @@ class _Builder:
                 hint="add the page or observation each level rests on, or rate it 'assumed'",
             )
         notes = raw.get("notes")
-        if notes is not None and not isinstance(notes, str):
+        bad_notes = notes is not None and not isinstance(notes, str)
+        if bad_notes:
             self.error(
                 "/evidence/notes",
                 f"evidence 'notes' must be a string, got {json_type(notes)}",
                 field="evidence",
                 hint="say in words where sources disagree and what was chosen",
             )
-        if len(rated) < 2 or not good_sources or (notes is not None and not isinstance(notes, str)):
+        if len(rated) < 2 or not good_sources or bad_notes:
             return None
         assert isinstance(sources, list)
         return Evidence(rated["schema"], rated["reply"], tuple(sources), notes)
@@ -1484,7 +1494,7 @@ class _Builder:
                 continue
             seen[param.name] = i
             if param.type not in FIELD_TYPES:
-                self.unknown_types.append((param.name, param.type, i))
+                self.unknown_types.append((param.name, param.type))
                 self.warning(
                     f"/parameters/{i}/type",
                     f"unknown field type {param.type!r} for parameter {param.name!r}; "
@@ -1764,9 +1774,8 @@ def parse_parameters(raw: Any, *, where: str) -> list[Parameter]:
             snippet=json.dumps(raw)[:200],
         )
     if builder.unknown_types:
-        listed = ", ".join(f"{name!r} ({ptype!r})" for name, ptype, _ in builder.unknown_types)
         warnings.warn(
-            f"{where}: unknown field type for parameter(s) {listed}; treated as text",
+            f"{where}: {builder.unknown_types_message()}",
             UnknownFieldType,
             stacklevel=2,
         )
