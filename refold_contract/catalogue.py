@@ -710,6 +710,15 @@ class Catalogue:
             close = [f"{slug}/{i}" for i in difflib.get_close_matches(action_id, ids, n=n)]
         return close
 
+    def suggest_app(self, slug: str, n: int = 3) -> list[str]:
+        """Up to ``n`` app slugs close to the one asked for.
+
+        Example::
+
+            Catalogue.builtin().suggest_app("hubspt")   # ['hubspot']
+        """
+        return difflib.get_close_matches(slug, self.apps(), n=n)
+
     def apps(self) -> list[str]:
         """The application slugs, sorted.
 

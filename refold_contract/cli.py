@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +132,19 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
         style = "red" if row[-1] == "FAILED" else None
         table.add_row(*row, style=style)
     Console().print(table)
+
+
+def print_drift(drift: Sequence[Mapping[str, Any]]) -> None:
+    """Drift findings, as ``Drift.to_json()`` gives them, in a :func:`print_table` table.
+
+    Example::
+
+        print_drift([d.to_json() for d in reply_drift(action, reply)])
+    """
+    print_table(
+        ["action", "kind", "where", "detail"],
+        [[d["action"], d["kind"], d["path"], d["detail"]] for d in drift],
+    )
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -310,7 +323,7 @@ def _check_selection(args: argparse.Namespace, folders: Sequence[Path]) -> None:
     catalogue = Catalogue.load(*folders, include_builtin=True)
     for slug in args.apps:
         if not catalogue.has_app(slug):
-            close = difflib.get_close_matches(slug, catalogue.apps(), n=3)
+            close = catalogue.suggest_app(slug)
             raise ConfigurationError(
                 f"--app {slug}: no such app in the catalogue",
                 hint=(f"did you mean {', '.join(close)}? " if close else "")
@@ -440,10 +453,7 @@ def _gateway(args: argparse.Namespace) -> int:
     for line in report["refused"]:
         print(f"  refused: {line}", file=sys.stderr)
     if report["drift"]:
-        print_table(
-            ["action", "kind", "where", "detail"],
-            [[d["action"], d["kind"], d["path"], d["detail"]] for d in report["drift"]],
-        )
+        print_drift(report["drift"])
     return 1 if report["refused"] else 0
 
 

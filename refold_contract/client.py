@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import difflib
 import email.utils
 import functools
 import json
@@ -426,7 +425,7 @@ class _Protocol:
         """For a 404 on an app or action: close names from the catalogue, or how to add one."""
         catalogue = self.catalogue
         if not catalogue.has_app(call.slug):
-            close = difflib.get_close_matches(call.slug, catalogue.apps(), n=3)
+            close = catalogue.suggest_app(call.slug)
             if close:
                 return f"did you mean {' or '.join(close)}? (apps: {', '.join(catalogue.apps())})"
             return None

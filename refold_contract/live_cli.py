@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 import time
@@ -140,7 +139,7 @@ def _actions(args: argparse.Namespace) -> int:
         try:
             infos = client.list_actions(args.slug)
         except ApplicationNotFound as exc:
-            close = difflib.get_close_matches(args.slug, catalogue.apps(), n=3)
+            close = catalogue.suggest_app(args.slug)
             raise ConfigurationError(
                 f"{args.slug}: {exc.message}",
                 hint=f"did you mean {', '.join(close)}?" if close else "check the app's slug",
@@ -246,13 +245,10 @@ def _pull(args: argparse.Namespace) -> int:
         for path_text in written:
             print(f"wrote {path_text}")
         if clean:
-            from refold_contract.cli import print_table
+            from refold_contract.cli import print_drift
 
             print("\ndrift from the catalogue:")
-            print_table(
-                ["action", "kind", "where", "detail"],
-                [[d["action"], d["kind"], d["path"], d["detail"]] for d in clean],
-            )
+            print_drift(clean)
     return 0
 
 
@@ -297,7 +293,7 @@ def _drift(args: argparse.Namespace) -> int:
         (a, dict(e.params))
         for a in reads
         for e in a.examples
-        if e.source in ("recorded",) or args.all_examples
+        if e.source == "recorded" or args.all_examples
     ]
     apps = sorted({a.slug for a in reads}) if args.slug is None else [args.slug]
     drift: list[Drift] = []
@@ -327,12 +323,9 @@ def _drift(args: argparse.Namespace) -> int:
     else:
         print(f"replayed {len(calls)} recorded read(s) across {len(apps)} app(s)")
         if clean:
-            from refold_contract.cli import print_table
+            from refold_contract.cli import print_drift
 
-            print_table(
-                ["action", "kind", "where", "detail"],
-                [[d["action"], d["kind"], d["path"], d["detail"]] for d in clean],
-            )
+            print_drift(clean)
         else:
             print("no drift")
     return 1 if drift else 0

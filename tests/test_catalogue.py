@@ -333,3 +333,9 @@ def test_examples_are_found_by_canonical_params() -> None:
     action = Catalogue.builtin().get("hubspot", "get_contact")
     first = action.examples[0]
     assert action.examples_by_params[canonical_json({"limit": "1"})] is first
+
+
+def test_suggest_app_names_close_slugs_and_nothing_for_a_stranger() -> None:
+    catalogue = Catalogue.builtin()
+    assert catalogue.suggest_app("hubspt") == ["hubspot"]
+    assert catalogue.suggest_app("zzzz") == []
