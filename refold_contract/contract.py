@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -194,17 +195,19 @@ def success_shape(action: Action) -> Shape:
 
         shape_problems(live_data, success_shape(action))
     """
-    cached = _SHAPES.get(id(action))
-    if cached is not None and cached[0] is action:
+    key = id(action)
+    cached = _SHAPES.get(key)
+    if cached is not None and cached[0]() is action:
         return cached[1]
     shape = shape_of(e.data for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS)
-    _SHAPES[id(action)] = (action, shape)
+    _SHAPES[key] = (weakref.ref(action, lambda _: _SHAPES.pop(key, None)), shape)
     return shape
 
 
-# Keyed by identity (an Action holds dicts, so it cannot be hashed); the action is kept with its
-# shape so that an id is never reused for another action while cached.
-_SHAPES: dict[int, tuple[Action, Shape]] = {}
+# Keyed by identity (an Action holds dicts, so it cannot be hashed). The entry holds the action
+# weakly and leaves with it, so the cache keeps no catalogue alive; checking the referent means
+# an id reused by a later action is never mistaken for the one cached.
+_SHAPES: dict[int, tuple[weakref.ref[Action], Shape]] = {}
 
 
 def check_invalid_reply(invalid: InvalidBody, response: httpx.Response) -> list[str]:

@@ -211,3 +211,23 @@ def test_textareas_are_multi_line_with_empty_lines_and_any_characters() -> None:
     assert find(params(action), lambda b: "\n" in b["body"], settings=settings(database=None)) == {
         "body": "\n"
     }
+
+
+def test_success_shape_caches_per_action_without_keeping_the_action_alive() -> None:
+    import gc
+    import weakref
+
+    from refold_contract.catalogue import Example
+
+    action = Action(
+        slug="acme",
+        action_id="get_widget",
+        name="Get Widget",
+        examples=(Example(params={}, response={"node_status": "Success", "data": {"id": "1"}}),),
+    )
+    shape = success_shape(action)
+    assert success_shape(action) is shape
+    alive = weakref.ref(action)
+    del action
+    gc.collect()
+    assert alive() is None
