@@ -61,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "EVIDENCE_LEVELS",
     "FIELD_TYPES",
+    "TEXT_TYPES",
     "Access",
     "Action",
     "Catalogue",
@@ -82,10 +83,11 @@ __all__ = [
 
 ProblemKind = Literal["missing_required", "wrong_type", "unknown_key", "not_an_object"]
 
+#: The field types that take a string. Strict checks hold only these, as declared, to strings:
+#: an unknown type is validated as ``text`` but takes any value.
+TEXT_TYPES: frozenset[str] = frozenset({"text", "textarea", "password"})
 #: Field types refold-contract knows. Any other type is treated as ``text``, with a warning.
-FIELD_TYPES: frozenset[str] = frozenset(
-    {"text", "textarea", "password", "number", "email", "url", "json"}
-)
+FIELD_TYPES: frozenset[str] = TEXT_TYPES | {"number", "email", "url", "json"}
 
 EvidenceLevel = Literal["refold-docs", "observed", "app-docs", "assumed"]
 
@@ -196,7 +198,7 @@ class Parameter:
                 return None
             return f"must be one of {', '.join(map(repr, allowed))}, got {value!r}"
         kind = self.kind
-        if self.type in ("text", "textarea", "password"):  # declared so; unknown types are not
+        if self.type in TEXT_TYPES:  # declared so; unknown types are not
             if not all(isinstance(v, str) for v in values):
                 return f"must be text (a string), got {json_type(value)}"
         elif kind == "number":

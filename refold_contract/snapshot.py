@@ -448,8 +448,6 @@ def snapshot_assertion(
         def snapshot_json(request):
             return snapshot_assertion(request, MySnapshots)
     """
-    import dataclasses
-
     from syrupy.assertion import SnapshotAssertion
     from syrupy.location import PyTestLocation
 

@@ -29,7 +29,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from refold_contract.catalogue import FIELD_TYPES, Access, Action, Catalogue, Parameter
+from refold_contract.catalogue import (
+    FIELD_TYPES,
+    TEXT_TYPES,
+    Access,
+    Action,
+    Catalogue,
+    Parameter,
+)
 from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.contract import InvalidBody, Shape, success_shape
 from refold_contract.errors import UnknownFieldType
@@ -212,7 +219,7 @@ def params(
 
 def _wrong_values(param: Parameter) -> SearchStrategy[Any]:
     kind = param.kind
-    if param.type in _TEXT:
+    if param.type in TEXT_TYPES:
         return st.one_of(st.integers(), st.booleans(), st.none(), st.just({}))
     if kind == "number":
         return st.one_of(
@@ -231,7 +238,6 @@ def _wrong_values(param: Parameter) -> SearchStrategy[Any]:
     return st.one_of(st.sampled_from(["not json", "{", "", "[1,"]), st.integers(), st.booleans())
 
 
-_TEXT = frozenset({"text", "textarea", "password"})
 _TYPED = frozenset({"number", "email", "url", "json"})
 
 
@@ -270,7 +276,7 @@ def invalid_params(action: Action) -> SearchStrategy[InvalidBody]:
     for name in action.required:
         cases.append(valid.map(_without(name)))
     for param in action.parameters:
-        if (param.kind in _TYPED or param.type in _TEXT) and not param.options:
+        if (param.kind in _TYPED or param.type in TEXT_TYPES) and not param.options:
             cases.append(st.builds(_with_wrong(param.name), valid, _wrong_values(param)))
     cases.append(
         st.one_of(st.lists(_text, max_size=2), _text, st.integers(), st.none()).map(
