@@ -517,7 +517,13 @@ def _add_fixtures(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, for documentation tools and tests."""
+    """The argument parser, for documentation tools and tests.
+
+    Example::
+
+        args = build_parser().parse_args(["lint", "tests/refold_fixtures"])
+        args.func(args)      # what main() runs
+    """
     parser = argparse.ArgumentParser(
         prog="refold-contract",
         description="Contract testing for code that calls Refold's execute-action API.",
