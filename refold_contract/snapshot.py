@@ -74,6 +74,9 @@ _CURSOR_KEYS = frozenset(
 _registered: set[str] = set()
 _DIRNAMES: dict[tuple[type, str, str], str] = {}
 _KEY_KINDS: dict[str, str] = {}
+# The memo tables below are kept by _per_location, and start over past this many entries.
+_MEMO_LIMIT = 50_000
+# (id(test location), index) -> (the location, the snapshot name)
 _NAMES: dict[tuple[int, Any], tuple[Any, str]] = {}
 # id(test location) -> (the location, the snapshot folder of its module)
 _FOLDERS: dict[int, tuple[Any, str]] = {}
@@ -352,14 +355,13 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
     def get_snapshot_name(cls, *, test_location: Any, index: Any = 0) -> str:
         # syrupy cleans the name character by character (unicodedata) several times per
         # assertion; it depends only on the test and the index.
-        key = (id(test_location), index)
-        found = _NAMES.get(key)
-        if found is None or found[0] is not test_location:
-            if len(_NAMES) > 50_000:
-                _NAMES.clear()
-            name = str(super().get_snapshot_name(test_location=test_location, index=index))
-            found = _NAMES[key] = (test_location, name)
-        return found[1]
+        parent = super().get_snapshot_name
+        return _per_location(
+            _NAMES,
+            (id(test_location), index),
+            test_location,
+            lambda: str(parent(test_location=test_location, index=index)),
+        )
 
     @classmethod
     def discovery_dirname(cls, *, test_location: Any) -> str:
@@ -376,17 +378,16 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         # Asked three or four times per assertion; recorded so that discovery can leave out
         # the files this session has already asserted on (see discover_snapshots). Keyed by
         # class too: use_extension() hands the same test location to every extension.
-        key = (cls, id(test_location), index)
-        found = _LOCATIONS.get(key)
-        if found is None or found[0] is not test_location:
-            if len(_LOCATIONS) > 50_000:
-                _LOCATIONS.clear()
-            location = str(super().get_location(test_location=test_location, index=index))
-            found = _LOCATIONS[key] = (test_location, location)
+        parent = super().get_location
+
+        def locate() -> str:
+            location = str(parent(test_location=test_location, index=index))
             asserted = _asserted(test_location)
             if asserted is not None:
                 asserted.add(location)
-        return found[1]
+            return location
+
+        return _per_location(_LOCATIONS, (cls, id(test_location), index), test_location, locate)
 
     def discover_snapshots(self, *, test_location: Any, **options: Any) -> SnapshotCollections:
         # syrupy's unused-snapshot report takes every discovered file and, when a path was
@@ -417,18 +418,33 @@ class RefoldSnapshotExtension(JSONSnapshotExtension):
         # is quadratic in the number of snapshots. A file in the folder of the test's module
         # belongs to that module, as every snapshot in an Amber module file does; which of the
         # module's snapshots are unused is then decided by name, as for Amber.
-        folder = _FOLDERS.get(id(test_location))
-        if folder is None or folder[0] is not test_location:
-            if len(_FOLDERS) > 50_000:
-                _FOLDERS.clear()
-            folder = _FOLDERS[id(test_location)] = (
-                test_location,
-                cls.dirname(test_location=test_location),
-            )
-        if snapshot_location.rpartition(os.sep)[0] == folder[1]:
+        folder = _per_location(
+            _FOLDERS,
+            id(test_location),
+            test_location,
+            lambda: cls.dirname(test_location=test_location),
+        )
+        if snapshot_location.rpartition(os.sep)[0] == folder:
             return True
         parent: Callable[..., bool] = super().matches_test_location
         return parent(test_location=test_location, snapshot_location=snapshot_location)
+
+
+def _per_location(
+    table: dict[Any, tuple[Any, str]], key: Any, test_location: Any, compute: Callable[[], str]
+) -> str:
+    """``compute()``, remembered in ``table`` for this test location.
+
+    Keys hold ``id(test_location)``, and an id is reused once its location is freed: each entry
+    keeps its location, and one for another location is computed again. A table past
+    ``_MEMO_LIMIT`` entries starts over.
+    """
+    found = table.get(key)
+    if found is None or found[0] is not test_location:
+        if len(table) > _MEMO_LIMIT:
+            table.clear()
+        found = table[key] = (test_location, compute())
+    return found[1]
 
 
 def snapshot_assertion(
