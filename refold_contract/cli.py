@@ -584,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_EXAMPLES,
         metavar="N",
-        help="generated bodies per action, valid and invalid each (default 25)",
+        help=f"generated bodies per action, valid and invalid each (default {DEFAULT_EXAMPLES})",
     )
     test.add_argument(
         "--stateful",
@@ -688,9 +688,14 @@ def build_parser() -> argparse.ArgumentParser:
     gw.add_argument("--record", action="store_true", help="record read replies as examples")
     gw.add_argument("--drift-report", metavar="PATH", help="write the drift found as JSON")
     gw.add_argument(
-        "--rate", type=float, default=REFOLD_RATE, help="requests per second (default 20)"
+        "--rate",
+        type=float,
+        default=REFOLD_RATE,
+        help=f"requests per second (default {REFOLD_RATE:g})",
     )
-    gw.add_argument("--burst", type=int, default=REFOLD_BURST, help="burst size (default 5)")
+    gw.add_argument(
+        "--burst", type=int, default=REFOLD_BURST, help=f"burst size (default {REFOLD_BURST})"
+    )
     gw.set_defaults(func=_gateway)
 
     ver = sub.add_parser(

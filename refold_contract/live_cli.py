@@ -40,6 +40,9 @@ from refold_contract.live import (
 
 __all__ = ["add_live_commands"]
 
+#: Requests in flight at once in the multi-request commands.
+_WORKERS = 4
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -67,7 +70,7 @@ class _Paced:
     """Runs calls on a few threads, at most ``rate`` per second, with a progress display."""
 
     def __init__(
-        self, rate: float = REFOLD_RATE, burst: int = REFOLD_BURST, workers: int = 4
+        self, rate: float = REFOLD_RATE, burst: int = REFOLD_BURST, workers: int = _WORKERS
     ) -> None:
         self.bucket = TokenBucket(rate, burst)
         self.workers = workers
@@ -417,9 +420,16 @@ def add_live_commands(sub: Any) -> None:
         help="replay documented examples too, not only recorded ones",
     )
     p.add_argument(
-        "--rate", type=float, default=REFOLD_RATE, help="requests per second (default 20)"
+        "--rate",
+        type=float,
+        default=REFOLD_RATE,
+        help=f"requests per second (default {REFOLD_RATE:g})",
     )
-    p.add_argument("--burst", type=int, default=REFOLD_BURST, help="burst size (default 5)")
-    p.add_argument("--workers", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument(
+        "--burst", type=int, default=REFOLD_BURST, help=f"burst size (default {REFOLD_BURST})"
+    )
+    p.add_argument(
+        "--workers", type=int, default=_WORKERS, help=f"requests in flight (default {_WORKERS})"
+    )
     common(p)
     p.set_defaults(func=_drift)
