@@ -728,10 +728,7 @@ class Gateway:
                         )
         if self.contract is not None:
             found = self._breaking(placed, reply, found)
-        drift = [
-            {k: _escape_control(self.redactor.text(v)) for k, v in d.to_json().items()}
-            for d in found
-        ]
+        drift = [{k: self.redactor.text(v) for k, v in d.to_json().items()} for d in found]
         self._note(
             placed.token,
             drift=drift,
@@ -790,19 +787,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
-
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _escape_control(text: str) -> str:
-    r"""``text`` with control characters written as escapes: what a server sent (a key of its
-    reply, in a drift path) cannot move a terminal's cursor or add lines to a summary.
-
-    >>> _escape_control("data.\x1b[2J\nok")
-    'data.\\x1b[2J\\nok'
-    """
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _show_path(target: str) -> str:

@@ -95,6 +95,19 @@ class ReadOnlyGuard:
         raise ReadOnlyViolation(slug=slug, action_id=action_id, method=request.method, path=path)
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape_control(text: str) -> str:
+    r"""``text`` with control characters written as escapes: what a server sent cannot move a
+    terminal's cursor or add lines to a summary.
+
+    >>> _escape_control("data.\x1b[2J\nok")
+    'data.\\x1b[2J\\nok'
+    """
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 @dataclasses.dataclass(frozen=True)
 class Drift:
     """One difference between what Refold returns now and what the catalogue recorded.
@@ -112,6 +125,14 @@ class Drift:
     kind: str
     path: str
     detail: str
+
+    def __post_init__(self) -> None:
+        # Every field may hold what a server sent (a key of its reply, an action id it lists),
+        # and drift is printed to terminals and summaries: no control character gets through.
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if _UNPRINTABLE.search(value):
+                object.__setattr__(self, field.name, _escape_control(value))
 
     def to_json(self) -> dict[str, str]:
         """A JSON-ready dict."""

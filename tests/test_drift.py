@@ -365,6 +365,33 @@ def test_the_drift_command_reports_reply_and_listing_drift_and_exits_1(
     assert ACCOUNT not in table
 
 
+def test_drift_holds_no_control_character_a_server_sent(recorded: Catalogue) -> None:
+    thing = recorded.get("acme", "get_thing")
+    hostile = {"node_status": "Success", "data": {**RECORDED_THING, "x\x1b[2J\nno drift": 1}}
+    (found,) = reply_drift(thing, hostile)
+    assert found.path == "data.x\\x1b[2J\\nno drift"
+    (listed, *_) = listing_drift(recorded, "acme", [{"action_id": "list\x85\r"}])
+    assert listed.action == "acme/list\\x85\\r"
+
+
+def test_the_drift_command_prints_a_hostile_reply_key_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = user_catalogue(tmp_path / "mine")
+    mock = standin(Catalogue.load(mine))
+    mock.stub("acme", "get_thing", data={**RECORDED_THING, "\x1b]0;owned\x07\nno drift": 1})
+    with running_server(mock) as server:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+        monkeypatch.setenv("REFOLD_BASE_URL", server.url)
+        assert main(["drift", "acme", "--fixtures", str(mine)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "data.\\x1b]0;owned\\x07\\nno drift" in out
+    assert not any(line.startswith("no drift") for line in out.splitlines())
+
+
 def test_pull_reports_listing_and_schema_drift_from_the_catalogue(
     moved_on: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
