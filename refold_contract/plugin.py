@@ -562,7 +562,7 @@ def contract_selection(config: pytest.Config) -> ContractSelection:
     apps = config.getoption("refold_apps", None) or []
     for slug in apps:
         if not catalogue.has_app(slug):
-            close = difflib.get_close_matches(slug, catalogue.apps(), n=3)
+            close = catalogue.suggest_app(slug)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise pytest.UsageError(
                 f"--refold-app {slug}: no such app in the catalogue (apps: "

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import difflib
 import json
 import math
 import time
@@ -947,7 +946,7 @@ class RefoldMock:
         out = []
         for slug, action_id in self._misses:
             if not self.catalogue.has_app(slug):
-                close = difflib.get_close_matches(slug, self.catalogue.apps(), n=3)
+                close = self.catalogue.suggest_app(slug)
                 what = f"{slug}/{action_id}" if action_id else f"{slug} (list actions)"
                 hint = f"did you mean {' or '.join(close)}?" if close else _CUSTOM_HINT
                 out.append(f"{what}: no app {slug!r} in the catalogue; {hint}")
