@@ -2,10 +2,11 @@
 
 Installed by the plugin for every pytest session. It refuses, with
 :class:`~refold_contract.errors.EgressBlocked`, any attempt to resolve a blocked host name or to
-connect to a blocked address, whichever Python client makes it: requests, urllib3, urllib,
-http.client, aiohttp and httpx (any transport) all resolve with ``socket.getaddrinfo`` and
-connect with ``socket.socket.connect``, directly or through asyncio. ``sendto`` and ``sendmsg``
-with an address (TCP Fast Open connects with them) are checked too.
+connect to a blocked address, whichever Python client makes it. It is a ``sys.addaudithook``
+hook on Python's socket events (``getaddrinfo``, ``gethostbyname``, ``connect``, and ``sendto``
+and ``sendmsg`` with an address, with which TCP Fast Open connects), so requests, urllib3,
+urllib, http.client, aiohttp, httpx (any transport), asyncio and code using ``_socket`` directly
+are all seen.
 
 What is blocked:
 
@@ -31,8 +32,9 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,7 +96,6 @@ class EgressGuard:
         self.hint = hint
         self.attempts: list[str] = []
         self._lock = threading.Lock()
-        self._saved: dict[str, Any] | None = None
 
     @classmethod
     def for_settings(
@@ -180,88 +181,42 @@ class EgressGuard:
     # ------------------------------------------------------------------ patching
 
     def install(self) -> None:
-        """Patch the socket module. Installing twice is an error; nest guards instead."""
-        if self._saved is not None:
-            raise RuntimeError("this egress guard is already installed")
-        saved: dict[str, Any] = {
-            "getaddrinfo": socket.getaddrinfo,
-            "gethostbyname": socket.gethostbyname,
-            "gethostbyname_ex": socket.gethostbyname_ex,
-            "connect": socket.socket.connect,
-            "connect_ex": socket.socket.connect_ex,
-            "sendto": socket.socket.sendto,
-            "sendmsg": getattr(socket.socket, "sendmsg", None),  # not on Windows
-        }
-        self._saved = saved
-        guard = self
-
-        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            name = host.decode() if isinstance(host, bytes) else host
-            if isinstance(name, str) and guard.blocks_host(name):
-                raise guard._refuse(name, _port(port))
-            result = saved["getaddrinfo"](host, port, *args, **kwargs)
-            if isinstance(name, str) and _is_address(name.strip("[]")):
-                for *_, sockaddr in result:
-                    found = _host_of(sockaddr)
-                    if found and guard.blocks_address(*found):
-                        raise guard._refuse(*found)
-            return result
-
-        def gethostbyname(host: str) -> str:
-            if guard.blocks_host(host):
-                raise guard._refuse(host, None)
-            result: str = saved["gethostbyname"](host)
-            return result
-
-        def gethostbyname_ex(host: str) -> Any:
-            if guard.blocks_host(host):
-                raise guard._refuse(host, None)
-            return saved["gethostbyname_ex"](host)
-
-        def check(address: Any) -> None:
-            found = _host_of(address)
-            if found is not None and guard.blocks_address(*found):
-                raise guard._refuse(*found)
-
-        def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-            def connect(sock: socket.socket, address: Any) -> Any:
-                check(address)
-                return original(sock, address)
-
-            connect.__name__ = original.__name__
-            return connect
-
-        # With MSG_FASTOPEN, sendto and sendmsg given an address connect and send at once.
-        def sendto(sock: socket.socket, data: Any, *flags_address: Any) -> Any:
-            check(flags_address[-1] if flags_address else None)
-            return saved["sendto"](sock, data, *flags_address)
-
-        def sendmsg(sock: socket.socket, buffers: Any, *more: Any) -> Any:
-            check(more[2] if len(more) > 2 else None)  # (ancdata, flags, address)
-            return saved["sendmsg"](sock, buffers, *more)
-
-        socket.getaddrinfo = getaddrinfo
-        socket.gethostbyname = gethostbyname
-        socket.gethostbyname_ex = gethostbyname_ex
-        socket.socket.connect = wrap(saved["connect"])  # type: ignore[method-assign]
-        socket.socket.connect_ex = wrap(saved["connect_ex"])  # type: ignore[method-assign]
-        socket.socket.sendto = sendto  # type: ignore[method-assign, assignment]
-        if saved["sendmsg"] is not None:
-            socket.socket.sendmsg = sendmsg  # type: ignore[method-assign, assignment]
+        """Start refusing, process-wide. Installing twice is an error; nest guards instead."""
+        global _HOOKED
+        with _ACTIVE_LOCK:
+            if self in _ACTIVE:
+                raise RuntimeError("this egress guard is already installed")
+            if not _HOOKED:
+                # An audit hook sees every socket operation, whoever calls it: the socket module,
+                # a name imported from it earlier, or the C type ``_socket.socket`` itself.
+                sys.addaudithook(_audit)
+                _HOOKED = True
+            _ACTIVE.append(self)
 
     def uninstall(self) -> None:
         """Undo :meth:`install`."""
-        saved, self._saved = self._saved, None
-        if saved is None:
-            return
-        socket.getaddrinfo = saved["getaddrinfo"]
-        socket.gethostbyname = saved["gethostbyname"]
-        socket.gethostbyname_ex = saved["gethostbyname_ex"]
-        socket.socket.connect = saved["connect"]  # type: ignore[method-assign]
-        socket.socket.connect_ex = saved["connect_ex"]  # type: ignore[method-assign]
-        socket.socket.sendto = saved["sendto"]  # type: ignore[method-assign]
-        if saved["sendmsg"] is not None:
-            socket.socket.sendmsg = saved["sendmsg"]  # type: ignore[method-assign]
+        with _ACTIVE_LOCK:
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+
+    def _check(self, event: str, args: tuple[Any, ...]) -> None:
+        """Raise :class:`EgressBlocked` when the socket operation ``event`` is refused."""
+        if event == "socket.getaddrinfo" or event == "socket.gethostbyname":
+            host = args[0]
+            name = host.decode() if isinstance(host, bytes) else host
+            if not isinstance(name, str):
+                return
+            port = _port(args[1]) if event == "socket.getaddrinfo" else None
+            if self.blocks_host(name):
+                raise self._refuse(name, port)
+            if _is_address(_standard(name)) and self.blocks_address(name, port):
+                raise self._refuse(_standard(name), port)
+        elif event in _CONNECTING:
+            # connect and connect_ex; sendto and sendmsg given an address (TCP Fast Open
+            # connects with them).
+            found = _host_of(args[1])
+            if found is not None and self.blocks_address(*found):
+                raise self._refuse(*found)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[EgressGuard]:
@@ -276,6 +231,20 @@ class EgressGuard:
         return (
             f"<EgressGuard hosts={sorted(self.hosts)} addresses={sorted(self.addresses, key=str)}>"
         )
+
+
+_CONNECTING = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
+_ACTIVE: list[EgressGuard] = []
+_ACTIVE_LOCK = threading.Lock()
+_HOOKED = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """The process's audit hook (it cannot be removed): asks every installed guard, the most
+    recently installed (the innermost) first, so a refusal is charged to it."""
+    if _ACTIVE and event.startswith("socket."):
+        for guard in reversed(tuple(_ACTIVE)):
+            guard._check(event, args)
 
 
 def _standard(host: str) -> str:
