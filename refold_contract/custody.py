@@ -127,16 +127,22 @@ class Custody:
     def take(cls, environ: MutableMapping[str, str] | None = None) -> Custody:
         """Move the credentials out of ``environ`` (``os.environ``), leaving placeholders."""
         env = os.environ if environ is None else environ
-        taken: dict[str, str] = {}
-        for name in SECRET_VARIABLES:
-            value = env.get(name)
-            if value and not is_placeholder(value):
-                taken[name] = value
-                env[name] = PLACEHOLDERS[name]
-        _HELD.update(taken.values())
+        taken = _take(env)
         if taken and env is os.environ:
             _overwrite_initial_environment(taken)
         return cls(taken, env)
+
+    def retake(self) -> bool:
+        """Take again a credential code put back since (a conftest's
+        ``load_dotenv(override=True)``); the latest value wins. True when one was taken.
+
+        Example::
+
+            custody.retake()   # after the conftest files are imported
+        """
+        again = _take(self._environ)
+        self._taken.update(again)
+        return bool(again)
 
     @property
     def holds_credentials(self) -> bool:
@@ -165,6 +171,18 @@ class Custody:
 
     def __repr__(self) -> str:
         return f"<Custody holding {', '.join(self._taken) or 'nothing'}>"
+
+
+def _take(env: MutableMapping[str, str]) -> dict[str, str]:
+    """The real credentials in ``env``, replaced there by placeholders."""
+    taken: dict[str, str] = {}
+    for name in SECRET_VARIABLES:
+        value = env.get(name)
+        if value and not is_placeholder(value):
+            taken[name] = value
+            env[name] = PLACEHOLDERS[name]
+    _HELD.update(taken.values())
+    return taken
 
 
 def _overwrite_initial_environment(taken: dict[str, str]) -> None:

@@ -18,7 +18,8 @@ gateway with placeholder credentials, and the gateway:
 
 Tests are told apart by a path prefix the plugin puts in ``REFOLD_BASE_URL`` for each test:
 ``/t/<token>`` for a ``refold_live`` test, ``/m/<token>`` for any other test (refused: only
-``refold_live`` tests go live). A request without a prefix counts for the whole session.
+``refold_live`` tests go live). The plugin's gateway refuses a request without a prefix
+(``GatewayConfig.tests_only``); the command's counts for the whole session.
 
 Also a command, ``refold-contract gateway``, for a read-only smoke check of a service written in
 any language.
@@ -126,6 +127,9 @@ class GatewayConfig:
     max_reply_bytes: int = Limits().max_reply_bytes
     #: A consumer contract: drift is then only what breaks it (``--refold-drift=contract:PATH``).
     contract: str | None = None
+    #: Refuse a request without a test prefix (the plugin's gateway: only a ``refold_live`` test,
+    #: through the address it is given, goes live). The command serves prefix-less requests.
+    tests_only: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the pipe protocol)."""
@@ -456,10 +460,15 @@ class Gateway:
         return found.to_json()
 
     def report(self) -> dict[str, Any]:
-        """Everything found in the session, from every test, worker and process."""
+        """Everything found in the session, from every test, worker and process; and under
+        ``refused_outside_tests`` the refusals no test's address was given for."""
         self._wait_idle(None)
         with self._lock:
-            return self._session.to_json()
+            outside = self._findings.get(None)
+            return {
+                **self._session.to_json(),
+                "refused_outside_tests": list(outside.refused) if outside else [],
+            }
 
     # ------------------------------------------------------------------ requests
 
@@ -494,6 +503,17 @@ class Gateway:
                 "serves only GET .../{slug}/actions, GET .../{slug}/actions/{action_id} and "
                 "POST .../{slug}/actions/{action_id}/execute under /api/v2/integration-schema; "
                 "nothing was sent to Refold",
+            )
+        if placed.token is None and self.config.tests_only:
+            return self._refuse(
+                None,
+                f"{placed.what}: sent from outside any test's address",
+                f"refused {placed.what}: it was not sent to a test's address. In a live pytest "
+                "run only a refold_live test goes live, through the REFOLD_BASE_URL it sees while "
+                "it runs (<gateway>/t/<token>); code outside a test (import time, a session "
+                "fixture) or a URL built from the gateway's root (urljoin with a leading '/') "
+                "sends to no test's address: append the API path to REFOLD_BASE_URL instead",
+                error_code=ep.LIVE_TEST_REQUIRED,
             )
         if not placed.live:
             return self._refuse(

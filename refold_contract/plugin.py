@@ -421,6 +421,7 @@ class RefoldSession:
             contract=str(Path(settings.drift_contract).resolve())
             if settings.drift_contract
             else None,
+            tests_only=True,
         )
         try:
             self.gateway = GatewayProcess.start(config, self.custody.credentials())
@@ -613,13 +614,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Settings, catalogue and gateway before the header is printed, so a malformed user file,
     # a bad URL or a mistyped app stops the session with one line, not a traceback.
     config = session.config
-    refold_session(config).start()
+    refold = refold_session(config)
+    # The conftest files imported since custody was taken may have put a credential back
+    # (load_dotenv(override=True)): it leaves the environment before the gateway starts.
+    refold.custody.retake()
+    refold.start()
     if (
         config.getoption("refold_apps", None)
         or config.getoption("refold_actions", None)
         or (config.getoption("refold_contract", False))
     ):
         contract_selection(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Conftest files below the root are imported during collection: the same again.
+    refold = session.config.stash.get(_SESSION_KEY, None)
+    if refold is not None:
+        refold.custody.retake()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -1032,6 +1045,7 @@ class LiveReport:
         self.recorded: set[str] = set()
         self.skipped: set[str] = set()
         self.refused = 0
+        self.refused_outside: list[str] = []
         self.plan: dict[str, list[list[Any]]] = {}
         self.parity: dict[str, dict[str, int]] = {}
         self.consumer_line: str | None = None
@@ -1069,6 +1083,11 @@ class LiveReport:
         self.recorded = set(report.get("recorded", []))
         self.skipped = set(report.get("skipped", []))
         self.refused = len(report.get("refused", []))
+        self.refused_outside = list(report.get("refused_outside_tests", []))
+        if self.refused_outside and session.exitstatus == 0:
+            # No test to fail for them: code outside any test, or a URL that dropped the
+            # test's address, sent them.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         path = self.config.getoption("refold_drift_report", None)
         if path:
             from refold_contract.live import write_json_atomically
@@ -1120,6 +1139,12 @@ class LiveReport:
         if self.refused:
             write(f"refold-contract: the read-only gateway refused {self.refused} request(s); "
                   "nothing was sent for them")  # fmt: skip
+        if self.refused_outside:
+            write(f"refold-contract: failing the session: {len(self.refused_outside)} request(s) "
+                  "refused outside any test's address (import-time code, a session fixture, or "
+                  "a URL built from the gateway's root instead of REFOLD_BASE_URL):")  # fmt: skip
+            for line in self.refused_outside:
+                write(f"  {line}")
         if live and not self.drift:
             write("refold-contract: no drift from the catalogue")
         if self.drift and refold is not None and refold.settings.drift != "report":

@@ -628,3 +628,117 @@ def test_read(refold_client):
     assert lint.returncode == 0
     assert "warning:" in lint.stdout
     assert "not_in_the_schema" in lint.stdout
+
+
+OUTSIDE_A_TEST = """
+import json, os, urllib.error, urllib.request
+from urllib.parse import urljoin
+
+import pytest
+
+LIST = "/api/v2/integration-schema/slack/actions/list_channels/execute"
+
+
+def post(url):
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={
+        "x-api-key": os.environ["REFOLD_API_KEY"], "content-type": "application/json",
+        "linked_account_id": os.environ["REFOLD_LINKED_ACCOUNT_ID"]})
+    try:
+        return urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)["error_code"]
+
+
+AT_IMPORT = post(os.environ["REFOLD_BASE_URL"] + LIST)
+
+
+@pytest.fixture(scope="session")
+def session_read():
+    return post(os.environ["REFOLD_BASE_URL"] + LIST)
+
+
+def test_at_import():
+    assert AT_IMPORT == (403, "LIVE_TEST_REQUIRED")
+
+
+@pytest.mark.refold_live
+def test_session_fixture(session_read):
+    assert session_read == (403, "LIVE_TEST_REQUIRED")
+
+
+@pytest.mark.refold_live
+def test_url_from_the_gateways_root():
+    assert post(urljoin(os.environ["REFOLD_BASE_URL"], LIST)) == (403, "LIVE_TEST_REQUIRED")
+
+
+def test_unmarked_url_from_the_gateways_root():
+    assert post(urljoin(os.environ["REFOLD_BASE_URL"], LIST)) == (403, "LIVE_TEST_REQUIRED")
+
+
+@pytest.mark.refold_live
+def test_the_tests_own_address_goes_live():
+    assert post(os.environ["REFOLD_BASE_URL"] + LIST) == 200
+"""
+
+
+def test_requests_outside_a_tests_address_do_not_go_live(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    # Only a refold_live test, through the address it is given while it runs, goes live: not
+    # import-time code, not a session fixture, not a URL rebuilt from the gateway's root.
+    pytester.makeini(INI)
+    pytester.makepyfile(test_outside=OUTSIDE_A_TEST)
+    result = pytester.runpytest_subprocess("--refold-live", "-p", "no:cacheprovider")
+    # Each test saw its refusal; as no test's address was given for them, they fail the session.
+    result.assert_outcomes(passed=5)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "refold-contract: failing the session: 1 request(s) refused outside any test's "
+            "address*",
+            "  slack/list_channels: sent from outside any test's address",
+        ]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    executes = [c for c in refold.mock.calls if c.action_id == "list_channels"]
+    assert len(executes) == 1  # the one test's own read
+    assert FAKE_KEY not in output
+
+
+DOTENV_CHECK = """
+import os, subprocess, sys
+
+def test_env_and_children_hold_placeholders():
+    assert os.environ["REFOLD_API_KEY"] == "tk_refold_contract_placeholder"
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['REFOLD_API_KEY'])"],
+                           capture_output=True, text=True, timeout=30)
+    assert child.stdout.strip() == "tk_refold_contract_placeholder"
+"""
+
+
+@pytest.mark.parametrize("where", ["root", "subdirectory"])
+def test_a_conftest_that_puts_the_key_back_does_not_hand_it_to_tests_or_children(
+    pytester: pytest.Pytester, refold: RunningServer, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # What load_dotenv(override=True) in a conftest does: the key is back in the environment.
+    monkeypatch.delenv("REFOLD_API_KEY")
+    pytester.makeini(INI)
+    folder = pytester.path if where == "root" else pytester.mkpydir("sub")
+    (folder / "conftest.py").write_text(
+        "import os\nos.environ['REFOLD_API_KEY'] = open(os.environ['APP_SETTINGS']).read()\n"
+    )
+    if where == "root":  # imported before the session starts: live mode reads with it
+        live_read = (
+            "\nimport pytest\n\n@pytest.mark.refold_live\ndef test_live_read(refold_client):\n"
+            "    assert refold_client.execute('slack', 'list_channels').ok\n"
+        )
+        (folder / "test_dotenv.py").write_text(DOTENV_CHECK + live_read)
+        result = pytester.runpytest_subprocess("--refold-live", "-p", "no:cacheprovider")
+        result.assert_outcomes(passed=2)
+        assert [c.status for c in refold.mock.calls if c.action_id == "list_channels"] == [200]
+    else:  # imported during collection, after the session started
+        (folder / "test_dotenv.py").write_text(DOTENV_CHECK)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1)
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
+    assert writes_with_the_key(refold) == []

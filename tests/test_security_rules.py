@@ -1284,7 +1284,7 @@ def test_the_gateway_answers_its_own_control_paths(gateway: tuple[Gateway, Upstr
     assert (health.status, json.loads(health.body)) == (200, {"ok": True})
     report = gw.handle("GET", "/__refold/gateway/report", {}, b"")
     assert json.loads(report.body) == {"refused": [], "drift": [], "recorded": [], "skipped": [],
-                                       "reads": 0}  # fmt: skip
+                                       "reads": 0, "refused_outside_tests": []}  # fmt: skip
     assert gw.handle("POST", "/__refold/gateway/health", {}, b"").status == 404
     assert gw.handle("POST", "/__refold/gateway/collect/a.b", {}, b"").status == 404
     assert (
