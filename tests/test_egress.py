@@ -381,3 +381,15 @@ def test_the_sends_are_guarded_without_patching() -> None:
             if hasattr(sock, "sendmsg"):
                 with pytest.raises(EgressBlocked):
                     sock.sendmsg([b"x"], [], 0, ("127.0.0.1", 9))
+
+
+def test_addresses_are_compared_in_one_spelling_and_names_are_not_local() -> None:
+    guard = EgressGuard.for_settings("http://127.0.0.1:9999", live=True)
+    for spelling in ("127.1", "0x7f.1", "[::FFFF:7F00:1]", "0:0::1", "0.0.0.0", "::"):
+        assert guard.blocks_address(spelling, 9999), spelling
+    assert not guard.blocks_address("127.0.0.1", 9998)
+    # A name is not an address that reaches this machine, whatever its port.
+    assert not guard.blocks_address("example.com", 9999)
+    named = EgressGuard(hosts={"Blocked.Example"}, hint="h")
+    assert named.blocks_address("BLOCKED.example", 443)
+    assert named.blocks_host("sub.blocked.example.")
