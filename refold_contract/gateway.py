@@ -18,8 +18,11 @@ gateway with placeholder credentials, and the gateway:
 
 Tests are told apart by a path prefix the plugin puts in ``REFOLD_BASE_URL`` for each test:
 ``/t/<token>`` for a ``refold_live`` test, ``/m/<token>`` for any other test (refused: only
-``refold_live`` tests go live). The plugin's gateway refuses a request without a prefix
-(``GatewayConfig.tests_only``); the command's counts for the whole session.
+``refold_live`` tests go live). Each test process's own ``REFOLD_BASE_URL`` between tests is
+``/w/<process token>``: a request there is the running test's (a client a session fixture made
+is charged to the test using it), or, with no test running, refused. The plugin's gateway
+refuses a request without a prefix (``GatewayConfig.tests_only``); the command's counts for the
+whole session.
 
 Also a command, ``refold-contract gateway``, for a read-only smoke check of a service written in
 any language.
@@ -88,6 +91,7 @@ __all__ = [
     "GatewayProcess",
     "GatewayReply",
     "Placed",
+    "begin_test",
     "collect_findings",
     "fetch_report",
     "forward",
@@ -100,6 +104,7 @@ logger = logging.getLogger("refold_contract.gateway")
 #: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
 CONTROL_PREFIX = "/__refold/gateway"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BEGIN = re.compile(r"/begin/([A-Za-z0-9_-]{1,64})(/[tm]/[A-Za-z0-9_-]{1,64})")
 _API_SEGMENTS = tuple(ep.API_PREFIX.strip("/").split("/"))  # ('api', 'v2', 'integration-schema')
 _REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -191,6 +196,7 @@ class Unplaced:
 
 
 _PREFIX = re.compile(r"/(t|m)/([A-Za-z0-9_-]{1,64})(?=[/?#]|$)")
+_PROCESS = re.compile(r"/w/([A-Za-z0-9_-]{1,64})(?=[/?#]|$)")
 
 
 def place(method: str, target: str) -> Placed | Unplaced:
@@ -391,6 +397,9 @@ class Gateway:
         self._worker: threading.Thread | None = None
         self._findings: dict[str | None, _Findings] = {}
         self._session = _Findings()
+        # Per test process (/w/<process token>): the test running there now, as its prefix, so
+        # a client made before the test (a session fixture's) is charged to the test using it.
+        self._running: dict[str, str] = {}
         self._http = httpx.Client(
             base_url=config.upstream,
             timeout=config.timeout,
@@ -451,12 +460,21 @@ class Gateway:
                 timeout,
             )  # fmt: skip
 
+    def begin(self, process: str, prefix: str) -> None:
+        """The test with ``prefix`` (``/t/<token>`` or ``/m/<token>``) now runs in the test
+        process ``process``: requests to ``/w/<process>`` are its, until it is collected."""
+        with self._lock:
+            self._running[process] = prefix
+
     def collect(self, token: str) -> dict[str, Any]:
         """What happened for one test's token since the last collect; forgets it."""
         self._wait_idle(token)
         with self._lock:
             found = self._findings.pop(token, _Findings())
             self._pending.pop(token, None)
+            ended = [p for p, prefix in self._running.items() if prefix.endswith(f"/{token}")]
+            for process in ended:
+                del self._running[process]
         return found.to_json()
 
     def report(self) -> dict[str, Any]:
@@ -493,6 +511,13 @@ class Gateway:
         """
         if target.startswith(CONTROL_PREFIX):
             return self._control(method, target)
+        process = _PROCESS.match(target)
+        if process is not None:
+            with self._lock:
+                running = self._running.get(process.group(1))
+            # No test running there: the request is placed without a prefix, as sent from
+            # outside any test.
+            target = (running or "") + target[process.end() :]
         placed = place(method, target)
         if isinstance(placed, Unplaced):
             described = f"{method.upper()} {_show_path(target)}"
@@ -787,6 +812,9 @@ class Gateway:
             payload = self.report()
         elif method == "POST" and path.startswith("/collect/") and _TOKEN.fullmatch(path[9:]):
             payload = self.collect(path[9:])
+        elif method == "POST" and (begun := _BEGIN.fullmatch(path)):
+            self.begin(begun.group(1), begun.group(2))
+            payload = {"ok": True}
         else:
             return _envelope(404, "SERVER_ERROR", "no such gateway control path")
         return GatewayReply(
@@ -1048,6 +1076,17 @@ def collect_findings(url: str, token: str) -> dict[str, Any]:
     """
     result: dict[str, Any] = _control_call(url, "POST", f"/collect/{token}")
     return result
+
+
+def begin_test(url: str, process: str, prefix: str) -> None:
+    """Tell the gateway at ``url`` that the test with ``prefix`` (``/t/<token>`` or
+    ``/m/<token>``) now runs in the test process whose address is ``<url>/w/<process>``.
+
+    Example::
+
+        begin_test(gateway_url, "9c1d", "/t/3f2a9c")
+    """
+    _control_call(url, "POST", f"/begin/{process}{prefix}")
 
 
 def fetch_report(url: str) -> dict[str, Any]:

@@ -52,6 +52,7 @@ _SESSION_KEY = pytest.StashKey["RefoldSession"]()
 _SELECTION_KEY = pytest.StashKey["ContractSelection"]()
 _CALL_REPORT_KEY = pytest.StashKey[pytest.TestReport]()
 _TEST_URL_KEY = pytest.StashKey[str]()
+_TEST_TOKEN_KEY = pytest.StashKey[str]()
 _MARKER_KWARGS = frozenset(
     {"strict", "linked_accounts", "assert_all_called", "api_keys", "session_tokens",
      "allow_refused", "rate_limit", "stateful"}
@@ -292,6 +293,8 @@ class RefoldSession:
         self._settings: Settings | None = None
         self._catalogue: Catalogue | None = None
         self._saved_env: dict[str, str | None] = {}
+        #: This process's address at the gateway in a live session: ``<gateway>/w/<token>``.
+        self.process_token = secrets.token_hex(8)
         self._closed = False
 
     # ------------------------------------------------------------------ settings
@@ -378,6 +381,10 @@ class RefoldSession:
             )
         if self.live and not self.is_worker and self.gateway_url is None:
             self._start_gateway(settings, rate, burst)
+        if self.live and self.gateway_url is not None:
+            # Between tests this process's address is its own: a request there belongs to the
+            # test running at the time (pytest_runtest_setup), or is refused.
+            self._set_env("REFOLD_BASE_URL", f"{self.gateway_url}/w/{self.process_token}")
         if self.config.getoption("refold_consumer_contract", None):
             from refold_contract import client
             from refold_contract.consumer import ReadRecorder, track_json
@@ -673,6 +680,24 @@ def refold_catalogue(pytestconfig: pytest.Config) -> Catalogue:
     return _catalogue(pytestconfig)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # In a live session the test's token is handed to the gateway before any fixture is set
+    # up, so what a session fixture's client sends (to this process's /w/ address) is this
+    # test's, live or refused by its marker.
+    session = item.config.stash.get(_SESSION_KEY, None)
+    if session is None or session.gateway_url is None or not session.live:
+        return
+    token = secrets.token_hex(8)
+    item.stash[_TEST_TOKEN_KEY] = token
+    kind = "t" if item.get_closest_marker("refold_live") is not None else "m"
+    from refold_contract.gateway import begin_test
+
+    # A gateway that does not answer is reported at the test's teardown, as for any request.
+    with contextlib.suppress(OSError, ValueError, RefoldError):
+        begin_test(session.gateway_url, session.process_token, f"/{kind}/{token}")
+
+
 @pytest.fixture(autouse=True)
 def _refold_guarded(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test: blocked connections fail it; in a live session it gets its own gateway URL
@@ -682,11 +707,10 @@ def _refold_guarded(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     session.guard.take_attempts()
-    token: str | None = None
     saved = os.environ.get("REFOLD_BASE_URL")
     live_test = request.node.get_closest_marker("refold_live") is not None
-    if session.gateway_url is not None and session.live:
-        token = secrets.token_hex(8)
+    token = request.node.stash.get(_TEST_TOKEN_KEY, None)
+    if token is not None and session.gateway_url is not None:
         url = f"{session.gateway_url}/{'t' if live_test else 'm'}/{token}"
         request.node.stash[_TEST_URL_KEY] = url
         os.environ["REFOLD_BASE_URL"] = url

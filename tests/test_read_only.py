@@ -653,8 +653,9 @@ AT_IMPORT = post(os.environ["REFOLD_BASE_URL"] + LIST)
 
 
 @pytest.fixture(scope="session")
-def session_read():
-    return post(os.environ["REFOLD_BASE_URL"] + LIST)
+def base_url():
+    # What a session-scoped client keeps: the URL as it was when the fixture was set up.
+    return os.environ["REFOLD_BASE_URL"]
 
 
 def test_at_import():
@@ -662,16 +663,17 @@ def test_at_import():
 
 
 @pytest.mark.refold_live
-def test_session_fixture(session_read):
-    assert session_read == (403, "LIVE_TEST_REQUIRED")
+def test_a_session_client_in_a_live_test_goes_live(base_url):
+    assert post(base_url + LIST) == 200
+
+
+@pytest.mark.refold(allow_refused=True)
+def test_a_session_client_in_an_unmarked_test_is_refused_for_it(base_url):
+    assert post(base_url + LIST) == (403, "LIVE_TEST_REQUIRED")
 
 
 @pytest.mark.refold_live
 def test_url_from_the_gateways_root():
-    assert post(urljoin(os.environ["REFOLD_BASE_URL"], LIST)) == (403, "LIVE_TEST_REQUIRED")
-
-
-def test_unmarked_url_from_the_gateways_root():
     assert post(urljoin(os.environ["REFOLD_BASE_URL"], LIST)) == (403, "LIVE_TEST_REQUIRED")
 
 
@@ -681,28 +683,29 @@ def test_the_tests_own_address_goes_live():
 """
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
 def test_requests_outside_a_tests_address_do_not_go_live(
-    pytester: pytest.Pytester, refold: RunningServer
+    pytester: pytest.Pytester, refold: RunningServer, workers: list[str]
 ) -> None:
-    # Only a refold_live test, through the address it is given while it runs, goes live: not
-    # import-time code, not a session fixture, not a URL rebuilt from the gateway's root.
+    # Only a refold_live test goes live: a client a session fixture made is charged to the test
+    # using it; import-time code and a URL rebuilt from the gateway's root belong to no test.
     pytester.makeini(INI)
     pytester.makepyfile(test_outside=OUTSIDE_A_TEST)
-    result = pytester.runpytest_subprocess("--refold-live", "-p", "no:cacheprovider")
-    # Each test saw its refusal; as no test's address was given for them, they fail the session.
+    result = pytester.runpytest_subprocess("--refold-live", "-p", "no:cacheprovider", *workers)
+    # Each test saw what it expected; as no test's address was given for the import-time read
+    # and the rebuilt URL, their refusals fail the session.
     result.assert_outcomes(passed=5)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "refold-contract: failing the session: 1 request(s) refused outside any test's "
+            "refold-contract: failing the session: * request(s) refused outside any test's "
             "address*",
             "  slack/list_channels: sent from outside any test's address",
         ]
     )
-    output = result.stdout.str() + result.stderr.str()
     executes = [c for c in refold.mock.calls if c.action_id == "list_channels"]
-    assert len(executes) == 1  # the one test's own read
-    assert FAKE_KEY not in output
+    assert len(executes) == 2  # the two live tests' reads
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
 
 
 DOTENV_CHECK = """
