@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import re
+import secrets
 import signal
 import sys
 import time
@@ -427,6 +428,8 @@ def _gateway(args: argparse.Namespace) -> int:
             burst=args.burst,
         ),
         credentials,
+        # Its control paths are for nobody: the command reads its report in-process.
+        control_key=secrets.token_urlsafe(24),
     )
     server, url = serve(gateway, args.host, args.port)
     print(url, flush=True)  # a line of its own, for scripts

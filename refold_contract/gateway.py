@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hmac
 import http.client
 import http.server
 import json
@@ -45,6 +46,7 @@ import logging
 import os
 import queue
 import re
+import secrets
 import select
 import subprocess
 import sys
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
     from refold_contract.consumer import ConsumerContract
 
 __all__ = [
+    "CONTROL_HEADER",
     "CONTROL_PREFIX",
     "Credentials",
     "Gateway",
@@ -103,6 +106,8 @@ logger = logging.getLogger("refold_contract.gateway")
 
 #: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
 CONTROL_PREFIX = "/__refold/gateway"
+#: The header that carries the control key of a gateway started by :class:`GatewayProcess`.
+CONTROL_HEADER = "x-refold-gateway-control"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BEGIN = re.compile(r"/begin/([A-Za-z0-9_-]{1,64})(/[tm]/[A-Za-z0-9_-]{1,64})")
 _API_SEGMENTS = tuple(ep.API_PREFIX.strip("/").split("/"))  # ('api', 'v2', 'integration-schema')
@@ -343,7 +348,11 @@ class Gateway:
         *,
         catalogue: Catalogue | None = None,
         transport: httpx.BaseTransport | None = None,
+        control_key: str | None = None,
     ) -> None:
+        #: When set, the control paths answer only a request carrying it (CONTROL_HEADER): the
+        #: plugin's gateway is steered by the plugin alone, not by any process on loopback.
+        self._control_key = control_key
         if not credentials.session_token and not (
             credentials.api_key and credentials.linked_account_id
         ):
@@ -510,7 +519,7 @@ class Gateway:
         Findings of a test's token are collected only once its deferred work is done.
         """
         if target.startswith(CONTROL_PREFIX):
-            return self._control(method, target)
+            return self._control(method, target, headers)
         process = _PROCESS.match(target)
         if process is not None:
             with self._lock:
@@ -804,7 +813,11 @@ class Gateway:
             if f.breaking
         ]
 
-    def _control(self, method: str, target: str) -> GatewayReply:
+    def _control(self, method: str, target: str, headers: Mapping[str, str]) -> GatewayReply:
+        if self._control_key is not None and not hmac.compare_digest(
+            (_header(headers, CONTROL_HEADER) or "").encode(), self._control_key.encode()
+        ):
+            return _envelope(403, "FORBIDDEN", "the gateway's control paths are the plugin's")
         path = target[len(CONTROL_PREFIX) :]
         if method == "GET" and path == "/health":
             payload: Any = {"ok": True}
@@ -936,10 +949,15 @@ class GatewayProcess:
             gateway.report()       # drift, refusals and recordings so far
     """
 
-    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], url: str, log: Path, control_key: str
+    ) -> None:
         self.process = process
         self.url = url
         self._log = log
+        #: What the control paths ask for (:data:`CONTROL_HEADER`); hand it to no test process
+        #: but the plugin's own (xdist workers get it in their ``workerinput``).
+        self.control_key = control_key
 
     @classmethod
     def start(
@@ -951,6 +969,7 @@ class GatewayProcess:
         env: Mapping[str, str] | None = None,
     ) -> GatewayProcess:
         """Start the gateway and wait until it listens."""
+        control_key = secrets.token_urlsafe(24)
         fd, log_name = tempfile.mkstemp(prefix="refold-gateway-", suffix=".log")
         log = Path(log_name)
         child_env = dict(os.environ if env is None else env)
@@ -970,7 +989,11 @@ class GatewayProcess:
             # Written without a local: a traceback that shows locals must not show the key.
             process.stdin.write(
                 json.dumps(
-                    {"credentials": dataclasses.asdict(credentials), "config": config.to_json()}
+                    {
+                        "credentials": dataclasses.asdict(credentials),
+                        "config": config.to_json(),
+                        "control_key": control_key,
+                    }
                 ).encode()
                 + b"\n"
             )
@@ -990,7 +1013,7 @@ class GatewayProcess:
                 "the read-only gateway did not start" + (f": {detail}" if detail else ""),
                 hint="check REFOLD_BASE_URL and the catalogue folders; nothing was sent",
             )
-        return cls(process, line[6:].decode().strip(), log)
+        return cls(process, line[6:].decode().strip(), log, control_key)
 
     def alive(self) -> bool:
         """True while the process runs."""
@@ -998,7 +1021,7 @@ class GatewayProcess:
 
     def report(self) -> dict[str, Any]:
         """The session's findings (drift, refusals, recordings, skipped notes)."""
-        return fetch_report(self.url)
+        return fetch_report(self.url, control_key=self.control_key)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close its stdin (it exits), then make sure it has."""
@@ -1049,13 +1072,18 @@ def _tail(log: Path) -> str:
     return ""
 
 
-def _control_call(url: str, method: str, path: str, timeout: float = 10.0) -> Any:
+def _control_call(
+    url: str, method: str, path: str, control_key: str | None, timeout: float = 10.0
+) -> Any:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(
         parts.hostname or "127.0.0.1", parts.port, timeout=timeout
     )
+    headers = {"content-length": "0"}
+    if control_key is not None:
+        headers[CONTROL_HEADER] = control_key
     try:
-        connection.request(method, CONTROL_PREFIX + path, headers={"content-length": "0"})
+        connection.request(method, CONTROL_PREFIX + path, headers=headers)
         response = connection.getresponse()
         data = response.read()
     finally:
@@ -1065,7 +1093,7 @@ def _control_call(url: str, method: str, path: str, timeout: float = 10.0) -> An
     return json.loads(data)
 
 
-def collect_findings(url: str, token: str) -> dict[str, Any]:
+def collect_findings(url: str, token: str, *, control_key: str | None = None) -> dict[str, Any]:
     """One test's findings from the gateway at ``url`` (the root URL, no test prefix).
 
     Raises ``OSError`` when the gateway cannot be reached.
@@ -1074,11 +1102,11 @@ def collect_findings(url: str, token: str) -> dict[str, Any]:
 
         collect_findings("http://127.0.0.1:49152", "3f2a9c")["refused"]
     """
-    result: dict[str, Any] = _control_call(url, "POST", f"/collect/{token}")
+    result: dict[str, Any] = _control_call(url, "POST", f"/collect/{token}", control_key)
     return result
 
 
-def begin_test(url: str, process: str, prefix: str) -> None:
+def begin_test(url: str, process: str, prefix: str, *, control_key: str | None = None) -> None:
     """Tell the gateway at ``url`` that the test with ``prefix`` (``/t/<token>`` or
     ``/m/<token>``) now runs in the test process whose address is ``<url>/w/<process>``.
 
@@ -1086,17 +1114,17 @@ def begin_test(url: str, process: str, prefix: str) -> None:
 
         begin_test(gateway_url, "9c1d", "/t/3f2a9c")
     """
-    _control_call(url, "POST", f"/begin/{process}{prefix}")
+    _control_call(url, "POST", f"/begin/{process}{prefix}", control_key)
 
 
-def fetch_report(url: str) -> dict[str, Any]:
+def fetch_report(url: str, *, control_key: str | None = None) -> dict[str, Any]:
     """The whole session's findings from the gateway at ``url``.
 
     Example::
 
         fetch_report(gateway_url)["drift"]
     """
-    result: dict[str, Any] = _control_call(url, "GET", "/report")
+    result: dict[str, Any] = _control_call(url, "GET", "/report", control_key)
     return result
 
 
@@ -1136,7 +1164,7 @@ def _child_main() -> int:
         message = json.loads(line)
         credentials = Credentials(**message["credentials"])
         config = GatewayConfig.from_json(message["config"])
-        gateway = Gateway(config, credentials)
+        gateway = Gateway(config, credentials, control_key=message.get("control_key"))
     except (ValueError, KeyError, TypeError) as exc:
         print(
             f"refold-contract gateway: bad start-up message: {type(exc).__name__}", file=sys.stderr

@@ -60,6 +60,7 @@ _MARKER_KWARGS = frozenset(
 # Set in live sessions for workers and child processes: the gateway, and the real base URL.
 _GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
 _UPSTREAM_VARIABLE = "REFOLD_CONTRACT_UPSTREAM"
+_CONTROL_INPUT = "refold_gateway_control"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -295,6 +296,9 @@ class RefoldSession:
         self._saved_env: dict[str, str | None] = {}
         #: This process's address at the gateway in a live session: ``<gateway>/w/<token>``.
         self.process_token = secrets.token_hex(8)
+        #: What the gateway's control paths ask for: the controller has it from the gateway it
+        #: started, an xdist worker from its workerinput (never the environment), at start.
+        self.control_key: str | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ settings
@@ -381,6 +385,8 @@ class RefoldSession:
             )
         if self.live and not self.is_worker and self.gateway_url is None:
             self._start_gateway(settings, rate, burst)
+        if self.is_worker:  # its workerinput is set after the earliest hook, where this began
+            self.control_key = self.config.workerinput.get(_CONTROL_INPUT)  # type: ignore[attr-defined]
         if self.live and self.gateway_url is not None:
             # Between tests this process's address is its own: a request there belongs to the
             # test running at the time (pytest_runtest_setup), or is refused.
@@ -435,6 +441,7 @@ class RefoldSession:
         except RefoldError as exc:
             raise pytest.UsageError(f"refold-contract: {_one_line(exc)}") from None
         self.gateway_url = self.gateway.url
+        self.control_key = self.gateway.control_key
         # Workers and child processes inherit these: they reach Refold only through the gateway.
         self._set_env(_UPSTREAM_VARIABLE, settings.base_url)
         self._set_env(_GATEWAY_VARIABLE, self.gateway.url)
@@ -680,6 +687,15 @@ def refold_catalogue(pytestconfig: pytest.Config) -> Catalogue:
     return _catalogue(pytestconfig)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # xdist: a worker steers the gateway (each test's token, its findings) with the control key;
+    # it travels in the worker's input, not the environment its tests and children see.
+    session = node.config.stash.get(_SESSION_KEY, None)
+    if session is not None and session.control_key is not None:
+        node.workerinput[_CONTROL_INPUT] = session.control_key
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # In a live session the test's token is handed to the gateway before any fixture is set
@@ -695,7 +711,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     # A gateway that does not answer is reported at the test's teardown, as for any request.
     with contextlib.suppress(OSError, ValueError, RefoldError):
-        begin_test(session.gateway_url, session.process_token, f"/{kind}/{token}")
+        begin_test(
+            session.gateway_url,
+            session.process_token,
+            f"/{kind}/{token}",
+            control_key=session.control_key,
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -731,17 +752,21 @@ def _refold_guarded(request: pytest.FixtureRequest) -> Iterator[None]:
             f"  hint: {session.guard.hint}"
         )
     if token is not None and session.gateway_url is not None:
-        problems += _gateway_findings(request, session.gateway_url, token)
+        problems += _gateway_findings(request, session, token)
     report = request.node.stash.get(_CALL_REPORT_KEY, None)
     if problems and not (report is not None and report.failed):
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-def _gateway_findings(request: pytest.FixtureRequest, gateway_url: str, token: str) -> list[str]:
+def _gateway_findings(
+    request: pytest.FixtureRequest, session: RefoldSession, token: str
+) -> list[str]:
     from refold_contract.gateway import collect_findings
 
+    gateway_url = session.gateway_url
+    assert gateway_url is not None
     try:
-        found = collect_findings(gateway_url, token)
+        found = collect_findings(gateway_url, token, control_key=session.control_key)
     except (OSError, ValueError, RefoldError) as exc:
         return [
             f"refold-contract: the read-only gateway at {gateway_url} is not answering "

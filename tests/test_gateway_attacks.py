@@ -370,3 +370,79 @@ def test_drift_from_a_hostile_reply_reaches_no_terminal_as_control_characters(
     for finding in drift:
         for text in finding.values():
             assert text.isprintable(), text
+
+
+def test_the_control_paths_answer_only_the_holder_of_the_control_key() -> None:
+    gw = Gateway(
+        GatewayConfig(upstream="http://127.0.0.1:9"),
+        Credentials(api_key=FAKE_KEY, linked_account_id=ACCOUNT),
+        control_key="ck_only_the_plugin",
+    )
+    refused = gw.handle("POST", f"/t/tok{execute('create_contact')}", {}, b"{}")
+    assert refused.status == 403
+    for headers in ({}, {"x-refold-gateway-control": "ck_guess"}, {"x-refold-gateway-control": ""}):
+        for method, path in [("POST", "/collect/tok"), ("POST", "/begin/proc/t/tok"),
+                             ("GET", "/report"), ("GET", "/health")]:  # fmt: skip
+            reply = gw.handle(method, "/__refold/gateway" + path, headers, b"")
+            assert reply.status == 403, (method, path, headers)
+    # Nothing was cleared or steered: the plugin, holding the key, still finds the refusal.
+    key = {"X-Refold-Gateway-Control": "ck_only_the_plugin"}
+    found = json.loads(gw.handle("POST", "/__refold/gateway/collect/tok", key, b"").body)
+    assert found["refused"] == ["hubspot/create_contact: a write (its name says 'create')"]
+    gw.close()
+
+
+SWALLOWED_AND_CLEARED = """
+import os, subprocess, sys
+from urllib.parse import urlsplit
+
+import httpx, pytest
+
+CLEAR = '''
+import os, sys, urllib.request
+from urllib.parse import urlsplit
+url = os.environ["REFOLD_BASE_URL"]
+root, token = url.rsplit("/t/", 1)
+request = urllib.request.Request(root + "/__refold/gateway/collect/" + token, data=b"",
+                                 method="POST")
+try:
+    urllib.request.urlopen(request, timeout=10)
+    print("cleared")
+except Exception as exc:
+    print("refused", getattr(exc, "code", exc))
+'''
+
+
+@pytest.mark.refold_live
+def test_a_refusal_cleared_behind_the_plugins_back():
+    try:
+        httpx.post(os.environ["REFOLD_BASE_URL"]
+                   + "/api/v2/integration-schema/hubspot/actions/create_contact/execute",
+                   json={}).raise_for_status()
+    except httpx.HTTPStatusError:
+        pass
+    done = subprocess.run([sys.executable, "-c", CLEAR], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "refused 403", done.stdout + done.stderr
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_test_cannot_clear_its_own_refusal_through_the_control_paths(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    from refold_contract.mock import RefoldMock
+    from refold_contract.server import running_server
+
+    with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as refold:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+        monkeypatch.setenv("REFOLD_BASE_URL", refold.url)
+        pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+        pytester.makepyfile(test_cleared=SWALLOWED_AND_CLEARED)
+        result = pytester.runpytest_subprocess("--refold-live", *workers)
+    # The test body passed (the clearing was refused); its refusal still fails it.
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the read-only gateway refused 1 request(s) from this test*"])
+    assert refold.mock.calls == []
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
