@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from refold_contract.consumer import ReadRecorder
     from refold_contract.custody import Custody
     from refold_contract.egress import EgressGuard
-    from refold_contract.gateway import GatewayProcess
+    from refold_contract.gateway import GatewayProcess, PlanSink
     from refold_contract.mock import RefoldMock
 
 
@@ -61,6 +61,7 @@ _MARKER_KWARGS = frozenset(
 _GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
 _UPSTREAM_VARIABLE = "REFOLD_CONTRACT_UPSTREAM"
 _CONTROL_INPUT = "refold_gateway_control"
+_PLAN_SINK_VARIABLE = "REFOLD_CONTRACT_PLAN_SINK"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -294,6 +295,8 @@ class RefoldSession:
         self._settings: Settings | None = None
         self._catalogue: Catalogue | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.plan_sink: PlanSink | None = None
+        self.plan_sink_url: str | None = None
         #: This process's address at the gateway in a live session: ``<gateway>/w/<token>``.
         self.process_token = secrets.token_hex(8)
         #: What the gateway's control paths ask for: the controller has it from the gateway it
@@ -401,12 +404,32 @@ class RefoldSession:
             self._untrack_json = track_json(self.consumer, TRACK_EXTENSION)
         from refold_contract.egress import EgressGuard
 
+        # A plan run sends nothing: the base URL is blocked as in live mode, loopback or not.
         configured = EgressGuard.for_settings(
-            settings.base_url, live=self.live, gateway_url=self.gateway_url
+            settings.base_url, live=self.live or self.plan, gateway_url=self.gateway_url
         )
         self.guard.hosts = configured.hosts
         self.guard.addresses = configured.addresses
         self.guard.hint = configured.hint
+        if self.plan:
+            self.guard.hint = (
+                "--refold-live-plan sends nothing: answer the request with refold_mock (httpx) "
+                "or refold_server (any client), whose requests the plan lists, and build its URL "
+                "from REFOLD_BASE_URL"
+            )
+            self._start_plan_sink()
+
+    def _start_plan_sink(self) -> None:
+        """Point REFOLD_BASE_URL (children, other clients) at a sink that refuses and notes."""
+        url = os.environ.get(_PLAN_SINK_VARIABLE)
+        if url is None:  # the controller; xdist workers inherit its sink
+            from refold_contract.gateway import PlanSink
+
+            self.plan_sink = PlanSink.serve()
+            url = self.plan_sink.url
+            self._set_env(_PLAN_SINK_VARIABLE, url)
+        self.plan_sink_url = url
+        self._set_env("REFOLD_BASE_URL", url)
 
     def _start_gateway(self, settings: Settings, rate: float, burst: int) -> None:
         missing = settings.missing_credentials
@@ -499,6 +522,8 @@ class RefoldSession:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.plan_sink is not None:
+            self.plan_sink.close()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -859,7 +884,8 @@ def _new_mock(request: pytest.FixtureRequest, catalogue: Catalogue) -> RefoldMoc
     test_url = session.test_url(request.node)
     live = None
     base_url = settings.base_url
-    aliases: list[str] = []
+    # A plan run: clients that read REFOLD_BASE_URL (the sink) are answered by the mock too.
+    aliases: list[str] = [session.plan_sink_url] if session.plan_sink_url else []
     if test_url is not None:
         base_url = test_url
         aliases = [u for u in (session.gateway_url, settings.base_url) if u]
@@ -919,7 +945,8 @@ def _client_arguments(refold_mock: RefoldMock) -> dict[str, Any]:
             "linked_account_id": os.environ.get("REFOLD_LINKED_ACCOUNT_ID") or None,
             "base_url": refold_mock.base_url,
             "catalogue": refold_mock.catalogue,
-            "read_only": True,
+            # No read_only=True: the gateway refuses a write (ReadOnlyViolation all the same)
+            # and charges the refusal to the test, which then fails even if it swallowed it.
             "env": {},
         }
     return {
@@ -936,7 +963,8 @@ def refold_client(refold_mock: RefoldMock) -> Iterator[RefoldClient]:
 
     The key is ``tk_refold_contract_mock`` and the linked account ``linked_account_mock``,
     unless the ``refold`` marker limits them: then the first key and account it accepts. In a
-    live test it reads through the read-only gateway with ``read_only=True``.
+    live test it reads through the read-only gateway, which refuses writes (``ReadOnlyViolation``)
+    and fails the test for them even when the code swallowed the error.
 
     Example::
 
@@ -1095,6 +1123,7 @@ class LiveReport:
         self.skipped: set[str] = set()
         self.refused = 0
         self.refused_outside: list[str] = []
+        self.plan_outside: list[str] = []
         self.plan: dict[str, list[list[Any]]] = {}
         self.parity: dict[str, dict[str, int]] = {}
         self.consumer_line: str | None = None
@@ -1125,6 +1154,8 @@ class LiveReport:
         if refold is None:
             return
         self.consumer_line = refold.write_consumer_contract()
+        if refold.plan_sink is not None:
+            self.plan_outside = list(refold.plan_sink.arrivals)
         report = refold.finish()
         if report is None:
             return
@@ -1148,7 +1179,7 @@ class LiveReport:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
         refold = self.config.stash.get(_SESSION_KEY, None)
-        if self.plan:
+        if self.plan or self.plan_outside:
             terminalreporter.section("refold-contract live plan (nothing was sent)")
             for nodeid, calls in self.plan.items():
                 write(nodeid)
@@ -1157,6 +1188,13 @@ class LiveReport:
                 for what, allowed in calls:
                     verdict = "read: will be sent" if allowed else "write: will be refused"
                     write(f"    {what:45} {verdict}")
+            if self.plan_outside:
+                write(
+                    "from outside refold_mock and refold_server (another client or a child "
+                    "process; refused, not planned: answer them with refold_server to plan them):"
+                )
+                for line in dict.fromkeys(self.plan_outside):
+                    write(f"    {line}")
         contract = refold.settings.drift_contract if refold is not None else None
         if self.drift:
             title = (

@@ -47,6 +47,7 @@ from refold_contract import Catalogue, ReadOnlyViolation
 ACTIONS = list(Catalogue.builtin())
 
 @pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)  # the refusals are what this test checks
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.key for a in ACTIONS])
 def test_call(refold_client, action):
     body = {p.name: "1" for p in action.parameters if p.required}
@@ -221,6 +222,81 @@ def test_read(refold_client):
     failing = pytester.runpytest("--refold-live", "--refold-drift=fail")
     failing.assert_outcomes(passed=1)
     assert failing.ret == pytest.ExitCode.TESTS_FAILED
+
+
+PLAN_FROM_EVERY_CLIENT = """
+import os, subprocess, sys
+
+import pytest, requests
+
+from refold_contract import RefoldClient, RefoldError
+
+WRITE = "/api/v2/integration-schema/hubspot/actions/create_contact/execute"
+CHILD = (
+    "import os, urllib.request, urllib.error\\n"
+    "r = urllib.request.Request(os.environ['REFOLD_BASE_URL'] + '" + WRITE + "', data=b'{}',"
+    " method='POST')\\n"
+    "try: urllib.request.urlopen(r, timeout=10)\\n"
+    "except urllib.error.HTTPError as e: print(e.code)\\n"
+)
+
+
+@pytest.fixture(scope="session")
+def session_client():
+    return RefoldClient()
+
+
+@pytest.mark.refold_live
+def test_requests():
+    reply = requests.post(os.environ["REFOLD_BASE_URL"] + WRITE, json={}, timeout=10)
+    assert reply.status_code == 403
+    assert reply.json()["error_code"] == "LIVE_PLAN"
+
+
+@pytest.mark.refold_live
+def test_own_client():
+    with pytest.raises(RefoldError):
+        RefoldClient().execute("hubspot", "create_contact", {"email": "a@example.com"})
+
+
+@pytest.mark.refold_live
+def test_session_client(session_client):
+    with pytest.raises(RefoldError):
+        session_client.execute("hubspot", "get_contact", {"limit": "1"})
+
+
+@pytest.mark.refold_live
+def test_child_process():
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "403", done.stderr
+
+
+@pytest.mark.refold_live
+def test_fixed_upstream_url():
+    with pytest.raises(Exception, match="refold-contract blocked a connection"):
+        requests.post(os.environ["STANDIN_URL"] + WRITE, json={}, timeout=10)
+"""
+
+
+def test_the_plan_sends_nothing_from_any_client_or_process(
+    pytester: pytest.Pytester, refold: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in is on loopback, where a mock-mode session could reach it: a plan run must not.
+    monkeypatch.setenv("STANDIN_URL", refold.url)
+    pytester.makepyfile(test_plan=PLAN_FROM_EVERY_CLIENT)
+    result = pytester.runpytest_subprocess("--refold-live", "--refold-live-plan")
+    assert refold.mock.calls == []
+    # The blocked socket fails its test (at teardown) even though the test expected the error.
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refold-contract live plan (nothing was sent)*",
+            "from outside refold_mock and refold_server*",
+            "    POST /api/v2/integration-schema/hubspot/actions/create_contact/execute",
+        ]
+    )
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
 
 
 def test_the_plan_lists_reads_and_writes_without_sending_anything(
@@ -470,3 +546,34 @@ def test_read(refold_mock, refold_client):
     assert ACCOUNT not in result.stdout.str() + result.stderr.str()
     (call,) = refold.mock.calls  # what reached the stand-in named the real account
     assert call.linked_account_id == ACCOUNT
+
+
+SWALLOWED_THROUGH_THE_FIXTURE = """
+import pytest
+from refold_contract import ReadOnlyViolation
+
+@pytest.mark.refold_live
+def test_sync(refold_client):
+    try:
+        refold_client.execute("hubspot", "delete_contact", {"contactId": "1"})
+    except ReadOnlyViolation:
+        pass
+
+@pytest.mark.refold_live
+@pytest.mark.asyncio
+async def test_async(async_refold_client):
+    with pytest.raises(ReadOnlyViolation):
+        await async_refold_client.execute("hubspot", "create_contact", {"email": "a@b.example"})
+"""
+
+
+def test_a_write_swallowed_through_the_client_fixtures_fails_the_live_test(
+    pytester: pytest.Pytester, refold: RunningServer
+) -> None:
+    pytester.makepyfile(test_swallowed=SWALLOWED_THROUGH_THE_FIXTURE)
+    result = pytester.runpytest_subprocess("--refold-live")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        ["*the read-only gateway refused 1 request(s) from this test; nothing was sent*"]
+    )
+    assert refold.mock.calls == []
