@@ -410,6 +410,7 @@ class Gateway:
         # Per test process (/w/<process token>): the test running there now, as its prefix, so
         # a client made before the test (a session fixture's) is charged to the test using it.
         self._running: dict[str, str] = {}
+        self._refusals = 0  # every one; the findings keep each distinct refusal once
         self._http = httpx.Client(
             base_url=config.upstream,
             timeout=config.timeout,
@@ -472,7 +473,8 @@ class Gateway:
 
     def begin(self, process: str, prefix: str) -> None:
         """The test with ``prefix`` (``/t/<token>`` or ``/m/<token>``) now runs in the test
-        process ``process``: requests to ``/w/<process>`` are its, until it is collected."""
+        process ``process``: requests to ``/w/<process>`` are its until the next test begins
+        there (a module or session fixture's teardown after it is charged to it too)."""
         with self._lock:
             self._running[process] = prefix
 
@@ -482,20 +484,23 @@ class Gateway:
         with self._lock:
             found = self._findings.pop(token, _Findings())
             self._pending.pop(token, None)
-            ended = [p for p, prefix in self._running.items() if prefix.endswith(f"/{token}")]
-            for process in ended:
-                del self._running[process]
         return found.to_json()
 
     def report(self) -> dict[str, Any]:
         """Everything found in the session, from every test, worker and process; and under
-        ``refused_outside_tests`` the refusals no test's address was given for."""
+        ``refused_outside_tests`` the refusals no test collected: sent to no test's address, or
+        after the test's end (a wider fixture's teardown)."""
         self._wait_idle(None)
         with self._lock:
-            outside = self._findings.get(None)
+            outside = [
+                r if token is None else f"{r} (after its test ended: a fixture's teardown?)"
+                for token, found in self._findings.items()
+                for r in found.refused
+            ]
             return {
                 **self._session.to_json(),
-                "refused_outside_tests": list(outside.refused) if outside else [],
+                "refused_outside_tests": outside,
+                "refused_count": self._refusals,
             }
 
     # ------------------------------------------------------------------ requests
@@ -599,6 +604,8 @@ class Gateway:
         self, token: str | None, note: str, message: str, *, error_code: str = ""
     ) -> GatewayReply:
         clean = self.redactor.text(note)
+        with self._lock:
+            self._refusals += 1
         self._note(token, refused=[clean])
         logger.warning("refused %s", _CONTROL.sub("?", clean))
         return _envelope(403, error_code or ep.READ_ONLY_VIOLATION, self.redactor.text(message))

@@ -1122,6 +1122,7 @@ class LiveReport:
         self.recorded: set[str] = set()
         self.skipped: set[str] = set()
         self.refused = 0
+        self.refused_count = 0
         self.refused_outside: list[str] = []
         self.plan_outside: list[str] = []
         self.plan: dict[str, list[list[Any]]] = {}
@@ -1163,6 +1164,7 @@ class LiveReport:
         self.recorded = set(report.get("recorded", []))
         self.skipped = set(report.get("skipped", []))
         self.refused = len(report.get("refused", []))
+        self.refused_count = int(report.get("refused_count", self.refused))
         self.refused_outside = list(report.get("refused_outside_tests", []))
         if self.refused_outside and session.exitstatus == 0:
             # No test to fail for them: code outside any test, or a URL that dropped the
@@ -1224,12 +1226,14 @@ class LiveReport:
             write(self.consumer_line)
         live = refold is not None and refold.live and not refold.is_worker
         if self.refused:
-            write(f"refold-contract: the read-only gateway refused {self.refused} request(s); "
-                  "nothing was sent for them")  # fmt: skip
+            distinct = f", {self.refused} distinct" if self.refused != self.refused_count else ""
+            write(f"refold-contract: the read-only gateway refused {self.refused_count} "
+                  f"request(s){distinct}; nothing was sent for them")  # fmt: skip
         if self.refused_outside:
             write(f"refold-contract: failing the session: {len(self.refused_outside)} request(s) "
-                  "refused outside any test's address (import-time code, a session fixture, or "
-                  "a URL built from the gateway's root instead of REFOLD_BASE_URL):")  # fmt: skip
+                  "refused outside any test's address (import-time code, a wider fixture's "
+                  "teardown after an unmarked test, or a URL built from the gateway's root "
+                  "instead of REFOLD_BASE_URL):")  # fmt: skip
             for line in self.refused_outside:
                 write(f"  {line}")
         if live and not self.drift:

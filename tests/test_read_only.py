@@ -745,3 +745,55 @@ def test_a_conftest_that_puts_the_key_back_does_not_hand_it_to_tests_or_children
         result.assert_outcomes(passed=1)
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
     assert writes_with_the_key(refold) == []
+
+
+WIDER_TEARDOWN = """
+import os, urllib.error, urllib.request
+
+import pytest
+
+LIST = "/api/v2/integration-schema/slack/actions/list_channels/execute"
+
+
+def post(url):
+    request = urllib.request.Request(url + LIST, data=b"{}", method="POST", headers={
+        "x-api-key": os.environ["REFOLD_API_KEY"], "content-type": "application/json",
+        "linked_account_id": os.environ["REFOLD_LINKED_ACCOUNT_ID"]})
+    try:
+        return urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture(scope="module")
+def reads_at_teardown():
+    url = os.environ["REFOLD_BASE_URL"]
+    yield
+    post(url)
+
+
+@pytest.mark.refold_live
+def test_marked_last(reads_at_teardown):
+    pass
+"""
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "unmarked"])
+def test_a_wider_fixtures_teardown_is_charged_to_the_test_before_it(
+    pytester: pytest.Pytester, refold: RunningServer, marked: bool
+) -> None:
+    source = WIDER_TEARDOWN if marked else WIDER_TEARDOWN.replace("@pytest.mark.refold_live\n", "")
+    pytester.makeini(INI)
+    pytester.makepyfile(test_teardown=source)
+    result = pytester.runpytest_subprocess("--refold-live", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    executes = [c for c in refold.mock.calls if c.action_id == "list_channels"]
+    if marked:  # the module fixture's teardown read goes live, as part of the marked test
+        assert result.ret == 0
+        assert len(executes) == 1
+    else:  # refused, and with its test already reported, it fails the session
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(
+            ["  slack/list_channels: the test is not marked refold_live (after its test ended*"]
+        )
+        assert executes == []

@@ -411,7 +411,10 @@ def test_a_live_session_refuses_httprequest_unknown_actions_and_crafted_paths_fr
     )
     # Distinct refusals: six actions (the swallowed one is among them) and eleven crafted paths.
     result.stdout.fnmatch_lines(
-        ["refold-contract: the read-only gateway refused 17 request(s); nothing was sent for them"]
+        [
+            "refold-contract: the read-only gateway refused 24 request(s), 17 distinct; nothing was "
+            "sent for them"
+        ]
     )
     upstream = standin.mock
     assert isinstance(upstream, Upstream)
@@ -1284,7 +1287,8 @@ def test_the_gateway_answers_its_own_control_paths(gateway: tuple[Gateway, Upstr
     assert (health.status, json.loads(health.body)) == (200, {"ok": True})
     report = gw.handle("GET", "/__refold/gateway/report", {}, b"")
     assert json.loads(report.body) == {"refused": [], "drift": [], "recorded": [], "skipped": [],
-                                       "reads": 0, "refused_outside_tests": []}  # fmt: skip
+                                       "reads": 0, "refused_outside_tests": [],
+                                       "refused_count": 0}  # fmt: skip
     assert gw.handle("POST", "/__refold/gateway/health", {}, b"").status == 404
     assert gw.handle("POST", "/__refold/gateway/collect/a.b", {}, b"").status == 404
     assert (
