@@ -24,14 +24,17 @@ import ctypes
 import dataclasses
 import os
 import sys
+import threading
+import warnings
 from collections.abc import MutableMapping
-from typing import Final
+from typing import Any, Final
 
 from refold_contract import _endpoint as ep
 
 __all__ = [
     "PLACEHOLDERS",
     "SECRET_VARIABLES",
+    "CredentialKeptOut",
     "Credentials",
     "Custody",
     "held_secrets",
@@ -132,6 +135,37 @@ class Custody:
             _overwrite_initial_environment(taken)
         return cls(taken, env)
 
+    def lock(self) -> None:
+        """From now on, keep a credential this custody holds out of the environment: a fixture's
+        ``load_dotenv(override=True)`` sets the placeholder instead (with a
+        :class:`CredentialKeptOut` warning), so no child process started after it inherits the
+        key; a bare ``os.putenv`` of it raises
+        :class:`~refold_contract.errors.ConfigurationError`. Values it does not hold (a test's
+        own fake key) pass.
+
+        Example::
+
+            custody.lock()       # after the conftest files are imported
+            custody.unlock()     # before restore()
+        """
+        global _HOOKED
+        if not self._taken:
+            return
+        with _LOCK:
+            if not _HOOKED:
+                sys.addaudithook(_audit)
+                _HOOKED = True
+            for mapping in (os.environ, getattr(os, "environb", None)):
+                if mapping is not None and type(mapping) is os._Environ:
+                    mapping.__class__ = _KeptOut
+            _LOCKED.append(self)
+
+    def unlock(self) -> None:
+        """Undo :meth:`lock`."""
+        with _LOCK:
+            if self in _LOCKED:
+                _LOCKED.remove(self)
+
     def retake(self) -> bool:
         """Take again a credential code put back since (a conftest's
         ``load_dotenv(override=True)``); the latest value wins. True when one was taken.
@@ -165,12 +199,76 @@ class Custody:
 
     def restore(self) -> None:
         """Put the credentials back where placeholders still stand (an in-process run ends)."""
+        self.unlock()
         for name, value in self._taken.items():
             if self._environ.get(name) == PLACEHOLDERS[name]:
                 self._environ[name] = value
 
     def __repr__(self) -> str:
         return f"<Custody holding {', '.join(self._taken) or 'nothing'}>"
+
+
+class CredentialKeptOut(UserWarning):
+    """Test code set a working credential in the environment; the placeholder was set instead.
+
+    Example::
+
+        os.environ["REFOLD_API_KEY"] = real_key   # CredentialKeptOut; the placeholder is set
+    """
+
+
+def _held(key: object, value: object) -> str | None:
+    """The variable's name when ``value`` is a credential a locked custody holds."""
+    name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    if not _LOCKED or name not in SECRET_VARIABLES:
+        return None
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return name if any(text in c._taken.values() for c in tuple(_LOCKED)) else None
+
+
+class _KeptOut(os._Environ):  # type: ignore[type-arg]
+    """``os.environ`` while a custody is locked: a held credential becomes its placeholder."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        __tracebackhide__ = True  # the frame holds the value; pytest never shows it
+        name = _held(key, value)
+        if name is not None:
+            placeholder = PLACEHOLDERS[name]
+            value = placeholder.encode() if isinstance(value, bytes) else placeholder
+            warnings.warn(
+                f"refold-contract kept {name} out of the environment: test code set the working "
+                "credential there (load_dotenv(override=True) in a fixture or test?), and tests "
+                "and their child processes see the placeholder; load it before pytest or in a "
+                "conftest file",
+                CredentialKeptOut,
+                stacklevel=2,
+            )
+        super().__setitem__(key, value)
+
+
+_LOCKED: list[Custody] = []
+_LOCK = threading.Lock()
+_HOOKED = False
+
+
+# Not mutated: mutation testing's own set-up sets environment variables, this very event.
+def _audit(event: str, args: tuple[object, ...]) -> None:  # pragma: no mutate block
+    """The audit hook behind :meth:`Custody.lock`: a bare ``os.putenv`` of a held credential
+    (``os.environ`` sets the placeholder before it gets here)."""
+    __tracebackhide__ = True
+    if event != "os.putenv" or not _LOCKED:
+        return
+    name = _held(args[0], args[1])
+    if name is not None:
+        from refold_contract.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"refold-contract keeps the working credential out of the test process, and test "
+            f"code just put {name} back into its environment (a fixture's or a test's "
+            "load_dotenv(override=True)?), where child processes would inherit it",
+            hint="load it before pytest starts or in a conftest file (taken into custody there); "
+            "the gateway already holds it, and tests see a placeholder",
+        )
 
 
 def _take(env: MutableMapping[str, str]) -> dict[str, str]:

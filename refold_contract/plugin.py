@@ -261,7 +261,34 @@ def pytest_runtest_makereport(
     report = yield
     if call.when == "call":
         item.stash[_CALL_REPORT_KEY] = report
+    _scrub_report(report)
     return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under xdist the workers hold no credential: the controller scrubs what they report,
+    # before the terminal and junit XML see it.
+    _scrub_report(report)
+
+
+def _scrub_report(report: pytest.TestReport) -> None:
+    """Replace every credential custody took in a test's report (its failure text, captured
+    output and logs), which the terminal, junit XML and xdist all take from there: test code
+    that read the key from its own settings file and printed it does not show it."""
+    from refold_contract.custody import held_secrets
+
+    secrets_held = held_secrets()
+    if not secrets_held:
+        return
+    from refold_contract._json import Redactor
+
+    redactor = Redactor(secrets_held)
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if any(secret in text for secret in secrets_held):
+            report.longrepr = redactor.text(text)
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 _MOCK_HINT = (
@@ -672,6 +699,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     refold = session.config.stash.get(_SESSION_KEY, None)
     if refold is not None:
         refold.custody.retake()
+        # Every conftest is in: from here on, test code cannot put the key back.
+        refold.custody.lock()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

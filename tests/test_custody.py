@@ -101,3 +101,30 @@ def test_a_gateway_that_cannot_start_names_no_credential() -> None:
     assert "gateway did not start" in shown
     assert FAKE_KEY not in shown
     assert FAKE_TOKEN not in shown
+
+
+def test_a_locked_custody_keeps_a_held_key_out_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from refold_contract.custody import CredentialKeptOut, Custody
+
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+    custody = Custody.take()
+    custody.lock()
+    try:
+        with pytest.warns(CredentialKeptOut) as warned:
+            os.environ["REFOLD_API_KEY"] = FAKE_KEY
+        assert os.environ["REFOLD_API_KEY"] == PLACEHOLDERS["REFOLD_API_KEY"]
+        assert FAKE_KEY not in str(warned[0].message)
+        with pytest.raises(ConfigurationError) as refused:
+            os.putenv("REFOLD_API_KEY", FAKE_KEY)
+        assert FAKE_KEY not in str(refused.value)
+        os.environ["REFOLD_API_KEY"] = "tk_a_tests_own_fake_key"  # not held: it passes
+        assert os.environ["REFOLD_API_KEY"] == "tk_a_tests_own_fake_key"
+        os.environ["REFOLD_API_KEY"] = PLACEHOLDERS["REFOLD_API_KEY"]
+    finally:
+        custody.restore()  # unlocks, then puts the key back where the placeholder stands
+    assert os.environ["REFOLD_API_KEY"] == FAKE_KEY
+    os.environ["REFOLD_API_KEY"] = FAKE_KEY  # unlocked: no warning, no error

@@ -797,3 +797,74 @@ def test_a_wider_fixtures_teardown_is_charged_to_the_test_before_it(
             ["  slack/list_channels: the test is not marked refold_live (after its test ended*"]
         )
         assert executes == []
+
+
+KEY_BACK_IN_A_FIXTURE = """
+import os, subprocess, sys
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def dotenv():
+    # What load_dotenv(override=True) in a fixture does.
+    os.environ["REFOLD_API_KEY"] = open(os.environ["APP_SETTINGS"]).read()
+
+
+def test_child(dotenv):
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['REFOLD_API_KEY'])"],
+                           capture_output=True, text=True, timeout=30)
+    assert child.stdout.strip() == "tk_refold_contract_placeholder"
+
+
+def test_a_fake_key_of_the_tests_own_is_fine(monkeypatch):
+    monkeypatch.setenv("REFOLD_API_KEY", "tk_the_apps_own_test_key")
+    assert os.environ["REFOLD_API_KEY"] == "tk_the_apps_own_test_key"
+"""
+
+
+@pytest.mark.parametrize("live", [["--refold-live"], []], ids=["live", "mock"])
+def test_test_code_cannot_put_the_working_key_back_into_the_environment(
+    pytester: pytest.Pytester, refold: RunningServer, live: list[str]
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_back=KEY_BACK_IN_A_FIXTURE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *live)
+    # The placeholder is set instead, with a warning: no test, and no child, sees the key.
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*CredentialKeptOut: refold-contract kept REFOLD_API_KEY out*"])
+    output = result.stdout.str() + result.stderr.str()
+    assert FAKE_KEY not in output
+    assert writes_with_the_key(refold) == []
+
+
+PRINTS_ITS_OWN_KEY = """
+import logging, os, sys
+
+KEY = open(os.environ["APP_SETTINGS"]).read()  # the app's own settings file
+
+
+def test_prints_and_fails():
+    print("key is", KEY)
+    print("and on stderr", KEY, file=sys.stderr)
+    logging.getLogger("app").warning("logged %s", KEY)
+    assert KEY == "something else", f"bad key {KEY}"
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_key_test_code_prints_or_fails_with_is_scrubbed_from_the_report(
+    pytester: pytest.Pytester, refold: RunningServer, workers: list[str]
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_prints=PRINTS_ITS_OWN_KEY)
+    junit = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rA", f"--junitxml={junit}", *workers
+    )
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "bad key <redacted>" in output
+    assert "key is <redacted>" in output
+    assert FAKE_KEY not in output
+    assert FAKE_KEY not in junit.read_text()
