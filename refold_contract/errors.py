@@ -423,11 +423,14 @@ def read_only_reason(action_id: str | None) -> str:
 def read_only_hint(slug: str | None, action_id: str | None) -> str:
     """What to do about a refused action: test a write on the mock; declare a true read.
 
-    >>> read_only_hint("hubspot", "create_contact")
-    'test writes on the mock (tests not marked refold_live), never live'
+    >>> read_only_hint("hubspot", "create_contact")[:44]
+    'test writes on the mock (pytest tests not ma'
     """
     if _write_word(action_id):
-        return "test writes on the mock (tests not marked refold_live), never live"
+        return (
+            "test writes on the mock (pytest tests not marked refold_live, or refold-contract "
+            "serve), never live"
+        )
     return (
         f'if it really only reads, declare it: put "access": "read" in '
         f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "

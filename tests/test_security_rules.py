@@ -1164,8 +1164,8 @@ def test_the_gateway_refusals_say_what_is_served_and_what_to_do(
         "refused slack (list actions): the read-only gateway reads only the linked account in "
         "REFOLD_LINKED_ACCOUNT_ID, and this request named another",
         "refused to send hubspot/create_contact: it is a write (its name says 'create'), and "
-        "live mode only sends reads; test writes on the mock (tests not marked refold_live), "
-        "never live",
+        "live mode only sends reads; test writes on the mock (pytest tests not marked "
+        "refold_live, or refold-contract serve), never live",
         "refused to send hubspot/frobnicate: it is not known to be a read action, and live "
         'mode only sends reads; if it really only reads, declare it: put "access": "read" '
         "in hubspot/frobnicate.json in your own catalogue folder (--refold-fixtures, or "
