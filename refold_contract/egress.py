@@ -234,6 +234,7 @@ class EgressGuard:
 
 
 _CONNECTING = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
+_SOCKET_EVENTS = _CONNECTING | {"socket.getaddrinfo", "socket.gethostbyname"}
 _ACTIVE: list[EgressGuard] = []
 _ACTIVE_LOCK = threading.Lock()
 _HOOKED = False
@@ -244,7 +245,8 @@ _HOOKED = False
 def _audit(event: str, args: tuple[Any, ...]) -> None:  # pragma: no mutate block
     """The process's audit hook (it cannot be removed): asks every installed guard, the most
     recently installed (the innermost) first, so a refusal is charged to it."""
-    if _ACTIVE and event.startswith("socket."):
+    # Every audited event of the process passes here (about 80 a test): a set lookup first.
+    if event in _SOCKET_EVENTS and _ACTIVE:
         for guard in reversed(tuple(_ACTIVE)):
             guard._check(event, args)
 
