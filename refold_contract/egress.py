@@ -190,7 +190,14 @@ class EgressGuard:
                 # An audit hook sees every socket operation, whoever calls it: the socket module,
                 # a name imported from it earlier, or the C type ``_socket.socket`` itself.
                 sys.addaudithook(_audit)
-                _HOOKED = True
+                # Python drops a new hook silently when an existing one refuses it: fail closed.
+                sys.audit(_PROBE)
+                if not _HOOKED:
+                    raise RuntimeError(
+                        "refold-contract cannot guard sockets: another audit hook in this "
+                        "process refused its hook (sys.addaudithook), so connections to Refold "
+                        "could not be refused; remove that hook to run the tests"
+                    )
             _ACTIVE.append(self)
 
     def uninstall(self) -> None:
@@ -234,7 +241,8 @@ class EgressGuard:
 
 
 _CONNECTING = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
-_SOCKET_EVENTS = _CONNECTING | {"socket.getaddrinfo", "socket.gethostbyname"}
+_PROBE = "refold_contract.egress.hooked"
+_WATCHED = _CONNECTING | {"socket.getaddrinfo", "socket.gethostbyname", _PROBE}
 _ACTIVE: list[EgressGuard] = []
 _ACTIVE_LOCK = threading.Lock()
 _HOOKED = False
@@ -245,8 +253,13 @@ _HOOKED = False
 def _audit(event: str, args: tuple[Any, ...]) -> None:  # pragma: no mutate block
     """The process's audit hook (it cannot be removed): asks every installed guard, the most
     recently installed (the innermost) first, so a refusal is charged to it."""
+    global _HOOKED
     # Every audited event of the process passes here (about 80 a test): a set lookup first.
-    if event in _SOCKET_EVENTS and _ACTIVE:
+    if event not in _WATCHED:
+        return
+    if event == _PROBE:
+        _HOOKED = True
+    elif _ACTIVE:
         for guard in reversed(tuple(_ACTIVE)):
             guard._check(event, args)
 

@@ -243,7 +243,11 @@ def _open_session(config: pytest.Config) -> None:
 
     custody = Custody.take()
     guard = EgressGuard(hint=_MOCK_HINT)
-    guard.install()
+    try:
+        guard.install()
+    except RuntimeError as exc:  # another audit hook refused ours: no run without the guard
+        custody.restore()
+        raise pytest.UsageError(str(exc)) from None
     config.stash[_SESSION_KEY] = RefoldSession(config, custody, guard)
 
 

@@ -393,3 +393,27 @@ def test_addresses_are_compared_in_one_spelling_and_names_are_not_local() -> Non
     named = EgressGuard(hosts={"Blocked.Example"}, hint="h")
     assert named.blocks_address("BLOCKED.example", 443)
     assert named.blocks_host("sub.blocked.example.")
+
+
+def test_a_guard_that_cannot_hook_fails_closed() -> None:
+    import subprocess
+    import sys
+
+    # Python drops a new audit hook silently when an existing one refuses it.
+    script = (
+        "import sys\n"
+        "def refuse(event, args):\n"
+        "    if event == 'sys.addaudithook':\n"
+        "        raise RuntimeError('no more hooks')\n"
+        "sys.addaudithook(refuse)\n"
+        "from refold_contract.egress import EgressGuard\n"
+        "try:\n"
+        "    EgressGuard(hint='h').install()\n"
+        "except RuntimeError as exc:\n"
+        "    print('refused:', exc)\n"
+        "else:\n"
+        "    print('installed')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.stdout.startswith("refused: refold-contract cannot guard sockets"), done.stderr
