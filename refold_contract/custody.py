@@ -22,11 +22,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import hashlib
 import os
 import sys
 import threading
 import warnings
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any, Final
 
 from refold_contract import _endpoint as ep
@@ -125,6 +126,19 @@ class Custody:
     def __init__(self, taken: dict[str, str], environ: MutableMapping[str, str]) -> None:
         self._taken = taken
         self._environ = environ
+        # Fingerprints of credentials held elsewhere (an xdist worker holds none, but knows the
+        # controller's by these): recognised, never stored.
+        self._fingerprints: frozenset[str] = frozenset()
+
+    def fingerprints(self) -> list[str]:
+        """SHA-256 fingerprints of the credentials held, for a process that must recognise them
+        without holding them (:meth:`lock`'s ``also``).
+
+        Example::
+
+            node.workerinput["refold_custody"] = custody.fingerprints()
+        """
+        return sorted(_fingerprint(v) for v in self._taken.values())
 
     @classmethod
     def take(cls, environ: MutableMapping[str, str] | None = None) -> Custody:
@@ -135,13 +149,14 @@ class Custody:
             _overwrite_initial_environment(taken)
         return cls(taken, env)
 
-    def lock(self) -> None:
+    def lock(self, also: Iterable[str] = ()) -> None:
         """From now on, keep a credential this custody holds out of the environment: a fixture's
         ``load_dotenv(override=True)`` sets the placeholder instead (with a
         :class:`CredentialKeptOut` warning), so no child process started after it inherits the
         key; a bare ``os.putenv`` of it raises
-        :class:`~refold_contract.errors.ConfigurationError`. Values it does not hold (a test's
-        own fake key) pass.
+        :class:`~refold_contract.errors.ConfigurationError`. ``also`` adds credentials known by
+        their :meth:`fingerprints` (an xdist worker's, from the controller). Values neither held
+        nor fingerprinted (a test's own fake key) pass.
 
         Example::
 
@@ -149,7 +164,8 @@ class Custody:
             custody.unlock()     # before restore()
         """
         global _HOOKED
-        if not self._taken:
+        self._fingerprints = frozenset(also)
+        if not self._taken and not self._fingerprints:
             return
         with _LOCK:
             if not _HOOKED:
@@ -223,7 +239,16 @@ def _held(key: object, value: object) -> str | None:
     if not _LOCKED or name not in SECRET_VARIABLES:
         return None
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return name if any(text in c._taken.values() for c in tuple(_LOCKED)) else None
+    for custody in tuple(_LOCKED):
+        if text in custody._taken.values() or (
+            custody._fingerprints and _fingerprint(text) in custody._fingerprints
+        ):
+            return name
+    return None
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _KeptOut(os._Environ):  # type: ignore[type-arg]

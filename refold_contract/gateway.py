@@ -493,7 +493,10 @@ class Gateway:
         self._wait_idle(None)
         with self._lock:
             outside = [
-                r if token is None else f"{r} (after its test ended: a fixture's teardown?)"
+                r
+                if token is None
+                else f"{r} (not collected with its test: a wider fixture's teardown after it, "
+                "or a set-up that failed?)"
                 for token, found in self._findings.items()
                 for r in found.refused
             ]

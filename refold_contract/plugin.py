@@ -61,6 +61,7 @@ _MARKER_KWARGS = frozenset(
 _GATEWAY_VARIABLE = "REFOLD_CONTRACT_GATEWAY"
 _UPSTREAM_VARIABLE = "REFOLD_CONTRACT_UPSTREAM"
 _CONTROL_INPUT = "refold_gateway_control"
+_CUSTODY_INPUT = "refold_custody_fingerprints"
 _PLAN_SINK_VARIABLE = "REFOLD_CONTRACT_PLAN_SINK"
 
 
@@ -276,6 +277,26 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _scrub_report(report)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
+    # A warning built from a held credential (test code's own): redacted before the terminal's
+    # warnings summary formats it, from a worker too.
+    from refold_contract import custody
+
+    if not custody._HELD:
+        return
+    text = str(warning_message.message)
+    secrets_held = custody.held_secrets()
+    if any(secret in text for secret in secrets_held):
+        from refold_contract._json import Redactor
+
+        clean = Redactor(secrets_held).text(text)
+        try:
+            warning_message.message = warning_message.category(clean)
+        except Exception:  # a category with its own constructor: a plain one, same text
+            warning_message.message = UserWarning(clean)
+
+
 def _scrub_report(report: pytest.TestReport) -> None:
     """Replace every credential custody took in a test's report (its failure text, captured
     output and logs), which the terminal, junit XML and xdist all take from there: test code
@@ -345,7 +366,7 @@ class RefoldSession:
             config = self.config
             env = self.custody.env_view()
             upstream = env.get(_UPSTREAM_VARIABLE)
-            if upstream:  # an xdist worker of a live session: REFOLD_BASE_URL is the gateway
+            if upstream:  # an xdist worker of a live or plan session: REFOLD_BASE_URL is ours
                 env["REFOLD_BASE_URL"] = upstream
             try:
                 ini_folders = [Path(p) for p in config.getini("refold_fixtures")]
@@ -460,6 +481,9 @@ class RefoldSession:
             self.plan_sink = PlanSink.serve()
             url = self.plan_sink.url
             self._set_env(_PLAN_SINK_VARIABLE, url)
+            # Workers inherit REFOLD_BASE_URL = the sink: their settings (and so their egress
+            # guard) take the real base URL from here, as a live session's workers do.
+            self._set_env(_UPSTREAM_VARIABLE, self.settings.base_url)
         self.plan_sink_url = url
         self._set_env("REFOLD_BASE_URL", url)
 
@@ -704,8 +728,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     refold = session.config.stash.get(_SESSION_KEY, None)
     if refold is not None:
         refold.custody.retake()
-        # Every conftest is in: from here on, test code cannot put the key back.
-        refold.custody.lock()
+        # Every conftest is in: from here on, test code cannot put the key back. An xdist
+        # worker holds no credential; it knows the controller's by their fingerprints.
+        workerinput = getattr(session.config, "workerinput", {})
+        refold.custody.lock(also=workerinput.get(_CUSTODY_INPUT, ()))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -751,8 +777,12 @@ def pytest_configure_node(node: Any) -> None:
     # xdist: a worker steers the gateway (each test's token, its findings) with the control key;
     # it travels in the worker's input, not the environment its tests and children see.
     session = node.config.stash.get(_SESSION_KEY, None)
-    if session is not None and session.control_key is not None:
+    if session is None:
+        return
+    if session.control_key is not None:
         node.workerinput[_CONTROL_INPUT] = session.control_key
+    # A worker recognises the working credentials without holding them.
+    node.workerinput[_CUSTODY_INPUT] = session.custody.fingerprints()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -279,13 +279,17 @@ def test_fixed_upstream_url():
 """
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
 def test_the_plan_sends_nothing_from_any_client_or_process(
-    pytester: pytest.Pytester, refold: RunningServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    refold: RunningServer,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: list[str],
 ) -> None:
     # The stand-in is on loopback, where a mock-mode session could reach it: a plan run must not.
     monkeypatch.setenv("STANDIN_URL", refold.url)
     pytester.makepyfile(test_plan=PLAN_FROM_EVERY_CLIENT)
-    result = pytester.runpytest_subprocess("--refold-live", "--refold-live-plan")
+    result = pytester.runpytest_subprocess("--refold-live", "--refold-live-plan", *workers)
     assert refold.mock.calls == []
     # The blocked socket fails its test (at teardown) even though the test expected the error.
     result.assert_outcomes(passed=5, errors=1)

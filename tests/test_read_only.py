@@ -794,7 +794,10 @@ def test_a_wider_fixtures_teardown_is_charged_to_the_test_before_it(
     else:  # refused, and with its test already reported, it fails the session
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         result.stdout.fnmatch_lines(
-            ["  slack/list_channels: the test is not marked refold_live (after its test ended*"]
+            [
+                "  slack/list_channels: the test is not marked refold_live (not collected with "
+                "its test: a wider fixture's teardown after it*"
+            ]
         )
         assert executes == []
 
@@ -823,13 +826,15 @@ def test_a_fake_key_of_the_tests_own_is_fine(monkeypatch):
 """
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
 @pytest.mark.parametrize("live", [["--refold-live"], []], ids=["live", "mock"])
 def test_test_code_cannot_put_the_working_key_back_into_the_environment(
-    pytester: pytest.Pytester, refold: RunningServer, live: list[str]
+    pytester: pytest.Pytester, refold: RunningServer, live: list[str], workers: list[str]
 ) -> None:
+    # An xdist worker holds no credential, yet recognises the controller's by its fingerprint.
     pytester.makeini(INI)
     pytester.makepyfile(test_back=KEY_BACK_IN_A_FIXTURE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *live)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *live, *workers)
     # The placeholder is set instead, with a warning: no test, and no child, sees the key.
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*CredentialKeptOut: refold-contract kept REFOLD_API_KEY out*"])
@@ -845,6 +850,8 @@ KEY = open(os.environ["APP_SETTINGS"]).read()  # the app's own settings file
 
 
 def test_prints_and_fails():
+    import warnings
+    warnings.warn(f"warned with {KEY}")
     print("key is", KEY)
     print("and on stderr", KEY, file=sys.stderr)
     logging.getLogger("app").warning("logged %s", KEY)
@@ -866,5 +873,6 @@ def test_a_key_test_code_prints_or_fails_with_is_scrubbed_from_the_report(
     output = result.stdout.str() + result.stderr.str()
     assert "bad key <redacted>" in output
     assert "key is <redacted>" in output
+    assert "warned with <redacted>" in output
     assert FAKE_KEY not in output
     assert FAKE_KEY not in junit.read_text()
