@@ -43,6 +43,8 @@ Operation = Literal["list_actions", "schema", "execute"]
 READ_ONLY_VIOLATION: Final = "READ_ONLY_VIOLATION"
 #: Error code of the gateway's refusal of a request from a test not marked ``refold_live``.
 LIVE_TEST_REQUIRED: Final = "LIVE_TEST_REQUIRED"
+#: Error code of a ``--refold-live-plan`` run's refusal of a request it cannot plan.
+LIVE_PLAN: Final = "LIVE_PLAN"
 
 #: Longest slug or action id accepted.
 ID_MAX_LENGTH: Final = 128

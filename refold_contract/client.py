@@ -502,7 +502,14 @@ class _Protocol:
             )
             if error_code == ep.LIVE_TEST_REQUIRED:
                 error.hint = (
-                    "mark the test @pytest.mark.refold_live, or use the refold_mock fixture"
+                    "mark the test @pytest.mark.refold_live, or use the refold_mock fixture; "
+                    "outside a test, or with a URL not built on REFOLD_BASE_URL, the message "
+                    "says which"
+                )
+            elif error_code == ep.LIVE_PLAN:
+                error.hint = (
+                    "--refold-live-plan sends nothing; answer this client with refold_mock "
+                    "(httpx) or refold_server (any client) to see its requests in the plan"
                 )
             elif isinstance(error, (ActionNotFound, ApplicationNotFound)):
                 error.hint = self.what_was_meant(call) or error.hint

@@ -983,7 +983,7 @@ class PlanSink:
                         sink.arrivals.append(f"{self.command} {_show_path(self.path)}")
                 reply = _envelope(
                     403,
-                    "LIVE_PLAN",
+                    ep.LIVE_PLAN,
                     "refold-contract --refold-live-plan sends nothing; this request came from "
                     "outside refold_mock and refold_server (another client or a child process), "
                     "so it is listed in the plan as refused",

@@ -255,8 +255,9 @@ def test_requests():
 
 @pytest.mark.refold_live
 def test_own_client():
-    with pytest.raises(RefoldError):
+    with pytest.raises(RefoldError) as refused:
         RefoldClient().execute("hubspot", "create_contact", {"email": "a@example.com"})
+    assert refused.value.hint.startswith("--refold-live-plan sends nothing")
 
 
 @pytest.mark.refold_live
