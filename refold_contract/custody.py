@@ -31,6 +31,7 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any, Final
 
 from refold_contract import _endpoint as ep
+from refold_contract._audit import subscribe
 
 __all__ = [
     "PLACEHOLDERS",
@@ -90,7 +91,7 @@ class Credentials:
 
 # Every credential taken in this process, so what it prints or stores can still be scrubbed of
 # one that test code got from elsewhere (a settings file) and echoed.
-_HELD: set[str] = set()
+_HELD: frozenset[str] = frozenset()
 
 
 def held_secrets() -> frozenset[str]:
@@ -100,7 +101,7 @@ def held_secrets() -> frozenset[str]:
 
         text = Redactor(held_secrets()).text(text)
     """
-    return frozenset(_HELD)
+    return _HELD
 
 
 def is_placeholder(value: str | None) -> bool:
@@ -163,14 +164,11 @@ class Custody:
             custody.lock()       # after the conftest files are imported
             custody.unlock()     # before restore()
         """
-        global _HOOKED
         self._fingerprints = frozenset(also)
         if not self._taken and not self._fingerprints:
             return
         with _LOCK:
-            if not _HOOKED:
-                sys.addaudithook(_audit)
-                _HOOKED = True
+            subscribe({"os.putenv"}, _audit)
             for mapping in (os.environ, getattr(os, "environb", None)):
                 if mapping is not None and type(mapping) is os._Environ:
                     mapping.__class__ = _KeptOut
@@ -273,7 +271,6 @@ class _KeptOut(os._Environ):  # type: ignore[type-arg]
 
 _LOCKED: list[Custody] = []
 _LOCK = threading.Lock()
-_HOOKED = False
 
 
 # Not mutated: mutation testing's own set-up sets environment variables, this very event.
@@ -281,8 +278,6 @@ def _audit(event: str, args: tuple[object, ...]) -> None:  # pragma: no mutate b
     """The audit hook behind :meth:`Custody.lock`: a bare ``os.putenv`` of a held credential
     (``os.environ`` sets the placeholder before it gets here)."""
     __tracebackhide__ = True
-    if event != "os.putenv" or not _LOCKED:
-        return
     name = _held(args[0], args[1])
     if name is not None:
         from refold_contract.errors import ConfigurationError
@@ -304,7 +299,9 @@ def _take(env: MutableMapping[str, str]) -> dict[str, str]:
         if value and not is_placeholder(value):
             taken[name] = value
             env[name] = PLACEHOLDERS[name]
-    _HELD.update(taken.values())
+    global _HELD
+    if taken:
+        _HELD = _HELD | frozenset(taken.values())
     return taken
 
 

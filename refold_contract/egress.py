@@ -32,12 +32,12 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from refold_contract._audit import subscribe
 from refold_contract.errors import EgressBlocked
 
 __all__ = ["REFOLD_HOSTS", "EgressGuard", "is_loopback"]
@@ -182,22 +182,12 @@ class EgressGuard:
 
     def install(self) -> None:
         """Start refusing, process-wide. Installing twice is an error; nest guards instead."""
-        global _HOOKED
         with _ACTIVE_LOCK:
             if self in _ACTIVE:
                 raise RuntimeError("this egress guard is already installed")
-            if not _HOOKED:
-                # An audit hook sees every socket operation, whoever calls it: the socket module,
-                # a name imported from it earlier, or the C type ``_socket.socket`` itself.
-                sys.addaudithook(_audit)
-                # Python drops a new hook silently when an existing one refuses it: fail closed.
-                sys.audit(_PROBE)
-                if not _HOOKED:
-                    raise RuntimeError(
-                        "refold-contract cannot guard sockets: another audit hook in this "
-                        "process refused its hook (sys.addaudithook), so connections to Refold "
-                        "could not be refused; remove that hook to run the tests"
-                    )
+            # An audit hook sees every socket operation, whoever calls it: the socket module, a
+            # name imported from it earlier, or the C type ``_socket.socket`` itself.
+            subscribe(_SOCKET_EVENTS, _audit)
             _ACTIVE.append(self)
 
     def uninstall(self) -> None:
@@ -241,27 +231,18 @@ class EgressGuard:
 
 
 _CONNECTING = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
-_PROBE = "refold_contract.egress.hooked"
-_WATCHED = _CONNECTING | {"socket.getaddrinfo", "socket.gethostbyname", _PROBE}
+_SOCKET_EVENTS = _CONNECTING | {"socket.getaddrinfo", "socket.gethostbyname"}
 _ACTIVE: list[EgressGuard] = []
 _ACTIVE_LOCK = threading.Lock()
-_HOOKED = False
 
 
-# Not mutated: mutation testing's own set-up sets environment variables, an audited event, and
-# a mutated hook would fail it there. The decisions are in EgressGuard._check, which is mutated.
+# Not mutated: mutation testing's own set-up runs sockets through it before any guard exists.
+# The decisions are in EgressGuard._check, which is mutated.
 def _audit(event: str, args: tuple[Any, ...]) -> None:  # pragma: no mutate block
-    """The process's audit hook (it cannot be removed): asks every installed guard, the most
-    recently installed (the innermost) first, so a refusal is charged to it."""
-    global _HOOKED
-    # Every audited event of the process passes here (about 80 a test): a set lookup first.
-    if event not in _WATCHED:
-        return
-    if event == _PROBE:
-        _HOOKED = True
-    elif _ACTIVE:
-        for guard in reversed(tuple(_ACTIVE)):
-            guard._check(event, args)
+    """Asks every installed guard, the most recently installed (the innermost) first, so a
+    refusal is charged to it."""
+    for guard in reversed(tuple(_ACTIVE)):
+        guard._check(event, args)
 
 
 def _standard(host: str) -> str:

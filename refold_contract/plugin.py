@@ -266,57 +266,53 @@ def pytest_runtest_makereport(
     report = yield
     if call.when == "call":
         item.stash[_CALL_REPORT_KEY] = report
-    _scrub_report(report)
     return report
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # Under xdist the workers hold no credential: the controller scrubs what they report,
-    # before the terminal and junit XML see it.
-    _scrub_report(report)
+    """Replace every credential custody took in a test's report (its failure text, captured
+    output and logs) before the terminal and junit XML read it: test code that read the key from
+    its own settings file and printed it does not show it. Every report passes here, a worker's
+    too on the controller, which is the process holding the credentials under xdist."""
+    from refold_contract.custody import held_secrets
+
+    held = held_secrets()
+    if not held:  # the common case, per report: nothing to look for
+        return
+    from refold_contract._json import Redactor
+
+    redactor = Redactor(held)
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if any(secret in text for secret in held):
+            report.longrepr = redactor.text(text)
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
     # A warning built from a held credential (test code's own): redacted before the terminal's
     # warnings summary formats it, from a worker too.
-    from refold_contract import custody
+    from refold_contract.custody import held_secrets
 
-    if not custody._HELD:
-        return
-    text = str(warning_message.message)
-    secrets_held = custody.held_secrets()
-    if any(secret in text for secret in secrets_held):
+    held = held_secrets()
+    text = str(warning_message.message) if held else ""
+    if any(secret in text for secret in held):
         from refold_contract._json import Redactor
 
-        clean = Redactor(secrets_held).text(text)
+        clean = Redactor(held).text(text)
         try:
             warning_message.message = warning_message.category(clean)
         except Exception:  # a category with its own constructor: a plain one, same text
             warning_message.message = UserWarning(clean)
 
 
-def _scrub_report(report: pytest.TestReport) -> None:
-    """Replace every credential custody took in a test's report (its failure text, captured
-    output and logs), which the terminal, junit XML and xdist all take from there: test code
-    that read the key from its own settings file and printed it does not show it."""
-    from refold_contract import custody
-
-    if not custody._HELD:  # the common case, per report: nothing to look for
-        return
-    from refold_contract._json import Redactor
-
-    secrets_held = custody.held_secrets()
-
-    redactor = Redactor(secrets_held)
-    if report.longrepr is not None:
-        text = str(report.longrepr)
-        if any(secret in text for secret in secrets_held):
-            report.longrepr = redactor.text(text)
-    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
-
-
+_PLAN_HINT = (
+    "--refold-live-plan sends nothing: answer the request with refold_mock (httpx) or "
+    "refold_server (any client), whose requests the plan lists, and build its URL from "
+    "REFOLD_BASE_URL"
+)
 _MOCK_HINT = (
     "tests never reach Refold: answer httpx code with the refold_mock fixture, and requests, "
     "urllib, aiohttp or another process with the refold_server fixture (point the code at "
@@ -447,6 +443,8 @@ class RefoldSession:
             # Between tests this process's address is its own: a request there belongs to the
             # test running at the time (pytest_runtest_setup), or is refused.
             self._set_env("REFOLD_BASE_URL", f"{self.gateway_url}/w/{self.process_token}")
+        elif self.plan:
+            self._start_plan_sink()
         if self.config.getoption("refold_consumer_contract", None):
             from refold_contract import client
             from refold_contract.consumer import ReadRecorder, track_json
@@ -463,14 +461,7 @@ class RefoldSession:
         )
         self.guard.hosts = configured.hosts
         self.guard.addresses = configured.addresses
-        self.guard.hint = configured.hint
-        if self.plan:
-            self.guard.hint = (
-                "--refold-live-plan sends nothing: answer the request with refold_mock (httpx) "
-                "or refold_server (any client), whose requests the plan lists, and build its URL "
-                "from REFOLD_BASE_URL"
-            )
-            self._start_plan_sink()
+        self.guard.hint = _PLAN_HINT if self.plan else configured.hint
 
     def _start_plan_sink(self) -> None:
         """Point REFOLD_BASE_URL (children, other clients) at a sink that refuses and notes."""
