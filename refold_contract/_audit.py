@@ -49,13 +49,21 @@ def subscribe(events: Iterable[str], handler: Handler) -> None:
                 _HANDLERS[event] = (*_HANDLERS.get(event, ()), handler)
 
 
-# Not mutated: mutation testing's own set-up sets environment variables, an audited event.
-def _hook(event: str, args: tuple[Any, ...]) -> None:  # pragma: no mutate block
+def _mark_hooked(event: str, args: tuple[Any, ...]) -> None:
     global _hooked
-    __tracebackhide__ = True
-    handlers = _HANDLERS.get(event)
+    _hooked = True
+
+
+_HANDLERS[_PROBE] = (_mark_hooked,)
+
+
+# Not mutated: mutation testing's own set-up sets environment variables, an audited event.
+# Every audited event of the process comes here: one dict lookup, bound once, and out.
+def _hook(  # pragma: no mutate block
+    event: str, args: tuple[Any, ...], _handlers: Callable[[str], Any] = _HANDLERS.get
+) -> None:
+    handlers = _handlers(event)
     if handlers is not None:
+        __tracebackhide__ = True
         for handler in handlers:
             handler(event, args)
-    elif event == _PROBE:
-        _hooked = True
