@@ -20,7 +20,7 @@ from pathlib import Path
 
 from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock
-from refold_contract.server import running_server
+from refold_contract.mock.server import running_server
 
 
 def recorded_folder(root: Path, reads: int) -> Path:

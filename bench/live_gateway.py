@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from refold_contract import RefoldClient
-from refold_contract.custody import Credentials
-from refold_contract.gateway import GatewayConfig, GatewayProcess
+from refold_contract._guard.custody import Credentials
+from refold_contract.live.gateway import GatewayConfig, GatewayProcess
 from refold_contract.mock import RefoldMock
-from refold_contract.server import running_server
+from refold_contract.mock.server import running_server
 
 KEY = "tk_bench_key_0123456789"
 ACCOUNT = "acct_bench"

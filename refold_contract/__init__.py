@@ -54,13 +54,24 @@ if TYPE_CHECKING:
         RefoldClient,
         RetryPolicy,
     )
+    from refold_contract.consumer import ConsumerContract
+    from refold_contract.mock import RefoldMock
     from refold_contract.mock.scripting import Reply
+    from refold_contract.sandbox.stateful import SandboxMachine
+    from refold_contract.strategies import invalid_params, params, responses
 
 __version__ = "0.1.0"
 
 # Loaded on first use: the client pulls in httpx (and, through it, rich and click when they are
-# installed), which the pytest plugin does not need at start-up.
+# installed), which the pytest plugin does not need at start-up; the strategies and the state
+# machine need hypothesis, which the package does not import until asked.
 _LAZY = {
+    "ConsumerContract": "refold_contract.consumer",
+    "RefoldMock": "refold_contract.mock",
+    "SandboxMachine": "refold_contract.sandbox.stateful",
+    "invalid_params": "refold_contract.strategies",
+    "params": "refold_contract.strategies",
+    "responses": "refold_contract.strategies",
     "ActionInfo": "refold_contract.client",
     "ActionResult": "refold_contract.client",
     "AsyncRefoldClient": "refold_contract.client",
@@ -98,6 +109,7 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "ConfigurationError",
+    "ConsumerContract",
     "EgressBlocked",
     "Example",
     "InvalidIdentifier",
@@ -117,12 +129,17 @@ __all__ = [
     "RefoldClient",
     "RefoldConnectionError",
     "RefoldError",
+    "RefoldMock",
     "RefoldTimeout",
     "RefoldWarning",
     "Reply",
     "RetryPolicy",
+    "SandboxMachine",
     "ServerError",
     "Settings",
     "TransportError",
     "UnknownFieldType",
+    "invalid_params",
+    "params",
+    "responses",
 ]

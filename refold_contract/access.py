@@ -23,9 +23,26 @@ import re
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
-    from refold_contract.catalogue import Catalogue
+    from typing import Protocol
 
-__all__ = ["READ_VERBS", "WRITE_WORDS", "Access", "access_from_name", "access_of", "name_words"]
+    class _Declared(Protocol):
+        @property
+        def access(self) -> Access: ...
+
+    class _Catalogue(Protocol):
+        def find(self, slug: str, action_id: str) -> _Declared | None: ...
+
+
+__all__ = [
+    "READ_VERBS",
+    "WRITE_WORDS",
+    "Access",
+    "access_from_name",
+    "access_of",
+    "name_words",
+    "read_only_hint",
+    "read_only_reason",
+]
 
 Access = Literal["read", "write"]
 
@@ -90,7 +107,7 @@ def access_from_name(action_id: str) -> Access:
     return "read"
 
 
-def access_of(catalogue: Catalogue | None, slug: str, action_id: str) -> Access:
+def access_of(catalogue: _Catalogue | None, slug: str, action_id: str) -> Access:
     """The access of ``slug/action_id``: the catalogue's entry when it has one, else the name.
 
     Example::
@@ -100,3 +117,38 @@ def access_of(catalogue: Catalogue | None, slug: str, action_id: str) -> Access:
     """
     action = catalogue.find(slug, action_id) if catalogue is not None else None
     return action.access if action is not None else access_from_name(action_id)
+
+
+def _write_word(action_id: str | None) -> str | None:
+    """The first word of the action's name that makes it a write, if any."""
+    return next((w for w in name_words(action_id or "") if w in WRITE_WORDS), None)
+
+
+def read_only_reason(action_id: str | None) -> str:
+    """Why an action is not sent live, in words: its name says write, or nothing says read.
+
+    >>> read_only_reason("create_contact")
+    "it is a write (its name says 'create')"
+    """
+    written = _write_word(action_id)
+    if written:
+        return f"it is a write (its name says {written!r})"
+    return "it is not known to be a read action"
+
+
+def read_only_hint(slug: str | None, action_id: str | None) -> str:
+    """What to do about a refused action: test a write on the mock; declare a true read.
+
+    >>> read_only_hint("hubspot", "create_contact")[:44]
+    'test writes on the mock (pytest tests not ma'
+    """
+    if _write_word(action_id):
+        return (
+            "test writes on the mock (pytest tests not marked refold_live, or refold-contract "
+            "serve), never live"
+        )
+    return (
+        f'if it really only reads, declare it: put "access": "read" in '
+        f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "
+        "(--refold-fixtures, or --fixtures for the commands)"
+    )

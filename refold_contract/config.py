@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
+from refold_contract._core.pacing import REFOLD_BURST, REFOLD_RATE
 from refold_contract.errors import ConfigurationError
 
 __all__ = [
@@ -57,9 +58,6 @@ def is_secret_key(key: str) -> bool:
     return key not in _PAGE_TOKEN_KEYS and _SECRET_KEY.search(key) is not None
 
 
-#: Refold's own rate limit (its overview pages): requests a second, and the burst allowed.
-REFOLD_RATE = 20.0
-REFOLD_BURST = 5
 #: Generated bodies per action and kind in the contract suite and the ``refold`` profile.
 DEFAULT_EXAMPLES = 25
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.

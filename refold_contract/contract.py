@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Action, json_type
 
 __all__ = [

@@ -7,6 +7,7 @@
     │   └── InvalidIdentifier                   a slug or action id outside Refold's alphabet
     ├── CatalogueError (ValueError)             a catalogue file is malformed
     │   └── ActionNotInCatalogue (LookupError)  Catalogue.get() found no such action
+    ├── ContractFileError (ValueError)          a consumer contract file that cannot be read
     ├── TransportError                          nothing usable came back
     │   ├── RefoldTimeout (TimeoutError)
     │   └── RefoldConnectionError (ConnectionError)
@@ -14,6 +15,13 @@
     ├── ProtocolError                           a reply that is not JSON or not the documented shape
     ├── ActionFailed                            HTTP 200 but node_status is not "Success"
     ├── ReadOnlyViolation (PermissionError)     a write refused before it reached Refold
+    ├── UnmatchedRequest (AssertionError)       a request the mock cannot place
+    ├── UnusedStub (AssertionError)             a stub never used (teardown)
+    ├── SnapshotDataError (TypeError)           a value that cannot go into a JSON snapshot
+    ├── JSONProblem (ValueError)                a document that is not strict JSON, or too big
+    ├── PathSyntaxError (ValueError)            a consumer-contract read path out of dialect
+    ├── PagingProblem (ValueError)              a page size or cursor the app would refuse
+    ├── ReplyTooLarge, ReplyWithheld            replies the read-only gateway does not pass on
     ├── SandboxError                            the sandbox cannot do what it was asked
     │   ├── UnknownObjectType (LookupError)     seed/records for an object no state block names
     │   ├── InvalidRecord (ValueError)          a seeded record the store cannot hold
@@ -30,7 +38,8 @@
         ├── RateLimitError                      429, with retry_after
         └── ServerError                         5xx
 
-Warnings derive from :class:`RefoldWarning`: :class:`UnknownFieldType`, :class:`NotInCatalogue`.
+Warnings derive from :class:`RefoldWarning`: :class:`UnknownFieldType`, :class:`NotInCatalogue`,
+:class:`CredentialKeptOut`.
 
 Every error carries data as attributes and a ``hint`` saying what to do next; ``str(error)`` is
 the message followed by the hint. No error ever holds an API key or a session token.
@@ -46,11 +55,9 @@ Example::
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping
 from typing import Any, Literal
 
-from refold_contract import _endpoint as ep
-from refold_contract.access import WRITE_WORDS, name_words
+from refold_contract.access import read_only_hint, read_only_reason
 
 __all__ = [
     "ActionFailed",
@@ -60,14 +67,19 @@ __all__ = [
     "AuthenticationError",
     "CatalogueError",
     "ConfigurationError",
+    "ContractFileError",
+    "CredentialKeptOut",
     "EgressBlocked",
     "InvalidIdentifier",
     "InvalidLinkedAccount",
     "InvalidParams",
     "InvalidRecord",
+    "JSONProblem",
     "LinkedAccountRequired",
     "NotFoundError",
     "NotInCatalogue",
+    "PagingProblem",
+    "PathSyntaxError",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
@@ -77,12 +89,17 @@ __all__ = [
     "RefoldError",
     "RefoldTimeout",
     "RefoldWarning",
+    "ReplyTooLarge",
+    "ReplyWithheld",
     "SandboxError",
     "ServerError",
+    "SnapshotDataError",
     "TransportError",
     "UnknownFieldType",
     "UnknownObjectType",
+    "UnmatchedRequest",
     "UnsupportedQuery",
+    "UnusedStub",
 ]
 
 
@@ -403,41 +420,6 @@ class ReadOnlyViolation(RefoldError, PermissionError):
         )
 
 
-def _write_word(action_id: str | None) -> str | None:
-    """The first word of the action's name that makes it a write, if any."""
-    return next((w for w in name_words(action_id or "") if w in WRITE_WORDS), None)
-
-
-def read_only_reason(action_id: str | None) -> str:
-    """Why an action is not sent live, in words: its name says write, or nothing says read.
-
-    >>> read_only_reason("create_contact")
-    "it is a write (its name says 'create')"
-    """
-    written = _write_word(action_id)
-    if written:
-        return f"it is a write (its name says {written!r})"
-    return "it is not known to be a read action"
-
-
-def read_only_hint(slug: str | None, action_id: str | None) -> str:
-    """What to do about a refused action: test a write on the mock; declare a true read.
-
-    >>> read_only_hint("hubspot", "create_contact")[:44]
-    'test writes on the mock (pytest tests not ma'
-    """
-    if _write_word(action_id):
-        return (
-            "test writes on the mock (pytest tests not marked refold_live, or refold-contract "
-            "serve), never live"
-        )
-    return (
-        f'if it really only reads, declare it: put "access": "read" in '
-        f"{slug or '<slug>'}/{action_id or '<action_id>'}.json in your own catalogue folder "
-        "(--refold-fixtures, or --fixtures for the commands)"
-    )
-
-
 class SandboxError(RefoldError):
     """The stateful sandbox was asked for something it cannot do.
 
@@ -729,55 +711,139 @@ def _short(data: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_BY_STATUS: dict[int, type[RefoldAPIError]] = {
-    400: InvalidParams,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
-}
+class UnmatchedRequest(RefoldError, AssertionError):
+    """A request under the Refold base URL that is none of the three operations.
 
+    Example::
 
-def api_error(
-    status_code: int,
-    body: Mapping[str, Any] | None,
-    *,
-    slug: str | None = None,
-    action_id: str | None = None,
-    retry_after: float | None = None,
-) -> RefoldAPIError:
-    """Build the right :class:`RefoldAPIError` subclass for an error reply.
-
-    >>> err = api_error(400, {"error_code": "VALIDATION_ERROR",
-    ...                      "message": "Required parameter 'email' is missing"})
-    >>> type(err).__name__, err.error_code
-    ('InvalidParams', 'VALIDATION_ERROR')
+        httpx.get("https://app.refold.ai/api/v2/nope")   # raises, listing what the mock serves
     """
-    body = body or {}
-    error_code = body.get(ep.KEY_ERROR_CODE) or body.get(ep.KEY_ERROR_CODE_ALT)
-    message = str(body.get(ep.KEY_MESSAGE) or body.get(ep.KEY_ERROR_CODE_ALT) or "").strip()
-    if not message:
-        message = f"Refold answered HTTP {status_code} with no message"
-    cls: type[RefoldAPIError]
-    cls = ServerError if status_code >= 500 else _BY_STATUS.get(status_code, RefoldAPIError)
-    if cls is NotFoundError:
-        if error_code == "MISSING_REQUIRED_FIELD":
-            cls = LinkedAccountRequired
-        elif message.startswith("Application app_type"):
-            cls = ApplicationNotFound
-        elif message.startswith("Action ") and " not found in Application " in message:
-            cls = ActionNotFound
-    elif cls is InvalidParams and error_code == "INVALID_LINKED_ACCOUNT_ID":
-        cls = InvalidLinkedAccount
-    kwargs: dict[str, Any] = {
-        "status_code": status_code,
-        "http_error_type": body.get(ep.KEY_HTTP_ERROR_TYPE),
-        "error_code": None if error_code is None else str(error_code),
-        "request_id": body.get(ep.KEY_REQUEST_ID),
-        "slug": slug,
-        "action_id": action_id,
-        "body": dict(body),
-    }
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=retry_after, **kwargs)
-    return cls(message, **kwargs)
+
+
+class UnusedStub(RefoldError, AssertionError):
+    """A stub registered on the mock was never used (checked at teardown).
+
+    Example::
+
+        @pytest.mark.refold(assert_all_called=False)   # when unused stubs are fine
+    """
+
+
+class ContractFileError(_LocatedError):
+    """A consumer contract file that cannot be read: names the file, the place and the problem.
+
+    ``pointer`` is a JSON pointer into the file; ``line`` and ``column`` are set for text that
+    is not JSON.
+
+    Example::
+
+        try:
+            ConsumerContract.load("consumer-contract.json")
+        except ContractFileError as exc:
+            print(exc.path, exc.pointer, exc.message)
+    """
+
+    hint = (
+        "the file is written by `pytest --refold-consumer-contract PATH`; record it again, or fix "
+        "the entry named"
+    )
+    _unnamed = "<consumer contract>"
+
+
+class PathSyntaxError(RefoldError, ValueError):
+    """A read path that is not in the dialect; ``position`` is where it goes wrong.
+
+    Example::
+
+        parse_path("data.x")    # PathSyntaxError: a path starts with '$'
+    """
+
+    def __init__(self, message: str, position: int) -> None:
+        self.position = position
+        super().__init__(message)
+
+
+class JSONProblem(RefoldError, ValueError):
+    """A document is not strict JSON, or passes a limit. ``kind`` says which.
+
+    ``kind`` is one of ``not_utf8``, ``not_json``, ``too_deep``, ``too_large``,
+    ``not_finite``, ``number_too_long``. Callers turn it into their own error (a
+    ``CatalogueError``, Refold's 400 envelope, a ``ProtocolError``).
+
+    Example::
+
+        try:
+            loads(b"[" * 1000, max_depth=128)
+        except JSONProblem as exc:
+            exc.kind      # 'too_deep'
+    """
+
+    def __init__(
+        self, kind: str, message: str, *, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.kind = kind
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+class PagingProblem(RefoldError, ValueError):
+    """A page size or cursor the app would refuse: ``code`` and ``http_status`` are the app's.
+
+    Example::
+
+        PagingProblem("slack", "invalid_cursor", "the cursor is not one this app gave")
+    """
+
+    def __init__(self, style: str, code: str, message: str, http_status: int = 400) -> None:
+        self.style = style
+        self.code = code
+        self.http_status = http_status
+        self.message = message
+        super().__init__(message)
+
+
+class CredentialKeptOut(RefoldWarning):
+    """Test code set a working credential in the environment; the placeholder was set instead.
+
+    Example::
+
+        os.environ["REFOLD_API_KEY"] = real_key   # CredentialKeptOut; the placeholder is set
+    """
+
+
+class SnapshotDataError(RefoldError, TypeError):
+    """A value that cannot go into a JSON snapshot; names its path.
+
+    Example::
+
+        assert refold_snapshot == {"when": datetime.now()}
+        # SnapshotDataError: $.when: datetime is not JSON; convert it first (e.g. .isoformat())
+    """
+
+
+class ReplyTooLarge(RefoldError):
+    """Refold's reply passed the gateway's size limit (the gateway answers 502).
+
+    Example::
+
+        raise ReplyTooLarge()
+    """
+
+    def __init__(self, message: str = "Refold's reply passed the gateway's size limit") -> None:
+        super().__init__(message)
+
+
+class ReplyWithheld(RefoldError):
+    """A reply the gateway could not parse seems to hold a credential behind JSON escapes, so
+    it is withheld whole (the gateway answers 502).
+
+    Example::
+
+        raise ReplyWithheld()
+    """
+
+    def __init__(
+        self, message: str = "a reply that could not be checked for credentials was withheld"
+    ) -> None:
+        super().__init__(message)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from refold_contract import __version__
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import (
     DEFAULT_EXAMPLES,
@@ -40,11 +40,11 @@ from refold_contract.config import (
 from refold_contract.errors import RefoldError
 
 if TYPE_CHECKING:
+    from refold_contract._guard.custody import Custody
+    from refold_contract._guard.egress import EgressGuard
     from refold_contract.client import AsyncRefoldClient, RefoldClient
     from refold_contract.consumer import ReadRecorder
-    from refold_contract.custody import Custody
-    from refold_contract.egress import EgressGuard
-    from refold_contract.gateway import GatewayProcess, PlanSink
+    from refold_contract.live.gateway import GatewayProcess, PlanSink
     from refold_contract.mock import RefoldMock
 
 
@@ -221,7 +221,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Register the profile before hypothesis's own plugin loads it.
         import refold_contract.strategies  # noqa: F401
     if config.getoption("refold_contract", False):
-        suite = str(Path(__file__).with_name("contract_suite.py"))
+        suite = str(Path(__file__).parent / "_plugin" / "suites" / "contract_suite.py")
         if suite not in config.args:
             config.args.append(suite)
     config.addinivalue_line(
@@ -239,8 +239,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _open_session(config: pytest.Config) -> None:
     """Take custody of the credentials, refuse sockets to Refold, and stash the session."""
-    from refold_contract.custody import Custody
-    from refold_contract.egress import EgressGuard
+    from refold_contract._guard.custody import Custody
+    from refold_contract._guard.egress import EgressGuard
 
     custody = Custody.take()
     guard = EgressGuard(hint=_MOCK_HINT)
@@ -275,12 +275,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     output and logs) before the terminal and junit XML read it: test code that read the key from
     its own settings file and printed it does not show it. Every report passes here, a worker's
     too on the controller, which is the process holding the credentials under xdist."""
-    from refold_contract.custody import held_secrets
+    from refold_contract._guard.custody import held_secrets
 
     held = held_secrets()
     if not held:  # the common case, per report: nothing to look for
         return
-    from refold_contract._json import Redactor
+    from refold_contract._core.json import Redactor
 
     redactor = Redactor(held)
     if report.longrepr is not None:
@@ -294,12 +294,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
     # A warning built from a held credential (test code's own): redacted before the terminal's
     # warnings summary formats it, from a worker too.
-    from refold_contract.custody import held_secrets
+    from refold_contract._guard.custody import held_secrets
 
     held = held_secrets()
     text = str(warning_message.message) if held else ""
     if any(secret in text for secret in held):
-        from refold_contract._json import Redactor
+        from refold_contract._core.json import Redactor
 
         clean = Redactor(held).text(text)
         try:
@@ -451,9 +451,9 @@ class RefoldSession:
             from refold_contract.mock import TRACK_EXTENSION
 
             self.consumer = ReadRecorder()
-            client._track_data(self.consumer)
+            client.track_replies(self.consumer)
             self._untrack_json = track_json(self.consumer, TRACK_EXTENSION)
-        from refold_contract.egress import EgressGuard
+        from refold_contract._guard.egress import EgressGuard
 
         # A plan run sends nothing: the base URL is blocked as in live mode, loopback or not.
         configured = EgressGuard.for_settings(
@@ -467,7 +467,7 @@ class RefoldSession:
         """Point REFOLD_BASE_URL (children, other clients) at a sink that refuses and notes."""
         url = os.environ.get(_PLAN_SINK_VARIABLE)
         if url is None:  # the controller; xdist workers inherit its sink
-            from refold_contract.gateway import PlanSink
+            from refold_contract.live.gateway import PlanSink
 
             self.plan_sink = PlanSink.serve()
             url = self.plan_sink.url
@@ -491,7 +491,7 @@ class RefoldSession:
                 "refold-contract: --refold-record writes into your own catalogue folder; "
                 "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
             )
-        from refold_contract.gateway import GatewayConfig, GatewayProcess
+        from refold_contract.live.gateway import GatewayConfig, GatewayProcess
 
         config = GatewayConfig(
             upstream=settings.base_url,
@@ -585,7 +585,7 @@ class RefoldSession:
         if self.consumer is not None:
             from refold_contract import client
 
-            client._track_data(None)
+            client.track_replies(None)
             if self._untrack_json is not None:
                 self._untrack_json()
 
@@ -787,7 +787,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     token = secrets.token_hex(8)
     item.stash[_TEST_TOKEN_KEY] = token
     kind = "t" if item.get_closest_marker("refold_live") is not None else "m"
-    from refold_contract.gateway import begin_test
+    from refold_contract.live.gateway import begin_test
 
     # A gateway that does not answer is reported at the test's teardown, as for any request.
     with contextlib.suppress(OSError, ValueError, RefoldError):
@@ -841,7 +841,7 @@ def _refold_guarded(request: pytest.FixtureRequest) -> Iterator[None]:
 def _gateway_findings(
     request: pytest.FixtureRequest, session: RefoldSession, token: str
 ) -> list[str]:
-    from refold_contract.gateway import collect_findings
+    from refold_contract.live.gateway import collect_findings
 
     gateway_url = session.gateway_url
     assert gateway_url is not None
@@ -1096,7 +1096,7 @@ def refold_server(refold_mock: RefoldMock) -> Iterator[RefoldServer]:
     if refold_mock.is_live:
         yield RefoldServer(refold_mock.base_url, refold_mock)
         return
-    from refold_contract.server import running_server
+    from refold_contract.mock.server import running_server
 
     with running_server(refold_mock) as server:
         yield RefoldServer(server.url, refold_mock)

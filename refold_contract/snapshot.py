@@ -31,10 +31,10 @@ import pytest
 from syrupy.data import SnapshotCollections
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.config import ENV_VARS, is_secret_key
 from refold_contract.contract import Shape, shape_of
-from refold_contract.errors import RefoldError
+from refold_contract.errors import RefoldError, SnapshotDataError
 
 __all__ = [
     "REDACTED",
@@ -87,16 +87,6 @@ _LOCATIONS: dict[tuple[type, int, Any], tuple[Any, str]] = {}
 _ASSERTED = pytest.StashKey[set[str]]()
 
 
-class SnapshotDataError(RefoldError, TypeError):
-    """A value that cannot go into a JSON snapshot; names its path.
-
-    Example::
-
-        assert refold_snapshot == {"when": datetime.now()}
-        # SnapshotDataError: $.when: datetime is not JSON; convert it first (e.g. .isoformat())
-    """
-
-
 def register_secrets(*values: str | None) -> None:
     """Add values that must never reach a snapshot (the plugin registers the configured ones).
 
@@ -108,7 +98,7 @@ def register_secrets(*values: str | None) -> None:
 
 
 def _secrets() -> tuple[str, ...]:
-    from refold_contract.custody import held_secrets
+    from refold_contract._guard.custody import held_secrets
 
     found = set(_registered) | held_secrets()
     for name in ("api_key", "session_token"):

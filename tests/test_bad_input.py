@@ -26,7 +26,7 @@ from refold_contract import (
 )
 from refold_contract.config import Limits
 from refold_contract.mock import RefoldMock
-from refold_contract.server import running_server
+from refold_contract.mock.server import running_server
 
 BASE = "https://app.refold.ai/api/v2/integration-schema"
 HEADERS = {"x-api-key": "tk_test", "linked_account_id": "user_1"}
@@ -245,7 +245,7 @@ def test_the_async_client_is_bounded_the_same_way(dripping: str) -> None:
 
 
 def test_the_servers_journal_is_bounded_and_always_standard_json() -> None:
-    from refold_contract.server import build_mock
+    from refold_contract.mock.server import build_mock
 
     mock = build_mock(journal_size=5)
     with running_server(mock) as server, httpx.Client(base_url=server.url) as http:
@@ -273,7 +273,7 @@ def test_the_server_refuses_a_body_over_the_limit_with_413() -> None:
 
 
 def test_one_request_is_one_log_line_whatever_its_path() -> None:
-    from refold_contract.server import MockApp
+    from refold_contract.mock.server import MockApp
 
     lines: list[str] = []
 
@@ -281,7 +281,7 @@ def test_one_request_is_one_log_line_whatever_its_path() -> None:
         def emit(self, record: logging.LogRecord) -> None:
             lines.append(record.getMessage())
 
-    logger = logging.getLogger("refold_contract.server")
+    logger = logging.getLogger("refold_contract.mock.server")
     handler, level, disabled = Keep(), logger.level, logger.disabled
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -345,7 +345,7 @@ def test_configuration_errors_are_one_line_usage_errors(
 
 @pytest.mark.parametrize("brackets", [1, 129, 5_000])
 def test_an_escaped_quote_before_deep_brackets_is_not_json_not_a_crash(brackets: int) -> None:
-    from refold_contract._json import JSONProblem, depth_of, loads
+    from refold_contract._core.json import JSONProblem, depth_of, loads
 
     text = b'{"\\' + b"[" * brackets + b'"": null}'
     assert depth_of(text) >= 0

@@ -74,7 +74,7 @@ def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
 
 
 def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
-    from refold_contract.cli import print_table
+    from refold_contract.cli.output import print_table
 
     monkeypatch.setitem(sys.modules, "rich", None)
     monkeypatch.setitem(sys.modules, "rich.console", None)

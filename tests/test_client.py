@@ -506,7 +506,7 @@ def test_the_fake_key_never_shows_in_repr_str_errors_or_logs(
 
 
 def test_reprs_say_whether_a_linked_account_is_set_not_which() -> None:
-    from refold_contract.custody import Credentials
+    from refold_contract._guard.custody import Credentials
 
     account = "acct_customer_4242"
     with RefoldClient(api_key=FAKE_KEY, linked_account_id=account) as client:
@@ -589,12 +589,12 @@ def retry_rule(**policy: Any) -> tuple[Any, Any]:
     ],
 )
 def test_should_retry_retries_only_transient_failures_of_reads(error: str, expected: Any) -> None:
+    from refold_contract.client import api_error
     from refold_contract.errors import (
         ActionFailed,
         ProtocolError,
         RefoldConnectionError,
         RefoldTimeout,
-        api_error,
     )
 
     proto, call = retry_rule(max_time=30.0)
@@ -615,7 +615,7 @@ def test_should_retry_retries_only_transient_failures_of_reads(error: str, expec
 
 
 def test_should_retry_stops_at_the_attempt_limit_and_at_the_time_budget() -> None:
-    from refold_contract.errors import api_error
+    from refold_contract.client import api_error
 
     down = api_error(503, {"message": "down"})
     proto, call = retry_rule(retries=2, max_time=4.0)
@@ -629,7 +629,7 @@ def test_should_retry_stops_at_the_attempt_limit_and_at_the_time_budget() -> Non
 def test_a_retry_is_logged_with_the_request_the_error_and_the_wait(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from refold_contract.errors import api_error
+    from refold_contract.client import api_error
 
     proto, call = retry_rule(retries=3, max_time=30.0)
     with caplog.at_level(logging.INFO, logger="refold_contract.client"):

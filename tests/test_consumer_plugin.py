@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY
 

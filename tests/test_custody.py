@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from refold_contract import gateway as gateway_module
-from refold_contract.custody import PLACEHOLDERS, Credentials
+from refold_contract._guard.custody import PLACEHOLDERS, Credentials
 from refold_contract.errors import ConfigurationError
-from refold_contract.gateway import GatewayConfig, GatewayProcess
+from refold_contract.live import gateway as gateway_module
+from refold_contract.live.gateway import GatewayConfig, GatewayProcess
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
 READ_BACK = """
 import ctypes, os, posix, subprocess, sys
-from refold_contract.custody import Custody
+from refold_contract._guard.custody import Custody
 Custody.take()
 libc = ctypes.CDLL(None)
 libc.getenv.restype = ctypes.c_char_p
@@ -108,7 +108,7 @@ def test_a_locked_custody_keeps_a_held_key_out_of_the_environment(
 ) -> None:
     import os
 
-    from refold_contract.custody import CredentialKeptOut, Custody
+    from refold_contract._guard.custody import CredentialKeptOut, Custody
 
     monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
     custody = Custody.take()

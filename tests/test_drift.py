@@ -20,7 +20,7 @@ from refold_contract.catalogue import Catalogue, load_action
 from refold_contract.cli import main
 from refold_contract.live import Drift, listing_drift, reply_drift, schema_drift
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, action_doc, write_action
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from refold_contract import EgressBlocked
-from refold_contract.egress import REFOLD_HOSTS, EgressGuard, _host_of, _port, is_loopback
+from refold_contract._guard.egress import REFOLD_HOSTS, EgressGuard, _host_of, _port, is_loopback
 
 
 @pytest.mark.parametrize(
@@ -406,7 +406,7 @@ def test_a_guard_that_cannot_hook_fails_closed() -> None:
         "    if event == 'sys.addaudithook':\n"
         "        raise RuntimeError('no more hooks')\n"
         "sys.addaudithook(refuse)\n"
-        "from refold_contract.egress import EgressGuard\n"
+        "from refold_contract._guard.egress import EgressGuard\n"
         "try:\n"
         "    EgressGuard(hint='h').install()\n"
         "except RuntimeError as exc:\n"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.mock import RefoldMock
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, action_doc, write_action
 

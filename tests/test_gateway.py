@@ -28,10 +28,11 @@ from refold_contract import (
     ReadOnlyViolation,
     RefoldClient,
 )
+from refold_contract._core.endpoint import Placed, place
+from refold_contract._guard.custody import PLACEHOLDERS, Credentials, Custody
+from refold_contract._guard.egress import EgressGuard
 from refold_contract.access import access_from_name, name_words
-from refold_contract.custody import PLACEHOLDERS, Credentials, Custody
-from refold_contract.egress import EgressGuard
-from refold_contract.gateway import Gateway, GatewayConfig, GatewayProcess, Placed, place
+from refold_contract.live.gateway import Gateway, GatewayConfig, GatewayProcess
 from refold_contract.mock import RefoldMock
 
 from .helpers import FAKE_KEY
@@ -221,7 +222,7 @@ def test_gateway_findings_are_kept_per_test_and_for_the_session(
 def test_the_gateway_process_takes_credentials_over_its_pipe_only(tmp_path: Path) -> None:
     with RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False) as _:
         pass
-    from refold_contract.server import running_server
+    from refold_contract.mock.server import running_server
 
     with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as upstream:
         process = GatewayProcess.start(
@@ -271,7 +272,7 @@ def test_custody_leaves_placeholders_and_gives_the_credentials_back() -> None:
 
 def test_custody_blanks_the_initial_environment_block() -> None:
     script = (
-        "import os; from refold_contract.custody import Custody; Custody.take(); "
+        "import os; from refold_contract._guard.custody import Custody; Custody.take(); "
         "print(os.environ['REFOLD_API_KEY']); "
         f"print({FAKE_KEY!r}.encode() in open('/proc/self/environ','rb').read())"
     )
@@ -338,7 +339,7 @@ def test_the_egress_guard_stops_every_client(
 
 
 def test_the_egress_guard_leaves_other_loopback_servers_alone(guard: EgressGuard) -> None:
-    from refold_contract.server import running_server
+    from refold_contract.mock.server import running_server
 
     with running_server() as server:
         assert httpx.get(server.url + "/__refold/calls").status_code == 200

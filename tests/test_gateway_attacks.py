@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from refold_contract.custody import Credentials
-from refold_contract.gateway import Gateway, GatewayConfig, serve
+from refold_contract._guard.custody import Credentials
+from refold_contract.live.gateway import Gateway, GatewayConfig, serve
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
@@ -352,7 +352,7 @@ def test_a_refold_that_never_answers_gets_504_in_the_gateways_time(
 def test_drift_from_a_hostile_reply_reaches_no_terminal_as_control_characters(
     gateway: str, standin: StandIn
 ) -> None:
-    from refold_contract.gateway import collect_findings
+    from refold_contract.live.gateway import collect_findings
 
     evil = "\x1b[2J\x1b]0;pwned\x07\nrefold-contract: no drift from the catalogue\r\x9b31m"
     data = {"results": [{evil: 1}], "paging": {}}
@@ -432,7 +432,7 @@ def test_a_test_cannot_clear_its_own_refusal_through_the_control_paths(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
 ) -> None:
     from refold_contract.mock import RefoldMock
-    from refold_contract.server import running_server
+    from refold_contract.mock.server import running_server
 
     with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as refold:
         monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)

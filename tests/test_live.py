@@ -17,7 +17,7 @@ import pytest
 from refold_contract import Catalogue
 from refold_contract.live import ReadOnlyGuard, Recorder, TokenBucket, reply_drift, scrub
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY
 

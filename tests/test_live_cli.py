@@ -11,7 +11,7 @@ import pytest
 from refold_contract import Catalogue
 from refold_contract.cli import main
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY
 

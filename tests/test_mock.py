@@ -23,7 +23,7 @@ from refold_contract import (
 )
 from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 

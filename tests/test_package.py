@@ -178,8 +178,8 @@ def test_tests_cannot_reach_the_internet() -> None:
         httpx.get("https://app.refold.ai/api/v2/integration-schema/hubspot/actions")
 
 
-MODULES = ["catalogue", "client", "config", "contract", "errors", "live", "live_cli", "mock",
-           "server", "snapshot", "strategies"]  # fmt: skip
+MODULES = ["catalogue", "client", "config", "contract", "errors", "live", "cli.live", "mock",
+           "mock.server", "snapshot", "strategies"]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from refold_contract import Catalogue
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.access import access_of
 from refold_contract.cli import main
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
@@ -453,7 +453,7 @@ def test_a_gateway_that_dies_fails_the_tests_and_nothing_goes_direct(
                     except OSError:
                         continue
                     ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-                    if ppid == me and b"refold_contract.gateway" in cmdline:
+                    if ppid == me and b"refold_contract.live.gateway" in cmdline:
                         os.kill(int(pid), signal.SIGKILL)
                         os.waitpid(int(pid), 0)
                         return

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from refold_contract import Catalogue
+from refold_contract.catalogue.template import MISSING, Context, compile_template, unify
 from refold_contract.errors import (
     CatalogueError,
     InvalidRecord,
@@ -27,7 +28,6 @@ from refold_contract.errors import (
 from refold_contract.sandbox import Clock, Sandbox, SandboxReply, StateBlock, Store, parse_soql
 from refold_contract.sandbox.matching import matches, norm
 from refold_contract.sandbox.store import salesforce_id
-from refold_contract.sandbox.template import MISSING, Context, compile_template, unify
 
 from .helpers import action_doc, write_action
 
@@ -1100,7 +1100,7 @@ def test_the_sandbox_states_the_call_the_mock_makes() -> None:
 
 
 def test_a_repeated_read_is_answered_again_until_the_records_change(sandbox: Sandbox) -> None:
-    from refold_contract._json import canonical_json
+    from refold_contract._core.json import canonical_json
     from refold_contract.mock.emulator import dumps
 
     action = CATALOGUE.get("hubspot", "search_contacts")

@@ -37,7 +37,8 @@ from refold_contract import (
     ReadOnlyViolation,
     RefoldClient,
 )
-from refold_contract._json import REDACTED, Redactor
+from refold_contract._core.json import REDACTED, Redactor
+from refold_contract._guard.custody import Credentials
 from refold_contract.access import (
     READ_VERBS,
     WRITE_WORDS,
@@ -45,11 +46,10 @@ from refold_contract.access import (
     access_of,
     name_words,
 )
-from refold_contract.custody import Credentials
-from refold_contract.gateway import Gateway, GatewayConfig
 from refold_contract.live import ReadOnlyGuard, Recorder, contained_path, scrub
+from refold_contract.live.gateway import Gateway, GatewayConfig
 from refold_contract.mock import RefoldMock
-from refold_contract.server import RunningServer, running_server
+from refold_contract.mock.server import RunningServer, running_server
 from refold_contract.snapshot import RefoldSnapshotExtension, register_secrets
 
 from .helpers import FAKE_KEY, FAKE_TOKEN, action_doc, write_action
@@ -856,7 +856,7 @@ E = f"{P}/hubspot/actions/get_contact/execute"
 def test_place_says_exactly_why_a_target_is_not_placed(
     method: str, target: str, reason: str, token: str | None, live: bool
 ) -> None:
-    from refold_contract.gateway import Unplaced, place
+    from refold_contract._core.endpoint import Unplaced, place
 
     assert place(method, target) == Unplaced(reason, token, live)
 
@@ -875,7 +875,7 @@ def test_place_says_exactly_why_a_target_is_not_placed(
 def test_place_reads_the_prefix_the_operation_and_the_ids(
     method: str, target: str, placed: tuple[Any, ...]
 ) -> None:
-    from refold_contract.gateway import Placed, place
+    from refold_contract._core.endpoint import Placed, place
 
     found = place(method, target)
     assert found == Placed(*placed)
@@ -884,7 +884,7 @@ def test_place_reads_the_prefix_the_operation_and_the_ids(
 
 
 def test_a_placed_request_names_what_it_reaches() -> None:
-    from refold_contract.gateway import Placed
+    from refold_contract._core.endpoint import Placed
 
     assert Placed(None, True, "list_actions", "slack", None).what == "slack (list actions)"
     assert Placed(None, True, "schema", "slack", "x").what == "slack/x (schema)"
@@ -1014,11 +1014,11 @@ def test_a_gateway_holding_only_a_session_token_scrubs_nothing_it_does_not_hold(
 
 @pytest.fixture
 def no_registered_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    import refold_contract.custody
+    import refold_contract._guard.custody
     import refold_contract.snapshot
 
     monkeypatch.setattr(refold_contract.snapshot, "_registered", set())
-    monkeypatch.setattr(refold_contract.custody, "_HELD", set())
+    monkeypatch.setattr(refold_contract._guard.custody, "_HELD", set())
 
 
 @pytest.mark.usefixtures("no_registered_secrets")
@@ -1038,7 +1038,7 @@ def test_snapshot_secrets_of_four_characters_or_more_are_redacted_longest_first(
 
 @pytest.mark.usefixtures("no_registered_secrets")
 def test_snapshot_redacts_the_credentials_custody_took_from_the_environment() -> None:
-    from refold_contract.custody import Custody
+    from refold_contract._guard.custody import Custody
 
     env = {"REFOLD_API_KEY": "tk_held_by_custody_1", "REFOLD_SESSION_TOKEN": "st_held_2"}
     custody = Custody.take(env)
@@ -1145,7 +1145,7 @@ def test_the_gateway_refusals_say_what_is_served_and_what_to_do(
     gateway: tuple[Gateway, Upstream], caplog: pytest.LogCaptureFixture
 ) -> None:
     gw, upstream = gateway
-    with caplog.at_level("WARNING", logger="refold_contract.gateway"):
+    with caplog.at_level("WARNING", logger="refold_contract.live.gateway"):
         unplaced = gw.handle("POST", f"{P}/hubspot/actions/x/run", {}, b"{}")
         not_live = gw.handle("GET", f"/m/tok{P}/slack/actions", {}, b"")
         other = gw.handle("GET", f"{P}/slack/actions", {"linked_account_id": "acct_2"}, b"")
@@ -1238,7 +1238,7 @@ def test_the_gateway_scrubs_a_key_hidden_behind_an_escaped_slash() -> None:
 
 
 def test_an_envelope_of_an_unlisted_status_has_a_generic_type() -> None:
-    from refold_contract.gateway import _envelope
+    from refold_contract.live.gateway import _envelope
 
     reply = _envelope(411, "VALIDATION_ERROR", "send a Content-Length")
     assert json.loads(reply.body)["http_error_type"] == "ERROR"

@@ -16,7 +16,7 @@ import pytest
 
 from refold_contract import Catalogue, InvalidParams, RefoldClient
 from refold_contract.mock import RefoldMock
-from refold_contract.server import running_server
+from refold_contract.mock.server import running_server
 
 from .helpers import FAKE_KEY, FAKE_TOKEN, action_doc, write_action
 

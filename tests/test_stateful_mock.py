@@ -11,7 +11,7 @@ import pytest
 
 from refold_contract import ConfigurationError, RefoldClient
 from refold_contract.mock import RefoldMock
-from refold_contract.server import build_mock, running_server
+from refold_contract.mock.server import build_mock, running_server
 
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 SEARCH = {"propertyName": "email", "operator": "EQ", "value": "ada@example.com"}

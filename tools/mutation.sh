@@ -20,10 +20,10 @@ python -c "import mutmut" 2>/dev/null || python -m pip install -q "mutmut>=3.8.1
 declare -A PATTERNS=(
   [access]="refold_contract.access.*"
   [emulator]="refold_contract.mock.emulator.*"
-  [gateway]="refold_contract.gateway.x_place__* refold_contract.gateway.xǁPlacedǁpath__* refold_contract.gateway.xǁGatewayǁrespond__* refold_contract.gateway.xǁGatewayǁ_refuse__* refold_contract.gateway.xǁGatewayǁ_scrub_reply__* refold_contract.gateway.x__envelope__*"
-  [egress]="refold_contract.egress.*"
+  [gateway]="refold_contract.live.gateway.x_place__* refold_contract.live.gateway.xǁPlacedǁpath__* refold_contract.live.gateway.xǁGatewayǁrespond__* refold_contract.live.gateway.xǁGatewayǁ_refuse__* refold_contract.live.gateway.xǁGatewayǁ_scrub_reply__* refold_contract.live.gateway.x__envelope__*"
+  [egress]="refold_contract._guard.egress.*"
   [live]="refold_contract.live.*"
-  [redactor]="refold_contract._json.xǁRedactorǁ*"
+  [redactor]="refold_contract._core.json.xǁRedactorǁ*"
   [snapshot]="refold_contract.snapshot.x__prepare__* refold_contract.snapshot.x__secrets__* refold_contract.snapshot.x_register_secrets__* refold_contract.snapshot.xǁRefoldSnapshotExtensionǁserialize__*"
   [client]="refold_contract.client.xǁ_Protocolǁshould_retry__* refold_contract.client.xǁ_Protocolǁbuild__* refold_contract.client.xǁ_Protocolǁscrub__*"
 )

@@ -23,18 +23,18 @@ TARGETS: list[tuple[str, list[str]]] = [
     (
         "gateway.py (place, the refusal logic)",
         [
-            "refold_contract.gateway.x_place__*",
-            "refold_contract.gateway.x__split_prefix__*",
-            "refold_contract.gateway.xǁPlacedǁpath__*",
-            "refold_contract.gateway.xǁGatewayǁ_respond__*",
-            "refold_contract.gateway.xǁGatewayǁ_refuse__*",
-            "refold_contract.gateway.xǁGatewayǁ_scrub_reply__*",
-            "refold_contract.gateway.x__envelope__*",
+            "refold_contract.live.gateway.x_place__*",
+            "refold_contract.live.gateway.x__split_prefix__*",
+            "refold_contract.live.gateway.xǁPlacedǁpath__*",
+            "refold_contract.live.gateway.xǁGatewayǁ_respond__*",
+            "refold_contract.live.gateway.xǁGatewayǁ_refuse__*",
+            "refold_contract.live.gateway.xǁGatewayǁ_scrub_reply__*",
+            "refold_contract.live.gateway.x__envelope__*",
         ],
     ),
-    ("egress.py (the egress guard)", ["refold_contract.egress.*"]),
+    ("egress.py (the egress guard)", ["refold_contract._guard.egress.*"]),
     ("live.py (guard, drift, recorder, scrub, atomic writes)", ["refold_contract.live.*"]),
-    ("_json.py Redactor", ["refold_contract._json.xǁRedactorǁ*"]),
+    ("_json.py Redactor", ["refold_contract._core.json.xǁRedactorǁ*"]),
     (
         "snapshot.py redaction",
         [

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from refold_contract.errors import PathSyntaxError
+
 __all__ = [
     "ITEM",
     "MEMBER",
@@ -56,19 +58,6 @@ MEMBER: Final = Wildcard(".*")
 
 #: One step of a parsed path: a member name, or a :class:`Wildcard`.
 Segment = str | Wildcard
-
-
-class PathSyntaxError(ValueError):
-    """A read path that is not in the dialect; ``position`` is where it goes wrong.
-
-    Example::
-
-        parse_path("data.x")    # PathSyntaxError: a path starts with '$'
-    """
-
-    def __init__(self, message: str, position: int) -> None:
-        self.position = position
-        super().__init__(message)
 
 
 def child_path(parent: str, name: str) -> str:

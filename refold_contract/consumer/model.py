@@ -28,24 +28,21 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
-from refold_contract._json import JSONProblem, json_type, loads, pointer_escape
+from refold_contract._core.json import JSONProblem, json_type, loads, pointer_escape
 from refold_contract.consumer._paths import (
     ITEM,
     ROOT,
     PathSyntaxError,
-    child_path,
     format_path,
     parse_path,
 )
-from refold_contract.errors import _LocatedError
-
-if TYPE_CHECKING:
-    from refold_contract.consumer.tracking import ReadRecorder
+from refold_contract.errors import ContractFileError
 
 __all__ = [
     "FORMAT",
+    "MODES",
     "VERSION",
     "ActionContract",
     "ConsumerContract",
@@ -53,6 +50,7 @@ __all__ = [
     "Mode",
     "PathRead",
     "StatusContract",
+    "close_reads",
     "merge",
     "merge_shapes",
 ]
@@ -62,7 +60,7 @@ VERSION: Final = 1
 
 Mode = Literal["presence", "optional", "value"]
 _RANK: Final[dict[str, int]] = {"presence": 0, "optional": 1, "value": 2}
-_MODES: Final[tuple[Mode, Mode, Mode]] = ("presence", "optional", "value")
+MODES: Final[tuple[Mode, Mode, Mode]] = ("presence", "optional", "value")
 _V = TypeVar("_V")
 
 NOTE_OPAQUE: Final = (
@@ -78,24 +76,6 @@ _FILE_HINT: Final = (
     "the file is written by `pytest --refold-consumer-contract PATH`; record it again, or fix "
     "the entry named"
 )
-
-
-class ContractFileError(_LocatedError):
-    """A consumer contract file that cannot be read: names the file, the place and the problem.
-
-    ``pointer`` is a JSON pointer into the file; ``line`` and ``column`` are set for text that
-    is not JSON.
-
-    Example::
-
-        try:
-            ConsumerContract.load("consumer-contract.json")
-        except ContractFileError as exc:
-            print(exc.path, exc.pointer, exc.message)
-    """
-
-    hint = _FILE_HINT
-    _unnamed = "<consumer contract>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -313,7 +293,7 @@ class ConsumerContract:
 
             contract.save("consumer-contract.json")
         """
-        from refold_contract.live import write_json_atomically
+        from refold_contract._core.files import write_json_atomically
 
         target = Path(path)
         write_json_atomically(target, self.to_json())
@@ -354,51 +334,6 @@ class ConsumerContract:
             ConsumerContract.from_json(json.loads(text), source="contract.json")
         """
         return _Reader(source).contract(doc)
-
-    @classmethod
-    def from_recorder(cls, recorder: ReadRecorder) -> ConsumerContract:
-        """The contract of what a :class:`ReadRecorder` has recorded so far.
-
-        Example::
-
-            ConsumerContract.from_recorder(recorder) == recorder.contract()   # True
-        """
-        from refold_contract.consumer.tracking import type_name
-
-        calls = recorder.calls()
-        replies: dict[tuple[str, str], dict[str, StatusContract]] = {}
-        for (slug, action_id, status), sink in sorted(recorder.sinks().items()):
-            if not sink:
-                continue
-            found: dict[str, PathRead] = {}
-            for mode, records in zip(
-                _MODES, (sink.presence.copy(), sink.optional.copy(), sink.value.copy()), strict=True
-            ):
-                for record in records:
-                    if len(record) == 3:
-                        parent, name, cls_ = record
-                        if not isinstance(name, str):
-                            continue  # a non-string key can never be in a JSON reply
-                        path = child_path(parent, name)
-                    else:
-                        path, cls_ = record
-                    types = frozenset() if cls_ is None else frozenset({type_name(cls_)})
-                    read = PathRead(mode, types)
-                    mine = found.get(path)
-                    found[path] = read if mine is None else mine.merge(read)
-            whole: dict[str, Mapping[str, Any]] = {}
-            for path, text in sorted(sink.whole.copy()):
-                shape = json.loads(text)
-                whole[path] = merge_shapes(whole[path], shape) if path in whole else shape
-            entry = StatusContract(_close(found), whole, sink.opaque)
-            replies.setdefault((slug, action_id), {})[status] = entry
-        actions: dict[str, ActionContract] = {}
-        for slug, action_id in sorted(set(calls) | set(replies)):
-            sent, always = calls.get((slug, action_id), (frozenset(), None))
-            actions[f"{slug}/{action_id}"] = ActionContract(
-                slug, action_id, sent, always, replies.get((slug, action_id), {})
-            )
-        return ConsumerContract(actions)
 
 
 def merge(*contracts: ConsumerContract) -> ConsumerContract:
@@ -495,7 +430,7 @@ def _implied(children: Iterable[tuple[Any, PathRead]]) -> PathRead:
     for last, read in children:
         rank = max(rank, _RANK[read.mode])
         types.add("array" if last is ITEM else "object")
-    return PathRead(_MODES[rank], frozenset(types))
+    return PathRead(MODES[rank], frozenset(types))
 
 
 def _children(reads: Mapping[str, PathRead]) -> dict[str, list[tuple[Any, PathRead]]]:
@@ -507,7 +442,7 @@ def _children(reads: Mapping[str, PathRead]) -> dict[str, list[tuple[Any, PathRe
     return out
 
 
-def _close(reads: Mapping[str, PathRead]) -> dict[str, PathRead]:
+def close_reads(reads: Mapping[str, PathRead]) -> dict[str, PathRead]:
     """Add every missing prefix, with what its children imply, deepest first."""
     out = dict(reads)
     children: dict[str, list[tuple[Any, str]]] = {}
@@ -630,14 +565,14 @@ class _Reader:
             if mode not in _RANK:
                 raise self.fail(
                     _pointer(*at, "read"),
-                    f"'read' is {mode!r}; expected one of {', '.join(_MODES)}",
+                    f"'read' is {mode!r}; expected one of {', '.join(MODES)}",
                 )
             reads[path] = PathRead(mode, self.types(read.get("types", []), *at, "types"))
         whole: dict[str, Mapping[str, Any]] = {}
         for path, shape in self.object(entry.get("whole", {}), *where, "whole").items():
             self.path(path, *where, "whole", path)
             whole[path] = self.shape(shape, *where, "whole", path)
-        return StatusContract(_close(reads), whole, opaque)
+        return StatusContract(close_reads(reads), whole, opaque)
 
     def path(self, path: str, *where: str) -> None:
         try:

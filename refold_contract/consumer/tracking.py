@@ -60,17 +60,24 @@ Example::
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, SupportsIndex
+from typing import Any, Final, SupportsIndex
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import canonical_json
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import canonical_json
 from refold_contract.consumer._paths import ROOT, child_path
-
-if TYPE_CHECKING:
-    from refold_contract.consumer.model import ConsumerContract
+from refold_contract.consumer.model import (
+    MODES,
+    ActionContract,
+    ConsumerContract,
+    PathRead,
+    StatusContract,
+    close_reads,
+    merge_shapes,
+)
 
 __all__ = [
     "WHOLE_VALUE_READERS",
@@ -113,7 +120,8 @@ _BASES: Final = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "
 
 
 def type_name(cls: type[Any]) -> str:
-    """The JSON type name of values of a class, as :func:`refold_contract._json.json_type` says.
+    """The JSON type name of values of a class, as :func:`~refold_contract._core.json.json_type`
+    says.
 
     >>> type_name(dict), type_name(bool), type_name(TrackedList)
     ('object', 'boolean', 'array')
@@ -792,6 +800,37 @@ class ReadRecorder:
 
             recorder.contract().save(path)
         """
-        from refold_contract.consumer.model import ConsumerContract
-
-        return ConsumerContract.from_recorder(self)
+        calls = self.calls()
+        replies: dict[tuple[str, str], dict[str, StatusContract]] = {}
+        for (slug, action_id, status), sink in sorted(self.sinks().items()):
+            if not sink:
+                continue
+            found: dict[str, PathRead] = {}
+            for mode, records in zip(
+                MODES, (sink.presence.copy(), sink.optional.copy(), sink.value.copy()), strict=True
+            ):
+                for record in records:
+                    if len(record) == 3:
+                        parent, name, cls_ = record
+                        if not isinstance(name, str):
+                            continue  # a non-string key can never be in a JSON reply
+                        path = child_path(parent, name)
+                    else:
+                        path, cls_ = record
+                    types = frozenset() if cls_ is None else frozenset({type_name(cls_)})
+                    read = PathRead(mode, types)
+                    mine = found.get(path)
+                    found[path] = read if mine is None else mine.merge(read)
+            whole: dict[str, Mapping[str, Any]] = {}
+            for path, text in sorted(sink.whole.copy()):
+                shape = json.loads(text)
+                whole[path] = merge_shapes(whole[path], shape) if path in whole else shape
+            entry = StatusContract(close_reads(found), whole, sink.opaque)
+            replies.setdefault((slug, action_id), {})[status] = entry
+        actions: dict[str, ActionContract] = {}
+        for slug, action_id in sorted(set(calls) | set(replies)):
+            sent, always = calls.get((slug, action_id), (frozenset(), None))
+            actions[f"{slug}/{action_id}"] = ActionContract(
+                slug, action_id, sent, always, replies.get((slug, action_id), {})
+            )
+        return ConsumerContract(actions)

@@ -31,7 +31,7 @@ from functools import reduce
 from pathlib import Path
 from typing import IO, Any, Final
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.consumer._paths import ITEM, MEMBER, ROOT, child_path, parse_path
 from refold_contract.consumer.model import (

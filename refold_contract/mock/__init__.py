@@ -36,12 +36,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import Redactor, canonical_json, dumps_standard
-from refold_contract._pace import TokenBucket
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import Redactor, canonical_json, dumps_standard
+from refold_contract._core.pacing import TokenBucket
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
-from refold_contract.errors import ConfigurationError, RefoldError
+from refold_contract.errors import ConfigurationError, UnmatchedRequest, UnusedStub
 from refold_contract.mock.emulator import (
     DEFAULT_MESSAGES,
     GATEWAY_PAGE,
@@ -77,24 +77,6 @@ __all__ = [
     "UnmatchedRequest",
     "UnusedStub",
 ]
-
-
-class UnmatchedRequest(RefoldError, AssertionError):
-    """A request under the Refold base URL that is none of the three operations.
-
-    Example::
-
-        httpx.get("https://app.refold.ai/api/v2/nope")   # raises, listing what the mock serves
-    """
-
-
-class UnusedStub(RefoldError, AssertionError):
-    """A stub registered on the mock was never used (checked at teardown).
-
-    Example::
-
-        @pytest.mark.refold(assert_all_called=False)   # when unused stubs are fine
-    """
 
 
 _UNUSED_HINT = "remove them, or mark the test @pytest.mark.refold(assert_all_called=False)"

@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Collection
 from typing import Any, Final
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import JSONProblem, canonical_json, dumps_compact, json_type, loads
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import JSONProblem, canonical_json, dumps_compact, json_type, loads
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import Limits
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 from refold_contract.mock.emulator import Answer
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class LiveLink:
         self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Forward one request; the standard library, so respx never sees it."""
-        from refold_contract.gateway import forward
+        from refold_contract._core.transport import forward
 
         return forward(self.url, method, target, headers, body)
 

@@ -20,7 +20,7 @@ import dataclasses
 import threading
 from typing import Any, Literal
 
-from refold_contract import _endpoint as ep
+from refold_contract._core import endpoint as ep
 
 __all__ = ["Reply", "Script", "Stub"]
 

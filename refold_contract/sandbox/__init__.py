@@ -123,8 +123,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from refold_contract.catalogue.state import RecordModel, StateBlock
     from refold_contract.sandbox.engine import Sandbox, SandboxReply
-    from refold_contract.sandbox.model import RecordModel, StateBlock
     from refold_contract.sandbox.soql import SOQLQuery, parse_soql
     from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
 
@@ -140,18 +140,18 @@ __all__ = [
     "parse_soql",
 ]
 
-# The catalogue imports the state block model from this package, so the rest is loaded only
-# when first named: loading a catalogue does not load the engine.
+# Loaded only when first named: importing the package (as the mock does) does not load the
+# engine. The state block model is part of the catalogue format and lives there.
 _HOMES = {
-    "DEFAULT_ACCOUNT": "store",
-    "Clock": "store",
-    "Store": "store",
-    "Sandbox": "engine",
-    "SandboxReply": "engine",
-    "RecordModel": "model",
-    "StateBlock": "model",
-    "SOQLQuery": "soql",
-    "parse_soql": "soql",
+    "DEFAULT_ACCOUNT": "refold_contract.sandbox.store",
+    "Clock": "refold_contract.sandbox.store",
+    "Store": "refold_contract.sandbox.store",
+    "Sandbox": "refold_contract.sandbox.engine",
+    "SandboxReply": "refold_contract.sandbox.engine",
+    "RecordModel": "refold_contract.catalogue.state",
+    "StateBlock": "refold_contract.catalogue.state",
+    "SOQLQuery": "refold_contract.sandbox.soql",
+    "parse_soql": "refold_contract.sandbox.soql",
 }
 
 
@@ -161,7 +161,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 

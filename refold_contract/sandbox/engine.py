@@ -18,10 +18,11 @@ import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from refold_contract._json import JSONProblem, canonical_json, dumps_compact, loads
+from refold_contract._core.json import JSONProblem, canonical_json, dumps_compact, loads
+from refold_contract.catalogue.state import FILTER_OPS, Reply, Select, StateBlock, Template
+from refold_contract.catalogue.template import MISSING, Context
 from refold_contract.errors import UnsupportedQuery
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
-from refold_contract.sandbox.model import FILTER_OPS, Reply, Select, StateBlock, Template
 from refold_contract.sandbox.paging import (
     PagingProblem,
     page_size,
@@ -39,7 +40,6 @@ from refold_contract.sandbox.soql import (
     resolve,
 )
 from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
-from refold_contract.sandbox.template import MISSING, Context
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
@@ -101,7 +101,7 @@ class SandboxReply:
         """:meth:`envelope` as the mock sends it: compact UTF-8 JSON, never NaN; computed once.
 
         The same bytes as ``refold_contract.mock.emulator.dumps(reply.envelope())``
-        (:func:`refold_contract._json.dumps_compact`).
+        (:func:`refold_contract._core.json.dumps_compact`).
 
         Example::
 

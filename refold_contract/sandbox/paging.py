@@ -30,8 +30,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from refold_contract.catalogue.state import Paging
+from refold_contract.errors import PagingProblem
 from refold_contract.sandbox.matching import as_number
-from refold_contract.sandbox.model import Paging
 from refold_contract.sandbox.store import sort_id
 
 __all__ = ["SALESFORCE_API", "Page", "PagingProblem", "page_size", "window"]
@@ -51,22 +52,6 @@ BAD_PAGING: Final[Mapping[str, tuple[str, int]]] = {
 }
 
 
-class PagingProblem(ValueError):
-    """A page size or cursor the app would refuse: ``code`` and ``http_status`` are the app's.
-
-    Example::
-
-        PagingProblem("slack", "invalid_cursor", "the cursor is not one this app gave")
-    """
-
-    def __init__(self, style: str, code: str, message: str) -> None:
-        self.style = style
-        self.code = code
-        self.http_status = BAD_PAGING.get(style, ("", 400))[1]
-        self.message = message
-        super().__init__(message)
-
-
 @dataclasses.dataclass
 class Page:
     """One page: the ids on it, in order, and the ``{paging/...}`` values for the reply.
@@ -84,9 +69,7 @@ def _whole(style: str, name: str, value: Any, *, minimum: int) -> int:
     number = as_number(value)
     if number is None or not number.is_integer() or number < minimum:
         code = "invalid_limit" if style == "slack" else BAD_PAGING[style][0]
-        raise PagingProblem(
-            style, code, f"{name} must be a whole number from {minimum}, got {value!r}"
-        )
+        raise _problem(style, code, f"{name} must be a whole number from {minimum}, got {value!r}")
     return int(number)
 
 
@@ -111,9 +94,9 @@ def _decode_slack(prefix: str, cursor: str) -> str:
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise PagingProblem("slack", "invalid_cursor", "the cursor is not base64") from None
+        raise _problem("slack", "invalid_cursor", "the cursor is not base64") from None
     if not text.startswith(prefix) or len(text) == len(prefix):
-        raise PagingProblem("slack", "invalid_cursor", "the cursor is not one this app gave")
+        raise _problem("slack", "invalid_cursor", "the cursor is not one this app gave")
     return text[len(prefix) :]
 
 
@@ -132,7 +115,7 @@ def _gmail_key(token: str) -> tuple[int, Any]:
             return (1, base64.urlsafe_b64decode(token[1:].encode()).decode())
         except (binascii.Error, UnicodeDecodeError, ValueError):
             pass
-    raise PagingProblem("gmail", "INVALID_ARGUMENT", "Invalid pageToken")
+    raise _problem("gmail", "INVALID_ARGUMENT", "Invalid pageToken")
 
 
 def window(
@@ -176,7 +159,7 @@ def window(
         text = str(cursor)
         if style == "hubspot":
             if id_format in ("hubspot", "counter", "zendesk") and as_number(text) is None:
-                raise PagingProblem(style, "VALIDATION_ERROR", f"after must be an id, got {text!r}")
+                raise _problem(style, "VALIDATION_ERROR", f"after must be an id, got {text!r}")
             key = sort_id(text, id_format)
         elif style == "slack":
             key = sort_id(_decode_slack(paging.prefix, text), id_format)
@@ -242,3 +225,8 @@ def salesforce_url(locator: str, offset: int) -> str:
     '/services/data/v59.0/query/01gHs00000aP3wXIAS-2000'
     """
     return f"/services/data/{SALESFORCE_API}/query/{locator}-{offset}"
+
+
+def _problem(style: str, code: str, message: str) -> PagingProblem:
+    """A :class:`PagingProblem` with the status the app answers for its paging style."""
+    return PagingProblem(style, code, message, BAD_PAGING.get(style, ("", 400))[1])

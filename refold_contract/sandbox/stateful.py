@@ -54,13 +54,13 @@ from hypothesis.stateful import (
 )
 
 from refold_contract.catalogue import Action, Catalogue
+from refold_contract.catalogue.state import NEXT_CURSOR_AT, Reply
+from refold_contract.catalogue.template import at, json_copy
 from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.errors import InvalidParams, SandboxError
 from refold_contract.sandbox.engine import Sandbox, SandboxReply
 from refold_contract.sandbox.matching import norm
-from refold_contract.sandbox.model import NEXT_CURSOR_AT, Reply
 from refold_contract.sandbox.store import Clock, Store, declared_models, id_key
-from refold_contract.sandbox.template import at, json_copy
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DataObject, SearchStrategy

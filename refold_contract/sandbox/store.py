@@ -1,7 +1,7 @@
 """The store: records per linked account, app and object type; one store per test.
 
 A :class:`Store` built from a catalogue knows every object type a state block declares (its
-:class:`~refold_contract.sandbox.model.RecordModel`) and starts each linked account from the
+:class:`~refold_contract.catalogue.state.RecordModel`) and starts each linked account from the
 records in the catalogue's own examples, so stateful answers begin where stateless replay is.
 Records are JSON objects in the app's own field names. Everything here is pure: no I/O, and the
 only clock is the one the store is given.
@@ -26,11 +26,11 @@ import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from refold_contract.catalogue.state import RecordModel, StateBlock
+from refold_contract.catalogue.template import MISSING, at, find, json_copy, unify
 from refold_contract.config import MOCK_LINKED_ACCOUNT
 from refold_contract.errors import InvalidRecord, UnknownObjectType
 from refold_contract.sandbox.matching import as_number, norm
-from refold_contract.sandbox.model import RecordModel, StateBlock
-from refold_contract.sandbox.template import MISSING, at, find, json_copy, unify
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
@@ -80,7 +80,7 @@ class Clock:
 
     @staticmethod
     def format(moment: dt.datetime, style: str) -> Any:
-        """A moment in one of :data:`~refold_contract.sandbox.model.CLOCKS`' styles.
+        """A moment in one of :data:`~refold_contract.catalogue.state.CLOCKS`' styles.
 
         Example::
 

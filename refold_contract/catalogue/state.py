@@ -20,8 +20,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
-from refold_contract._json import allowed_keys_hint, json_type, pointer_escape
-from refold_contract.sandbox.template import (
+from refold_contract._core.json import allowed_keys_hint, json_type, pointer_escape
+from refold_contract.catalogue.template import (
     Compiled,
     at,
     compile_template,

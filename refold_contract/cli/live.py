@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import Redactor, dumps_standard
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import Redactor, dumps_standard
 from refold_contract.catalogue import Action, Catalogue, read_document
 from refold_contract.client import ActionInfo, RefoldClient
 from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Settings
@@ -131,7 +131,7 @@ def _emit(
     if args.json:
         print(dumps_standard(redactor.value(payload), indent=2, ensure_ascii=False))
         return
-    from refold_contract.cli import print_table
+    from refold_contract.cli.output import print_table
 
     print_table(headers, [[redactor.text(str(c)) for c in row] for row in rows])
 
@@ -248,7 +248,7 @@ def _pull(args: argparse.Namespace) -> int:
         for path_text in written:
             print(f"wrote {path_text}")
         if clean:
-            from refold_contract.cli import print_drift
+            from refold_contract.cli.output import print_drift
 
             print("\ndrift from the catalogue:")
             print_drift(clean)
@@ -326,7 +326,7 @@ def _drift(args: argparse.Namespace) -> int:
     else:
         print(f"replayed {len(calls)} recorded read(s) across {len(apps)} app(s)")
         if clean:
-            from refold_contract.cli import print_drift
+            from refold_contract.cli.output import print_drift
 
             print_drift(clean)
         else:

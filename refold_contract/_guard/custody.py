@@ -30,8 +30,9 @@ import warnings
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Final
 
-from refold_contract import _endpoint as ep
-from refold_contract._audit import subscribe
+from refold_contract._core import endpoint as ep
+from refold_contract._guard.audit import subscribe
+from refold_contract.errors import CredentialKeptOut
 
 __all__ = [
     "PLACEHOLDERS",
@@ -220,15 +221,6 @@ class Custody:
 
     def __repr__(self) -> str:
         return f"<Custody holding {', '.join(self._taken) or 'nothing'}>"
-
-
-class CredentialKeptOut(UserWarning):
-    """Test code set a working credential in the environment; the placeholder was set instead.
-
-    Example::
-
-        os.environ["REFOLD_API_KEY"] = real_key   # CredentialKeptOut; the placeholder is set
-    """
 
 
 def _held(key: object, value: object) -> str | None:

@@ -53,25 +53,26 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import JSONProblem, Redactor, loads
-from refold_contract.access import access_of
+from refold_contract._core import endpoint as ep
+from refold_contract._core.endpoint import Placed, Unplaced, place
+from refold_contract._core.json import JSONProblem, Redactor, loads
+from refold_contract._guard.custody import SECRET_VARIABLES, Credentials
+from refold_contract.access import access_of, read_only_hint, read_only_reason
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import REFOLD_BURST, REFOLD_RATE, Limits
-from refold_contract.custody import SECRET_VARIABLES, Credentials
 from refold_contract.errors import (
     ConfigurationError,
     RefoldError,
-    read_only_hint,
-    read_only_reason,
+    ReplyTooLarge,
+    ReplyWithheld,
 )
 from refold_contract.live import (
     Drift,
@@ -103,7 +104,7 @@ __all__ = [
     "serve",
 ]
 
-logger = logging.getLogger("refold_contract.gateway")
+logger = logging.getLogger("refold_contract.live.gateway")
 
 #: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
 CONTROL_PREFIX = "/__refold/gateway"
@@ -111,7 +112,6 @@ CONTROL_PREFIX = "/__refold/gateway"
 CONTROL_HEADER = "x-refold-gateway-control"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BEGIN = re.compile(r"/begin/([A-Za-z0-9_-]{1,64})(/[tm]/[A-Za-z0-9_-]{1,64})")
-_API_SEGMENTS = tuple(ep.API_PREFIX.strip("/").split("/"))  # ('api', 'v2', 'integration-schema')
 _REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -157,125 +157,7 @@ class GatewayConfig:
         return cls(**values)
 
 
-@dataclasses.dataclass(frozen=True)
-class Placed:
-    """A request the gateway placed: the test token, the operation and its ids.
-
-    Example::
-
-        place("POST", "/t/abc/api/v2/integration-schema/hubspot/actions/get_contact/execute")
-        # Placed(token='abc', live=True, operation='execute', slug='hubspot', ...)
-    """
-
-    token: str | None
-    live: bool
-    operation: ep.Operation
-    slug: str
-    action_id: str | None
-
-    @property
-    def path(self) -> str:
-        """The canonical upstream path, rebuilt from the placed parts."""
-        if self.operation == "list_actions":
-            return ep.list_actions_path(self.slug)
-        assert self.action_id is not None
-        if self.operation == "schema":
-            return ep.schema_path(self.slug, self.action_id)
-        return ep.execute_path(self.slug, self.action_id)
-
-    @property
-    def what(self) -> str:
-        """``slug/action_id`` or ``slug (list actions)``, for messages."""
-        if self.action_id is None:
-            return f"{self.slug} (list actions)"
-        suffix = " (schema)" if self.operation == "schema" else ""
-        return f"{self.slug}/{self.action_id}{suffix}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Unplaced:
-    """Why a request could not be placed; ``token``/``live`` when the prefix was readable."""
-
-    reason: str
-    token: str | None = None
-    live: bool = True
-
-
-_PREFIX = re.compile(r"/(t|m)/([A-Za-z0-9_-]{1,64})(?=[/?#]|$)")
 _PROCESS = re.compile(r"/w/([A-Za-z0-9_-]{1,64})(?=[/?#]|$)")
-
-
-def place(method: str, target: str) -> Placed | Unplaced:
-    """Place a raw request target strictly, or say why it cannot be placed.
-
-    Refused: a query or fragment, any percent-encoding, empty (repeated slash) or dot segments,
-    any difference in case from Refold's paths, ids outside Refold's alphabet, and a method other
-    than the operation's. The ``/t/<token>`` or ``/m/<token>`` prefix is read first, so every
-    refusal after it is charged to the test that sent it.
-
-    >>> place("GET", "/api/v2/integration-schema/hubspot/actions").operation
-    'list_actions'
-    >>> place("POST", "/api/v2/integration-schema/hubspot/actions/a/../b/execute").reason
-    'a dot segment (. or ..) in the path'
-    >>> place("POST", "/t/abc/api/v2/integration-schema/x/actions/y/execute?q=1").token
-    'abc'
-    """
-    token: str | None = None
-    live = True
-    prefix = _PREFIX.match(target)
-    if prefix is not None:
-        token, live = prefix.group(2), prefix.group(1) == "t"
-        target = target[prefix.end() :]
-    elif target.startswith(("/t/", "/m/")):
-        return Unplaced("a malformed test prefix (/t/<token> or /m/<token>)")
-
-    def refuse(reason: str) -> Unplaced:
-        return Unplaced(reason, token, live)
-
-    if target == "" and token is not None:
-        return refuse("not under /api/v2/integration-schema/<slug>/actions")
-    if not target.startswith("/"):
-        return refuse("the request target is not a path")
-    if "?" in target or "#" in target:
-        return refuse("a query or fragment: Refold's actions API takes none")
-    if "%" in target or unquote(target) != target:
-        return refuse("a percent-encoded path: Refold's paths need no encoding")
-    if _CONTROL.search(target) or "\\" in target:
-        return refuse("control characters or backslashes in the path")
-    segments = target[1:].split("/")
-    if segments and segments[-1] == "" and len(segments) > 1:
-        segments = segments[:-1]  # one trailing slash is tolerated, as Refold does
-    if any(s == "" for s in segments):
-        return refuse("an empty segment (repeated slash) in the path")
-    if any(s in (".", "..") for s in segments):
-        return refuse("a dot segment (. or ..) in the path")
-    n = len(_API_SEGMENTS)
-    if (
-        tuple(segments[:n]) != _API_SEGMENTS
-        or len(segments) < n + 2
-        or segments[n + 1] != "actions"
-    ):
-        return refuse("not under /api/v2/integration-schema/<slug>/actions")
-    slug = segments[n]
-    tail = segments[n + 2 :]
-    if not ep.is_valid_id(slug):
-        return refuse("the slug is not a Refold id")
-    method = method.upper()
-    if not tail:
-        operation: ep.Operation = "list_actions"
-        action_id = None
-        verb = "GET"
-    elif len(tail) == 1:
-        operation, action_id, verb = "schema", tail[0], "GET"
-    elif len(tail) == 2 and tail[1] == "execute":
-        operation, action_id, verb = "execute", tail[0], "POST"
-    else:
-        return refuse("not one of the three actions operations")
-    if action_id is not None and not ep.is_valid_id(action_id):
-        return refuse("the action id is not a Refold id")
-    if method != verb:
-        return refuse(f"{method} is not the method of the {operation} operation")
-    return Placed(token, live, operation, slug, action_id)
 
 
 @dataclasses.dataclass
@@ -419,9 +301,9 @@ class Gateway:
         )
         self._pool: httpcore.ConnectionPool | None = None
         if transport is None:
-            from refold_contract.client import _ssl_context
+            from refold_contract._core.transport import ssl_context
 
-            self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), max_connections=32)
+            self._pool = httpcore.ConnectionPool(ssl_context=ssl_context(), max_connections=32)
 
     def __repr__(self) -> str:
         return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"
@@ -629,7 +511,7 @@ class Gateway:
             status, upstream_headers, chunks = self._send_upstream(
                 method, placed.path, headers, content
             )
-        except _TooLarge:
+        except ReplyTooLarge:
             return _envelope(
                 502,
                 "SERVER_ERROR",
@@ -647,7 +529,7 @@ class Gateway:
             )
         try:
             reply = self._scrub_reply(b"".join(chunks))
-        except _Unchecked:
+        except ReplyWithheld:
             return _envelope(
                 502,
                 "SERVER_ERROR",
@@ -719,7 +601,7 @@ class Gateway:
         for chunk in chunks:
             size += len(chunk)
             if size > self.limits.max_reply_bytes:
-                raise _TooLarge
+                raise ReplyTooLarge
             out.append(chunk)
         return out
 
@@ -733,7 +615,7 @@ class Gateway:
             except JSONProblem:
                 body = redactor.binary(body)
                 if redactor.found_escaped(body):
-                    raise _Unchecked from None
+                    raise ReplyWithheld from None
                 return body
             clean = redactor.value(parsed)
             if clean != parsed or redactor.found_in(body):
@@ -844,14 +726,6 @@ class Gateway:
         return GatewayReply(
             200, json.dumps(payload).encode(), [("content-type", ep.JSON_CONTENT_TYPE)]
         )
-
-
-class _TooLarge(Exception):
-    """Refold's reply passed the gateway's size limit."""
-
-
-class _Unchecked(Exception):
-    """A reply the gateway could not parse seems to hold a credential behind JSON escapes."""
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -1064,7 +938,7 @@ class GatewayProcess:
             child_env.pop(name, None)  # the pipe carries them; the environment never does
         with os.fdopen(fd, "wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "refold_contract.gateway"],
+                [sys.executable, "-m", "refold_contract.live.gateway"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
@@ -1215,36 +1089,11 @@ def fetch_report(url: str, *, control_key: str | None = None) -> dict[str, Any]:
     return result
 
 
-def forward(url: str, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes,
-            timeout: float = 60.0) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
-    """Send one request to the gateway with the standard library, outside any respx router.
-
-    ``url`` is the gateway URL with the test's prefix; ``target`` the Refold path. Returns the
-    status, the headers and the body.
-
-    Example::
-
-        status, headers, body = forward(url, "GET", "/api/v2/integration-schema/slack/actions",
-                                        [], b"")
-    """
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(
-        parts.hostname or "127.0.0.1", parts.port, timeout=timeout
-    )
-    try:
-        connection.request(method, parts.path + target, body=body or None, headers=dict(headers))
-        response = connection.getresponse()
-        data = response.read()
-        return response.status, list(response.getheaders()), data
-    finally:
-        connection.close()
-
-
 # ---------------------------------------------------------------------- the child's main
 
 
-def _child_main() -> int:
-    """Entry point of ``python -m refold_contract.gateway``: credentials and config on stdin."""
+def child_main() -> int:
+    """Entry point of ``python -m refold_contract.live.gateway``: credentials, config on stdin."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     line = sys.stdin.buffer.readline()
     try:
@@ -1271,7 +1120,3 @@ def _child_main() -> int:
     server.shutdown()
     gateway.close()
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - run as a child process
-    raise SystemExit(_child_main())

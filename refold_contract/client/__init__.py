@@ -14,25 +14,23 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
 import email.utils
-import functools
 import json
 import logging
 import random
-import ssl
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpcore
 import httpx
 
-from refold_contract import _endpoint as ep
-from refold_contract._endpoint import Operation
-from refold_contract._json import JSONProblem, Redactor, canonical_json, loads
+from refold_contract._core import endpoint as ep
+from refold_contract._core.endpoint import Operation
+from refold_contract._core.json import JSONProblem, Redactor, canonical_json, loads
+from refold_contract._core.transport import DEADLINE, async_transport, sync_transport
 from refold_contract.access import access_of
 from refold_contract.catalogue import Catalogue, Parameter, parse_parameters
 from refold_contract.config import Limits, Settings
@@ -40,8 +38,14 @@ from refold_contract.errors import (
     ActionFailed,
     ActionNotFound,
     ApplicationNotFound,
+    AuthenticationError,
     ConfigurationError,
     InvalidIdentifier,
+    InvalidLinkedAccount,
+    InvalidParams,
+    LinkedAccountRequired,
+    NotFoundError,
+    PermissionDeniedError,
     ProtocolError,
     RateLimitError,
     ReadOnlyViolation,
@@ -49,13 +53,20 @@ from refold_contract.errors import (
     RefoldConnectionError,
     RefoldError,
     RefoldTimeout,
-    api_error,
+    ServerError,
 )
 
 if TYPE_CHECKING:
     from refold_contract.consumer import ReadRecorder
 
-__all__ = ["ActionInfo", "ActionResult", "AsyncRefoldClient", "RefoldClient", "RetryPolicy"]
+__all__ = [
+    "ActionInfo",
+    "ActionResult",
+    "AsyncRefoldClient",
+    "RefoldClient",
+    "RetryPolicy",
+    "api_error",
+]
 
 logger = logging.getLogger("refold_contract.client")
 
@@ -66,7 +77,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _consumer: ReadRecorder | None = None
 
 
-def _track_data(recorder: ReadRecorder | None) -> None:
+def track_replies(recorder: ReadRecorder | None) -> None:
     """Make every client record the reads of ``ActionResult.data`` in ``recorder`` (or stop)."""
     global _consumer
     _consumer = recorder
@@ -208,101 +219,7 @@ class _Call:
     retryable: bool
 
 
-# The deadline of the attempt under way in this thread or task: every socket read and write
-# waits at most until then, so a server that sends a byte a second cannot stretch an attempt.
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "refold_contract_deadline", default=None
-)
 _HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
-
-
-def _remaining(timeout: float | None) -> float | None:
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("refold-contract: the attempt's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every read and write ends by the attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _remaining(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _remaining(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network backend, with streams that honour the attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _remaining(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._inner.connect_unix_socket(path, _remaining(timeout), socket_options)
-        )
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-@functools.lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context per process: building one loads the CA bundle (~20 ms)."""
-    return httpx.create_ssl_context()
-
-
-def _sync_transport() -> httpx.BaseTransport:
-    transport = httpx.HTTPTransport(verify=_ssl_context())
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.NetworkBackend):
-        # httpx takes no backend argument; without this, only the body is bounded in time.
-        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
-    return transport
-
-
-def _async_transport() -> httpx.AsyncBaseTransport:
-    return httpx.AsyncHTTPTransport(verify=_ssl_context())
 
 
 _WITHHELD = (
@@ -760,7 +677,7 @@ class RefoldClient(_ClientBase):
         self._http = httpx.Client(
             base_url=self._proto.settings.base_url,
             timeout=self._proto.settings.timeout,
-            transport=transport if transport is not None else _sync_transport(),
+            transport=transport if transport is not None else sync_transport(),
             auth=self._proto.auth,
         )
 
@@ -808,7 +725,7 @@ class RefoldClient(_ClientBase):
     def _attempt(self, call: _Call, deadline: float, call_deadline: float) -> httpx.Response:
         proto = self._proto
         proto.set_timeouts(call, deadline)
-        token = _DEADLINE.set(deadline)
+        token = DEADLINE.set(deadline)
         try:
             response = self._http.send(call.request, stream=True)
             try:
@@ -825,7 +742,7 @@ class RefoldClient(_ClientBase):
         except (httpx.TransportError, httpcore.TimeoutException) as exc:
             raise proto.transport_error(call, _unwrap(exc), deadline, call_deadline) from None
         finally:
-            _DEADLINE.reset(token)
+            DEADLINE.reset(token)
         return proto.finished(response, b"".join(chunks))
 
     def _send(self, call: _Call) -> Any:
@@ -906,7 +823,7 @@ class AsyncRefoldClient(_ClientBase):
         self._http = httpx.AsyncClient(
             base_url=self._proto.settings.base_url,
             timeout=self._proto.settings.timeout,
-            transport=transport if transport is not None else _async_transport(),
+            transport=transport if transport is not None else async_transport(),
             auth=self._proto.auth,
         )
 
@@ -1021,3 +938,57 @@ def _action_infos(slug: str, raw: list[Any]) -> list[ActionInfo]:
             )
         )
     return out
+
+
+_BY_STATUS: dict[int, type[RefoldAPIError]] = {
+    400: InvalidParams,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def api_error(
+    status_code: int,
+    body: Mapping[str, Any] | None,
+    *,
+    slug: str | None = None,
+    action_id: str | None = None,
+    retry_after: float | None = None,
+) -> RefoldAPIError:
+    """Build the right :class:`RefoldAPIError` subclass for an error reply.
+
+    >>> err = api_error(400, {"error_code": "VALIDATION_ERROR",
+    ...                      "message": "Required parameter 'email' is missing"})
+    >>> type(err).__name__, err.error_code
+    ('InvalidParams', 'VALIDATION_ERROR')
+    """
+    body = body or {}
+    error_code = body.get(ep.KEY_ERROR_CODE) or body.get(ep.KEY_ERROR_CODE_ALT)
+    message = str(body.get(ep.KEY_MESSAGE) or body.get(ep.KEY_ERROR_CODE_ALT) or "").strip()
+    if not message:
+        message = f"Refold answered HTTP {status_code} with no message"
+    cls: type[RefoldAPIError]
+    cls = ServerError if status_code >= 500 else _BY_STATUS.get(status_code, RefoldAPIError)
+    if cls is NotFoundError:
+        if error_code == "MISSING_REQUIRED_FIELD":
+            cls = LinkedAccountRequired
+        elif message.startswith("Application app_type"):
+            cls = ApplicationNotFound
+        elif message.startswith("Action ") and " not found in Application " in message:
+            cls = ActionNotFound
+    elif cls is InvalidParams and error_code == "INVALID_LINKED_ACCOUNT_ID":
+        cls = InvalidLinkedAccount
+    kwargs: dict[str, Any] = {
+        "status_code": status_code,
+        "http_error_type": body.get(ep.KEY_HTTP_ERROR_TYPE),
+        "error_code": None if error_code is None else str(error_code),
+        "request_id": body.get(ep.KEY_REQUEST_ID),
+        "slug": slug,
+        "action_id": action_id,
+        "body": dict(body),
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kwargs)
+    return cls(message, **kwargs)

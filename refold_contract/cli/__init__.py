@@ -15,12 +15,13 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refold_contract import __version__
 from refold_contract.catalogue import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Catalogue
+from refold_contract.cli.output import print_drift, print_table
 from refold_contract.config import DEFAULT_EXAMPLES, REFOLD_BURST, REFOLD_RATE, Settings
 from refold_contract.errors import (
     ActionNotFound,
@@ -31,7 +32,7 @@ from refold_contract.errors import (
 )
 
 if TYPE_CHECKING:
-    from refold_contract.custody import Credentials
+    from refold_contract._guard.custody import Credentials
 
 __all__ = ["main"]
 
@@ -111,43 +112,6 @@ def _contract_table(report: _ContractReport, catalogue: Catalogue) -> list[list[
     return rows
 
 
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    """A table: rich on a terminal, plain aligned columns when piped (nothing cut).
-
-    Example::
-
-        print_table(["app", "action"], [["hubspot", "get_contact"]])
-    """
-    try:
-        if not sys.stdout.isatty():
-            raise ImportError  # piped: plain columns, nothing cut to fit a terminal width
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
-        for line in [headers, ["-" * w for w in widths], *rows]:
-            print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
-        return
-    table = Table(*headers)
-    for row in rows:
-        style = "red" if row[-1] == "FAILED" else None
-        table.add_row(*row, style=style)
-    Console().print(table)
-
-
-def print_drift(drift: Sequence[Mapping[str, Any]]) -> None:
-    """Drift findings, as ``Drift.to_json()`` gives them, in a :func:`print_table` table.
-
-    Example::
-
-        print_drift([d.to_json() for d in reply_drift(action, reply)])
-    """
-    print_table(
-        ["action", "kind", "where", "detail"],
-        [[d["action"], d["kind"], d["path"], d["detail"]] for d in drift],
-    )
-
-
 def _test(args: argparse.Namespace) -> int:
     import os
     import tempfile
@@ -162,7 +126,12 @@ def _test(args: argparse.Namespace) -> int:
     if args.stateful and args.live:
         raise ConfigurationError("--stateful runs on the sandbox only; leave out --live")
     report = _ContractReport()
-    suite = Path(__file__).with_name("stateful_suite.py" if args.stateful else "contract_suite.py")
+    suite = (
+        Path(__file__).parent.parent
+        / "_plugin"
+        / "suites"
+        / ("stateful_suite.py" if args.stateful else "contract_suite.py")
+    )
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -366,7 +335,7 @@ def _working_credentials(
     base_url: str | None, needs: str, *, where: str = "in the environment"
 ) -> tuple[Settings, Credentials]:
     """The settings and the credentials from this command's environment, all of them present."""
-    from refold_contract.custody import Credentials
+    from refold_contract._guard.custody import Credentials
 
     settings = Settings.resolve(base_url=base_url)
     settings.require_credentials(needs, where=where)
@@ -381,7 +350,7 @@ def _working_credentials(
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
-    from refold_contract.server import build_mock, serve
+    from refold_contract.mock.server import build_mock, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     mock = build_mock(
@@ -412,8 +381,8 @@ def _gateway(args: argparse.Namespace) -> int:
     import logging
     import threading
 
-    from refold_contract.gateway import Gateway, GatewayConfig, serve
     from refold_contract.live import write_json_atomically
+    from refold_contract.live.gateway import Gateway, GatewayConfig, serve
 
     settings, credentials = _working_credentials(
         args.base_url, "the gateway needs", where="in its own environment"
@@ -468,7 +437,7 @@ def _verify(args: argparse.Namespace) -> int:
     if not args.live:
         return verify_command(args.path, fixtures=fixtures, as_json=args.json)
     from refold_contract.consumer import ConsumerContract
-    from refold_contract.gateway import GatewayConfig, GatewayProcess
+    from refold_contract.live.gateway import GatewayConfig, GatewayProcess
 
     settings, credentials = _working_credentials(args.base_url, "verify --live needs")
     from refold_contract.client import RefoldClient
@@ -740,7 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     mer.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write")
     mer.set_defaults(func=_contract_merge)
 
-    from refold_contract.live_cli import add_live_commands
+    from refold_contract.cli.live import add_live_commands
 
     add_live_commands(sub)
     return parser
@@ -803,7 +772,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("refold-contract: interrupted", file=sys.stderr)
         return 130
     return status
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

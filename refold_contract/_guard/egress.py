@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from refold_contract._audit import subscribe
+from refold_contract._guard.audit import subscribe
 from refold_contract.errors import EgressBlocked
 
 __all__ = ["REFOLD_HOSTS", "EgressGuard", "is_loopback"]

@@ -12,7 +12,7 @@ strings, and as object keys.
 
 Example::
 
-    from refold_contract._json import Redactor, loads
+    from refold_contract._core.json import Redactor, loads
 
     loads(b'{"limit": "1"}', max_depth=64, max_bytes=1_000_000)    # {'limit': '1'}
     Redactor(["tk_live_123"]).value({"echo": "key tk_live_123"})  # {'echo': 'key <redacted>'}
@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any, Final
+
+from refold_contract.errors import JSONProblem
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -57,30 +59,6 @@ _COMPACT_ASCII: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-
-
-class JSONProblem(ValueError):
-    """A document is not strict JSON, or passes a limit. ``kind`` says which.
-
-    ``kind`` is one of ``not_utf8``, ``not_json``, ``too_deep``, ``too_large``,
-    ``not_finite``, ``number_too_long``. Callers turn it into their own error (a
-    ``CatalogueError``, Refold's 400 envelope, a ``ProtocolError``).
-
-    Example::
-
-        try:
-            loads(b"[" * 1000, max_depth=128)
-        except JSONProblem as exc:
-            exc.kind      # 'too_deep'
-    """
-
-    def __init__(
-        self, kind: str, message: str, *, line: int | None = None, column: int | None = None
-    ) -> None:
-        self.kind = kind
-        self.line = line
-        self.column = column
-        super().__init__(message)
 
 
 def depth_of(data: bytes) -> int:
@@ -136,7 +114,7 @@ def loads(
     >>> loads(b'[NaN]')  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    refold_contract._json.JSONProblem: NaN is not JSON (only finite numbers are)
+    refold_contract._core.json.JSONProblem: NaN is not JSON (only finite numbers are)
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     size = len(raw)

@@ -36,25 +36,25 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import (
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_DEPTH,
     JSONProblem,
     canonical_json,
     json_type,
 )
-from refold_contract._json import allowed_keys_hint as _allowed_keys_hint
-from refold_contract._json import loads as _strict_loads
-from refold_contract._json import pointer_escape as _escape
+from refold_contract._core.json import allowed_keys_hint as _allowed_keys_hint
+from refold_contract._core.json import loads as _strict_loads
+from refold_contract._core.json import pointer_escape as _escape
 from refold_contract.access import Access, access_from_name
+from refold_contract.catalogue.state import StateBlock, parse_state
 from refold_contract.errors import (
     ActionNotInCatalogue,
     CatalogueError,
     ProtocolError,
     UnknownFieldType,
 )
-from refold_contract.sandbox.model import StateBlock, parse_state
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -338,7 +338,7 @@ class Action:
     ``position`` is the action's place in Refold's documented list for its app (1 is first;
     ``None`` for an action Refold does not list), and ``evidence`` says where its facts come
     from (``None`` where a user catalogue leaves it out). ``state`` is the parsed ``"state"``
-    block (:class:`~refold_contract.sandbox.model.StateBlock`): what the stateful sandbox does
+    block (:class:`~refold_contract.catalogue.state.StateBlock`): what the stateful sandbox does
     when the action runs; ``None`` for an action that is only replayed.
 
     Example::
@@ -536,7 +536,7 @@ class Catalogue:
         packaged = importlib.resources.files("refold_contract") / "_builtin_fixtures"
         if packaged.is_dir():
             return Path(str(packaged))
-        return Path(__file__).resolve().parent.parent / "fixtures"
+        return Path(__file__).resolve().parent.parent.parent / "fixtures"
 
     @classmethod
     def builtin(cls) -> Catalogue:

@@ -23,10 +23,10 @@ import httpx
 import pytest
 from hypothesis import Phase, given, settings
 
-from refold_contract import _endpoint as ep
-from refold_contract._json import canonical_json
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import canonical_json
+from refold_contract._core.transport import sync_transport
 from refold_contract.catalogue import Action
-from refold_contract.client import _sync_transport
 from refold_contract.config import MOCK_API_KEY, MOCK_LINKED_ACCOUNT
 from refold_contract.contract import InvalidBody, check_invalid_reply, check_reply, success_shape
 from refold_contract.live import schema_drift
@@ -66,7 +66,7 @@ def contract_http(refold_mock: RefoldMock, pytestconfig: pytest.Config) -> Itera
     else:
         headers = {ep.HEADER_API_KEY: MOCK_API_KEY, ep.HEADER_LINKED_ACCOUNT: MOCK_LINKED_ACCOUNT}
     # One TLS context for the whole run: a client per test would load the CA bundle each time.
-    transport = _sync_transport()
+    transport = sync_transport()
     with httpx.Client(
         base_url=refold_mock.base_url, headers=headers, timeout=30, transport=transport
     ) as client:

@@ -13,9 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from refold_contract.config import REFOLD_BURST, REFOLD_RATE
+__all__ = ["REFOLD_BURST", "REFOLD_RATE", "TokenBucket"]
 
-__all__ = ["TokenBucket"]
+#: Refold's own rate limit (its overview pages): requests a second, and the burst allowed.
+#: Written here once; :mod:`refold_contract.config` re-exports them beside the other constants.
+REFOLD_RATE = 20.0
+REFOLD_BURST = 5
 
 
 class TokenBucket:

@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from refold_contract._json import pointer_escape
+from refold_contract._core.json import pointer_escape
 
 __all__ = [
     "MISSING",
