@@ -60,58 +60,26 @@ from typing import Any, Literal
 from refold_contract.access import read_only_hint, read_only_reason
 
 __all__ = [
-    "ActionFailed",
-    "ActionNotFound",
-    "ActionNotInCatalogue",
-    "ApplicationNotFound",
-    "AuthenticationError",
-    "CatalogueError",
-    "ConfigurationError",
-    "ContractFileError",
-    "CredentialKeptOut",
-    "EgressBlocked",
-    "InvalidIdentifier",
-    "InvalidLinkedAccount",
-    "InvalidParams",
-    "InvalidRecord",
-    "JSONProblem",
-    "LinkedAccountRequired",
-    "NotFoundError",
-    "NotInCatalogue",
-    "PagingProblem",
-    "PathSyntaxError",
-    "PermissionDeniedError",
-    "ProtocolError",
-    "RateLimitError",
-    "ReadOnlyViolation",
-    "RefoldAPIError",
-    "RefoldConnectionError",
-    "RefoldError",
-    "RefoldTimeout",
-    "RefoldWarning",
-    "ReplyTooLarge",
-    "ReplyWithheld",
-    "SandboxError",
-    "ServerError",
-    "SnapshotDataError",
-    "TransportError",
-    "UnknownFieldType",
-    "UnknownObjectType",
-    "UnmatchedRequest",
-    "UnsupportedQuery",
-    "UnusedStub",
-]
+    "ActionFailed", "ActionNotFound", "ActionNotInCatalogue", "ApplicationNotFound",
+    "AuthenticationError", "CatalogueError", "ConfigurationError", "ContractFileError",
+    "CredentialKeptOut", "EgressBlocked", "InvalidIdentifier", "InvalidLinkedAccount",
+    "InvalidParams", "InvalidRecord", "JSONProblem", "LinkedAccountRequired", "NotFoundError",
+    "NotInCatalogue", "PagingProblem", "PathSyntaxError", "PermissionDeniedError",
+    "ProtocolError", "RateLimitError", "ReadOnlyViolation", "RefoldAPIError",
+    "RefoldConnectionError", "RefoldError", "RefoldTimeout", "RefoldWarning", "ReplyTooLarge",
+    "ReplyWithheld", "SandboxError", "ServerError", "SnapshotDataError", "TransportError",
+    "UnknownFieldType", "UnknownObjectType", "UnmatchedRequest", "UnsupportedQuery",
+    "UnusedStub"
+]  # fmt: skip
 
 
 class RefoldError(Exception):
-    """Root of every refold-contract error.
+    """Root of every refold-contract error. Example::
 
-    Example::
-
-        try:
-            client.execute("hubspot", "get_contact", {"limit": "1"})
-        except RefoldError as exc:
-            log.warning("Refold call failed: %s", exc)
+    try:
+        client.execute("hubspot", "get_contact", {"limit": "1"})
+    except RefoldError as exc:
+        log.warning("Refold call failed: %s", exc)
     """
 
     hint: str = ""
@@ -127,11 +95,9 @@ class RefoldError(Exception):
 
 
 class ConfigurationError(RefoldError, ValueError):
-    """A setting is missing or contradictory, such as a client with no credentials.
+    """A setting is missing or contradictory, such as a client with no credentials. Example::
 
-    Example::
-
-        RefoldClient()  # no REFOLD_API_KEY in the environment -> ConfigurationError
+    RefoldClient()  # no REFOLD_API_KEY in the environment -> ConfigurationError
     """
 
 
@@ -232,14 +198,12 @@ class CatalogueError(_LocatedError):
 
 
 class ActionNotInCatalogue(CatalogueError, LookupError):
-    """``Catalogue.get`` found no such action; ``suggestions`` holds close names.
+    """``Catalogue.get`` found no such action; ``suggestions`` holds close names. Example::
 
-    Example::
-
-        try:
-            catalogue.get("hubspot", "get_contacts")
-        except ActionNotInCatalogue as exc:
-            print(exc.suggestions)   # ['hubspot/get_contact', ...]
+    try:
+        catalogue.get("hubspot", "get_contacts")
+    except ActionNotInCatalogue as exc:
+        print(exc.suggestions)   # ['hubspot/get_contact', ...]
     """
 
     def __init__(
@@ -264,12 +228,10 @@ class ActionNotInCatalogue(CatalogueError, LookupError):
 
 
 class TransportError(RefoldError):
-    """No usable reply: the request timed out or the connection failed.
+    """No usable reply: the request timed out or the connection failed. Example::
 
-    Example::
-
-        except TransportError as exc:
-            print(exc.url)
+    except TransportError as exc:
+        print(exc.url)
     """
 
     def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:
@@ -278,23 +240,19 @@ class TransportError(RefoldError):
 
 
 class RefoldTimeout(TransportError, TimeoutError):
-    """The request did not complete within the client's ``timeout``.
+    """The request did not complete within the client's ``timeout``. Example::
 
-    Example::
-
-        RefoldClient(timeout=30.0)  # raise the limit if a slow app needs it
+    RefoldClient(timeout=30.0)  # raise the limit if a slow app needs it
     """
 
     hint = "raise the client's timeout= or check that the base URL answers"
 
 
 class RefoldConnectionError(TransportError, ConnectionError):
-    """The connection to Refold failed (refused, reset, DNS).
+    """The connection to Refold failed (refused, reset, DNS). Example::
 
-    Example::
-
-        except RefoldConnectionError:
-            ...  # check REFOLD_BASE_URL
+    except RefoldConnectionError:
+        ...  # check REFOLD_BASE_URL
     """
 
     hint = "check the base URL (REFOLD_BASE_URL or base_url=) and the network"
@@ -421,14 +379,12 @@ class ReadOnlyViolation(RefoldError, PermissionError):
 
 
 class SandboxError(RefoldError):
-    """The stateful sandbox was asked for something it cannot do.
+    """The stateful sandbox was asked for something it cannot do. Example::
 
-    Example::
-
-        try:
-            store.seed("hubspot", "contact", [{"email": "ada@example.com"}])
-        except SandboxError as exc:
-            print(exc.hint)   # names the object types the catalogue declares
+    try:
+        store.seed("hubspot", "contact", [{"email": "ada@example.com"}])
+    except SandboxError as exc:
+        print(exc.hint)   # names the object types the catalogue declares
     """
 
 
@@ -553,12 +509,10 @@ class RefoldAPIError(RefoldError):
 
 
 class InvalidParams(RefoldAPIError, ValueError):
-    """400: the body broke the action's parameter schema (``VALIDATION_ERROR``).
+    """400: the body broke the action's parameter schema (``VALIDATION_ERROR``). Example::
 
-    Example::
-
-        except InvalidParams as exc:
-            print(exc.message)   # Required parameter 'email' is missing
+    except InvalidParams as exc:
+        print(exc.message)   # Required parameter 'email' is missing
     """
 
     default_hint = "compare the body with get_action_schema(slug, action_id)"
@@ -580,36 +534,30 @@ class InvalidLinkedAccount(InvalidParams):
 
 
 class AuthenticationError(RefoldAPIError):
-    """401: the API key or session token is missing or wrong.
+    """401: the API key or session token is missing or wrong. Example::
 
-    Example::
-
-        except AuthenticationError:
-            ...  # set REFOLD_API_KEY
+    except AuthenticationError:
+        ...  # set REFOLD_API_KEY
     """
 
     default_hint = "set REFOLD_API_KEY (or REFOLD_SESSION_TOKEN) to a valid credential"
 
 
 class PermissionDeniedError(RefoldAPIError):
-    """403: the credential may not do this.
+    """403: the credential may not do this. Example::
 
-    Example::
-
-        except PermissionDeniedError:
-            ...
+    except PermissionDeniedError:
+        ...
     """
 
     default_hint = "the credential is valid but lacks access to this resource"
 
 
 class NotFoundError(RefoldAPIError, LookupError):
-    """404: something named in the request does not exist.
+    """404: something named in the request does not exist. Example::
 
-    Example::
-
-        except NotFoundError as exc:
-            print(exc.message)
+    except NotFoundError as exc:
+        print(exc.message)
     """
 
     default_hint = (
@@ -618,31 +566,25 @@ class NotFoundError(RefoldAPIError, LookupError):
 
 
 class ActionNotFound(NotFoundError):
-    """404: unknown action (or unknown slug) on the schema or execute operation.
+    """404: unknown action (or unknown slug) on the schema or execute operation. Example::
 
-    Example::
-
-        client.get_action_schema("hubspot", "no_such_action")  # raises ActionNotFound
+    client.get_action_schema("hubspot", "no_such_action")  # raises ActionNotFound
     """
 
 
 class ApplicationNotFound(NotFoundError):
-    """404: unknown application slug on the list-actions operation.
+    """404: unknown application slug on the list-actions operation. Example::
 
-    Example::
-
-        client.list_actions("unknown")  # raises ApplicationNotFound
+    client.list_actions("unknown")  # raises ApplicationNotFound
     """
 
     default_hint = "check the application slug (hubspot, salesforce, ...)"
 
 
 class LinkedAccountRequired(NotFoundError):
-    """404 ``MISSING_REQUIRED_FIELD``: an API key was sent without ``linked_account_id``.
+    """404 ``MISSING_REQUIRED_FIELD``: an API key was sent without ``linked_account_id``. Example::
 
-    Example::
-
-        RefoldClient(api_key="tk...", linked_account_id="user_1")  # pass one to fix it
+    RefoldClient(api_key="tk...", linked_account_id="user_1")  # pass one to fix it
     """
 
     default_hint = "set REFOLD_LINKED_ACCOUNT_ID or pass linked_account_id="
@@ -665,23 +607,19 @@ class RateLimitError(RefoldAPIError):
 
 
 class ServerError(RefoldAPIError):
-    """5xx: Refold failed internally. Reads are retried; writes never are.
+    """5xx: Refold failed internally. Reads are retried; writes never are. Example::
 
-    Example::
-
-        except ServerError as exc:
-            print(exc.status_code)
+    except ServerError as exc:
+        print(exc.status_code)
     """
 
     default_hint = "a Refold-side failure; retry later"
 
 
 class RefoldWarning(UserWarning):
-    """Base of refold-contract's warnings.
+    """Base of refold-contract's warnings. Example::
 
-    Example::
-
-        warnings.simplefilter("error", RefoldWarning)   # make them fail your suite
+    warnings.simplefilter("error", RefoldWarning)   # make them fail your suite
     """
 
 
@@ -712,20 +650,16 @@ def _short(data: Any, limit: int = 200) -> str:
 
 
 class UnmatchedRequest(RefoldError, AssertionError):
-    """A request under the Refold base URL that is none of the three operations.
+    """A request under the Refold base URL that is none of the three operations. Example::
 
-    Example::
-
-        httpx.get("https://app.refold.ai/api/v2/nope")   # raises, listing what the mock serves
+    httpx.get("https://app.refold.ai/api/v2/nope")   # raises, listing what the mock serves
     """
 
 
 class UnusedStub(RefoldError, AssertionError):
-    """A stub registered on the mock was never used (checked at teardown).
+    """A stub registered on the mock was never used (checked at teardown). Example::
 
-    Example::
-
-        @pytest.mark.refold(assert_all_called=False)   # when unused stubs are fine
+    @pytest.mark.refold(assert_all_called=False)   # when unused stubs are fine
     """
 
 
@@ -751,11 +685,9 @@ class ContractFileError(_LocatedError):
 
 
 class PathSyntaxError(RefoldError, ValueError):
-    """A read path that is not in the dialect; ``position`` is where it goes wrong.
+    """A read path that is not in the dialect; ``position`` is where it goes wrong. Example::
 
-    Example::
-
-        parse_path("data.x")    # PathSyntaxError: a path starts with '$'
+    parse_path("data.x")    # PathSyntaxError: a path starts with '$'
     """
 
     def __init__(self, message: str, position: int) -> None:
@@ -813,21 +745,17 @@ class CredentialKeptOut(RefoldWarning):
 
 
 class SnapshotDataError(RefoldError, TypeError):
-    """A value that cannot go into a JSON snapshot; names its path.
+    """A value that cannot go into a JSON snapshot; names its path. Example::
 
-    Example::
-
-        assert refold_snapshot == {"when": datetime.now()}
-        # SnapshotDataError: $.when: datetime is not JSON; convert it first (e.g. .isoformat())
+    assert refold_snapshot == {"when": datetime.now()}
+    # SnapshotDataError: $.when: datetime is not JSON; convert it first (e.g. .isoformat())
     """
 
 
 class ReplyTooLarge(RefoldError):
-    """Refold's reply passed the gateway's size limit (the gateway answers 502).
+    """Refold's reply passed the gateway's size limit; the gateway answers 502. Example::
 
-    Example::
-
-        raise ReplyTooLarge()
+    raise ReplyTooLarge
     """
 
     def __init__(self, message: str = "Refold's reply passed the gateway's size limit") -> None:
@@ -835,15 +763,11 @@ class ReplyTooLarge(RefoldError):
 
 
 class ReplyWithheld(RefoldError):
-    """A reply the gateway could not parse seems to hold a credential behind JSON escapes, so
-    it is withheld whole (the gateway answers 502).
+    """An unparsable reply seems to hold a credential behind JSON escapes; the gateway withholds
+    it whole (502). Example::
 
-    Example::
-
-        raise ReplyWithheld()
+    raise ReplyWithheld
     """
 
-    def __init__(
-        self, message: str = "a reply that could not be checked for credentials was withheld"
-    ) -> None:
+    def __init__(self, message: str = "a reply unchecked for credentials was withheld") -> None:
         super().__init__(message)

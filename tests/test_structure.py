@@ -133,3 +133,37 @@ def test_the_client_logger_keeps_its_name() -> None:
     from refold_contract import client
 
     assert client.logger is logging.getLogger("refold_contract.client")
+
+
+# Every import line and dotted name the README documented before the move (issue 19: "every
+# import path the README documents today keeps working").
+DOCUMENTED_BEFORE_THE_MOVE = [
+    "from refold_contract import ActionFailed, Catalogue, InvalidParams, RefoldClient",
+    "from refold_contract.mock import RefoldMock",
+    "from refold_contract.sandbox.stateful import SandboxMachine",
+    "from refold_contract.server import running_server",
+    "from refold_contract.snapshot import RefoldSnapshotExtension, Rule, shape",
+    "from refold_contract.snapshot import normalizer, register_secrets",
+    "from refold_contract.strategies import invalid_params, params, responses",
+    "from refold_contract.custody import CredentialKeptOut",
+    "from refold_contract.config import Limits",
+    "from refold_contract.access import WRITE_WORDS, access_of",
+    "from refold_contract.catalogue import DEFAULT_MAX_DEPTH",
+    "from refold_contract.consumer import mark_whole",
+    "from refold_contract.sandbox import parse_soql",
+    "import refold_contract.contract",
+    "import refold_contract.client",
+]
+
+
+@pytest.mark.parametrize("line", DOCUMENTED_BEFORE_THE_MOVE)
+def test_every_import_the_readme_documented_before_the_move_still_works(line: str) -> None:
+    exec(compile(line, "<README>", "exec"), {})
+
+
+def test_the_moved_warning_is_one_class_under_both_names() -> None:
+    from refold_contract.custody import CredentialKeptOut as old
+    from refold_contract.errors import CredentialKeptOut as new
+
+    assert old is new
+    assert issubclass(new, RefoldWarning)
