@@ -58,8 +58,9 @@ from refold_contract.catalogue.state import NEXT_CURSOR_AT, Reply
 from refold_contract.catalogue.template import at, json_copy
 from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.errors import InvalidParams, SandboxError
-from refold_contract.sandbox.engine import Sandbox, SandboxReply
+from refold_contract.sandbox.engine import Sandbox
 from refold_contract.sandbox.matching import norm
+from refold_contract.sandbox.reply import SandboxReply
 from refold_contract.sandbox.store import Clock, Store, declared_models, id_key
 
 if TYPE_CHECKING:
