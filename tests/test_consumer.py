@@ -260,7 +260,7 @@ def test_the_consumer_package_exports_a_sorted_public_surface() -> None:
 
     public = {n for n in vars(consumer) if n.isidentifier() and not n.startswith("_")}
     public.discard("annotations")
-    modules = {"model", "tracking", "verification", "responses"}
+    modules = {"model", "proxies", "reads", "tracking", "verification", "responses"}
     assert sorted(consumer.__all__) == sorted(public - modules)
     assert all(getattr(consumer, name).__doc__ for name in consumer.__all__)
 

@@ -14,7 +14,7 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from refold_contract import Catalogue
 from refold_contract.errors import InvalidParams, SandboxError
-from refold_contract.sandbox import engine
+from refold_contract.sandbox import operations
 from refold_contract.sandbox.paging import Page
 from refold_contract.sandbox.stateful import (
     Family,
@@ -78,7 +78,7 @@ def test_the_builtin_machines_hold_for_every_family() -> None:
 
 
 def _dropping_the_last_record_of_each_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    real: Callable[..., Page] = engine.window
+    real: Callable[..., Page] = operations.window
 
     def window(*args: Any, **kwargs: Any) -> Page:
         page = real(*args, **kwargs)
@@ -86,7 +86,7 @@ def _dropping_the_last_record_of_each_page(monkeypatch: pytest.MonkeyPatch) -> N
             page.ids = page.ids[:-1]
         return page
 
-    monkeypatch.setattr(engine, "window", window)
+    monkeypatch.setattr(operations, "window", window)
 
 
 def test_paging_that_skips_records_breaks_the_paging_law(monkeypatch: pytest.MonkeyPatch) -> None:

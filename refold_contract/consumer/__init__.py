@@ -29,21 +29,20 @@ from __future__ import annotations
 from refold_contract.consumer.model import (
     ActionContract,
     ConsumerContract,
-    ContractFileError,
     PathRead,
     StatusContract,
     merge,
 )
-from refold_contract.consumer.responses import TrackedResponse, track_json, track_response
-from refold_contract.consumer.tracking import (
-    ReadRecorder,
-    ReadSink,
+from refold_contract.consumer.proxies import (
     TrackedDict,
     TrackedList,
     mark_whole,
     tracked,
     untracked,
 )
+from refold_contract.consumer.reads import ReadSink
+from refold_contract.consumer.responses import TrackedResponse, track_json, track_response
+from refold_contract.consumer.tracking import ReadRecorder
 from refold_contract.consumer.verification import (
     FINDING_HEADERS,
     KINDS,
@@ -56,6 +55,7 @@ from refold_contract.consumer.verification import (
     verify_live,
     verify_reply,
 )
+from refold_contract.errors import ContractFileError
 
 __all__ = [
     "FINDING_HEADERS",

@@ -124,7 +124,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from refold_contract.catalogue.state import RecordModel, StateBlock
-    from refold_contract.sandbox.engine import Sandbox, SandboxReply
+    from refold_contract.sandbox.engine import Sandbox
+    from refold_contract.sandbox.reply import SandboxReply
     from refold_contract.sandbox.soql import SOQLQuery, parse_soql
     from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
 
@@ -147,7 +148,7 @@ _HOMES = {
     "Clock": "refold_contract.sandbox.store",
     "Store": "refold_contract.sandbox.store",
     "Sandbox": "refold_contract.sandbox.engine",
-    "SandboxReply": "refold_contract.sandbox.engine",
+    "SandboxReply": "refold_contract.sandbox.reply",
     "RecordModel": "refold_contract.catalogue.state",
     "StateBlock": "refold_contract.catalogue.state",
     "SOQLQuery": "refold_contract.sandbox.soql",

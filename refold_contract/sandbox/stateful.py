@@ -28,6 +28,9 @@ object type with state blocks) by :func:`run_builtin_machines` and by
 - delete then get is the app's not-found;
 - paging visits every record exactly once (every list and query, random page sizes).
 
+The families come from :mod:`.families`, the drawn field values from
+:mod:`.stateful_strategies`, the settings and the run results from :mod:`.stateful_runs`.
+
 Example::
 
     results = run_builtin_machines(Catalogue.builtin(), examples=10)
@@ -38,13 +41,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import string
 import time
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -58,12 +59,16 @@ from refold_contract.catalogue.state import NEXT_CURSOR_AT, Reply
 from refold_contract.catalogue.template import at, json_copy
 from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.errors import InvalidParams, SandboxError
-from refold_contract.sandbox.engine import Sandbox, SandboxReply
+from refold_contract.sandbox.engine import Sandbox
+from refold_contract.sandbox.families import Family, families
 from refold_contract.sandbox.matching import norm
-from refold_contract.sandbox.store import Clock, Store, declared_models, id_key
+from refold_contract.sandbox.reply import SandboxReply
+from refold_contract.sandbox.stateful_runs import MachineResult, describe_failure, machine_settings
+from refold_contract.sandbox.stateful_strategies import WORD, draw_fields, example_value
+from refold_contract.sandbox.store import Clock, Store, id_key
 
 if TYPE_CHECKING:
-    from hypothesis.strategies import DataObject, SearchStrategy
+    from hypothesis.strategies import DataObject
 
 __all__ = [
     "Family",
@@ -72,113 +77,12 @@ __all__ = [
     "SandboxMachine",
     "families",
     "law_machine",
+    "machine_settings",
     "run_builtin_machines",
 ]
 
 #: The fixed start of the clock in machines, so failures repeat.
 MACHINE_EPOCH: Final = dt.datetime(2025, 7, 8, 14, 0, tzinfo=dt.timezone.utc)
-_WORD = st.text(string.ascii_lowercase, min_size=1, max_size=6)
-_WRITABLE = frozenset({"text", "textarea", "email", "number", "url"})
-
-
-@dataclasses.dataclass(frozen=True)
-class Family:
-    """One app's object type and the actions with a state block on it.
-
-    Example::
-
-        family = Family.of(Catalogue.builtin(), "hubspot", "contacts")
-        family.create.action_id, family.get.action_id     # ('create_contact', 'get_contact_by_id')
-    """
-
-    slug: str
-    object_type: str
-    create: Action | None = None
-    get: Action | None = None
-    update: Action | None = None
-    delete: Action | None = None
-    lists: tuple[Action, ...] = ()
-    search: Action | None = None
-    query: Action | None = None
-    more: Action | None = None
-
-    @property
-    def key(self) -> str:
-        """``slug/object_type``, the family's id in test names."""
-        return f"{self.slug}/{self.object_type}"
-
-    @property
-    def actions(self) -> tuple[Action, ...]:
-        """Every action of the family."""
-        found = (
-            self.create,
-            self.get,
-            self.update,
-            self.delete,
-            *self.lists,
-            self.search,
-            self.query,
-            self.more,
-        )
-        return tuple(a for a in found if a is not None)
-
-    @classmethod
-    def of(cls, catalogue: Catalogue, slug: str, object_type: str) -> Family:
-        """The family of one object type; :class:`SandboxError` if no block acts on it.
-
-        Example::
-
-            Family.of(catalogue, "salesforce", "Account").query     # get_entity_with_soql
-        """
-        found: dict[str, Any] = {"lists": []}
-        query = more = None
-        for action in catalogue.actions(slug):
-            block = action.state
-            if block is None:
-                continue
-            if block.operation == "query":
-                if block.query is not None:
-                    query = query or action
-                else:
-                    more = more or action
-                continue
-            if block.object != object_type:
-                continue
-            if block.operation == "list":
-                found["lists"].append(action)
-            else:
-                found.setdefault(block.operation, action)
-        found["lists"] = tuple(found["lists"])
-        if len(found) == 1 and not found["lists"]:
-            raise SandboxError(
-                f"no state block acts on {slug}/{object_type}",
-                hint="families: " + ", ".join(f.key for f in families(catalogue)),
-            )
-        if query is not None and (slug, object_type) in declared_models(catalogue):
-            found["query"], found["more"] = query, more
-        return cls(slug, object_type, **found)
-
-
-def families(catalogue: Catalogue, actions: Any = None) -> list[Family]:
-    """Every stateful family of a catalogue (or those with an action among ``actions``).
-
-    Example::
-
-        [f.key for f in families(Catalogue.builtin())][:3]
-        # ['gmail/messages', 'hubspot/companies', 'hubspot/contacts']
-    """
-    wanted = None if actions is None else {a.key for a in actions}
-    out = [Family.of(catalogue, slug, obj) for slug, obj in sorted(declared_models(catalogue))]
-    if wanted is not None:
-        out = [f for f in out if any(a.key in wanted for a in f.actions)]
-    return out
-
-
-def _example_value(action: Action, name: str) -> Any:
-    for example in action.examples:
-        if example.node_status == "Success" and name in example.params:
-            return example.params[name]
-    return None
 
 
 class SandboxMachine(RuleBasedStateMachine):
@@ -319,7 +223,7 @@ class SandboxMachine(RuleBasedStateMachine):
         out: dict[str, Any] = {}
         for param in action.parameters:
             if param.required and param.name not in skip:
-                value = _example_value(action, param.name)
+                value = example_value(action, param.name)
                 out[param.name] = value if value is not None else "x"
         if self.scope and self.scope["param"] in {p.name for p in action.parameters}:
             out[self.scope["param"]] = self.scope["value"]
@@ -327,37 +231,16 @@ class SandboxMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ drawing fields
 
-    def _writable(self, action: Action) -> list[tuple[str, str, Any]]:
-        block = action.state
-        assert block is not None
-        skip = set(block.fields.exclude) | set(block.fields.merge)
-        skip |= {block.id_param or "", block.parent.param if block.parent else ""}
-        out = []
-        for param in action.parameters:
-            if param.name in skip or param.kind not in _WRITABLE:
-                continue
-            out.append((param.name, param.kind, param))
-        return out
-
     def draw_fields(
         self, data: DataObject, action: Action | None, *, update: bool
     ) -> dict[str, Any]:
-        """Field values for a create (or update) through ``action``, or a seed without one."""
-        if action is None:
-            return {"sandbox_note": data.draw(_WORD, label="sandbox_note")}
-        params = self._writable(action)
-        required = [p for p in params if p[2].required and not update]
-        optional = [p for p in params if p not in required]
-        chosen = list(required)
-        if optional:
-            extra = data.draw(
-                st.lists(st.sampled_from(optional), max_size=2, unique=True),
-                label="optional fields",
-            )
-            chosen += extra
-        if update and not chosen and optional:
-            chosen = [optional[0]]
-        return {name: data.draw(_value_for(param), label=name) for name, _, param in chosen}
+        """Field values for a create (or update) through ``action``, or a seed without one.
+
+        Example::
+
+            fields = self.draw_fields(data, self.family.update, update=True)
+        """
+        return draw_fields(data, action, update=update)
 
     # ------------------------------------------------------------------ the rules
 
@@ -461,19 +344,6 @@ class SandboxMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.store.reset()
-
-
-def _value_for(param: Any) -> SearchStrategy[Any]:
-    if param.options:
-        return st.sampled_from([o.value for o in param.options])
-    kind = param.kind
-    if kind == "email":
-        return _WORD.map(lambda w: f"{w}@example.com")
-    if kind == "number":
-        return st.integers(min_value=1, max_value=10**6).map(str)
-    if kind == "url":
-        return _WORD.map(lambda w: f"https://{w}.example.com")
-    return _WORD
 
 
 def _leaves(data: Any) -> Iterator[Any]:
@@ -596,7 +466,7 @@ class SandboxLaws(SandboxMachine):
         )
         field = data.draw(st.sampled_from(fields), label="field")
         values = sorted({r[field] for r in self.expected.values() if isinstance(r.get(field), str)})
-        value = data.draw(st.sampled_from(values) if values else _WORD, label="value")
+        value = data.draw(st.sampled_from(values) if values else WORD, label="value")
         op = data.draw(st.sampled_from(["EQ", "NEQ", "HAS_PROPERTY"]), label="operator")
         wanted = {k for k, r in self.expected.items() if _oracle(op, r.get(field), value)}
         if self.family.search is not None:
@@ -746,51 +616,6 @@ def law_machine(family: Family, catalogue: Catalogue | None = None) -> type[Sand
     )
 
 
-def machine_settings(
-    examples: int = DEFAULT_EXAMPLES, steps: int = 20, *, shrink: bool = True
-) -> settings:
-    """The settings the built-in machines run with: ``examples`` runs of up to ``steps``;
-    ``shrink=False`` reports the first failure as found, without minimising it.
-
-    Example::
-
-        run_state_machine_as_test(machine, settings=machine_settings(10))
-    """
-    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
-    return settings(
-        max_examples=examples,
-        stateful_step_count=steps,
-        deadline=None,
-        database=None,
-        phases=phases,
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    parts = getattr(exc, "exceptions", None)
-    if parts:
-        return "\n".join(_describe(part) for part in parts)
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
-
-
-@dataclasses.dataclass(frozen=True)
-class MachineResult:
-    """How one family's built-in machine ran: passed, or the failure hypothesis reported.
-
-    Example::
-
-        for result in run_builtin_machines(catalogue, examples=5):
-            print(result.family, "ok" if result.passed else result.error)
-    """
-
-    family: str
-    passed: bool
-    seconds: float
-    error: str | None = None
-
-
 def run_builtin_machines(
     catalogue: Catalogue,
     *,
@@ -818,7 +643,9 @@ def run_builtin_machines(
             )
         except Exception as exc:
             results.append(
-                MachineResult(family.key, False, time.perf_counter() - started, _describe(exc))
+                MachineResult(
+                    family.key, False, time.perf_counter() - started, describe_failure(exc)
+                )
             )
         else:
             results.append(MachineResult(family.key, True, time.perf_counter() - started))

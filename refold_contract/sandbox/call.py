@@ -1,0 +1,328 @@
+"""One execute call in progress: its block's plan, the params, and the replies it builds.
+
+A :class:`Plan` is what one action's state block needs at each call, worked out once; a
+:class:`Call` holds the plan, the request's params and the account's tables, and turns records
+into the app's reply shape (``item``, ``select``), params into record fields, and failures into
+the app's own refusals (``on_missing``, ``on_invalid``, ``on_conflict``).
+
+Example::
+
+    call = Call(store, Plan(action, action.state), {"contactId": "1510745"}, None)
+    record = call.table().get(call.requested_id())
+    reply = call.success(("1510745",), "read", record=record, item=call.shape(record))
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from refold_contract._core.json import JSONProblem, loads
+from refold_contract.catalogue.state import Reply, Select, StateBlock, Template
+from refold_contract.catalogue.template import MISSING, Context
+from refold_contract.sandbox.matching import as_number, matches, norm, order_key
+from refold_contract.sandbox.reply import SUCCESS, SandboxReply
+from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
+
+if TYPE_CHECKING:
+    from refold_contract.catalogue import Action
+
+__all__ = ["Call", "Plan"]
+
+_FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
+
+
+class Plan:
+    """What one action's block needs at each call, worked out once.
+
+    Example::
+
+        plan = Plan(action, action.state)
+        plan.status, plan.cacheable         # (200, True) for HubSpot's get_contact
+    """
+
+    def __init__(self, action: Action, block: StateBlock) -> None:
+        self.action = action
+        self.block = block
+        success = next((e for e in action.examples if e.node_status == SUCCESS), None)
+        reply = block.reply
+        self.status = (
+            reply.http_status
+            if reply.status_given
+            else (success.http_status if success is not None else 200)
+        )
+        self.item = block.item.compiled if block.item is not None else None
+        self.item_needs = block.item.needs if block.item is not None else frozenset()
+        self.data = reply.data.compiled
+        self.data_needs = reply.data.needs
+        self.defaults = Template(block.fields.defaults) if block.fields.defaults else None
+        self.kinds = {p.name: p.kind for p in action.parameters}
+        # A read whose reply names no fresh value (a UUID, the time) is the same until the
+        # account's records change: it is kept and given again, as replay gives its bytes.
+        # Salesforce batches are not kept: each first batch opens its own query locator.
+        self.cacheable = (
+            block.reads
+            and not (_FRESH_EACH_TIME & (self.data_needs | self.item_needs))
+            and (block.paging is None or block.paging.style != "salesforce")
+        )
+
+
+class Call:
+    """One execute call in progress: the plan, the params, and the account's tables.
+
+    Example::
+
+        call = Call(store, plan, {"contactId": "999"}, None)
+        call.requested_id(), call.missing("999").http_status      # ('999', 404)
+    """
+
+    def __init__(
+        self, store: Store, plan: Plan, params: Mapping[str, Any], linked: str | None
+    ) -> None:
+        self.store = store
+        self.plan = plan
+        self.block = plan.block
+        self.params = params
+        self.linked = linked
+        self.slug = plan.action.slug
+        self._now: Any = MISSING
+
+    # ------------------------------------------------------------------ helpers
+
+    def table(self, object_type: str | None = None) -> Table:
+        return self.store.table(self.slug, object_type or self.block.object, self.linked)
+
+    def now(self, clock_style: str) -> Any:
+        if self._now is MISSING:
+            self._now = Clock.format(self.store.clock.now(), clock_style)
+        return self._now
+
+    def context(
+        self, needs: frozenset[str], object_type: str | None = None, **values: Any
+    ) -> Context:
+        ctx = Context(params=self.params, object=object_type or self.block.object, **values)
+        if "now" in needs:
+            model = self.block.record
+            ctx.now = self.now(model.clock if model is not None else "iso-ms")
+        if "uuid" in needs:
+            ctx.uuid = str(uuid.uuid4())
+        return ctx
+
+    def reply(self, spec: Reply, status: int | None, note: str, **values: Any) -> SandboxReply:
+        data = spec.data.render(self.context(spec.data.needs, **values))
+        return SandboxReply(
+            spec.node_status,
+            spec.http_status if spec.status_given else status,
+            None if data is MISSING else data,
+            note=note,
+        )
+
+    def success(self, ids: tuple[str, ...], note: str, **values: Any) -> SandboxReply:
+        data = self.plan.data(self.context(self.plan.data_needs, **values))
+        return SandboxReply(SUCCESS, self.plan.status, None if data is MISSING else data, ids, note)
+
+    def missing(self, key: str, what: str | None = None) -> SandboxReply:
+        spec = self.block.on_missing
+        note = f"sandbox: no {what or self.block.object} {key}"
+        if isinstance(spec, Reply):
+            return self.reply(spec, 404, note, id=key)
+        return SandboxReply("Errored", 404, {"error": "not found", "id": key}, note=note)
+
+    def invalid(self, code: str, message: str, status: int) -> SandboxReply:
+        spec = self.block.on_invalid
+        note = f"sandbox: refused ({code}): {message}"
+        if spec is not None:
+            return self.reply(spec, status, note, code=code, message=message)
+        return SandboxReply("Errored", status, {"error": code, "message": message}, note=note)
+
+    def shape(
+        self,
+        record: dict[str, Any],
+        *,
+        written: list[str] | None = None,
+        object_type: str | None = None,
+        selected: dict[str, Any] | None = None,
+    ) -> Any:
+        item = self.plan.item
+        if item is None:
+            return record
+        if selected is None:
+            selected = _select(self.block.select, record, self.params, written)
+        ctx = self.context(self.plan.item_needs, object_type, record=record, selected=selected)
+        value = item(ctx)
+        return None if value is MISSING else value
+
+    def fields(self, *, creating: bool) -> dict[str, Any]:
+        """The record fields a create or update writes, from the request's params."""
+        block = self.block
+        mapping = block.fields
+        out: dict[str, Any] = {}
+        skip = set(mapping.exclude) | set(mapping.merge)
+        if block.id_param:
+            skip.add(block.id_param)
+        if block.parent is not None:
+            skip.add(block.parent.param)
+        kinds = self.plan.kinds
+        for name, value in self.params.items():
+            if name in skip or name not in kinds or value is None:
+                continue
+            out[mapping.rename.get(name, name)] = _value(mapping.values, kinds[name], value)
+        for name in mapping.merge:
+            extra = self.params.get(name)
+            if isinstance(extra, str):
+                try:
+                    # Strict: no NaN or Infinity, which no reply could carry, and no nesting
+                    # deep enough to exhaust the parser's stack.
+                    extra = loads(extra, finite=True)
+                except JSONProblem:
+                    extra = None
+            if isinstance(extra, dict):
+                for key, value in extra.items():
+                    if value is not None:
+                        out[str(key)] = _value(mapping.values, "text", value)
+        if block.parent is not None and block.parent.field and block.parent.param in self.params:
+            out[block.parent.field] = self.params[block.parent.param]
+        template = self.plan.defaults
+        if creating and template is not None:
+            model = block.record
+            ctx = Context(params=self.params)
+            if model is not None and "now" in template.needs:
+                ctx.now = self.now(model.clock)
+            defaults = template.render(ctx)
+            if isinstance(defaults, dict):
+                for key, value in defaults.items():
+                    out.setdefault(key, value)
+        return out
+
+    def conflict(
+        self, table: Table, fields: Mapping[str, Any], own: str | None
+    ) -> SandboxReply | None:
+        """The app's reply when another record than ``own`` holds a unique field's value."""
+        block = self.block
+        spec = block.on_conflict
+        if spec is None:
+            return None
+        for name in block.unique:
+            value = fields.get(name)
+            if value in (None, ""):
+                continue
+            for key in table.equal(name, value):
+                existing = table.get(key) if key != own else None
+                if existing is not None:
+                    note = f"sandbox: {block.object} clash on {', '.join(block.unique)}"
+                    return self.reply(spec, 409, note, existing=existing)
+        return None
+
+    def parent_missing(self) -> SandboxReply | None:
+        parent = self.block.parent
+        if parent is None:
+            return None
+        wanted = self.params.get(parent.param)
+        key = id_key(wanted) if isinstance(wanted, (str, int)) else ""
+        if not key or self.table(parent.object).get(key) is None:
+            return self.missing(key, parent.object)
+        return None
+
+    def requested_id(self) -> str | None:
+        value = self.params.get(self.block.id_param or "")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None
+        return id_key(value).strip()
+
+    def filtered_view(self, table: Table) -> tuple[list[str], list[Any]]:
+        """Ids the block's filters keep, in reply order, with their sort keys."""
+        block = self.block
+        active: list[tuple[str, str, Any]] = []
+        for flt in block.filters:
+            if flt.param not in self.params:
+                continue
+            given = self.params[flt.param]
+            if flt.when is not None and str(given).strip().casefold() != flt.when.casefold():
+                continue
+            active.append((flt.field, flt.op, flt.value if flt.has_value else given))
+        parent = block.parent
+        if parent is not None and parent.field and parent.param in self.params:
+            active.append((parent.field, "EQ", self.params[parent.param]))
+        paging = block.paging
+        descending = paging is not None and paging.order == "desc"
+        # The parser refuses an order with a cursor that walks records in id order.
+        if block.order is not None:
+            field, desc = block.order
+            sort: Callable[[str, dict[str, Any]], Any] = lambda k, r: (order_key(r.get(field)), k)  # noqa: E731
+            descending = desc
+        else:
+            fmt = table.model.id_format
+            sort = lambda k, r: sort_id(k, fmt)  # noqa: E731
+        if not active and block.order is None:
+            return table.ordered_by_id(descending)
+        candidates = None
+        for field, op, wanted in active:
+            if op == "EQ" and not isinstance(wanted, (dict, list)):
+                found = table.equal(field, wanted)
+                candidates = found if candidates is None else candidates & found
+        cache_key: Hashable = (
+            "filtered",
+            block.order,
+            descending,
+            tuple((f, o, norm(w)) for f, o, w in active),
+        )
+
+        def keep(record: dict[str, Any]) -> bool:
+            return all(matches(op, record.get(field), wanted) for field, op, wanted in active)
+
+        return table.view(cache_key, keep, sort, reverse=descending, candidates=candidates)
+
+
+def _value(rule: str, kind: str, value: Any) -> Any:
+    if rule == "strings" and not isinstance(value, (dict, list, str)):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if rule == "numbers" and kind == "number" and isinstance(value, str):
+        number = as_number(value)
+        # "1e999" reads as infinity, which no reply could carry: it is kept as sent.
+        if number is not None and math.isfinite(number):
+            return int(number) if number.is_integer() and "." not in value else number
+    return value
+
+
+def _select(
+    spec: Select | None,
+    record: Mapping[str, Any],
+    params: Mapping[str, Any],
+    written: list[str] | None,
+) -> dict[str, Any]:
+    """The fields a reply shows of a record, as the block's ``select`` chooses them."""
+    if spec is None:
+        return dict(record)
+    names: list[str] | None = None
+    asked = params.get(spec.param) if spec.param else None
+    if isinstance(asked, str) and asked.strip():
+        names = [n.strip() for n in asked.split(",") if n.strip()]
+    elif isinstance(asked, list) and all(isinstance(n, str) for n in asked):
+        names = list(asked)
+    elif spec.written and written is not None:
+        names = list(written)
+    elif spec.default is not None:
+        names = list(spec.default)
+    if names is None:
+        chosen = {k: v for k, v in record.items() if k not in spec.omit}
+    else:
+        for name in spec.always:
+            if name not in names:
+                names.append(name)
+        chosen = {}
+        for name in dict.fromkeys(names):
+            if name in spec.omit:
+                continue
+            if name in record:
+                chosen[name] = record[name]
+            elif spec.missing == "null":
+                chosen[name] = None
+    if spec.sort:
+        chosen = dict(sorted(chosen.items()))
+    return chosen
