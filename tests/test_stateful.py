@@ -27,7 +27,13 @@ from refold_contract.sandbox.stateful import (
 from refold_contract.sandbox.store import Table
 
 CATALOGUE = Catalogue.builtin()
-SUITE = Path(__file__).resolve().parent.parent / "refold_contract" / "stateful_suite.py"
+SUITE = (
+    Path(__file__).resolve().parent.parent
+    / "refold_contract"
+    / "_plugin"
+    / "suites"
+    / "stateful_suite.py"
+)
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 # The same runs every time, reported unshrunk: for tests that expect a failure.
 REPEATABLE = settings(machine_settings(30, shrink=False), derandomize=True)
