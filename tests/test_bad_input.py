@@ -281,7 +281,7 @@ def test_one_request_is_one_log_line_whatever_its_path() -> None:
         def emit(self, record: logging.LogRecord) -> None:
             lines.append(record.getMessage())
 
-    logger = logging.getLogger("refold_contract.mock.server")
+    logger = logging.getLogger("refold_contract.server")
     handler, level, disabled = Keep(), logger.level, logger.disabled
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
