@@ -45,11 +45,11 @@ TARGETS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "client.py (should_retry, build, scrub)",
+        "client/protocol.py (should_retry, build, scrub)",
         [
-            "refold_contract.client.xǁ_Protocolǁshould_retry__*",
-            "refold_contract.client.xǁ_Protocolǁbuild__*",
-            "refold_contract.client.xǁ_Protocolǁscrub__*",
+            "refold_contract.client.protocol.xǁProtocolǁshould_retry__*",
+            "refold_contract.client.protocol.xǁProtocolǁbuild__*",
+            "refold_contract.client.protocol.xǁProtocolǁscrub__*",
         ],
     ),
 ]
