@@ -2,13 +2,15 @@
 
 A :class:`Call` keeps what a test asserts on (operation, ids, params, status, the reply bytes),
 never a header and never a whole ``httpx.Response``. The journal indexes calls by action, so
-``assert_called`` looks only at that action's calls.
+``assert_called`` looks only at that action's calls. :meth:`Journal.log` is the one place a
+call is built (and its params and body cut to ``max_body``); the queries a test asserts with
+(:meth:`Journal.assert_called`, :meth:`Journal.last_call`, ...) read it.
 
 Example::
 
     journal = Journal(maxlen=10_000)          # the server keeps the last 10,000
-    journal.record(Call("execute", "POST", path, "hubspot", "get_contact", {}, "u1", 200))
-    journal.for_action("hubspot", "get_contact")
+    journal.log("execute", "POST", path, "hubspot", "get_contact", {}, "u1", answer, None)
+    journal.assert_called("hubspot", "get_contact", times=1)
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import collections
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["Call", "Journal"]
+from refold_contract._core.json import dumps_standard
+from refold_contract.mock.emulator import Answer
+
+__all__ = ["Call", "Journal", "includes"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -81,8 +86,10 @@ class Journal:
         journal.calls()[-1].status
     """
 
-    def __init__(self, *, maxlen: int | None = None) -> None:
+    def __init__(self, *, maxlen: int | None = None, max_body: int | None = None) -> None:
         self.maxlen = maxlen
+        #: Params and reply bodies longer than this many characters (bytes) are cut.
+        self.max_body = max_body
         self._calls: collections.deque[Call] = collections.deque(maxlen=maxlen)
         self._by_action: dict[tuple[str | None, str | None], collections.deque[Call]] = {}
         self._unplaced: list[str] = []
@@ -102,6 +109,52 @@ class Journal:
             )
             if unplaced and len(self._unplaced) < 100:
                 self._unplaced.append(f"{call.method} {call.path}")
+
+    def log(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        slug: str | None,
+        action_id: str | None,
+        params: Any,
+        linked: str | None,
+        answer: Answer | None,
+        note: str | None,
+        *,
+        unplaced: bool = False,
+    ) -> None:
+        """Build and :meth:`record` the call for one request and its answer (``None``: none).
+
+        Example::
+
+            journal.log("unplaced", "GET", "/x", None, None, None, None, answer, "not placed",
+                        unplaced=True)
+        """
+        limit = self.max_body
+        if limit is not None and params is not None:
+            text = dumps_standard(params, ensure_ascii=False)
+            if len(text) > limit:
+                params = {"<truncated>": f"{len(text):,} bytes", "head": text[:1024]}
+        body = None if answer is None or answer.timeout else answer.body
+        if body is not None and limit is not None and len(body) > limit:
+            body = body[:limit]
+        self.record(
+            Call(
+                operation=operation,
+                method=method,
+                path=path,
+                slug=slug,
+                action_id=action_id,
+                params=params,
+                linked_account_id=linked,
+                status=None if answer is None or answer.timeout else answer.status,
+                body=body,
+                content_type=None if answer is None else answer.content_type,
+                note=note,
+            ),
+            unplaced=unplaced,
+        )
 
     def calls(self) -> list[Call]:
         """A copy of the calls, oldest first."""
@@ -149,3 +202,94 @@ class Journal:
                 params = params[:197] + "..."
             lines.append(f"  {c.method} {what} params={params} -> {c.status}")
         return "\n".join(lines)
+
+    # ------------------------------------------------------------------ queries for tests
+
+    def calls_for(
+        self, slug: str, action_id: str | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> list[Call]:
+        """The calls of one app (and action, and body, compared with ``==``).
+
+        Example::
+
+            journal.calls_for("hubspot", "create_contact", params={"email": ANY})
+        """
+        found = self.for_app(slug) if action_id is None else self.for_action(slug, action_id)
+        if params is None:
+            return found
+        wanted = dict(params)
+        return [c for c in found if c.params == wanted]
+
+    def executes(self, slug: str, action_id: str) -> list[Call]:
+        """The executes of one action, oldest first."""
+        return [c for c in self.for_action(slug, action_id) if c.operation == "execute"]
+
+    def last_call(self, slug: str, action_id: str) -> Call:
+        """The most recent execute of ``slug/action_id``; ``AssertionError`` if there is none.
+
+        Example::
+
+            journal.last_call("hubspot", "get_contact").params
+        """
+        __tracebackhide__ = True
+        found = self.executes(slug, action_id)
+        if not found:
+            raise AssertionError(
+                f"expected {slug}/{action_id} to have been executed; it was not.\n{self.text()}"
+            )
+        return found[-1]
+
+    def assert_called(
+        self,
+        slug: str,
+        action_id: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        params_include: Mapping[str, Any] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Fail unless the action was executed (with these params, this many times).
+
+        Example::
+
+            journal.assert_called("hubspot", "get_contact", params_include={"limit": "1"})
+        """
+        __tracebackhide__ = True
+        found = self.executes(slug, action_id)
+        wanted = ""
+        if params is not None:
+            expected = dict(params)
+            found = [c for c in found if c.params == expected]
+            wanted = f" with params {expected!r}"
+        if params_include is not None:
+            part = dict(params_include)
+            found = [c for c in found if includes(c.params, part)]
+            wanted += f" with params including {part!r}"
+        if (times is None and not found) or (times is not None and len(found) != times):
+            count = "at least once" if times is None else f"{times} time(s)"
+            raise AssertionError(
+                f"expected {slug}/{action_id}{wanted} to be executed {count}, "
+                f"it was executed {len(found)} time(s).\n{self.text()}"
+            )
+
+    def assert_not_called(self, slug: str, action_id: str | None = None) -> None:
+        """Fail if the action (or any action of the app) was called.
+
+        Example::
+
+            journal.assert_not_called("hubspot", "delete_contact")
+        """
+        __tracebackhide__ = True
+        found = self.calls_for(slug, action_id)
+        if found:
+            what = f"{slug}/{action_id}" if action_id else slug
+            raise AssertionError(f"expected no call to {what}, found {len(found)}.\n{self.text()}")
+
+
+def includes(params: Any, part: Mapping[str, Any]) -> bool:
+    """True when ``params`` is a dict holding every key of ``part`` with an equal value.
+
+    >>> includes({"a": 1, "b": 2}, {"a": 1})
+    True
+    """
+    return isinstance(params, dict) and all(k in params and params[k] == v for k, v in part.items())

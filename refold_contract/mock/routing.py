@@ -1,8 +1,12 @@
 """The respx wiring: routes that hand httpx requests to a mock, and the live link.
 
 One route per operation and one catching anything else under each base URL the mock answers
-for; the cost of a request does not grow with the catalogue. A scripted delay sleeps with
-``asyncio.sleep`` under an async client and ``time.sleep`` otherwise.
+for; the cost of a request does not grow with the catalogue. :class:`Wiring` is the patching
+half of a mock, as respx's ``MockRouter`` is to its ``Router``: it starts and stops the routes,
+turns a dispatched :class:`~refold_contract.mock.emulator.Answer` into what respx hands the
+client (a scripted delay sleeps with ``asyncio.sleep`` under an async client and ``time.sleep``
+otherwise; a scripted timeout raises ``httpx.ReadTimeout``), and in a live test sends the
+request on instead.
 
 In a live test the mock does not answer: :class:`LiveLink` forwards the request to the
 read-only gateway with the standard library, outside respx, and returns the gateway's reply.
@@ -20,18 +24,34 @@ import contextvars
 import dataclasses
 import inspect
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from refold_contract._core import endpoint as ep
+from refold_contract.mock.checks import Checks
+from refold_contract.mock.dispatch import Dispatcher
 from refold_contract.mock.emulator import Answer
 
 if TYPE_CHECKING:
     import respx
 
-__all__ = ["IN_ASYNC", "LiveLink", "SharedRouter", "build_router", "to_response"]
+__all__ = [
+    "IN_ASYNC",
+    "TRACK_EXTENSION",
+    "LiveLink",
+    "SharedRouter",
+    "Wiring",
+    "build_router",
+    "scripted_timeout",
+    "to_response",
+    "tracked_response",
+]
+
+#: The extension marking a mock reply whose reads a consumer contract records.
+TRACK_EXTENSION = "refold_contract.track"
 
 #: Set while respx resolves a request for an async client, so a delay does not block the loop.
 IN_ASYNC: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -71,6 +91,32 @@ def to_response(answer: Answer) -> httpx.Response:
     if answer.retry_after is not None:
         headers.append((ep.HEADER_RETRY_AFTER, answer.retry_after))
     return httpx.Response(answer.status, headers=headers, stream=_Body(answer.body))
+
+
+def tracked_response(answer: Answer) -> httpx.Response:
+    """:func:`to_response`, marked with :data:`TRACK_EXTENSION` when a consumer contract
+    records the reply's reads.
+
+    Example::
+
+        tracked_response(answer).extensions.get(TRACK_EXTENSION)   # ("hubspot", "get_contact")
+    """
+    response = to_response(answer)
+    if answer.track is not None:
+        # respx rebuilds the response on its way to the caller; its extensions survive, and
+        # the consumer-contract hook on httpx.Response.json reads this mark.
+        response.extensions[TRACK_EXTENSION] = answer.track
+    return response
+
+
+def scripted_timeout(request: httpx.Request) -> httpx.ReadTimeout:
+    """What a client sees for a scripted timeout.
+
+    Example::
+
+        raise scripted_timeout(request)
+    """
+    return httpx.ReadTimeout("refold_mock: scripted timeout", request=request)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,12 +208,15 @@ def build_router(
 
     router = _Router(assert_all_called=False, assert_all_mocked=True)
 
-    def effect(request: httpx.Request) -> Any:
+    def wrapped(request: httpx.Request) -> Any:
         return side_effect(request)
 
+    # A function is handed to respx as it is, one call fewer a request; a bound method takes no
+    # attribute, so it is wrapped.
+    effect: Any = side_effect if inspect.isfunction(side_effect) else wrapped
     # respx inspects a callable side effect's signature on every request; a precomputed
     # __signature__ turns that from the largest cost of a mocked request into a lookup.
-    effect.__signature__ = inspect.signature(effect)  # type: ignore[attr-defined]
+    effect.__signature__ = inspect.signature(effect)
     for base_url in bases:
         base = re.escape(base_url)
         prefix = f"{base}{re.escape(ep.API_PREFIX)}/{_SEGMENT}/actions"
@@ -209,16 +258,18 @@ class SharedRouter:
     _persistent: ClassVar[bool] = False
 
     def __init__(self, bases: tuple[str, ...]) -> None:
-        self.holder: Any = None
+        self.holder: Wiring | None = None
         self.registered = False
-        self.router = build_router(bases, self._side_effect, self._elsewhere, idle=self._idle)
 
-    def _side_effect(self, request: httpx.Request) -> Any:
-        return self.holder._respx_side_effect(request)
+        # A function, not a bound method: respx calls it as the route's side effect itself.
+        def side_effect(request: httpx.Request) -> Any:
+            return self.holder.side_effect(request)  # type: ignore[union-attr]
+
+        self.router = build_router(bases, side_effect, self._elsewhere, idle=self._idle)
 
     def _elsewhere(self, request: httpx.Request) -> str:
-        message: str = self.holder._elsewhere(request)
-        return message
+        assert self.holder is not None
+        return self.holder.elsewhere(request)
 
     def _idle(self) -> bool:
         return self.holder is None
@@ -239,7 +290,7 @@ class SharedRouter:
         return any(s.router is router and s.holder is None for s in cls._slots.values())
 
     @classmethod
-    def lend(cls, bases: tuple[str, ...], mock: Any) -> SharedRouter | None:
+    def lend(cls, bases: tuple[str, ...], mock: Wiring) -> SharedRouter | None:
         """Start routing ``bases`` to ``mock``; ``None`` if another mock holds them now."""
         slot = cls._slots.get(bases)
         if slot is None:
@@ -262,7 +313,7 @@ class SharedRouter:
             slot.registered = True
         return slot
 
-    def give_back(self, mock: Any) -> None:
+    def give_back(self, mock: Wiring) -> None:
         """Stop routing to ``mock``."""
         if self.holder is not mock:
             return
@@ -279,3 +330,121 @@ class SharedRouter:
         mocker.unregister(self.router)
         mocker.stop()
         self.registered = False
+
+
+class Wiring:
+    """The patching half of one mock: its routes, started and stopped, and what they answer.
+
+    ``dispatch`` answers a request (the mock's own, so a subclass overriding ``answer`` is
+    heard); ``live``, when set, sends every request to the read-only gateway instead.
+
+    Example::
+
+        wiring = Wiring(mock.dispatch, dispatcher, checks, bases=mock.bases)
+        wiring.start()
+        ...
+        wiring.stop()
+    """
+
+    def __init__(
+        self,
+        dispatch: Callable[[httpx.Request], Answer],
+        dispatcher: Dispatcher,
+        checks: Checks,
+        *,
+        bases: tuple[str, ...],
+        live: LiveLink | None = None,
+    ) -> None:
+        self.dispatch = dispatch
+        self.dispatcher = dispatcher
+        self.checks = checks
+        self.bases = bases
+        self.live = live
+        self._router: respx.MockRouter | None = None
+        self._slot: SharedRouter | None = None
+
+    def side_effect(self, request: httpx.Request) -> Any:
+        """What the routes answer: a response, a coroutine of one (async delay, live), or an
+        exception raised."""
+        link = self.live
+        if link is not None:
+            return self.forward(request, link)
+        answer = self.dispatch(request)
+        if (
+            answer.status == 404
+            and ep.match(request.method, self.dispatcher.relative_path(request.url)) is None
+        ):
+            raise self.checks.unplaced_error()
+        if answer.delay:
+            if IN_ASYNC.get():
+                return _later(answer, request)
+            time.sleep(answer.delay)
+        if answer.timeout:
+            raise scripted_timeout(request)
+        return tracked_response(answer)
+
+    def elsewhere(self, request: httpx.Request) -> str:
+        """The message for a Refold path sent to a host the mock does not answer for."""
+        return self.checks.elsewhere(request)
+
+    def forward(
+        self, request: httpx.Request, link: LiveLink
+    ) -> httpx.Response | Coroutine[Any, Any, httpx.Response]:
+        """A live test: send to the read-only gateway (in a worker thread under an async client)
+        and journal the reply."""
+        forward = self.dispatcher.forward(request)
+        args = (forward.method, forward.target, forward.headers, forward.content)
+
+        def gone(exc: OSError) -> httpx.ConnectError:
+            return httpx.ConnectError(
+                f"the read-only gateway ({link.url}) is not answering: {exc}; nothing was sent "
+                "to Refold directly",
+                request=request,
+            )
+
+        if IN_ASYNC.get():
+
+            async def send() -> httpx.Response:
+                try:
+                    reply = await link.asend(*args)
+                except OSError as exc:
+                    raise gone(exc) from None
+                return self.dispatcher.received(forward, reply)
+
+            return send()
+        try:
+            reply = link.send(*args)
+        except OSError as exc:
+            raise gone(exc) from None
+        return self.dispatcher.received(forward, reply)
+
+    def router(self) -> respx.MockRouter:
+        """This mock's own respx router (built once)."""
+        if self._router is None:
+            self._router = build_router(self.bases, self.side_effect, self.elsewhere)
+        return self._router
+
+    def start(self) -> None:
+        """Patch httpx: through the process's shared router when it is free, else our own."""
+        if self._slot is None and self._router is None:
+            self._slot = SharedRouter.lend(self.bases, self)
+            if self._slot is not None:
+                return
+        self.router().start()
+
+    def stop(self) -> None:
+        """Stop patching httpx."""
+        if self._slot is not None:
+            self._slot.give_back(self)
+            self._slot = None
+        if self._router is not None:
+            self._router.stop(quiet=True)
+
+
+async def _later(answer: Answer, request: httpx.Request) -> httpx.Response:
+    import asyncio
+
+    await asyncio.sleep(answer.delay)
+    if answer.timeout:
+        raise scripted_timeout(request)
+    return tracked_response(answer)

@@ -4,6 +4,8 @@ A stub names an operation, an app, an action (``"*"`` for any) and optionally on
 answers with a :class:`Reply`, or only delays the normal answer. When several match, the most
 recently added one answers, so a test can override a default set in a fixture; the older ones
 it shadows do not count as unused. A sequence is one stub holding its replies in order.
+:meth:`Script.register` checks a stub before it is kept; :meth:`Script.reply` is the script as
+a reply source, consulted after Refold's own validation as the sandbox is.
 
 Example::
 
@@ -17,12 +19,27 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from refold_contract._core import endpoint as ep
+from refold_contract._core.json import canonical_json
+from refold_contract.catalogue import Action, Catalogue
+from refold_contract.mock.emulator import (
+    DEFAULT_MESSAGES,
+    GATEWAY_PAGE,
+    Answer,
+    Emulator,
+    ParsedBody,
+    dumps,
+)
 
-__all__ = ["Reply", "Script", "Stub"]
+__all__ = ["OPERATIONS", "Reply", "Script", "Stub", "fault", "in_turn", "render"]
+
+#: What a stub's ``operation`` may name.
+OPERATIONS = ("execute", "schema", "list_actions", "*")
 
 ReplyKind = Literal["success", "error", "timeout", "malformed"]
 
@@ -182,15 +199,83 @@ class Stub:
         return what + ")"
 
 
+def fault(
+    status: int,
+    *,
+    message: str | None = None,
+    error_code: str | None = None,
+    retry_after: float | None = None,
+) -> Reply:
+    """:meth:`Reply.error`, for ``RefoldMock.fail``: ``ValueError`` unless the status is an HTTP
+    error status (400 to 599).
+
+    Example::
+
+        fault(503, message="maintenance")
+    """
+    __tracebackhide__ = True
+    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+        raise ValueError(f"fail() takes an HTTP error status from 400 to 599, got {status!r}")
+    return Reply.error(status, message=message, error_code=error_code, retry_after=retry_after)
+
+
+def in_turn(replies: Sequence[Reply | Any]) -> list[Reply]:
+    """The replies of ``RefoldMock.sequence``: a plain value is the data of a success reply;
+    ``ValueError`` for none.
+
+    Example::
+
+        in_turn([Reply.error(429), {"results": []}])
+    """
+    __tracebackhide__ = True
+    if not replies:
+        raise ValueError("sequence() needs at least one reply")
+    return [r if isinstance(r, Reply) else Reply.success(r) for r in replies]
+
+
+def render(reply: Reply) -> Answer:
+    """The :class:`Answer` a scripted reply sends.
+
+    Example::
+
+        render(Reply.error(429, retry_after=1)).retry_after     # "1"
+    """
+    if reply.kind == "success":
+        body = {
+            ep.KEY_NODE_STATUS: reply.node_status,
+            ep.KEY_HTTP_STATUS: reply.http_status,
+            ep.KEY_DATA: reply.data,
+        }
+        return Answer(200, dumps(body))
+    if reply.kind == "malformed":
+        return Answer(502, GATEWAY_PAGE, content_type="text/html")
+    if reply.kind == "timeout":
+        return Answer(0, b"", timeout=True)
+    status = reply.status
+    retry_after = None
+    if reply.retry_after is not None:
+        retry = reply.retry_after
+        retry_after = str(int(retry) if retry == int(retry) else retry)
+    return Emulator.error(
+        status,
+        reply.message or DEFAULT_MESSAGES.get(status, f"HTTP {status}"),
+        reply.error_code if reply.error_code is not None else "SERVER_ERROR",
+        retry_after=retry_after,
+    )
+
+
 class Script:
     """The stubs of one mock: added in order, taken most-recent-first, checked at the end.
+
+    ``catalogue``, when given, refuses an execute stub for an action it does not hold.
 
     Example::
 
         script.unused()        # ["stub('hubspot', 'get_contact')"]
     """
 
-    def __init__(self) -> None:
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue
         self._stubs: list[Stub] = []
         self._lock = threading.Lock()
 
@@ -204,6 +289,85 @@ class Script:
         """Register a stub; it takes precedence over every earlier one it overlaps."""
         with self._lock:
             self._stubs.append(stub)
+
+    def register(
+        self,
+        origin: str,
+        slug: str,
+        action_id: str,
+        replies: Sequence[Reply],
+        *,
+        params: Mapping[str, Any] | None = None,
+        times: int | None = None,
+        delay: float = 0.0,
+        operation: str = "execute",
+    ) -> None:
+        """Check a stub as ``origin`` (``"stub"``, ``"fail"``, ...) was asked for, then :meth:`add`
+        it; ``ValueError``, ``TypeError`` or ``ActionNotInCatalogue`` say what is wrong.
+
+        Example::
+
+            script.register("stub", "hubspot", "get_contact", [Reply.success({})], times=1)
+        """
+        __tracebackhide__ = True
+        if times is not None and (
+            not isinstance(times, int) or isinstance(times, bool) or times < 1
+        ):
+            raise ValueError(f"times must be a whole number of at least 1, got {times!r}")
+        for reply in replies:
+            if reply.kind == "success":
+                try:
+                    json.dumps(reply.data, allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(
+                        f"{origin}({slug!r}, {action_id!r}): data is not JSON: {exc}; convert "
+                        "it first (datetimes with .isoformat())"
+                    ) from None
+        if operation not in OPERATIONS:
+            raise ValueError(
+                f"operation must be execute, schema, list_actions or '*', got {operation!r}"
+            )
+        catalogue = self.catalogue
+        if (
+            catalogue is not None
+            and slug != "*"
+            and action_id != "*"
+            and operation == "execute"
+            and catalogue.find(slug, action_id) is None
+        ):
+            catalogue.get(slug, action_id)  # raises ActionNotInCatalogue with suggestions
+        self.add(
+            Stub(
+                operation=operation,
+                slug=slug,
+                action_id=action_id,
+                params_key=None if params is None else canonical_json(dict(params)),
+                params=None if params is None else dict(params),
+                replies=list(replies),
+                origin=origin,
+                delay=delay,
+                times=times,
+            )
+        )
+
+    def reply(
+        self, action: Action, parsed: ParsedBody, linked: str | None
+    ) -> tuple[Answer, str | None] | None:
+        """The script as a reply source: the newest data stub (a success or an app error) for
+        this valid execute, rendered and delayed as the stub asks; ``None`` if none matches.
+
+        Example::
+
+            answer, note = script.reply(action, parse_body(b"{}", Limits()), "user_1")
+        """
+        taken = self.take("execute", action.slug, action.action_id, parsed.key, data=True)
+        if taken is None:
+            return None
+        stub, reply = taken
+        assert reply is not None
+        answer = render(reply)
+        answer.delay = stub.delay
+        return answer, None
 
     def take(
         self,

@@ -1,0 +1,150 @@
+"""The checks a mock makes at teardown, and the text that names each failure's fix.
+
+Three kinds: a request the mock could not place (a path that is none of the three operations,
+or a Refold path sent to another host) raises :class:`~refold_contract.errors.UnmatchedRequest`;
+a stub never used raises :class:`~refold_contract.errors.UnusedStub`; an app or action the
+catalogue lacks is remembered as a miss, with what was probably meant, for a warning.
+
+Example::
+
+    checks = Checks(catalogue, journal, script, "https://app.refold.ai")
+    checks.miss("hubspott", "get_contact")
+    checks.misses()       # ["hubspott/get_contact: no app 'hubspott' ...; did you mean hubspot?"]
+    checks.verify(assert_all_called=True)
+"""
+
+from __future__ import annotations
+
+import collections
+
+import httpx
+
+from refold_contract._core import endpoint as ep
+from refold_contract.catalogue import Catalogue
+from refold_contract.errors import UnmatchedRequest, UnusedStub
+from refold_contract.mock.journal import Journal
+from refold_contract.mock.scripting import Script
+
+__all__ = ["MAX_MISSES", "Checks", "unused_stubs_error"]
+
+UNUSED_HINT = "remove them, or mark the test @pytest.mark.refold(assert_all_called=False)"
+CUSTOM_HINT = (
+    "if it is your own action, put <slug>/<action_id>.json in a catalogue folder and pass it "
+    "with --refold-fixtures DIR (or the refold_fixtures ini key)"
+)
+#: How many unknown apps or actions a mock remembers (a long-running server sees any name).
+MAX_MISSES = 100
+
+
+def unused_stubs_error(unused: list[str], where: str = "") -> UnusedStub:
+    """The failure for stubs never used, listed one a line.
+
+    Example::
+
+        raise unused_stubs_error(script.unused(), " set in this scope")
+    """
+    listing = "\n".join(f"  {u}" for u in unused)
+    return UnusedStub(
+        f"refold_mock: {len(unused)} stub(s){where} never used:\n{listing}", hint=UNUSED_HINT
+    )
+
+
+class Checks:
+    """What one mock found wrong, and the teardown check over it.
+
+    Example::
+
+        checks.unplaced_message()     # None, or the requests it could not place and the fix
+    """
+
+    def __init__(self, catalogue: Catalogue, journal: Journal, script: Script, base_url: str):
+        self.catalogue = catalogue
+        self.journal = journal
+        self.script = script
+        self.base_url = base_url
+        self._misses: dict[tuple[str, str | None], None] = {}
+        self._elsewhere: list[str] = []
+
+    def miss(self, slug: str, action_id: str | None) -> None:
+        """Remember an unknown app or action for :meth:`misses`, up to :data:`MAX_MISSES`."""
+        if len(self._misses) < MAX_MISSES:
+            self._misses[(slug, action_id)] = None
+
+    def misses(self) -> list[str]:
+        """What was asked for that the catalogue lacks, each with what was probably meant."""
+        out = []
+        for slug, action_id in self._misses:
+            if not self.catalogue.has_app(slug):
+                close = self.catalogue.suggest_app(slug)
+                what = f"{slug}/{action_id}" if action_id else f"{slug} (list actions)"
+                hint = f"did you mean {' or '.join(close)}?" if close else CUSTOM_HINT
+                out.append(f"{what}: no app {slug!r} in the catalogue; {hint}")
+                continue
+            assert action_id is not None
+            close = self.catalogue.suggest(slug, action_id)
+            hint = f"did you mean {' or '.join(close)}?" if close else CUSTOM_HINT
+            out.append(f"{slug}/{action_id}: not in the catalogue; {hint}")
+        return out
+
+    def served(self) -> str:
+        """A short description of what the mock answers, for failure messages."""
+        apps = ", ".join(
+            f"{slug} ({len(self.catalogue.actions(slug))})" for slug in self.catalogue.apps()
+        )
+        return (
+            f"{self.base_url}{ep.API_PREFIX}/{{slug}}/actions (GET), .../actions/{{action_id}} "
+            f"(GET) and .../actions/{{action_id}}/execute (POST), for apps: {apps or 'none'}"
+        )
+
+    def unplaced_message(self) -> str | None:
+        """The failure text for requests the mock could not place, or ``None``."""
+        unplaced = [u for u in self.journal.unplaced() if u.split(" ", 1)[1].startswith("/")]
+        if not unplaced:
+            return None
+        counts = collections.Counter(unplaced)
+        listing = "\n".join(f"  {u}" + (f" (x{n})" if n > 1 else "") for u, n in counts.items())
+        return (
+            f"refold_mock could not place {len(unplaced)} request(s) under {self.base_url}:\n"
+            f"{listing}\nIt serves {self.served()}.\nTo answer another URL, add your own respx "
+            "route (respx_mock.get(url).respond(...)) or check the path your code builds."
+        )
+
+    def unplaced_error(self) -> UnmatchedRequest:
+        """:class:`UnmatchedRequest` with :meth:`unplaced_message`, raised where it happens."""
+        return UnmatchedRequest(self.unplaced_message() or "unplaced request")
+
+    def elsewhere(self, request: httpx.Request) -> str:
+        """Journal a Refold path sent to a host the mock does not answer for; the message."""
+        url = request.url
+        where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+        message = (
+            f"refold_mock answers Refold's API at {self.base_url}, but this request went to "
+            f"{where}: {request.method} {url.path}. Point your client at refold_mock.base_url, "
+            "or tell the mock the URL your code uses: --refold-base-url URL (or REFOLD_BASE_URL, "
+            "or the refold_base_url ini key)."
+        )
+        self.journal.log("unplaced", request.method, f"{where}{url.path}", None, None, None,
+                         None, None, "another host", unplaced=True)  # fmt: skip
+        self._elsewhere.append(message)
+        return message
+
+    def verify(self, *, assert_all_called: bool) -> None:
+        """Raise if a request could not be placed, or (``assert_all_called``) a stub went unused.
+
+        Example::
+
+            checks.verify(assert_all_called=False)
+        """
+        if self._elsewhere:
+            raise UnmatchedRequest("\n".join(dict.fromkeys(self._elsewhere)))
+        message = self.unplaced_message()
+        if message:
+            raise UnmatchedRequest(message)
+        unused = self.script.unused()
+        if unused and assert_all_called:
+            raise unused_stubs_error(unused)
+
+    def clear(self) -> None:
+        """Forget the misses and the requests sent elsewhere."""
+        self._misses.clear()
+        self._elsewhere.clear()

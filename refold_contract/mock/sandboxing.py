@@ -1,0 +1,97 @@
+"""Stateful mode for a mock: the sandbox as a reply source, and its seed, records and reset.
+
+A mock made with ``stateful=True`` (or a ``store``) holds a :class:`~refold_contract.sandbox.
+Sandbox`; :class:`Stateful` plugs it in where stubs plug in, after Refold's own validation: a
+stub still wins, and an action without a state block is replayed as before. Without a sandbox,
+every call that needs one raises :class:`~refold_contract.errors.ConfigurationError` naming how
+to turn stateful mode on.
+
+Example::
+
+    stateful = Stateful.open(catalogue, stateful=True)
+    stateful.require("seed").seed("hubspot", "contacts", [{"email": "ada@example.com"}])
+    answer, note = stateful.reply(action, parsed, "user_1")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from refold_contract.catalogue import Action, Catalogue
+from refold_contract.errors import ConfigurationError
+from refold_contract.mock.emulator import Answer, ParsedBody
+
+if TYPE_CHECKING:
+    from refold_contract.sandbox import Sandbox, Store
+
+__all__ = ["Stateful"]
+
+
+class Stateful:
+    """The sandbox of one mock, or ``None`` (replay only); a reply source either way.
+
+    Example::
+
+        Stateful(None).reply(action, parsed, None)       # None: replay as usual
+    """
+
+    __slots__ = ("sandbox",)
+
+    def __init__(self, sandbox: Sandbox | None) -> None:
+        self.sandbox = sandbox
+
+    @classmethod
+    def open(cls, catalogue: Catalogue, *, stateful: bool, store: Store | None) -> Stateful:
+        """A sandbox over ``store`` (a fresh one if ``None``) when asked for, else none.
+
+        Example::
+
+            Stateful.open(Catalogue.builtin(), stateful=False, store=None).sandbox   # None
+        """
+        if not stateful and store is None:
+            return cls(None)
+        # Deferred: the sandbox engine is only loaded by the tests that use it.
+        from refold_contract.sandbox import Sandbox, Store
+
+        # One store per mock, so one per test under the fixture: fresh every time.
+        return cls(Sandbox(catalogue, store or Store(catalogue)))
+
+    def reply(
+        self, action: Action, parsed: ParsedBody, linked: str | None
+    ) -> tuple[Answer, str | None] | None:
+        """The sandbox's answer to a valid execute, or ``None`` (no sandbox, no state block).
+
+        Example::
+
+            answer, note = stateful.reply(catalogue.get("hubspot", "create_contact"),
+                                          parse_body(b'{"email": "a@b.c"}', Limits()), None)
+        """
+        sandbox = self.sandbox
+        if sandbox is None:
+            return None
+        kept = sandbox.answer(action, parsed.params, linked, key=parsed.key)
+        if kept is None:
+            return None
+        return Answer(200, kept.body()), kept.note or None
+
+    def require(self, what: str) -> Sandbox:
+        """The sandbox, or ``ConfigurationError`` naming ``refold_mock.<what>()`` and the fix.
+
+        Example::
+
+            stateful.require("records").records("hubspot", "contacts")
+        """
+        __tracebackhide__ = True
+        if self.sandbox is None:
+            raise ConfigurationError(
+                f"refold_mock.{what}() needs stateful mode: this mock replays the catalogue's "
+                "examples and keeps no records",
+                hint="mark the test @pytest.mark.refold(stateful=True), set refold_stateful = "
+                "true in your pytest ini, or pass RefoldMock(stateful=True)",
+            )
+        return self.sandbox
+
+    def clear(self) -> None:
+        """Put the records back to the catalogue's own (nothing without a sandbox)."""
+        if self.sandbox is not None:
+            self.sandbox.store.reset()
