@@ -13,8 +13,8 @@ import pytest
 
 from refold_contract._guard.custody import PLACEHOLDERS, Credentials
 from refold_contract.errors import ConfigurationError
-from refold_contract.live import gateway as gateway_module
 from refold_contract.live.gateway import GatewayConfig, GatewayProcess
+from refold_contract.live.gateway import process as gateway_process
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
@@ -73,8 +73,8 @@ def test_a_gateway_that_fails_to_start_leaves_no_credential_in_the_tracebacks_lo
     def broken(stream: object, timeout: float) -> bytes:
         raise OSError("the pipe broke")
 
-    monkeypatch.setattr(gateway_module.subprocess, "Popen", recording)
-    monkeypatch.setattr(gateway_module, "_read_line", broken)
+    monkeypatch.setattr(gateway_process.subprocess, "Popen", recording)
+    monkeypatch.setattr(gateway_process, "_read_line", broken)
     credentials = Credentials(api_key=FAKE_KEY, linked_account_id="acct_1")
     try:
         with pytest.raises(OSError, match="the pipe broke") as info:

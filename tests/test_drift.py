@@ -529,7 +529,7 @@ def test_type_change_details_name_every_recorded_and_new_type(tmp_path: Path) ->
 def shape_drift_of(action: Any, datas: list[Any]) -> list[tuple[str, str, str]]:
     """Drift of several live replies at once, as the union of their shapes."""
     from refold_contract.contract import shape_of, success_shape
-    from refold_contract.live.drift import _shape_diff
+    from refold_contract.live import shape_diff as _shape_diff
 
     return list(_shape_diff(success_shape(action), shape_of(datas), "data"))
 

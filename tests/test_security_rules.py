@@ -1238,7 +1238,7 @@ def test_the_gateway_scrubs_a_key_hidden_behind_an_escaped_slash() -> None:
 
 
 def test_an_envelope_of_an_unlisted_status_has_a_generic_type() -> None:
-    from refold_contract.live.gateway import _envelope
+    from refold_contract.live.gateway import envelope as _envelope
 
     reply = _envelope(411, "VALIDATION_ERROR", "send a Content-Length")
     assert json.loads(reply.body)["http_error_type"] == "ERROR"

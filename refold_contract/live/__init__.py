@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from refold_contract._core.files import contained_path, write_json_atomically
 from refold_contract._core.pacing import TokenBucket
-from refold_contract.live.drift import Drift, listing_drift, reply_drift, schema_drift
+from refold_contract.live.drift import (
+    Drift,
+    listing_drift,
+    reply_drift,
+    schema_drift,
+    shape_diff,
+)
 from refold_contract.live.guard import ReadOnlyGuard
 from refold_contract.live.recorder import Recorder, scrub
 
@@ -32,5 +38,6 @@ __all__ = [
     "reply_drift",
     "schema_drift",
     "scrub",
+    "shape_diff",
     "write_json_atomically",
 ]

@@ -17,7 +17,7 @@ from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.contract import Shape, json_type, shape_of, success_shape
 
-__all__ = ["Drift", "listing_drift", "reply_drift", "schema_drift"]
+__all__ = ["Drift", "listing_drift", "reply_drift", "schema_drift", "shape_diff"]
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -64,7 +64,15 @@ class Drift:
         return dataclasses.asdict(self)
 
 
-def _shape_diff(recorded: Shape, live: Shape, path: str) -> Iterator[tuple[str, str, str]]:
+def shape_diff(recorded: Shape, live: Shape, path: str) -> Iterator[tuple[str, str, str]]:
+    """Where the ``live`` shape differs from the ``recorded`` one, below ``path``: each as
+    ``(kind, path, detail)``, kind ``type_changed``, ``key_added`` or ``key_removed``.
+
+    Example::
+
+        list(shape_diff(success_shape(action), shape_of([live_data]), "data"))
+        # [("key_added", "data.new", "integer")]
+    """
     if not recorded.types:
         return
     rec_types = {"number" if t == "integer" else t for t in recorded.types}
@@ -78,7 +86,7 @@ def _shape_diff(recorded: Shape, live: Shape, path: str) -> Iterator[tuple[str, 
         for key in sorted((recorded.required or set()) - set(live.keys)):
             yield "key_removed", f"{path}.{key}", "always present in the recorded examples"
         for key in sorted(set(live.keys) & set(recorded.keys)):
-            yield from _shape_diff(recorded.keys[key], live.keys[key], f"{path}.{key}")
+            yield from shape_diff(recorded.keys[key], live.keys[key], f"{path}.{key}")
     if (
         "array" in rec_types
         and "array" in live_types
@@ -86,7 +94,7 @@ def _shape_diff(recorded: Shape, live: Shape, path: str) -> Iterator[tuple[str, 
         and live.items is not None
         and live.items.types
     ):
-        yield from _shape_diff(recorded.items, live.items, f"{path}[]")
+        yield from shape_diff(recorded.items, live.items, f"{path}[]")
 
 
 def reply_drift(action: Action, body: Any) -> list[Drift]:
@@ -114,7 +122,7 @@ def reply_drift(action: Action, body: Any) -> list[Drift]:
     if status == ep.NODE_STATUS_SUCCESS:
         recorded = success_shape(action)
         live = shape_of([body.get(ep.KEY_DATA)])
-        out += [Drift(action.key, k, p, d) for k, p, d in _shape_diff(recorded, live, "data")]
+        out += [Drift(action.key, k, p, d) for k, p, d in shape_diff(recorded, live, "data")]
     return out
 
 

@@ -1,0 +1,417 @@
+"""The gateway's logic, without sockets: :class:`Gateway` answers one request at a time.
+
+It judges the request (:mod:`~refold_contract.live.gateway.policy`), refuses it or forwards it
+to Refold with the working credentials over its own connection pool, paced, the reply read
+within the size limit and scrubbed of the credentials; answers the control paths; and keeps
+the findings in its :class:`~refold_contract.live.gateway.ledger.Ledger`.
+
+Example::
+
+    gateway = Gateway(GatewayConfig(upstream="http://127.0.0.1:8700"),
+                      Credentials(api_key="tk_1", linked_account_id="user_1"))
+    gateway.handle("GET", "/api/v2/integration-schema/hubspot/actions", {}, b"").status
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpcore
+import httpx
+
+from refold_contract._core import endpoint as ep
+from refold_contract._core.endpoint import Placed
+from refold_contract._core.json import JSONProblem, Redactor, loads
+from refold_contract._core.pacing import TokenBucket
+from refold_contract._guard.custody import Credentials
+from refold_contract.catalogue import Catalogue
+from refold_contract.config import Limits
+from refold_contract.errors import ConfigurationError, ReplyTooLarge, ReplyWithheld
+from refold_contract.live.gateway.config import GatewayConfig
+from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
+from refold_contract.live.gateway.ledger import Ledger
+from refold_contract.live.gateway.observe import Observer
+from refold_contract.live.gateway.policy import Refusal, header, judge
+from refold_contract.live.gateway.reply import UNPRINTABLE, GatewayReply, envelope
+from refold_contract.live.recorder import Recorder
+
+if TYPE_CHECKING:
+    from refold_contract.consumer import ConsumerContract
+
+__all__ = ["Gateway"]
+
+#: One logger for the whole gateway, whichever of its modules logs.
+logger = logging.getLogger("refold_contract.live.gateway")
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BEGIN = re.compile(r"/begin/([A-Za-z0-9_-]{1,64})(/[tm]/[A-Za-z0-9_-]{1,64})")
+_REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
+
+
+class Gateway:
+    """The gateway's logic, without sockets: :meth:`handle` one request, keep the findings.
+
+    ``transport`` lets tests answer upstream requests in process (``httpx.MockTransport``).
+
+    Example::
+
+        gateway = Gateway(GatewayConfig(upstream="http://127.0.0.1:8700"),
+                          Credentials(api_key="tk_1", linked_account_id="user_1"))
+        reply = gateway.handle("POST", "/api/v2/integration-schema/hubspot/actions/"
+                               "create_contact/execute", {}, b"{}")
+        reply.status      # 403, READ_ONLY_VIOLATION
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        credentials: Credentials,
+        *,
+        catalogue: Catalogue | None = None,
+        transport: httpx.BaseTransport | None = None,
+        control_key: str | None = None,
+    ) -> None:
+        #: When set, the control paths answer only a request carrying it (CONTROL_HEADER): the
+        #: plugin's gateway is steered by the plugin alone, not by any process on loopback.
+        self._control_key = control_key
+        if not credentials.session_token and not (
+            credentials.api_key and credentials.linked_account_id
+        ):
+            raise ConfigurationError(
+                "the gateway needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID, or "
+                "REFOLD_SESSION_TOKEN",
+                hint="export them in the gateway's own environment",
+            )
+        self.config = config
+        self._credentials = credentials
+        self.catalogue = (
+            catalogue
+            if catalogue is not None
+            else Catalogue.load(*config.fixtures, include_builtin=True)
+        )
+        self.limits = Limits(
+            max_depth=config.max_depth,
+            max_body_bytes=config.max_body_bytes,
+            max_reply_bytes=config.max_reply_bytes,
+        )
+        # What tests see back: their own credentials never. What is printed or stored: the
+        # linked account is replaced as well.
+        self._reply_redactor = Redactor(credentials.secrets)
+        self.redactor = Redactor(
+            credentials.secrets, linked_account_id=credentials.linked_account_id
+        )
+        self.recorder: Recorder | None = None
+        if config.record:
+            if not config.fixtures:
+                raise ConfigurationError(
+                    "recording writes into your own catalogue folder; pass one with --fixtures",
+                    hint="e.g. --fixtures tests/refold_fixtures",
+                )
+            self.recorder = Recorder(
+                Path(config.fixtures[-1]),
+                self.catalogue,
+                linked_account_id=credentials.linked_account_id,
+                secrets=credentials.secrets,
+                extra_keys=config.record_redact,
+            )
+        self._bucket = TokenBucket(config.rate, config.burst)
+        self.contract: ConsumerContract | None = None
+        if config.contract:
+            from refold_contract.consumer import ConsumerContract
+
+            self.contract = ConsumerContract.load(config.contract)
+        self._ledger = Ledger()
+        self._observer = Observer(
+            self.catalogue,
+            self._ledger,
+            recorder=self.recorder,
+            contract=self.contract,
+            redactor=self.redactor,
+            max_depth=self.limits.max_depth,
+        )
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._http = httpx.Client(
+            base_url=config.upstream,
+            timeout=config.timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._pool: httpcore.ConnectionPool | None = None
+        if transport is None:
+            from refold_contract._core.transport import ssl_context
+
+            self._pool = httpcore.ConnectionPool(ssl_context=ssl_context(), max_connections=32)
+
+    def __repr__(self) -> str:
+        return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"
+
+    def close(self) -> None:
+        """Close the upstream connections.
+
+        Example::
+
+            gateway.close()
+        """
+        self._http.close()
+        if self._pool is not None:
+            self._pool.close()
+
+    # ------------------------------------------------------------------ findings
+
+    def defer(self, work: Callable[[], None]) -> None:
+        """Do ``work`` (drift, recording) on the gateway's own worker thread, so the next
+        request on the same connection does not wait for it.
+
+        Example::
+
+            gateway.defer(reply.after)      # after the reply is sent
+        """
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work_loop, name="refold-gateway-observer", daemon=True
+                )
+                self._worker.start()
+        self._queue.put(work)
+
+    def _work_loop(self) -> None:
+        while True:
+            work = self._queue.get()
+            try:
+                work()
+            except Exception:  # a finding lost is better than a gateway that stops
+                logger.exception("refold-contract gateway: observing a reply failed")
+
+    def begin(self, process: str, prefix: str) -> None:
+        """The test with ``prefix`` (``/t/<token>`` or ``/m/<token>``) now runs in the test
+        process ``process``: requests to ``/w/<process>`` are its until the next test begins
+        there (a module or session fixture's teardown after it is charged to it too).
+
+        Example::
+
+            gateway.begin("9c1d", "/t/3f2a9c")
+        """
+        self._ledger.begin(process, prefix)
+
+    def collect(self, token: str) -> dict[str, Any]:
+        """What happened for one test's token since the last collect; forgets it.
+
+        Example::
+
+            gateway.collect("3f2a9c")["refused"]
+        """
+        return self._ledger.collect(token)
+
+    def report(self) -> dict[str, Any]:
+        """Everything found in the session, from every test, worker and process; and under
+        ``refused_outside_tests`` the refusals no test collected: sent to no test's address, or
+        after the test's end (a wider fixture's teardown).
+
+        Example::
+
+            gateway.report()["drift"]
+        """
+        return self._ledger.report()
+
+    # ------------------------------------------------------------------ requests
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply:
+        """Answer one request: refuse it, or forward it and return the scrubbed reply.
+
+        Drift and recording are done before this returns; the server does them after the reply
+        is sent instead (:meth:`respond`).
+
+        Example::
+
+            gateway.handle("GET", "/api/v2/integration-schema/hubspot/actions", {}, b"")
+        """
+        reply = self.respond(method, target, headers, body)
+        reply.finish()
+        return reply
+
+    def respond(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply:
+        """:meth:`handle` without the deferred work: call ``reply.finish()`` after sending.
+
+        Findings of a test's token are collected only once its deferred work is done.
+
+        Example::
+
+            reply = gateway.respond("GET", "/api/v2/integration-schema/hubspot/actions", {}, b"")
+            ...                    # send it
+            reply.finish()
+        """
+        if target.startswith(CONTROL_PREFIX):
+            return self._control(method, target, headers)
+        decision = judge(
+            method,
+            self._ledger.attribute(target),
+            headers,
+            body,
+            catalogue=self.catalogue,
+            credentials=self._credentials,
+            limits=self.limits,
+            tests_only=self.config.tests_only,
+        )
+        if isinstance(decision, Refusal):
+            return self._refuse(
+                decision.token, decision.note, decision.message, error_code=decision.error_code
+            )
+        if isinstance(decision, GatewayReply):
+            return decision
+        return self._forward(decision.placed, decision.content, body)
+
+    def _refuse(
+        self, token: str | None, note: str, message: str, *, error_code: str = ""
+    ) -> GatewayReply:
+        clean = self.redactor.text(note)
+        self._ledger.refused(token, clean)
+        logger.warning("refused %s", UNPRINTABLE.sub("?", clean))
+        return envelope(403, error_code or ep.READ_ONLY_VIOLATION, self.redactor.text(message))
+
+    def _forward(self, placed: Placed, content: bytes, raw_params: bytes) -> GatewayReply:
+        wait = self._bucket.take()
+        if wait > 0:
+            time.sleep(wait)
+        headers = {
+            "accept": "application/json",
+            "accept-encoding": "identity",
+            **self._credentials.headers(),
+        }
+        if placed.operation == "execute":
+            headers["content-type"] = "application/json"
+        method = "POST" if placed.operation == "execute" else "GET"
+        try:
+            status, upstream_headers, chunks = self._send_upstream(
+                method, placed.path, headers, content
+            )
+        except ReplyTooLarge:
+            return envelope(
+                502,
+                "SERVER_ERROR",
+                f"Refold's reply to {placed.what} is over the gateway's limit of "
+                f"{self.limits.max_reply_bytes:,} bytes",
+            )
+        except (httpx.TimeoutException, httpcore.TimeoutException):
+            return envelope(504, "SERVER_ERROR", f"Refold did not answer {placed.what} in time")
+        except (httpx.HTTPError, httpcore.ConnectError, httpcore.NetworkError, OSError) as exc:
+            return envelope(
+                502,
+                "SERVER_ERROR",
+                f"the gateway could not reach Refold for {placed.what}: "
+                f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}",
+            )
+        try:
+            reply = self._scrub_reply(b"".join(chunks))
+        except ReplyWithheld:
+            return envelope(
+                502,
+                "SERVER_ERROR",
+                f"Refold's reply to {placed.what} could not be parsed (deeper than "
+                f"{self.limits.max_depth} levels, or not JSON) and seems to hold a credential "
+                "behind JSON escapes, so the gateway withheld it",
+            )
+        out_headers = [
+            (name, self._reply_redactor.text(upstream_headers[name]))
+            for name in _REPLY_HEADERS
+            if name in upstream_headers
+        ]
+        self._ledger.note(placed.token, reads=1)
+        observed = content or raw_params
+        return GatewayReply(
+            status,
+            reply,
+            out_headers,
+            after=self._ledger.pending_work(
+                placed.token, lambda: self._observer.observe(placed, status, reply, observed)
+            ),
+        )
+
+    def _send_upstream(
+        self, method: str, path: str, headers: dict[str, str], content: bytes
+    ) -> tuple[int, dict[str, str], list[bytes]]:
+        """One request to Refold, its reply read within the size limit.
+
+        httpcore directly, when no test transport is set: the gateway builds every request
+        itself, so httpx's URL merging, cookies and hooks are only cost on the hot path.
+        """
+        if self._pool is None:
+            with self._http.stream(method, path, headers=headers, content=content) as up:
+                return up.status_code, dict(up.headers), self._bounded(up.iter_bytes())
+        timeout = self.config.timeout
+        with self._pool.stream(
+            method,
+            self.config.upstream + path,
+            headers=list(headers.items()),
+            content=content,
+            extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                    "pool": timeout}},
+        ) as up:  # fmt: skip
+            found = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in up.headers}
+            if found.get("content-encoding", "identity") not in ("identity", ""):
+                raise httpx.DecodingError(
+                    "Refold's reply is compressed; the gateway asked for none"
+                )
+            return up.status, found, self._bounded(up.iter_stream())
+
+    def _bounded(self, chunks: Iterator[bytes]) -> list[bytes]:
+        out: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > self.limits.max_reply_bytes:
+                raise ReplyTooLarge
+            out.append(chunk)
+        return out
+
+    def _scrub_reply(self, body: bytes) -> bytes:
+        redactor = self._reply_redactor
+        if not redactor:
+            return body
+        if redactor.found_in(body) or b"\\u" in body or b"\\/" in body:
+            try:
+                parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None)
+            except JSONProblem:
+                body = redactor.binary(body)
+                if redactor.found_escaped(body):
+                    raise ReplyWithheld from None
+                return body
+            clean = redactor.value(parsed)
+            if clean != parsed or redactor.found_in(body):
+                return json.dumps(clean, ensure_ascii=False).encode()
+        return body
+
+    def _control(self, method: str, target: str, headers: Mapping[str, str]) -> GatewayReply:
+        if self._control_key is not None and not hmac.compare_digest(
+            (header(headers, CONTROL_HEADER) or "").encode(), self._control_key.encode()
+        ):
+            return envelope(403, "FORBIDDEN", "the gateway's control paths are the plugin's")
+        path = target[len(CONTROL_PREFIX) :]
+        if method == "GET" and path == "/health":
+            payload: Any = {"ok": True}
+        elif method == "GET" and path == "/report":
+            payload = self.report()
+        elif method == "POST" and path.startswith("/collect/") and _TOKEN.fullmatch(path[9:]):
+            payload = self.collect(path[9:])
+        elif method == "POST" and (begun := _BEGIN.fullmatch(path)):
+            self.begin(begun.group(1), begun.group(2))
+            payload = {"ok": True}
+        else:
+            return envelope(404, "SERVER_ERROR", "no such gateway control path")
+        return GatewayReply(
+            200, json.dumps(payload).encode(), [("content-type", ep.JSON_CONTENT_TYPE)]
+        )

@@ -1,0 +1,107 @@
+"""The gateway over HTTP: a threading :mod:`http.server` on loopback that hands each request to
+a :class:`~refold_contract.live.gateway.core.Gateway` and sends its reply, the deferred work
+(drift, recording) done after the reply is on its way.
+
+Example::
+
+    server, url = serve(Gateway(config, credentials))
+    os.environ["REFOLD_BASE_URL"] = url
+    ...
+    server.shutdown()
+"""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import threading
+from typing import Any
+
+from refold_contract.live.gateway.core import Gateway
+from refold_contract.live.gateway.reply import UNPRINTABLE, envelope
+
+__all__ = ["Server", "serve"]
+
+#: One logger for the whole gateway, whichever of its modules logs.
+logger = logging.getLogger("refold_contract.live.gateway")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each reply would wait ~40 ms
+    # for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    server_version = "refold-contract-gateway"
+    sys_version = ""
+    gateway: Gateway
+
+    def _serve(self) -> None:
+        gateway = self.gateway
+        if self.headers.get("transfer-encoding"):
+            reply = envelope(411, "VALIDATION_ERROR", "send a Content-Length, not chunks")
+            self.close_connection = True
+        else:
+            try:
+                length = int(self.headers.get("content-length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                reply = envelope(400, "VALIDATION_ERROR", "a malformed Content-Length")
+                self.close_connection = True
+            elif length > gateway.limits.max_body_bytes:
+                reply = envelope(
+                    413,
+                    "VALIDATION_ERROR",
+                    f"Request body of {length:,} bytes is over the limit of "
+                    f"{gateway.limits.max_body_bytes:,} bytes",
+                )
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                reply = gateway.respond(self.command, self.path, headers, body)
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+        self.wfile.flush()
+        if reply.after is not None:
+            gateway.defer(reply.after)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.info("%s", UNPRINTABLE.sub("?", format % args))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    """A threading HTTP server whose threads never keep the process alive.
+
+    Example::
+
+        server = Server(("127.0.0.1", 0), handler_class)
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, str]:
+    """Serve ``gateway`` on a thread; returns the server (``shutdown()`` it) and its URL.
+
+    Example::
+
+        server, url = serve(gateway)
+        ...
+        server.shutdown()
+    """
+    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
+    server = Server((host, port), handler)
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    url = f"http://{shown}:{bound_port}"
+    threading.Thread(target=server.serve_forever, name="refold-gateway", daemon=True).start()
+    return server, url
