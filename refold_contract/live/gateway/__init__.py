@@ -56,10 +56,10 @@ from refold_contract.live.gateway.control import (
     fetch_report,
 )
 from refold_contract.live.gateway.core import Gateway, logger
-from refold_contract.live.gateway.server import serve
 from refold_contract.live.gateway.plan import PlanSink
 from refold_contract.live.gateway.process import GatewayProcess, child_main
 from refold_contract.live.gateway.reply import GatewayReply, envelope
+from refold_contract.live.gateway.server import serve
 
 __all__ = [
     "CONTROL_HEADER",

@@ -15,8 +15,8 @@ import http.server
 import threading
 
 from refold_contract._core import endpoint as ep
-from refold_contract.live.gateway.server import Server
 from refold_contract.live.gateway.reply import envelope, show_path
+from refold_contract.live.gateway.server import Server
 
 __all__ = ["PlanSink"]
 
