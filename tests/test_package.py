@@ -216,9 +216,11 @@ def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
     assert ini_keys
     for name in sorted(options | ini_keys):
         assert name in readme, name
+    from refold_contract._plugin.markers import marker_keywords
+
     for name in ("refold_catalogue", "refold_mock", "refold_client", "async_refold_client",
                  "refold_server", "refold_snapshot", "@pytest.mark.refold(", "refold_live",
-                 "allow_refused"):  # fmt: skip
+                 *marker_keywords()):  # fmt: skip
         assert name in readme, name
     from refold_contract.cli import build_parser
 

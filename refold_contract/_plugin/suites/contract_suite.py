@@ -26,16 +26,14 @@ from hypothesis import Phase, given, settings
 from refold_contract._core import endpoint as ep
 from refold_contract._core.json import canonical_json
 from refold_contract._core.transport import sync_transport
+from refold_contract._plugin.live import live_credentials
+from refold_contract._plugin.selection import contract_selection
+from refold_contract._plugin.session import is_live_session
 from refold_contract.catalogue import Action
 from refold_contract.config import MOCK_API_KEY, MOCK_LINKED_ACCOUNT
 from refold_contract.contract import InvalidBody, check_invalid_reply, check_reply, success_shape
 from refold_contract.live import schema_drift
 from refold_contract.mock import RefoldMock
-from refold_contract.plugin import (
-    contract_selection,
-    is_live_session,
-    live_credentials,
-)
 from refold_contract.strategies import invalid_params, params
 
 # refold_live: under --refold-live the read part runs against the real API (writes are left out).

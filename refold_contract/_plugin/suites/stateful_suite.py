@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from refold_contract.plugin import contract_selection, refold_session
+from refold_contract._plugin.selection import contract_selection
+from refold_contract._plugin.session import refold_session
 from refold_contract.sandbox.stateful import Family, families, law_machine, machine_settings
 
 
