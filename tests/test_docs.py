@@ -378,10 +378,10 @@ def plugin_settings() -> _Recorder:
 
 
 def marker_keywords() -> list[str]:
-    """The keywords the ``refold`` marker takes: the one place to repoint when they move."""
-    from refold_contract import plugin
+    """The keywords the ``refold`` marker takes: the signature of its one options class."""
+    from refold_contract._plugin.markers import marker_keywords as keywords
 
-    return sorted(plugin._MARKER_KWARGS)
+    return sorted(keywords())
 
 
 def code_span_starts_with(text: str, word: str) -> bool:
