@@ -20,12 +20,12 @@ python -c "import mutmut" 2>/dev/null || python -m pip install -q "mutmut>=3.8.1
 declare -A PATTERNS=(
   [access]="refold_contract.access.*"
   [emulator]="refold_contract.mock.emulator.*"
-  [gateway]="refold_contract.live.gateway.x_place__* refold_contract.live.gateway.xǁPlacedǁpath__* refold_contract.live.gateway.xǁGatewayǁrespond__* refold_contract.live.gateway.xǁGatewayǁ_refuse__* refold_contract.live.gateway.xǁGatewayǁ_scrub_reply__* refold_contract.live.gateway.x__envelope__*"
+  [gateway]="refold_contract._core.endpoint.x_place__* refold_contract._core.endpoint.xǁPlacedǁpath__* refold_contract.live.gateway.policy.x_judge__* refold_contract.live.gateway.core.xǁGatewayǁrespond__* refold_contract.live.gateway.core.xǁGatewayǁ_refuse__* refold_contract.live.gateway.core.xǁGatewayǁ_scrub_reply__* refold_contract.live.gateway.reply.x_envelope__*"
   [egress]="refold_contract._guard.egress.*"
-  [live]="refold_contract.live.*"
+  [live]="refold_contract.live.guard.* refold_contract.live.drift.* refold_contract.live.recorder.* refold_contract._core.files.*"
   [redactor]="refold_contract._core.json.xǁRedactorǁ*"
   [snapshot]="refold_contract.snapshot.x__prepare__* refold_contract.snapshot.x__secrets__* refold_contract.snapshot.x_register_secrets__* refold_contract.snapshot.xǁRefoldSnapshotExtensionǁserialize__*"
-  [client]="refold_contract.client.xǁ_Protocolǁshould_retry__* refold_contract.client.xǁ_Protocolǁbuild__* refold_contract.client.xǁ_Protocolǁscrub__*"
+  [client]="refold_contract.client.protocol.xǁProtocolǁshould_retry__* refold_contract.client.protocol.xǁProtocolǁbuild__* refold_contract.client.protocol.xǁProtocolǁscrub__*"
 )
 ORDER=(access emulator gateway egress live redactor snapshot client)
 
