@@ -143,6 +143,7 @@ class ActionBuilder(ParameterBuilder):
         return self.text_source.count("\n", 0, found.start()) + 1 if found else 1
 
     def build(self, doc: Any) -> Action | None:
+        """The action a parsed document describes, or ``None`` when it has an error."""
         if not isinstance(doc, dict):
             self.error(
                 "",
@@ -236,6 +237,7 @@ class ActionBuilder(ParameterBuilder):
         return parse_state(raw, parameters={p.name: p for p in parameters}, report=report)
 
     def position(self, raw: Any) -> int | None:
+        """The action's place in Refold's documented list (from 1), if given."""
         if raw is None:
             return None
         if type(raw) is not int or raw < 1:
@@ -250,6 +252,7 @@ class ActionBuilder(ParameterBuilder):
         return raw
 
     def evidence(self, raw: Any) -> Evidence | None:
+        """The ``"evidence"`` object: a level for the schema and the reply, and the sources."""
         levels = ", ".join(EVIDENCE_LEVELS)
         if raw is None:
             if self.require_evidence:
@@ -325,6 +328,7 @@ class ActionBuilder(ParameterBuilder):
         return Evidence(rated["schema"], rated["reply"], tuple(sources), notes)
 
     def example(self, action: Action, i: int, raw: Any) -> Example | None:
+        """Example ``i``: its params checked against the action, its reply's shape checked."""
         pointer = f"/examples/{i}"
         if not isinstance(raw, dict):
             self.error(
@@ -381,6 +385,7 @@ class ActionBuilder(ParameterBuilder):
         )
 
     def response(self, pointer: str, response: Mapping[str, Any]) -> None:
+        """An example reply has a ``node_status``, ``data``, and an integer ``http_status``."""
         status = response.get(ep.KEY_NODE_STATUS)
         if not isinstance(status, str) or not status:
             self.error(

@@ -8,9 +8,9 @@ catalogue folder's ``<slug>/<action_id>.json`` files.
 
 Example::
 
-    document = read_document("tests/refold_fixtures/acme/get_widget.json")
-    files, strays = list_folder(Path("tests/refold_fixtures"))
-    files[0]                  # (PosixPath('tests/refold_fixtures/acme/get_widget.json'), 'acme')
+    document = read_document("fixtures/hubspot/get_contact.json")
+    files, strays = list_folder(Path("fixtures"))
+    files[0]                  # (PosixPath('fixtures/gmail/get_message.json'), 'gmail')
 """
 
 from __future__ import annotations

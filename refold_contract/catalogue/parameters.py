@@ -72,6 +72,7 @@ class ParameterBuilder:
         hint: str | None = None,
         severity: Literal["error", "warning"] = "error",
     ) -> None:
+        """Record a problem at ``pointer``: an error (the file does not load) or a warning."""
         problem = CatalogueError(
             message,
             path=str(self.path),
@@ -86,9 +87,11 @@ class ParameterBuilder:
     def warning(
         self, pointer: str, message: str, *, field: str | None = None, hint: str | None = None
     ) -> None:
+        """Record a problem lint reports but the loader accepts."""
         self.error(pointer, message, field=field, hint=hint, severity="warning")
 
     def text(self, doc: Mapping[str, Any], key: str, pointer: str, *, required: bool) -> str | None:
+        """``doc[key]`` if it is a string (non-empty when ``required``), else ``None`` reported."""
         value = doc.get(key)
         if value is None:
             if required:
@@ -112,6 +115,7 @@ class ParameterBuilder:
         return value
 
     def parameters(self, raw: Any) -> list[Parameter]:
+        """The ``"parameters"`` array parsed; a duplicate or broken descriptor is left out."""
         if raw is None:
             self.error(
                 "/parameters",
@@ -266,6 +270,7 @@ class ParameterBuilder:
         )
 
     def options(self, raw: Any, pointer: str, name: str | None) -> tuple[Option, ...] | None:
+        """A parameter's ``"options"`` (``()`` when absent, ``None`` when malformed)."""
         if raw is None:
             return ()
         hint = 'e.g. "options": [{"name": "Equals", "value": "EQ"}]'
