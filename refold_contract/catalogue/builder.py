@@ -1,0 +1,475 @@
+"""Building an action from a catalogue file: every key checked, every problem located.
+
+:class:`ActionBuilder` reads one file (strictly and bounded, :mod:`.files`), checks the action
+object key by key (slug and action id against the file's place, access, position, evidence,
+examples, the ``"state"`` block) and builds an :class:`~refold_contract.catalogue.model.Action`.
+It collects every problem rather than stopping at the first, so that lint can report them all;
+:func:`load_action` raises the first.
+
+Example::
+
+    action = load_action("fixtures/hubspot/get_contact.json")
+    builder = ActionBuilder(Path("mine/acme/get_widget.json"), lint=True)
+    builder.run(max_depth=64, max_bytes=1_000_000), builder.problems, builder.warnings
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from refold_contract._core import endpoint as ep
+from refold_contract._core.json import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_DEPTH,
+    JSONProblem,
+    json_type,
+)
+from refold_contract._core.json import allowed_keys_hint as _allowed_keys_hint
+from refold_contract._core.json import loads as _strict_loads
+from refold_contract._core.json import pointer_escape as _escape
+from refold_contract.access import Access, access_from_name
+from refold_contract.catalogue.files import (
+    duplicate_keys,
+    first_non_finite,
+    json_problem,
+    read_file,
+)
+from refold_contract.catalogue.model import (
+    EVIDENCE_LEVELS,
+    Action,
+    Evidence,
+    EvidenceLevel,
+    Example,
+    Parameter,
+)
+from refold_contract.catalogue.parameters import ParameterBuilder
+from refold_contract.catalogue.state.model import StateBlock
+from refold_contract.catalogue.state.parse import parse_state
+from refold_contract.errors import CatalogueError, UnknownFieldType
+
+__all__ = ["ActionBuilder", "load_action"]
+
+_ACTION_KEYS = (
+    "slug",
+    "action_id",
+    "name",
+    "description",
+    "tag",
+    "access",
+    "position",
+    "evidence",
+    "parameters",
+    "examples",
+    "state",
+)
+_EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
+_ACTION_KEY_SET = frozenset(_ACTION_KEYS)
+_EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
+
+
+class ActionBuilder(ParameterBuilder):
+    """Reads one file and turns it into an Action, collecting every problem on the way.
+
+    ``problems`` are errors (the file does not load); ``warnings`` are what lint reports but
+    the loader accepts. ``lint=True`` adds the checks only lint makes (duplicate keys, numbers
+    too large for a float); ``require_evidence=True`` makes a missing ``evidence`` an error.
+
+    Example::
+
+        builder = ActionBuilder(Path("fixtures/hubspot/get_contact.json"))
+        action = builder.run(max_depth=64, max_bytes=1_000_000)
+        action.key if not builder.problems else builder.problems[0]
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        slug: str | None = None,
+        *,
+        lint: bool = False,
+        require_evidence: bool = False,
+    ) -> None:
+        super().__init__(path, slug)
+        self.lint = lint
+        self.require_evidence = require_evidence
+        self.raw = b""
+
+    def run(self, *, max_depth: int, max_bytes: int) -> Action | None:
+        """Read, parse and build the file; problems land in ``problems`` and ``warnings``."""
+        try:
+            raw = read_file(self.path, max_bytes)
+        except CatalogueError as exc:
+            self.problems.append(exc)
+            return None
+        self.raw = raw
+        try:
+            document = _strict_loads(raw, max_depth=max_depth, max_bytes=max_bytes)
+        except JSONProblem as exc:
+            self.problems.append(json_problem(exc, self.path, raw, max_depth, max_bytes))
+            return None
+        if self.lint:
+            # Lint only: a literal such as 1e999 is JSON, but Python reads it as infinity, which
+            # JSON cannot write back. Finding one needs a walk, too slow for every load.
+            where = first_non_finite(document)
+            if where is not None:
+                self.error(
+                    where,
+                    "a number too large for a float: it reads as Infinity, which is not JSON",
+                    hint="write it as a string, or as a smaller number",
+                )
+            for where, key in duplicate_keys(self.text_source):
+                self.error(
+                    f"{where}/{_escape(key)}",
+                    f"duplicate key {key!r}: JSON keeps only the last of its values",
+                    field=key,
+                    hint=f"remove all but one {key!r} from that object",
+                )
+        return self.build(document)
+
+    @cached_property
+    def text_source(self) -> str:
+        """The file's text, decoded again only for line numbers and the duplicate-key pass."""
+        return self.raw.decode("utf-8-sig")
+
+    def line_of_type(self, ptype: str) -> int:
+        """Best effort: the line of the first ``"type": "<ptype>"`` in the file (else 1)."""
+        found = re.search(rf'"type"\s*:\s*{re.escape(json.dumps(ptype))}', self.text_source)
+        return self.text_source.count("\n", 0, found.start()) + 1 if found else 1
+
+    def build(self, doc: Any) -> Action | None:
+        """The action a parsed document describes, or ``None`` when it has an error."""
+        if not isinstance(doc, dict):
+            self.error(
+                "",
+                f"the file must hold a JSON object, got {json_type(doc)}",
+                hint="one action per file: an object with slug, action_id, name, parameters",
+            )
+            return None
+        slug = self.text(doc, "slug", "", required=True)
+        action_id = self.text(doc, "action_id", "", required=True)
+        if slug is not None and action_id is not None:
+            self.action_key = f"{slug}/{action_id}"
+        if slug is not None and slug != self.slug:
+            self.error(
+                "/slug",
+                f"slug {slug!r} does not match its folder {self.slug!r}",
+                field="slug",
+                hint=f"move the file to {slug}/ or fix the slug",
+            )
+        if action_id is not None and action_id != self.path.stem:
+            self.error(
+                "/action_id",
+                f"action_id {action_id!r} does not match the file name {self.path.name!r}",
+                field="action_id",
+                hint=f"rename the file to {action_id}.json or fix the action_id",
+            )
+        name = self.text(doc, "name", "", required=True)
+        description = self.text(doc, "description", "", required=False) or ""
+        tag = self.text(doc, "tag", "", required=False)
+        for key in () if doc.keys() <= _ACTION_KEY_SET else doc:
+            if key not in _ACTION_KEY_SET:
+                self.error(
+                    f"/{_escape(key)}",
+                    f"unknown key {key!r}",
+                    field=key,
+                    hint=_allowed_keys_hint(key, _ACTION_KEYS),
+                )
+        access: Access | None = None
+        declared = doc.get("access")
+        if declared is not None:
+            if declared in ("read", "write"):
+                access = declared
+            else:
+                self.error(
+                    "/access",
+                    f"access must be 'read' or 'write', got {declared!r}",
+                    field="access",
+                    hint="or leave it out and let the name decide",
+                )
+        position = self.position(doc.get("position"))
+        evidence = self.evidence(doc.get("evidence"))
+        parameters = self.parameters(doc.get("parameters"))
+        state_raw = doc.get("state")
+        state = self.state(state_raw, parameters) if state_raw is not None else None
+        examples_raw = doc.get("examples", [])
+        if not isinstance(examples_raw, list):
+            self.error(
+                "/examples",
+                f"'examples' must be an array, got {json_type(examples_raw)}",
+                field="examples",
+                hint='use "examples": [] for an action with no recorded reply',
+            )
+            examples_raw = []
+        # Problems above do not stop the examples being checked: lint reports them all at once.
+        action = Action(
+            slug=slug or self.slug,
+            action_id=action_id or self.path.stem,
+            name=name or "",
+            description=description,
+            tag=tag,
+            access=access or access_from_name(action_id or self.path.stem),
+            access_declared=access is not None,
+            parameters=tuple(parameters),
+            path=self.path,
+            position=position,
+            evidence=evidence,
+            state=state,
+        )
+        examples = [self.example(action, i, e) for i, e in enumerate(examples_raw)]
+        if self.problems:
+            return None
+        # The action has not left the builder yet; setting the field beats a second __init__.
+        object.__setattr__(action, "examples", tuple(e for e in examples if e))
+        return action
+
+    def state(self, raw: Any, parameters: Sequence[Parameter]) -> StateBlock | None:
+        """The ``"state"`` block, every problem reported below ``/state``."""
+
+        def report(pointer: str, message: str, hint: str) -> None:
+            self.error(f"/state{pointer}", message, field="state", hint=hint)
+
+        return parse_state(raw, parameters={p.name: p for p in parameters}, report=report)
+
+    def position(self, raw: Any) -> int | None:
+        """The action's place in Refold's documented list (from 1), if given."""
+        if raw is None:
+            return None
+        if type(raw) is not int or raw < 1:
+            self.error(
+                "/position",
+                f"'position' must be a whole number from 1, got {raw!r}",
+                field="position",
+                hint="the action's place in Refold's documented list for its app (1 is first); "
+                "leave it out for an action Refold does not list",
+            )
+            return None
+        return raw
+
+    def evidence(self, raw: Any) -> Evidence | None:
+        """The ``"evidence"`` object: a level for the schema and the reply, and the sources."""
+        levels = ", ".join(EVIDENCE_LEVELS)
+        if raw is None:
+            if self.require_evidence:
+                self.error(
+                    "/evidence",
+                    "a built-in action must say where its facts come from: no 'evidence'",
+                    field="evidence",
+                    hint='add "evidence": {"schema": LEVEL, "reply": LEVEL, "sources": [...]}'
+                    f" with LEVEL one of {levels}",
+                )
+            return None
+        if not isinstance(raw, dict):
+            self.error(
+                "/evidence",
+                f"'evidence' must be an object, got {json_type(raw)}",
+                field="evidence",
+                hint='{"schema": LEVEL, "reply": LEVEL, "sources": [...], "notes": "..."}',
+            )
+            return None
+        for key in raw:
+            if key not in _EVIDENCE_KEYS:
+                self.error(
+                    f"/evidence/{_escape(key)}",
+                    f"unknown key {key!r} in evidence",
+                    field="evidence",
+                    hint=_allowed_keys_hint(key, _EVIDENCE_KEYS),
+                )
+        rated: dict[str, EvidenceLevel] = {}
+        for key in ("schema", "reply"):
+            value = raw.get(key)
+            if value in EVIDENCE_LEVELS:
+                rated[key] = value
+            else:
+                self.error(
+                    f"/evidence/{key}",
+                    f"evidence {key!r} must be one of {levels}, got {value!r}"
+                    if value is not None
+                    else f"evidence has no {key!r}",
+                    field="evidence",
+                    hint="refold-docs: Refold's pages show it; observed: seen from the live API; "
+                    "app-docs: from the app's API reference; assumed: no source",
+                )
+        sources = raw.get("sources")
+        good_sources = isinstance(sources, list) and all(
+            isinstance(s, str) and s.strip() for s in sources
+        )
+        if not good_sources:
+            self.error(
+                "/evidence/sources",
+                "evidence 'sources' must be an array of URLs or citations (strings)",
+                field="evidence",
+                hint='e.g. "sources": ["https://docs.refold.ai/..."]',
+            )
+        elif not sources and any(level != "assumed" for level in rated.values()):
+            self.error(
+                "/evidence/sources",
+                "evidence names no source for a level other than 'assumed'",
+                field="evidence",
+                hint="add the page or observation each level rests on, or rate it 'assumed'",
+            )
+        notes = raw.get("notes")
+        bad_notes = notes is not None and not isinstance(notes, str)
+        if bad_notes:
+            self.error(
+                "/evidence/notes",
+                f"evidence 'notes' must be a string, got {json_type(notes)}",
+                field="evidence",
+                hint="say in words where sources disagree and what was chosen",
+            )
+        if len(rated) < 2 or not good_sources or bad_notes:
+            return None
+        assert isinstance(sources, list)
+        return Evidence(rated["schema"], rated["reply"], tuple(sources), notes)
+
+    def example(self, action: Action, i: int, raw: Any) -> Example | None:
+        """Example ``i``: its params checked against the action, its reply's shape checked."""
+        pointer = f"/examples/{i}"
+        if not isinstance(raw, dict):
+            self.error(
+                pointer,
+                f"an example must be an object, got {json_type(raw)}",
+                hint='{"params": {...}, "response": {"node_status": ..., "data": ...}}',
+            )
+            return None
+        for key in raw:
+            if key not in _EXAMPLE_KEYS:
+                self.error(
+                    f"{pointer}/{_escape(key)}",
+                    f"unknown key {key!r} in an example",
+                    hint=_allowed_keys_hint(key, sorted(_EXAMPLE_KEYS)),
+                )
+        params = raw.get("params")
+        response = raw.get("response")
+        if not isinstance(params, dict):
+            self.error(
+                f"{pointer}/params",
+                "'params' must be an object (the request body)",
+                hint='use "params": {} for a call with no parameters',
+            )
+            params = None
+        if not isinstance(response, dict):
+            self.error(
+                f"{pointer}/response",
+                '\'response\' must be an object like {"node_status": "Success", "data": {...}}',
+                hint="the execute reply as Refold sent it",
+            )
+            response = None
+        else:
+            self.response(pointer, response)
+        if params is not None:
+            self.example_params(action, pointer, params)
+        source = raw.get("source", "")
+        recorded_at = raw.get("recorded_at")
+        ex_name = raw.get("name")
+        if not isinstance(source, str):
+            self.error(
+                f"{pointer}/source",
+                f"'source' must be a string, got {json_type(source)}",
+                hint="say where the reply came from: a page, an API reference, 'recorded'",
+            )
+            return None
+        if params is None or response is None:
+            return None
+        return Example(
+            params=params,
+            response=response,
+            source=source,
+            recorded_at=recorded_at if isinstance(recorded_at, str) else None,
+            name=ex_name if isinstance(ex_name, str) else None,
+        )
+
+    def response(self, pointer: str, response: Mapping[str, Any]) -> None:
+        """An example reply has a ``node_status``, ``data``, and an integer ``http_status``."""
+        status = response.get(ep.KEY_NODE_STATUS)
+        if not isinstance(status, str) or not status:
+            self.error(
+                f"{pointer}/response/node_status",
+                "'node_status' must be a non-empty string such as 'Success' or 'Errored'",
+                hint='add "node_status": "Success" (or "Errored" for a failure inside the app)',
+            )
+        if ep.KEY_DATA not in response:
+            self.error(
+                f"{pointer}/response/data",
+                "missing 'data' (the app's native reply; null if it has none)",
+                hint='add "data": null when the app answered with no body',
+            )
+        http_status = response.get(ep.KEY_HTTP_STATUS)
+        if http_status is not None and (
+            not isinstance(http_status, int) or isinstance(http_status, bool)
+        ):
+            self.error(
+                f"{pointer}/response/http_status",
+                f"'http_status' must be an integer, got {json_type(http_status)}",
+                hint="the connected app's own HTTP status, e.g. 200; or leave it out",
+            )
+
+    def example_params(self, action: Action, pointer: str, params: Mapping[str, Any]) -> None:
+        """Refold's own rule (required keys present) is an error; the strict extras warn.
+
+        Refold accepts keys its schema does not name and checks no types, so a recorded body
+        with either still loads; lint warns, since the strict mock would refuse it.
+        """
+        for problem in action.check(params, strict=True):
+            where = f"{pointer}/params" + (f"/{_escape(problem.field)}" if problem.field else "")
+            if problem.kind == "unknown_key":
+                self.warning(
+                    where,
+                    f"example params name a key the schema does not: {problem.message}",
+                    field=problem.field,
+                    hint=f"Refold accepts extra keys, so the example loads; add {problem.field!r} "
+                    "to the parameters if the action takes it, or drop it from the example",
+                )
+            elif problem.kind == "wrong_type":
+                self.warning(
+                    where,
+                    f"example param is not of its declared type: {problem.message}",
+                    field=problem.field,
+                    hint="Refold checks no types, so the example loads; fix the value or the "
+                    "parameter's type (the strict mock refuses this body)",
+                )
+            else:
+                self.error(
+                    where,
+                    f"example params fail the action's own check: {problem.message}",
+                    field=problem.field,
+                    hint="make the example's params match the parameters list",
+                )
+
+
+def load_action(
+    path: str | Path,
+    *,
+    slug: str | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Action:
+    """Load one action file; raise :class:`CatalogueError` for its first error.
+
+    What lint would only warn about (example params the schema does not name or of another
+    type) does not stop the load. An unknown field type loads as text with one
+    :class:`~refold_contract.errors.UnknownFieldType` warning located at the file.
+
+    Example::
+
+        load_action("fixtures/hubspot/get_contact.json")
+    """
+    path = Path(path)
+    builder = ActionBuilder(path, slug)
+    action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
+    if builder.problems:
+        raise builder.problems[0]
+    if builder.unknown_types:
+        warnings.warn_explicit(
+            builder.unknown_types_message(),
+            UnknownFieldType,
+            str(path),
+            builder.line_of_type(builder.unknown_types[0][1]),
+        )
+    assert action is not None
+    return action

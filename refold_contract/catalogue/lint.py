@@ -1,0 +1,176 @@
+"""Linting catalogue folders: every problem in every file, errors and warnings, and the count.
+
+:func:`validate_file` checks one file without stopping at its first problem;
+:func:`lint_folders` (what :meth:`Catalogue.lint_report
+<refold_contract.catalogue.collection.Catalogue.lint_report>` and ``refold-contract lint`` run)
+checks folders, adding the rules that span files: two actions of one app at the same
+``position``, and state blocks on one object type with different ``record`` models.
+
+Example::
+
+    report = lint_folders(["tests/refold_fixtures"], builtin=Catalogue.builtin_path())
+    report.ok, len(report.errors), len(report.warnings), report.files
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from refold_contract._core.json import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
+from refold_contract.catalogue.builder import ActionBuilder
+from refold_contract.catalogue.files import list_folder, stray_problem
+from refold_contract.catalogue.model import Action
+from refold_contract.errors import CatalogueError
+
+__all__ = ["LintReport", "lint_folders", "validate_file"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LintReport:
+    """What ``refold-contract lint`` found: every problem, and how many files it looked at.
+
+    Warnings do not fail a lint; ``ok`` is true when there is no error.
+
+    Example::
+
+        report = Catalogue.lint_report("tests/refold_fixtures")
+        for problem in report.problems:
+            print(problem.severity, problem.location, problem.message)
+        raise SystemExit(0 if report.ok else 1)
+    """
+
+    problems: tuple[CatalogueError, ...]
+    files: int
+    folders: tuple[Path, ...] = ()
+
+    @property
+    def errors(self) -> list[CatalogueError]:
+        """The problems that fail a lint."""
+        return [p for p in self.problems if p.severity != "warning"]
+
+    @property
+    def warnings(self) -> list[CatalogueError]:
+        """The problems worth fixing that the loader accepts."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error."""
+        return not self.errors
+
+
+def validate_file(
+    path: str | Path,
+    *,
+    slug: str | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    lint: bool = False,
+    require_evidence: bool = False,
+) -> tuple[Action | None, list[CatalogueError]]:
+    """Check one file: the action (``None`` on any error) and every problem found.
+
+    Problems are errors and warnings (``problem.severity``). ``lint=True`` adds the checks
+    only lint makes (duplicate keys); ``require_evidence=True`` makes a missing ``evidence``
+    object an error, as for built-in files.
+
+    Example::
+
+        action, problems = validate_file("mine/acme/get_widget.json", lint=True)
+        errors = [p for p in problems if p.severity == "error"]
+    """
+    builder = ActionBuilder(Path(path), slug, lint=lint, require_evidence=require_evidence)
+    action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
+    problems = builder.problems + builder.warnings
+    return (action if not builder.problems else None), problems
+
+
+def lint_folders(
+    folders: Iterable[str | Path],
+    *,
+    builtin: Path,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> LintReport:
+    """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
+
+    A file in the folder ``builtin`` (the built-in catalogue) must carry an ``evidence``
+    object. See :meth:`Catalogue.lint_report
+    <refold_contract.catalogue.collection.Catalogue.lint_report>` for what is checked.
+
+    Example::
+
+        report = lint_folders(["fixtures"], builtin=Catalogue.builtin_path())
+        raise SystemExit(0 if report.ok else 1)
+    """
+    problems: list[CatalogueError] = []
+    files_seen = 0
+    paths = tuple(Path(f) for f in folders)
+    builtin = builtin.resolve()
+    models: dict[tuple[str, str], tuple[Any, Path]] = {}
+    for folder in paths:
+        try:
+            files, strays = list_folder(folder)
+        except CatalogueError as exc:
+            problems.append(exc)
+            continue
+        files_seen += len(files) + len(strays)
+        problems.extend(stray_problem(folder, s, files, max_depth, max_bytes) for s in strays)
+        is_builtin = folder.resolve() == builtin
+        positions: dict[tuple[str, int], Path] = {}
+        for file, slug in files:
+            action, found = validate_file(
+                file,
+                slug=slug,
+                max_depth=max_depth,
+                max_bytes=max_bytes,
+                lint=True,
+                require_evidence=is_builtin,
+            )
+            problems.extend(found)
+            if action is not None:
+                problems.extend(_record_model_clash(action, file, models))
+            if action is None or action.position is None:
+                continue
+            first = positions.setdefault((action.slug, action.position), file)
+            if first != file:
+                problems.append(
+                    CatalogueError(
+                        f"position {action.position} is also given to {first.name}",
+                        path=str(file),
+                        pointer="/position",
+                        action=action.key,
+                        field="position",
+                        hint="give each documented action of an app its own place in "
+                        "Refold's list (1 is first)",
+                        severity="warning",
+                    )
+                )
+    return LintReport(problems=tuple(problems), files=files_seen, folders=paths)
+
+
+def _record_model_clash(
+    action: Action, file: Path, seen: dict[tuple[str, str], tuple[Any, Path]]
+) -> list[CatalogueError]:
+    """Every state block on one object type must keep its records the same way."""
+    block = action.state
+    if block is None or block.record is None or not block.object:
+        return []
+    first = seen.setdefault((action.slug, block.object), (block.record, file))
+    if first[0] == block.record:
+        return []
+    return [
+        CatalogueError(
+            f"the record model of {action.slug} object type {block.object!r} differs from the "
+            f"one in {first[1].name}",
+            path=str(file),
+            pointer="/state/record",
+            action=action.key,
+            field="state",
+            hint="every state block on one object type shares its records: give them the same "
+            '"record" (id field, id format, timestamp fields, clock)',
+        )
+    ]
