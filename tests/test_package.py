@@ -221,3 +221,19 @@ def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     for command in commands:
         assert f"refold-contract {command}" in readme, command
+
+
+def test_the_version_is_written_once_and_read_by_the_metadata_and_the_cli() -> None:
+    import importlib.metadata
+
+    assert refold_contract.__version__ == importlib.metadata.version("refold-contract")
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"refold-contract {refold_contract.__version__}"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "\nversion =" not in pyproject
+    assert 'dynamic = ["version"]' in pyproject
