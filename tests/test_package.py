@@ -5,6 +5,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -218,7 +219,11 @@ def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
         assert name in readme, name
     from refold_contract.cli import build_parser
 
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parser = build_parser()
+    commands = cast(
+        "dict[str, object]",
+        parser._subparsers._group_actions[0].choices,  # type: ignore[union-attr]
+    )
     for command in commands:
         assert f"refold-contract {command}" in readme, command
 
