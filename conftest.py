@@ -10,6 +10,16 @@ from typing import Any
 
 import pytest
 
+# `--doctest-modules` imports every module of the package to find its `>>>` examples. A module that
+# is a program rather than a library (`python -m ...`, the entry of a child process) may run code
+# when imported, so it is not collected, wherever the package's layout puts it.
+collect_ignore_glob = [
+    "refold_contract/__main__.py",
+    "refold_contract/**/__main__.py",
+    "refold_contract/_child*.py",
+    "refold_contract/**/_child*.py",
+]
+
 _real_getaddrinfo = socket.getaddrinfo
 
 

@@ -124,7 +124,7 @@ def test_a_write_stopped_at_any_step_leaves_the_old_file_whole_or_no_file(
 ) -> None:
     new_text = json.dumps(NEW, indent=2, ensure_ascii=False) + "\n"
     old_text = json.dumps(OLD, indent=2) + "\n"
-    cases = []
+    cases: list[dict[str, Any]] = []
     for step in STEPS:
         for existing in (True, False):
             folder = tmp_path / f"{step}-{'existing' if existing else 'fresh'}"
@@ -161,7 +161,7 @@ def test_a_write_stopped_at_any_step_leaves_the_old_file_whole_or_no_file(
 def test_a_recording_stopped_at_any_step_leaves_the_recorded_file_whole(tmp_path: Path) -> None:
     catalogue = Catalogue.builtin()
     action = catalogue.get("hubspot", "get_contact")
-    cases = []
+    cases: list[dict[str, Any]] = []
     before: dict[Path, str] = {}
     for step in STEPS:
         folder = tmp_path / step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def _shape_salesforce(data: Any) -> bool:
     )
 
 
-NATIVE_SHAPES = {
+NATIVE_SHAPES: dict[str, Callable[[Any], bool]] = {
     "hubspot": _shape_hubspot,
     "salesforce": _shape_salesforce,
     "slack": lambda d: d.get("ok") is True,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,7 +142,7 @@ def test_malformed_json_names_the_file_line_and_column(tmp_path: Path) -> None:
     ],
 )
 def test_loading_errors_name_the_file_the_pointer_and_what_to_do(
-    tmp_path: Path, mutate, pointer: str, fragment: str
+    tmp_path: Path, mutate: Callable[[dict[str, Any]], object], pointer: str, fragment: str
 ) -> None:
     doc = action_doc()
     mutate(doc)
@@ -267,6 +269,7 @@ def test_strict_check_leaves_a_field_of_an_unknown_type_unchecked(tmp_path: Path
     write_action(tmp_path, doc)
     with pytest.warns(UnknownFieldType):
         action = Catalogue.load(tmp_path).get("demo", "get_thing")
+    value: object
     for value in ("x", 1, None, {}):
         assert action.check({"f": value}, strict=True) == []
 
@@ -290,7 +293,9 @@ def test_check_refuses_a_body_that_is_not_an_object() -> None:
         ("password", ["s3cret"], [0]),
     ],
 )
-def test_strict_check_validates_typed_fields(tmp_path: Path, ptype: str, good, bad) -> None:
+def test_strict_check_validates_typed_fields(
+    tmp_path: Path, ptype: str, good: list[Any], bad: list[Any]
+) -> None:
     doc = action_doc(parameters=[{"name": "f", "type": ptype, "required": True}], examples=[])
     write_action(tmp_path, doc)
     action = Catalogue.load(tmp_path).get("demo", "get_thing")

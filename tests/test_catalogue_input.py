@@ -14,6 +14,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -211,7 +212,9 @@ def test_limits_are_keywords_of_load_and_lint_with_documented_defaults(
     assert lint_lines(capsys, str(tmp_path), "--max-depth", "8")[0] == 0
 
 
-def test_a_file_is_read_no_further_than_the_limit(tmp_path: Path, monkeypatch) -> None:
+def test_a_file_is_read_no_further_than_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write_action(tmp_path, action_doc())
     asked: list[int] = []
     real_read = os.read
@@ -440,7 +443,7 @@ def test_lint_fails_a_builtin_file_without_evidence_and_allows_a_user_file_witho
 
 def test_positions_order_the_list_documented_actions_first(tmp_path: Path) -> None:
     for action_id, position in [("get_c", None), ("get_b", 2), ("get_z", 1), ("get_a", None)]:
-        extra = {} if position is None else {"position": position}
+        extra: dict[str, Any] = {} if position is None else {"position": position}
         write_action(tmp_path, action_doc(action_id=action_id, **extra))
     catalogue = Catalogue.load(tmp_path)
     assert [a.action_id for a in catalogue.actions("demo")] == ["get_z", "get_b", "get_a", "get_c"]
@@ -577,7 +580,9 @@ def test_an_unknown_key_close_to_a_known_one_is_named(tmp_path: Path) -> None:
     assert problem.hint.startswith("allowed keys: ")
 
 
-def test_lint_given_a_file_says_it_takes_folders(tmp_path: Path, capsys) -> None:
+def test_lint_given_a_file_says_it_takes_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_action(tmp_path, action_doc())
     assert main(["lint", str(path)]) == 1
     out = capsys.readouterr()

@@ -36,7 +36,9 @@ def test_lint_prints_one_line_per_problem_and_fails(
     assert "2 error(s), 0 warning(s) in 2 file(s)" in captured.err
 
 
-def test_lint_warns_of_an_unknown_field_type_without_failing(tmp_path: Path, capsys) -> None:
+def test_lint_warns_of_an_unknown_field_type_without_failing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = action_doc()
     doc["parameters"][1]["type"] = "colour"
     path = write_action(tmp_path, doc)
@@ -65,7 +67,9 @@ def test_the_console_script_runs() -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
+def test_serve_without_uvicorn_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert main(["serve"]) == 2
     assert "pip install '/path/to/refold-contract[server]') or pip install uvicorn" in (
@@ -73,7 +77,9 @@ def test_serve_without_uvicorn_names_the_extra(monkeypatch, capsys) -> None:
     )
 
 
-def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
+def test_the_results_table_prints_without_rich(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from refold_contract.cli.output import print_table
 
     monkeypatch.setitem(sys.modules, "rich", None)
@@ -88,7 +94,7 @@ def test_the_results_table_prints_without_rich(monkeypatch, capsys) -> None:
     ]
 
 
-def test_serve_refuses_a_bad_or_busy_port(capsys) -> None:
+def test_serve_refuses_a_bad_or_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 
     with pytest.raises(SystemExit):
@@ -115,7 +121,9 @@ def test_serve_refuses_a_bad_or_busy_port(capsys) -> None:
         (["--action", "get_contacts"], "did you mean hubspot/get_contact"),
     ],
 )
-def test_test_command_checks_its_own_options(argv, message, capsys) -> None:
+def test_test_command_checks_its_own_options(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["test", *argv]) == 2
     assert message in capsys.readouterr().err
 
@@ -146,7 +154,7 @@ def test_an_unknown_option_gets_the_commands_own_usage(capsys: pytest.CaptureFix
     ],
 )
 def test_commands_that_hold_credentials_say_which_variables_are_missing(
-    argv: list[str], needs: str, monkeypatch: pytest.MonkeyPatch, capsys
+    argv: list[str], needs: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REFOLD_API_KEY", "tk_cli_missing_account")
     assert main(argv) == 2

@@ -148,7 +148,9 @@ ERROR_ROWS = [
 
 
 @pytest.mark.parametrize(("status", "body", "cls", "code"), ERROR_ROWS)
-def test_every_documented_error_row_becomes_its_typed_error(status, body, cls, code) -> None:
+def test_every_documented_error_row_becomes_its_typed_error(
+    status: int, body: Any, cls: type[RefoldAPIError], code: str | None
+) -> None:
     client, _ = make_client(Recorder(httpx.Response(status, json=body)), retries=0)
     with pytest.raises(cls) as info:
         client.execute("hubspot", "create_contact", {"firstname": "Ada"})
@@ -482,7 +484,7 @@ def test_the_fake_key_never_shows_in_repr_str_errors_or_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    replies = [
+    replies: list[httpx.Response | Exception] = [
         httpx.Response(401, json=envelope(401, "U", "Invalid Credentials", key="error")),
         httpx.Response(502, text="<html>gateway</html>"),
         httpx.Response(200, json={"node_status": "Errored", "data": {}}),

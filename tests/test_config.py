@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_repr_masks_secrets() -> None:
         ({"colour": "blue"}, "unknown setting"),
     ],
 )
-def test_bad_settings_are_configuration_errors(kwargs: dict[str, object], fragment: str) -> None:
+def test_bad_settings_are_configuration_errors(kwargs: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ConfigurationError, match=fragment):
         Settings.resolve(env={}, **kwargs)
 

@@ -42,7 +42,7 @@ from refold_contract.consumer import (
     verify_reply,
 )
 from refold_contract.consumer._paths import child_path, format_path, parse_path
-from refold_contract.consumer.model import merge_shapes
+from refold_contract.consumer.model import Mode, merge_shapes
 
 from .helpers import write_action
 
@@ -53,7 +53,8 @@ SEARCH = BUILTIN.get("hubspot", "search_contacts")
 
 def reply_of(action: Action, index: int = 0) -> dict[str, Any]:
     """A fresh parsed copy of a catalogue example reply, as ``response.json()`` gives it."""
-    return json.loads(json.dumps(dict(action.examples[index].response)))
+    reply: dict[str, Any] = json.loads(json.dumps(dict(action.examples[index].response)))
+    return reply
 
 
 def contact_emails(body: Mapping[str, Any]) -> tuple[list[tuple[str, str, str | None]], Any]:
@@ -134,7 +135,7 @@ def test_downstream_code_reading_search_contacts_yields_exactly_those_paths() ->
         "$.data.results[*].properties.lastname": PathRead("value", frozenset({"string"})),
     }
     contract = recorder.contract().actions["hubspot/search_contacts"]
-    assert contract.always_sent == {"propertyName", "operator", "value", "limit"}
+    assert contract.always_sent == frozenset({"propertyName", "operator", "value", "limit"})
 
 
 def test_the_closed_reads_hold_every_prefix_of_a_read_path() -> None:
@@ -392,7 +393,8 @@ def test_dumping_the_whole_reply_records_one_whole_value_not_one_per_level() -> 
 
 
 def test_pydantic_validation_reads_the_whole_value() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    pytest.importorskip("pydantic")
+    import pydantic
 
     class Contact(pydantic.BaseModel):
         id: str
@@ -448,7 +450,7 @@ def test_parameters_sent_and_always_sent() -> None:
     recorder.record_call("hubspot", "get_contact", {"limit": "3", "properties": "email"})
     entry = recorder.contract().actions["hubspot/get_contact"]
     assert entry.sent == {"limit", "after", "properties"}
-    assert entry.always_sent == {"limit"}
+    assert entry.always_sent == frozenset({"limit"})
     assert entry.replies == {}
 
 
@@ -556,7 +558,7 @@ def test_a_missing_contract_file_raises_a_clean_error(tmp_path: Path) -> None:
 
 NAMES = st.sampled_from(["limit", "after", "email", "id"])
 SEGMENTS = st.sampled_from(["data", "results", "id", "[*]", ".*", "email"])
-MODES = st.sampled_from(["presence", "optional", "value"])
+MODES: st.SearchStrategy[Mode] = st.sampled_from(["presence", "optional", "value"])
 TYPES = st.frozensets(st.sampled_from(["string", "integer", "null", "object", "array"]))
 SHAPES = st.recursive(
     st.builds(lambda t: {"types": sorted(t)}, TYPES),

@@ -73,7 +73,7 @@ def test_a_gateway_that_fails_to_start_leaves_no_credential_in_the_tracebacks_lo
     def broken(stream: object, timeout: float) -> bytes:
         raise OSError("the pipe broke")
 
-    monkeypatch.setattr(gateway_process.subprocess, "Popen", recording)
+    monkeypatch.setattr(gateway_process.subprocess, "Popen", recording)  # type: ignore[attr-defined]
     monkeypatch.setattr(gateway_process, "_read_line", broken)
     credentials = Credentials(api_key=FAKE_KEY, linked_account_id="acct_1")
     try:

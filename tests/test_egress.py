@@ -8,7 +8,9 @@ test_gateway.py.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
 
 import pytest
 
@@ -197,14 +199,15 @@ def test_each_guarded_function_refuses_and_records_the_attempt(installed: Egress
     # loopback-only check of its own, which would answer first.
     import _socket
 
-    for call, where in [
+    calls: list[tuple[Callable[[], object], str]] = [
         (lambda: _socket.getaddrinfo("blocked.example", 443), "blocked.example:443"),
         (lambda: _socket.getaddrinfo(b"sub.blocked.example", "80"), "sub.blocked.example:80"),
         (lambda: _socket.getaddrinfo("blocked.example", "https"), "blocked.example"),
         (lambda: _socket.getaddrinfo("127.0.0.1", 9), "127.0.0.1:9"),
         (lambda: socket.gethostbyname("blocked.example"), "blocked.example"),
         (lambda: socket.gethostbyname_ex("blocked.example"), "blocked.example"),
-    ]:
+    ]
+    for call, where in calls:
         with pytest.raises(EgressBlocked) as info:
             call()
         assert info.value.message == (
@@ -290,7 +293,7 @@ def test_no_client_reaches_a_live_loopback_base_url_by_another_spelling_of_its_a
 
     offline = socket.getaddrinfo  # the project's conftest: loopback only, by its usual spelling
 
-    def local_too(host: object, *args: object, **kwargs: object) -> object:
+    def local_too(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host in ("0.0.0.0", "127.1"):  # still this machine
             return _socket.getaddrinfo(host, *args, **kwargs)
         return offline(host, *args, **kwargs)
@@ -302,18 +305,18 @@ def test_no_client_reaches_a_live_loopback_base_url_by_another_spelling_of_its_a
     standin.listen()
     port = standin.getsockname()[1]
     live = EgressGuard.for_settings(f"http://127.0.0.1:{port}", live=True)
-    tries = []
+    tries: list[Callable[[], object]] = []
     for host in ("0.0.0.0", "127.1"):
         url = (
             f"http://{host}:{port}/api/v2/integration-schema/hubspot/actions/create_contact/execute"
         )
-        tries += [lambda u=url: requests.post(u, timeout=2), lambda u=url: httpx.post(u, timeout=2)]
+        tries += [partial(requests.post, url, timeout=2), partial(httpx.post, url, timeout=2)]
 
     def raw(address: str) -> None:
         with socket.socket() as sock:
             sock.connect((address, port))
 
-    tries += [lambda a=a: raw(a) for a in ("0.0.0.0", "127.1")]
+    tries += [partial(raw, a) for a in ("0.0.0.0", "127.1")]
     try:
         with live.installed():
             for call in tries:

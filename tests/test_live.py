@@ -11,6 +11,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -85,7 +86,11 @@ def test_a_suite_calling_every_write_action_live_sends_no_write(
     result.stdout.fnmatch_lines(["*mode live (tests marked refold_live, reads only*"])
     reached = refold.mock.calls
     assert reached, "reads must arrive"
-    writes = [c for c in reached if c.action_id and not catalogue.get(c.slug, c.action_id).is_read]
+    writes = [
+        c
+        for c in reached
+        if c.action_id and not catalogue.get(cast(str, c.slug), c.action_id).is_read
+    ]
     assert writes == []
     read_ids = {a.key for a in catalogue.actions(access="read")}
     assert {f"{c.slug}/{c.action_id}" for c in reached} == read_ids
@@ -448,7 +453,7 @@ def test_the_contract_suite_runs_its_read_part_live_with_parity(
     catalogue = Catalogue.builtin()
     reached = [c for c in refold.mock.calls if c.action_id]
     assert reached
-    assert all(catalogue.get(c.slug, c.action_id).is_read for c in reached)
+    assert all(catalogue.get(cast(str, c.slug), cast(str, c.action_id)).is_read for c in reached)
     assert FAKE_KEY not in out + done.stderr
 
 

@@ -25,7 +25,9 @@ def refold(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
         yield server
 
 
-def test_actions_and_schema_print_tables_or_json(refold, capsys) -> None:
+def test_actions_and_schema_print_tables_or_json(
+    refold: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["actions", "zendesk"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "action            name              access  in catalogue",
@@ -52,7 +54,9 @@ def test_actions_and_schema_print_tables_or_json(refold, capsys) -> None:
     )
 
 
-def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, capsys) -> None:
+def test_pull_writes_catalogue_files_keeping_examples(
+    refold: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "mine"
     assert main(["pull", "gmail", "--fixtures", str(folder)]) == 0
     out = capsys.readouterr()
@@ -92,7 +96,9 @@ def test_pull_writes_catalogue_files_keeping_examples(refold, tmp_path: Path, ca
     }
 
 
-def test_record_refuses_writes_before_sending(refold, tmp_path: Path, capsys) -> None:
+def test_record_refuses_writes_before_sending(
+    refold: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "mine"
     code = main(
         [
@@ -133,7 +139,9 @@ def test_record_refuses_writes_before_sending(refold, tmp_path: Path, capsys) ->
     assert "acct_cli" not in stored
 
 
-def test_drift_replays_recorded_reads_and_exits_1_on_drift(refold, tmp_path: Path, capsys) -> None:
+def test_drift_replays_recorded_reads_and_exits_1_on_drift(
+    refold: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "mine"
     assert main(["record", "slack", "list_channels", "--fixtures", str(folder)]) == 0
     capsys.readouterr()
@@ -150,7 +158,9 @@ def test_drift_replays_recorded_reads_and_exits_1_on_drift(refold, tmp_path: Pat
     } in report["drift"]
 
 
-def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
+def test_live_commands_need_credentials_from_the_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["actions", "hubspot"]) == 2
     err = capsys.readouterr().err
     assert "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID" in err
@@ -170,7 +180,9 @@ def test_live_commands_need_credentials_from_the_environment(capsys) -> None:
     assert FAKE_KEY not in err
 
 
-def test_write_commands_refuse_the_builtin_catalogue(refold, capsys) -> None:
+def test_write_commands_refuse_the_builtin_catalogue(
+    refold: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["pull", "slack", "--fixtures", str(Catalogue.builtin_path())]) == 2
     assert "refusing to write into the built-in catalogue" in capsys.readouterr().err
 

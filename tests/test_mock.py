@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -119,7 +120,9 @@ def test_missing_required_parameter(door: Door) -> None:
 
 
 @pytest.mark.parametrize("headers", [{}, {"linked_account_id": "user_1"}])
-def test_no_credentials_is_invalid_credentials_under_the_error_key(door: Door, headers) -> None:
+def test_no_credentials_is_invalid_credentials_under_the_error_key(
+    door: Door, headers: dict[str, str]
+) -> None:
     response = door.send("GET", "/hubspot/actions", headers=headers)
     assert_envelope(response, 401, "SERVER_ERROR", "Invalid Credentials", key="error")
 
@@ -389,7 +392,7 @@ def test_the_journal(door: Door) -> None:
     assert mock.calls == []
 
 
-def test_a_generic_success_when_the_action_has_no_example(tmp_path) -> None:
+def test_a_generic_success_when_the_action_has_no_example(tmp_path: Path) -> None:
     from refold_contract import Catalogue
 
     from .helpers import action_doc, write_action
@@ -608,7 +611,7 @@ def test_every_refusal_is_refolds_envelope_with_a_fresh_request_id() -> None:
     from refold_contract.mock.emulator import Emulator
 
     emulator = Emulator(Catalogue.builtin(), linked_accounts={"user_1"})
-    answers = [
+    answers: list[Any] = [  # Answer | None: each is a refusal here
         emulator.authenticate(None, "user_1", ""),
         emulator.authenticate("tk_1", None, ""),
         emulator.authenticate("tk_1", "user_2", ""),

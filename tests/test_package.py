@@ -5,6 +5,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -224,6 +225,26 @@ def test_the_readme_documents_every_option_ini_key_marker_fixture_and_command(
         assert name in readme, name
     from refold_contract.cli import build_parser
 
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parser = build_parser()
+    commands = cast(
+        "dict[str, object]",
+        parser._subparsers._group_actions[0].choices,  # type: ignore[union-attr]
+    )
     for command in commands:
         assert f"refold-contract {command}" in readme, command
+
+
+def test_the_version_is_written_once_and_read_by_the_metadata_and_the_cli() -> None:
+    import importlib.metadata
+
+    assert refold_contract.__version__ == importlib.metadata.version("refold-contract")
+    done = subprocess.run(
+        [sys.executable, "-m", "refold_contract.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"refold-contract {refold_contract.__version__}"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "\nversion =" not in pyproject
+    assert 'dynamic = ["version"]' in pyproject

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def _quiet_pytest_asyncio(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI)
 
 
-def write_fixture(pytester: pytest.Pytester, folder: str, doc: dict) -> None:
+def write_fixture(pytester: pytest.Pytester, folder: str, doc: dict[str, Any]) -> None:
     path = pytester.path / folder / doc["slug"] / f"{doc['action_id']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc))
@@ -117,7 +118,9 @@ def test_ini_keys_set_fixtures_base_url_and_strict(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["*base URL http://refold.test*"])
 
 
-def test_base_url_option_beats_the_environment(pytester: pytest.Pytester, monkeypatch) -> None:
+def test_base_url_option_beats_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REFOLD_BASE_URL", "http://env.test")
     pytester.makepyfile(
         """

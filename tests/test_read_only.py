@@ -389,6 +389,7 @@ class _Hostile(BaseHTTPRequestHandler):
     """A stand-in whose list of actions names files outside any folder."""
 
     def do_GET(self) -> None:
+        body: list[dict[str, Any]]
         if self.path.endswith("/actions"):
             body = [
                 {"action_id": "../../escaped", "name": "x"},

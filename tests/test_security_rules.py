@@ -456,7 +456,7 @@ def test_the_redactor_replaces_secrets_in_values_substrings_and_keys() -> None:
     redactor = Redactor([FAKE_KEY, None, "", "abc"], linked_account_id=ACCOUNT)
     assert bool(redactor)
     assert repr(redactor) == "<Redactor 2 value(s)>"  # the short one is ignored
-    value = {
+    value: dict[Any, Any] = {
         FAKE_KEY: [FAKE_KEY, f"x{FAKE_KEY}y", ("t", ACCOUNT)],
         "n": 1,
         "none": None,

@@ -120,7 +120,9 @@ def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_serve_command_answers_logs_without_secrets_and_stops_cleanly(serve_process, sig) -> None:
+def test_serve_command_answers_logs_without_secrets_and_stops_cleanly(
+    serve_process: tuple[subprocess.Popen[str], str], sig: signal.Signals
+) -> None:
     process, url = serve_process
     headers = {"x-api-key": FAKE_KEY, "linked_account_id": "user_1"}
     with httpx.Client(base_url=url) as http:

@@ -84,7 +84,7 @@ def test_the_builtin_machines_hold_for_every_family() -> None:
 
 
 def _dropping_the_last_record_of_each_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    real: Callable[..., Page] = operations.window
+    real: Callable[..., Page] = operations.window  # type: ignore[attr-defined]
 
     def window(*args: Any, **kwargs: Any) -> Page:
         page = real(*args, **kwargs)

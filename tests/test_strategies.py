@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from refold_contract import Action, Catalogue, Parameter, UnknownFieldType
 from refold_contract.catalogue import Option
 from refold_contract.contract import shape_problems, success_shape
-from refold_contract.strategies import actions, invalid_params, params, responses
+from refold_contract.strategies import InvalidBody, actions, invalid_params, params, responses
 
 CATALOGUE = Catalogue.builtin()
 ACTIONS = list(CATALOGUE)
@@ -23,7 +24,7 @@ FAST = settings(max_examples=40, deadline=None, suppress_health_check=[], databa
 def test_every_valid_body_passes_the_strict_check_and_survives_json(action: Action) -> None:
     @FAST
     @given(params(action))
-    def run(body: dict) -> None:
+    def run(body: dict[str, Any]) -> None:
         assert action.check(body, strict=True) == []
         assert json.loads(json.dumps(body)) == body
         assert set(action.required) <= set(body)
@@ -35,7 +36,7 @@ def test_every_valid_body_passes_the_strict_check_and_survives_json(action: Acti
 def test_every_invalid_body_fails_for_its_stated_reason_and_field(action: Action) -> None:
     @FAST
     @given(invalid_params(action))
-    def run(case) -> None:
+    def run(case: InvalidBody) -> None:
         problems = action.check(case.body, strict=True)
         assert any(p.kind == case.reason and p.field == case.field for p in problems), (
             case,
@@ -52,7 +53,7 @@ def test_responses_have_the_recorded_shape(action: Action) -> None:
 
     @FAST
     @given(responses(action))
-    def run(data) -> None:
+    def run(data: Any) -> None:
         assert shape_problems(data, shape) == []
         json.dumps(data)
 
@@ -65,7 +66,7 @@ def test_invalid_params_cover_every_required_and_typed_field() -> None:
 
     @settings(max_examples=200, database=None)
     @given(invalid_params(action))
-    def run(case) -> None:
+    def run(case: InvalidBody) -> None:
         seen.add((case.reason, case.field))
 
     run()
@@ -100,7 +101,7 @@ def test_optional_modes() -> None:
 
     @settings(max_examples=30, database=None)
     @given(params(action, optional="always"), params(action, optional="never"))
-    def run(full, bare) -> None:
+    def run(full: dict[str, Any], bare: dict[str, Any]) -> None:
         assert set(full) == all_names
         assert set(bare) == {"email"}
 
@@ -114,7 +115,7 @@ def test_overrides_replace_a_fields_strategy_and_unknown_names_are_refused() -> 
 
     @settings(max_examples=20, database=None)
     @given(params(action, overrides={"email": st.just("fixed@example.com")}))
-    def run(body) -> None:
+    def run(body: dict[str, Any]) -> None:
         assert body["email"] == "fixed@example.com"
 
     run()
@@ -135,7 +136,7 @@ def test_options_give_one_of_their_values() -> None:
 
     @settings(max_examples=30, database=None)
     @given(params(action))
-    def run(body) -> None:
+    def run(body: dict[str, Any]) -> None:
         assert body["status"] in ("open", "closed")
         assert set(body["tags"]) <= {"a", "b"}
         assert body["tags"]
@@ -166,7 +167,7 @@ def test_an_unknown_type_is_text_with_one_warning() -> None:
 def test_actions_strategy_filters_by_access() -> None:
     @settings(max_examples=30, database=None)
     @given(actions(access="read"), actions(CATALOGUE, access="write"))
-    def run(read, write) -> None:
+    def run(read: Action, write: Action) -> None:
         assert read.is_read
         assert not write.is_read
 
@@ -187,11 +188,11 @@ def test_textareas_are_multi_line_with_empty_lines_and_any_characters() -> None:
         name="Note",
         parameters=(Parameter("body", required=True, type="textarea"),),
     )
-    seen = set()
+    seen: set[int | str] = set()
 
     @settings(max_examples=300, database=None)
     @given(params(action))
-    def run(body) -> None:
+    def run(body: dict[str, Any]) -> None:
         text = body["body"]
         assert isinstance(text, str)
         lines = text.split("\n")
