@@ -89,7 +89,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         dest="refold_record",
         default=None,
-        help="live mode: write each live read reply as an example into the first "
+        help="live mode: write each live read reply as an example into the last "
         "--refold-fixtures folder (scrubbed, atomic)",
     )
     group.addoption(

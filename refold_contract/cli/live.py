@@ -61,8 +61,8 @@ def _client(args: argparse.Namespace) -> RefoldClient:
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:
     folders = list(getattr(args, "fixtures", []))
-    if args.command in ("pull", "record") and folders and not Path(folders[0]).exists():
-        folders = folders[1:]  # the folder these commands will create on first write
+    if args.command in ("pull", "record") and folders and not Path(folders[-1]).exists():
+        folders = folders[:-1]  # the folder these commands write, created on first write
     return Catalogue.load(*folders, include_builtin=True)
 
 
@@ -356,7 +356,7 @@ def add_live_commands(sub: Any) -> None:
             action="append",
             default=[],
             metavar="DIR",
-            help="your catalogue folder" + (" (the first one is written)" if writes else ""),
+            help="your catalogue folder" + (" (the last one is written)" if writes else ""),
         )
 
     note = " Live and read-only; credentials from REFOLD_API_KEY + REFOLD_LINKED_ACCOUNT_ID."

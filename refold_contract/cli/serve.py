@@ -196,7 +196,7 @@ def add_server_commands(sub: Any) -> None:
     )
     add_fixtures(
         gw,
-        help="catalogue folder over the built-in one (repeatable); with --record, the first is "
+        help="catalogue folder over the built-in one (repeatable); with --record, the last is "
         "written",
     )
     gw.add_argument("--record", action="store_true", help="record read replies as examples")
