@@ -477,7 +477,7 @@ def anchors(path: Path) -> set[str]:
 def test_anchors_are_computed_as_mkdocs_does() -> None:
     assert "readonlyviolation" in anchors(DOCS / "reference" / "errors.md")
     catalogue = anchors(DOCS / "reference" / "catalogue.md")
-    assert "refold-contract-lint-folder" in catalogue
+    assert "the-lint-command" in catalogue
     assert "an-actions-schema-offline" in catalogue
     assert "refold-contract-contract-merge" in anchors(DOCS / "reference" / "cli.md")
 
