@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 from typing import Any
 
 import pytest
@@ -19,6 +20,13 @@ collect_ignore_glob = [
     "refold_contract/_child*.py",
     "refold_contract/**/_child*.py",
 ]
+
+# The suite starts a few hundred Python processes (pytester runs, xdist workers, gateways,
+# servers, the command). Where PYTHONDONTWRITEBYTECODE is set, as on many CI images, each of them
+# compiles the package, its dependencies and pytest's assertion rewrites from source again, which
+# doubles the suite's time. Bytecode is a cache: let this process and its children keep it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 _real_getaddrinfo = socket.getaddrinfo
 

@@ -128,7 +128,15 @@ def test_a_pages_test_modules_pass_under_the_plugin(page: str, pytester: pytest.
     pytester.makeini(INI)
     files = {f"test_L{e.start_line}": e.source for e in examples}
     pytester.makepyfile(**files)
-    result = pytester.runpytest_subprocess("--snapshot-update", "-p", "no:randomly", "-rA")
+    # The blocks show how to write the tests, not how many examples to try: a profile keeps a
+    # page's property and state-machine tests to a few examples (a block's own @settings wins).
+    pytester.makeconftest(
+        "from hypothesis import settings\n"
+        "settings.register_profile('docs', max_examples=10, stateful_step_count=10)\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--snapshot-update", "-p", "no:randomly", "-rA", "--hypothesis-profile=docs"
+    )
     output = result.stdout.str()
     assert result.ret == 0, f"{page} (test_L<line>.py is the block at that line)\n" + output[-4000:]
     for file in files:

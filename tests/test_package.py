@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -131,23 +133,65 @@ def test_the_installed_wheel_reads_its_catalogue_with_importlib_resources(
     assert count == len(list((ROOT / "fixtures").rglob("*.json")))
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _core_distributions() -> set[str]:
+    """refold-contract and everything its default install pulls in, transitively."""
+    from packaging.requirements import Requirement
+
+    found: set[str] = set()
+    todo = ["refold-contract"]
+    while todo:
+        name = _normal(todo.pop())
+        if name in found:
+            continue
+        found.add(name)
+        for line in importlib.metadata.requires(name) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return found
+
+
 def test_a_downstream_project_needs_only_pip_install_refold_contract(
     wheel: Path, tmp_path: Path
 ) -> None:
-    """Builds the wheel, installs it alone into a fresh venv, runs examples/downstream."""
+    """Builds the wheel, installs it into a fresh venv, runs examples/downstream.
+
+    Tests never reach the internet, so the venv borrows this environment's packages for the
+    wheel's dependencies (a path file after its own site-packages) and pip installs the wheel
+    alone, from the file. `.ci/run` installs the project from the registry into an empty venv and
+    runs the same example project, which is the check that the declared dependencies suffice.
+    """
     import shutil
+    import sysconfig
     import venv
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    # Only a site directory's path files are read, so this environment's editable install of the
+    # project (a path file in the borrowed directory) does not shadow the installed wheel.
+    Path(own_site, "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+         "--disable-pip-version-check", "--no-index", "--no-deps", str(wheel)],
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
     if install.returncode != 0:
         pytest.fail(f"pip install of the wheel failed:\n{install.stderr[-2000:]}")
+    where = subprocess.run(
+        [str(python), "-c", "import refold_contract; print(refold_contract.__file__)"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    ).stdout.strip()  # fmt: skip
+    assert Path(where).is_relative_to(Path(own_site)), where  # the wheel, not this checkout
     project = tmp_path / "downstream"
     shutil.copytree(ROOT / "examples" / "downstream", project)
     env = {
@@ -155,8 +199,23 @@ def test_a_downstream_project_needs_only_pip_install_refold_contract(
         for k, v in __import__("os").environ.items()
         if not k.startswith(("REFOLD_", "PYTEST_"))
     }
+    # The borrowed packages include this project's development plugins, which a downstream
+    # project that installed refold-contract alone would not have: they are switched off.
+    extra = sorted(
+        ep.name
+        for ep in importlib.metadata.entry_points(group="pytest11")
+        if ep.dist is not None and _normal(ep.dist.name) not in _core_distributions()
+    )
+    assert extra, "the development environment's own plugins were not found"
     done = subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider"],
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *(arg for name in extra for arg in ("-p", f"no:{name}")),
+        ],  # fmt: skip
         cwd=project,
         capture_output=True,
         text=True,

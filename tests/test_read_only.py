@@ -83,7 +83,7 @@ def writes_with_the_key(server: RunningServer) -> list[str]:
 
 
 EVERY_CLIENT = '''
-import asyncio, http.client, json, os, subprocess, sys, urllib.request
+import asyncio, http.client, json, os, ssl, subprocess, sys, urllib.request
 from urllib.parse import urlsplit
 
 import aiohttp, httpx, pytest, requests
@@ -113,8 +113,11 @@ def headers(key):
             "content-type": "application/json"}
 
 
+TLS = ssl.create_default_context()  # loaded once: a new httpx client loads the CA file each time
+
+
 def via_httpx(url, key):
-    httpx.post(url, content=BODY, headers=headers(key))
+    httpx.post(url, content=BODY, headers=headers(key), verify=TLS)
 
 
 def via_requests(url, key):

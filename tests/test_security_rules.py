@@ -298,9 +298,13 @@ GUARD_TEST = """
 import http.client, json, os
 from urllib.parse import urlsplit
 
+import ssl
+
 import httpx, pytest
 
 from refold_contract import ReadOnlyViolation
+
+TLS = ssl.create_default_context()  # loaded once: a new httpx client loads the CA file each time
 
 E = "/api/v2/integration-schema/{}/actions/{}/execute"
 REFUSED = [("hubspot", "httprequest"), ("salesforce", "httprequest"), ("hubspot", "HTTPRequest"),
@@ -330,7 +334,8 @@ def headers():
 @pytest.mark.parametrize(("slug", "action_id"), REFUSED)
 def test_plain_httpx(slug, action_id):
     reply = httpx.post(os.environ["REFOLD_BASE_URL"] + E.format(slug, action_id),
-                       json={"url": "https://example.org/", "method": "DELETE"}, headers=headers())
+                       json={"url": "https://example.org/", "method": "DELETE"}, headers=headers(),
+                       verify=TLS)
     assert reply.status_code == 403
     body = reply.json()
     assert body["error_code"] == "READ_ONLY_VIOLATION"
@@ -343,7 +348,7 @@ def test_plain_httpx(slug, action_id):
 def test_plain_httpx_under_refold_mock(refold_mock):
     for slug, action_id in REFUSED:
         reply = httpx.post(refold_mock.base_url + E.format(slug, action_id), json={},
-                           headers=headers())
+                           headers=headers(), verify=TLS)
         assert reply.status_code == 403
         assert reply.json()["error_code"] == "READ_ONLY_VIOLATION"
         assert f"{slug}/{action_id}" in reply.json()["message"]
