@@ -365,16 +365,33 @@ class ReadOnlyViolation(RefoldError, PermissionError):
         client.execute("hubspot", "create_contact", {"email": "a@example.com"})  # raises
     """
 
-    def __init__(self, *, slug: str | None, action_id: str | None, method: str, path: str) -> None:
+    def __init__(
+        self,
+        *,
+        slug: str | None,
+        action_id: str | None,
+        method: str,
+        path: str,
+        reason: str | None = None,
+        known: bool = True,
+        conditions: str = "",
+        detail: str | None = None,
+    ) -> None:
         self.slug = slug
         self.action_id = action_id
         self.method = method
         self.path = path
         what = f"{slug}/{action_id}" if slug and action_id else f"{method} {path}"
+        if detail:
+            # The read-only gateway's own words (one line, cut short): they say why and what to
+            # do, which the client alone cannot know (a parameter not in the schema, say).
+            shown = " ".join(detail.split())
+            super().__init__(shown if len(shown) <= 600 else shown[:597] + "...")
+            return
         super().__init__(
-            f"refused to send {what}: {read_only_reason(action_id)}, and live mode only sends "
-            "reads",
-            hint=read_only_hint(slug, action_id),
+            f"refused to send {what}: {reason or read_only_reason(action_id)}, and live mode "
+            "only sends reads",
+            hint=read_only_hint(slug, action_id, known=known, conditions=conditions),
         )
 
 

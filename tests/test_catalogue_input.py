@@ -114,6 +114,8 @@ def test_a_fifo_and_a_symlink_to_dev_zero_are_one_line_each_and_never_read(tmp_p
         f"{folder / 'get_zero.json'}: a character device, not a regular file: only regular files "
         "are read as catalogue files  (hint: replace it with a regular JSON file, or rename it so "
         "it does not end in .json)",
+        f"{tmp_path / 'demo' / 'get_thing.json'}: note: access 'read' inferred from the name "
+        """'get_thing'; check it, then declare it ("access": "read")""",
     ]
     assert "2 error(s), 0 warning(s) in 3 file(s)" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
@@ -271,7 +273,9 @@ def test_example_params_the_schema_does_not_name_load_and_lint_warns_without_fai
         "Parameter 'limit' must be a number, got 'ten'  (hint: Refold checks no types, so the "
         "example loads; fix the value or the parameter's type (the strict mock refuses this "
         "body))",
-        f"ok: 1 action file(s) under {tmp_path}, 2 warning(s)",
+        f"{path}: note: access 'read' inferred from the name 'get_thing'; check it, then declare "
+        """it ("access": "read")""",
+        f"ok: 1 action file(s) under {tmp_path}, 2 warning(s), 1 access(es) inferred",
     ]
     report = Catalogue.lint_report(tmp_path)
     assert report.ok
@@ -352,7 +356,9 @@ def test_a_file_lying_in_the_catalogue_folder_names_its_slug_folder_and_is_count
     assert status == 1
     assert lines == [
         f"{stray}: catalogue files belong one folder down, in <slug>/<action_id>.json  "
-        f"(hint: move it to {tmp_path / 'slack'}/ (its slug is 'slack'))"
+        f"(hint: move it to {tmp_path / 'slack'}/ (its slug is 'slack'))",
+        f"{tmp_path / 'demo' / 'get_thing.json'}: note: access 'read' inferred from the name "
+        """'get_thing'; check it, then declare it ("access": "read")""",
     ]
     assert err == f"1 error(s), 0 warning(s) in 2 file(s) under {tmp_path}\n"
 

@@ -48,7 +48,9 @@ def test_lint_warns_of_an_unknown_field_type_without_failing(
         f"{path}#/parameters/1/type: warning: unknown field type 'colour' for parameter 'limit'; "
         "it is validated as text  (hint: use one of email, json, number, password, text, "
         "textarea, url; unknown types are validated as text)",
-        f"ok: 1 action file(s) under {tmp_path}, 1 warning(s)",
+        f"{path}: note: access 'read' inferred from the name 'get_thing'; check it, then declare "
+        """it ("access": "read")""",
+        f"ok: 1 action file(s) under {tmp_path}, 1 warning(s), 1 access(es) inferred",
     ]
 
 

@@ -469,8 +469,8 @@ def test_read_only_client_refuses_writes_before_sending() -> None:
     recorder = Recorder(httpx.Response(200, json=SUCCESS))
     client, _ = make_client(recorder, read_only=True)
     for action, says in (("create_contact", "it is a write (its name says 'create')"),
-                         ("httprequest", "it is a write (its name says 'httprequest')"),
-                         ("never_heard_of_it", "it is not known to be a read action")):  # fmt: skip
+                         ("httprequest", "it reads only when 'method' is GET or HEAD"),
+                         ("never_heard_of_it", "it is not in the catalogue in force")):  # fmt: skip
         with pytest.raises(ReadOnlyViolation) as info:
             client.execute("hubspot", action, {"email": "a@example.com"})
         assert f"refused to send hubspot/{action}: {says}" in str(info.value)

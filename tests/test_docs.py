@@ -319,19 +319,23 @@ def test_the_lint_output_shown_is_what_lint_prints(tmp_path: Path) -> None:
     command, *shown = text.strip().splitlines()
     folder = tmp_path / "tests" / "refold_fixtures"
 
-    def write(slug: str, action_id: str, parameters: list[Any], params: dict[str, Any]) -> None:
+    def write(
+        slug: str, action_id: str, parameters: list[Any], params: dict[str, Any], **more: Any
+    ) -> None:
         path = folder / slug / f"{action_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({
-            "slug": slug, "action_id": action_id, "name": action_id, "parameters": parameters,
+            "slug": slug, "action_id": action_id, "name": action_id, **more,
+            "parameters": parameters,
             "examples": [{"params": params, "source": "test",
                           "response": {"node_status": "Success", "data": {}}}],
         }))  # fmt: skip
 
     deal = [{"name": "dealId", "label": "Deal", "required": True, "type": "text"}]
-    write("hubspot", "get_deal", deal, {"pipeline": "default"})
-    for action_id in ("get_owner", "get_pipeline", "get_stage"):
-        write("hubspot", action_id, [], {})
+    write("hubspot", "get_deal", deal, {"pipeline": "default"}, access="read")
+    write("hubspot", "get_owner", [], {})  # its access from its name: a note
+    for action_id in ("get_pipeline", "get_stage"):
+        write("hubspot", action_id, [], {}, access="read")
     done = subprocess.run(
         [sys.executable, "-m", "refold_contract.cli", *shlex.split(command)[2:]],
         cwd=tmp_path, capture_output=True, text=True,

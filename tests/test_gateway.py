@@ -161,7 +161,7 @@ def test_the_gateway_forwards_reads_with_the_working_key_and_refuses_writes(
     unknown = json.loads(
         gw.handle("POST", f"{P}/hubspot/actions/frobnicate/execute", {}, b"{}").body
     )
-    assert '"access": "read" in hubspot/frobnicate.json' in unknown["message"]
+    assert "refold-contract pull hubspot adds it" in unknown["message"]
     assert [c.action_id for c in upstream.calls] == ["get_contact"]
     assert upstream.calls[0].status == 200  # it carried the working key
 

@@ -255,8 +255,13 @@ def test_only_the_gateways_own_headers_method_and_path_reach_refold(
         "Cookie": "session=attacker",
         "Host": "app.refold.ai",
     }
+    smuggled = send_raw(gateway, request("POST", execute("get_contact") + "/", dressed,
+                                         b'{"limit": "1", "action_id": "create_contact"}'))  # fmt: skip
+    assert status_of(smuggled) == 403  # a parameter get_contact's schema does not name
+    assert b"'action_id' is not a parameter of hubspot/get_contact" in smuggled
+    assert standin.arrivals == []
     reply = send_raw(gateway, request("POST", execute("get_contact") + "/", dressed,
-                                      b'{"limit": "1", "action_id": "create_contact"}'))  # fmt: skip
+                                      b'{"limit": "1"}'))  # fmt: skip
     assert status_of(reply) == 200
     [arrival] = standin.arrivals
     assert (arrival.method, arrival.path) == ("POST", execute("get_contact"))

@@ -52,7 +52,7 @@ ACTIONS = list(Catalogue.builtin())
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.key for a in ACTIONS])
 def test_call(refold_client, action):
     body = {p.name: "1" for p in action.parameters if p.required}
-    if action.is_read:
+    if action.is_read and not action.read_when:
         refold_client.execute(action.slug, action.action_id, body, check=False)
     else:
         with pytest.raises(ReadOnlyViolation):
@@ -92,7 +92,8 @@ def test_a_suite_calling_every_write_action_live_sends_no_write(
         if c.action_id and not catalogue.get(cast(str, c.slug), c.action_id).is_read
     ]
     assert writes == []
-    read_ids = {a.key for a in catalogue.actions(access="read")}
+    # A read for some parameters only (a SOQL query that is one SELECT) is refused for "1".
+    read_ids = {a.key for a in catalogue.actions(access="read") if not a.read_when}
     assert {f"{c.slug}/{c.action_id}" for c in reached} == read_ids
     assert all(c.linked_account_id == ACCOUNT for c in reached)
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
@@ -364,9 +365,14 @@ def test_guard_refuses_what_is_not_known_to_read() -> None:
     assert guard.allows("GET", f"{base}/hubspot/actions")
     assert guard.allows("GET", f"{base}/hubspot/actions/create_contact")  # the schema: a read
     assert guard.allows("POST", f"{base}/hubspot/actions/get_contact/execute")
-    assert guard.allows("POST", f"{base}/acme/actions/list_widgets/execute")  # by name
+    # Deny by default: an action the catalogue lacks is refused, whatever its name says.
+    assert not guard.allows("POST", f"{base}/acme/actions/list_widgets/execute")
     for action in ("create_contact", "httprequest", "frobnicate", "get_or_create_x"):
         assert not guard.allows("POST", f"{base}/hubspot/actions/{action}/execute"), action
+    # A read for some parameters only: httprequest with GET.
+    execute = f"{base}/salesforce/actions/httprequest/execute"
+    assert guard.allows("POST", execute, {"method": "GET", "url_path": "/query"})
+    assert not guard.allows("POST", execute, {"method": "PATCH", "url_path": "/x"})
     assert not guard.allows("DELETE", f"{base}/hubspot/actions")
     assert not guard.allows("GET", "/api/v2/other")
 
@@ -543,10 +549,10 @@ import pytest
 
 @pytest.mark.refold_live
 def test_read(refold_mock, refold_client):
-    refold_client.execute("hubspot", "get_contact", {{"limit": "1", "owner": "{ACCOUNT}"}})
+    refold_client.execute("hubspot", "get_contact", {{"limit": "1", "properties": "{ACCOUNT}"}})
     (call,) = refold_mock.calls
     assert call.linked_account_id == "<linked_account_id>"
-    assert call.params == {{"limit": "1", "owner": "<linked_account_id>"}}
+    assert call.params == {{"limit": "1", "properties": "<linked_account_id>"}}
     print("SHOWN", repr(refold_mock.calls), repr(refold_client), repr(refold_mock))
 """
     )

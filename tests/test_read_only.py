@@ -602,36 +602,38 @@ def test_the_gateway_command_serves_reads_refuses_writes_and_reports(
     assert FAKE_KEY not in first + out + err
 
 
-def test_a_recorded_read_with_an_extra_parameter_loads_in_the_next_session(
+def test_a_live_read_with_a_parameter_not_in_its_schema_is_refused_by_name_and_not_recorded(
     pytester: pytest.Pytester, refold: RunningServer
 ) -> None:
+    """Extra parameters on a real read (``method``, ``url``...) are refused, never forwarded."""
     pytester.makeini(INI)
     (pytester.path / "mine").mkdir()
     pytester.makepyfile(
         test_rec="""
 import pytest
+from refold_contract import ReadOnlyViolation
 
 @pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
 def test_read(refold_client):
-    refold_client.execute("slack", "list_channels", {"limit": "2", "not_in_the_schema": "x"})
+    with pytest.raises(ReadOnlyViolation) as info:
+        refold_client.execute("slack", "list_channels",
+                              {"limit": "2", "not_in_the_schema": "x", "method": "DELETE"})
+    assert "'method', 'not_in_the_schema' are not parameters of slack/list_channels" in str(
+        info.value)
+    assert refold_client.execute("slack", "list_channels", {"limit": "2"}).ok
 """
     )
     pytester.runpytest_subprocess(
         "--refold-live", "--refold-record", "--refold-fixtures", "mine"
     ).assert_outcomes(passed=1)
     recorded = json.loads((pytester.path / "mine" / "slack" / "list_channels.json").read_text())
-    assert recorded["examples"][-1]["params"]["not_in_the_schema"] == "x"
-    pytester.makepyfile(test_next="def test_loads(refold_catalogue): pass")
-    again = pytester.runpytest_subprocess("--refold-fixtures", "mine", "test_next.py")
-    again.assert_outcomes(passed=1)
-    assert again.ret == 0
-    lint = subprocess.run(
-        [sys.executable, "-m", "refold_contract.cli", "lint", str(pytester.path / "mine")],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert lint.returncode == 0
-    assert "warning:" in lint.stdout
-    assert "not_in_the_schema" in lint.stdout
+    assert [e["params"] for e in recorded["examples"] if e.get("source") == "recorded"] == [
+        {"limit": "2"}
+    ]
+    arrived = [c.params for c in refold.mock.calls if c.action_id == "list_channels"]
+    assert arrived == [{"limit": "2"}]
+    assert writes_with_the_key(refold) == []
 
 
 OUTSIDE_A_TEST = """

@@ -44,6 +44,7 @@ from refold_contract.access import (
     WRITE_WORDS,
     access_from_name,
     access_of,
+    live_refusal,
     name_words,
 )
 from refold_contract.live import ReadOnlyGuard, Recorder, contained_path, scrub
@@ -127,10 +128,14 @@ def test_the_catalogue_decides_before_the_name_and_only_for_its_own_actions(
     catalogue = Catalogue.load(declared(tmp_path))
     assert access_of(catalogue, "acme", "sync_widgets") == "read"
     assert access_of(catalogue, "acme", "get_widget") == "write"
-    assert access_of(catalogue, "acme", "get_other") == "read"  # not in it: the name
+    # Deny by default: an action the catalogue does not have is a write, whatever its name.
+    assert access_of(catalogue, "acme", "get_other") == "write"
     assert access_of(catalogue, "other", "sync_widgets") == "write"  # another app
     assert access_of(None, "acme", "sync_widgets") == "write"
-    assert access_of(None, "acme", "get_widget") == "read"
+    assert access_of(None, "acme", "get_widget") == "write"
+    assert live_refusal(catalogue, "acme", "get_other") == (
+        "it is not in the catalogue in force (the built-in actions and your folders)"
+    )
     guard = ReadOnlyGuard(catalogue)
     assert guard.is_read("acme", "sync_widgets")
     assert not guard.is_read("acme", "get_widget")
@@ -194,9 +199,9 @@ def gateway(tmp_path: Path) -> Iterator[tuple[Gateway, Upstream]]:
 
 REFUSALS = [
     ("POST", f"/t/tok1{P}/hubspot/actions/httprequest/execute", {}, "READ_ONLY_VIOLATION",
-     "refused to send hubspot/httprequest: it is a write"),
+     "refused to send hubspot/httprequest: it reads only when 'method' is GET or HEAD"),
     ("POST", f"/t/tok1{P}/hubspot/actions/frobnicate/execute", {}, "READ_ONLY_VIOLATION",
-     "refused to send hubspot/frobnicate: it is not known to be a read action"),
+     "refused to send hubspot/frobnicate: it is not in the catalogue in force"),
     ("POST", f"/t/tok1{P}/acme/actions/get_widget/execute", {}, "READ_ONLY_VIOLATION",
      "refused to send acme/get_widget: it is not known to be a read action"),
     ("POST", f"/m/tok2{P}/slack/actions/list_channels/execute", {}, "LIVE_TEST_REQUIRED",
@@ -287,7 +292,9 @@ def test_a_refusal_names_no_secret_even_when_the_request_carries_one(
     assert reply.status == 403
     assert FAKE_KEY.encode() not in reply.body
     assert f"hubspot/{REDACTED}" in json.loads(reply.body)["message"]
-    assert gw.collect("tok4")["refused"] == [f"hubspot/{REDACTED}: not known to be a read action"]
+    assert gw.collect("tok4")["refused"] == [
+        f"hubspot/{REDACTED}: not in the catalogue in force (the built-in actions and your folders)"
+    ]
     assert upstream.arrivals == []
 
 
@@ -339,7 +346,7 @@ def test_plain_httpx(slug, action_id):
     assert reply.status_code == 403
     body = reply.json()
     assert body["error_code"] == "READ_ONLY_VIOLATION"
-    assert body["message"].startswith(f"refused to send {slug}/{action_id}: it is ")
+    assert body["message"].startswith(f"refused to send {slug}/{action_id}: it ")
     assert "live mode only sends reads" in body["message"]
 
 
@@ -411,7 +418,7 @@ def test_a_live_session_refuses_httprequest_unknown_actions_and_crafted_paths_fr
         [
             "*ERROR at teardown of test_a_swallowed_refusal*",
             "*the read-only gateway refused 1 request(s) from this test; nothing was sent*",
-            "*hubspot/httprequest: a write (its name says 'httprequest')",
+            "*hubspot/httprequest: reads only when 'method' is GET or HEAD",
         ]
     )
     # Distinct refusals: six actions (the swallowed one is among them) and eleven crafted paths.
@@ -1171,10 +1178,11 @@ def test_the_gateway_refusals_say_what_is_served_and_what_to_do(
         "refused to send hubspot/create_contact: it is a write (its name says 'create'), and "
         "live mode only sends reads; test writes on the mock (pytest tests not marked "
         "refold_live, or refold-contract serve), never live",
-        "refused to send hubspot/frobnicate: it is not known to be a read action, and live "
-        'mode only sends reads; if it really only reads, declare it: put "access": "read" '
-        "in hubspot/frobnicate.json in your own catalogue folder (--refold-fixtures, or "
-        "--fixtures for the commands)",
+        "refused to send hubspot/frobnicate: it is not in the catalogue in force (the built-in "
+        "actions and your folders), and live mode only sends reads; refold-contract pull "
+        "hubspot adds it (and the app's other actions) to your last catalogue folder; then "
+        "check the access it was given: refold-contract lint lists every access inferred from "
+        'a name, and "access": "read" in the file confirms one',
     ]
     assert caplog.messages == [
         f"refused could not place POST {P}/hubspot/actions/x/run: not one of the three actions "
@@ -1182,7 +1190,8 @@ def test_the_gateway_refusals_say_what_is_served_and_what_to_do(
         "refused slack (list actions): the test is not marked refold_live",
         "refused slack (list actions): another linked account",
         "refused hubspot/create_contact: a write (its name says 'create')",
-        "refused hubspot/frobnicate: not known to be a read action",
+        "refused hubspot/frobnicate: not in the catalogue in force (the built-in actions and "
+        "your folders)",
     ]
     logged = gw.handle("POST", f"{P}/hubspot/actions/x\x01/execute", {}, b"{}")
     assert logged.status == 403
@@ -1196,8 +1205,10 @@ def test_the_gateway_forwards_bodies_as_utf8_json_and_reads_with_no_body(
     gw, upstream = gateway
     gw.handle("GET", f"{P}/slack/actions", {}, b"")
     gw.handle("GET", f"{P}/slack/actions/list_channels", {}, b"")
-    gw.handle("POST", f"{P}/hubspot/actions/get_contact/execute", {}, '{"q": "é"}'.encode())
-    assert upstream.bodies == [b"", b"", '{"q": "é"}'.encode()]
+    gw.handle(
+        "POST", f"{P}/hubspot/actions/get_contact/execute", {}, '{"properties": "é"}'.encode()
+    )
+    assert upstream.bodies == [b"", b"", '{"properties": "é"}'.encode()]
 
 
 def test_the_gateway_refuses_bodies_past_its_own_limits_and_infinite_numbers(

@@ -169,7 +169,13 @@ def attach_plan(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
             c.operation == "execute"
             and c.slug is not None
             and c.action_id is not None
-            and access_of(mock.catalogue, c.slug, c.action_id) == "read"
+            and access_of(
+                mock.catalogue,
+                c.slug,
+                c.action_id,
+                c.params if isinstance(c.params, dict) else None,
+            )
+            == "read"
         )
         plan.append([what + labels.get(c.operation, f" ({c.operation})"), allowed])
     request.node.user_properties.append(("refold_live_plan", plan))

@@ -33,7 +33,7 @@ from refold_contract._core.json import (
 from refold_contract._core.json import allowed_keys_hint as _allowed_keys_hint
 from refold_contract._core.json import loads as _strict_loads
 from refold_contract._core.json import pointer_escape as _escape
-from refold_contract.access import Access, access_from_name
+from refold_contract.access import Access, ReadWhen, access_from_name
 from refold_contract.catalogue.files import (
     duplicate_keys,
     first_non_finite,
@@ -62,6 +62,7 @@ _ACTION_KEYS = (
     "description",
     "tag",
     "access",
+    "read_when",
     "position",
     "evidence",
     "parameters",
@@ -195,6 +196,7 @@ class ActionBuilder(ParameterBuilder):
         position = self.position(doc.get("position"))
         evidence = self.evidence(doc.get("evidence"))
         parameters = self.parameters(doc.get("parameters"))
+        read_when = self.read_when(doc.get("read_when"), parameters, access)
         state_raw = doc.get("state")
         state = self.state(state_raw, parameters) if state_raw is not None else None
         examples_raw = doc.get("examples", [])
@@ -215,6 +217,7 @@ class ActionBuilder(ParameterBuilder):
             tag=tag,
             access=access or access_from_name(action_id or self.path.stem),
             access_declared=access is not None,
+            read_when=read_when,
             parameters=tuple(parameters),
             path=self.path,
             position=position,
@@ -227,6 +230,64 @@ class ActionBuilder(ParameterBuilder):
         # The action has not left the builder yet; setting the field beats a second __init__.
         object.__setattr__(action, "examples", tuple(e for e in examples if e))
         return action
+
+    def read_when(
+        self, raw: Any, parameters: Sequence[Parameter], access: Access | None
+    ) -> tuple[ReadWhen, ...]:
+        """The ``"read_when"`` object: the parameters that make a write-by-default action a
+        read, each named in the schema, every problem reported below ``/read_when``."""
+        if raw is None:
+            return ()
+        hint = (
+            '"read_when": {"method": ["GET", "HEAD"]}, {"query": "select"} or '
+            '{"query": "graphql-query"}: a parameter of the schema, and what it must be'
+        )
+        if not isinstance(raw, dict) or not raw:
+            self.error(
+                "/read_when",
+                f"'read_when' must be a non-empty object, got {json_type(raw)}",
+                field="read_when",
+                hint=hint,
+            )
+            return ()
+        if access is None:
+            self.error(
+                "/read_when",
+                "an action with 'read_when' must declare its access: \"read\" where it mostly "
+                'reads (a query action), "write" where it mostly writes (httprequest); either '
+                "way it goes live only when its parameters meet every condition",
+                field="read_when",
+                hint='add "access": "read" or "access": "write" to the file',
+            )
+        names = {p.name for p in parameters}
+        found: list[ReadWhen] = []
+        for name, condition in raw.items():
+            pointer = f"/read_when/{_escape(name)}"
+            if name not in names:
+                self.error(
+                    pointer,
+                    f"read_when names {name!r}, which is not a parameter of the action",
+                    field="read_when",
+                    hint="name a parameter the action's schema lists",
+                )
+                continue
+            if condition in ("select", "graphql-query"):
+                found.append(ReadWhen(name, condition))
+            elif (
+                isinstance(condition, list)
+                and condition
+                and all(isinstance(v, str) and v.strip() for v in condition)
+            ):
+                found.append(ReadWhen(name, "one_of", tuple(condition)))
+            else:
+                self.error(
+                    pointer,
+                    f'read_when.{name} must be a non-empty array of strings, "select" or '
+                    f'"graphql-query", got {condition!r:.60}',
+                    field="read_when",
+                    hint=hint,
+                )
+        return tuple(found)
 
     def state(self, raw: Any, parameters: Sequence[Parameter]) -> StateBlock | None:
         """The ``"state"`` block, every problem reported below ``/state``."""

@@ -45,6 +45,9 @@ class LintReport:
     problems: tuple[CatalogueError, ...]
     files: int
     folders: tuple[Path, ...] = ()
+    #: The actions whose file does not say their access, which the name decided:
+    #: ``(file, action, access)``, for a person to review (``refold-contract lint`` lists them).
+    inferred: tuple[tuple[Path, Action, str], ...] = ()
 
     @property
     def errors(self) -> list[CatalogueError]:
@@ -111,6 +114,7 @@ def lint_folders(
     paths = tuple(Path(f) for f in folders)
     builtin = builtin.resolve()
     models: dict[tuple[str, str], tuple[Any, Path]] = {}
+    inferred: list[tuple[Path, Action, str]] = []
     for folder in paths:
         try:
             files, strays = list_folder(folder)
@@ -133,6 +137,20 @@ def lint_folders(
             problems.extend(found)
             if action is not None:
                 problems.extend(_record_model_clash(action, file, models))
+                if not action.access_declared:
+                    inferred.append((file, action, action.access))
+                    if is_builtin:
+                        problems.append(
+                            CatalogueError(
+                                "a built-in action must declare its access",
+                                path=str(file),
+                                pointer="/access",
+                                action=action.key,
+                                field="access",
+                                hint=f"check it against the app's documentation and add "
+                                f'"access": "{action.access}" (or "write")',
+                            )
+                        )
             if action is None or action.position is None:
                 continue
             first = positions.setdefault((action.slug, action.position), file)
@@ -149,7 +167,9 @@ def lint_folders(
                         severity="warning",
                     )
                 )
-    return LintReport(problems=tuple(problems), files=files_seen, folders=paths)
+    return LintReport(
+        problems=tuple(problems), files=files_seen, folders=paths, inferred=tuple(inferred)
+    )
 
 
 def _record_model_clash(

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from refold_contract._core import endpoint as ep
 from refold_contract._core.json import canonical_json, json_type
-from refold_contract.access import Access
+from refold_contract.access import Access, ReadWhen
 from refold_contract.catalogue.state.model import StateBlock
 
 __all__ = [
@@ -278,7 +278,8 @@ class Evidence:
 class Action:
     """One action of one application: its parameter schema, access and examples.
 
-    ``access`` comes from the file when it says, else from :func:`access_from_name`.
+    ``access`` comes from the file when it says, else from :func:`access_from_name`
+    (``access_declared`` tells which); ``read_when`` makes a write a read for some parameters.
     ``position`` is the action's place in Refold's documented list for its app (1 is first;
     ``None`` for an action Refold does not list), and ``evidence`` says where its facts come
     from (``None`` where a user catalogue leaves it out). ``state`` is the parsed ``"state"``
@@ -300,6 +301,10 @@ class Action:
     tag: str | None = None
     access: Access = "write"
     access_declared: bool = False
+    #: The conditions under which the action reads (``"read_when"``): where there are any, it
+    #: goes live only when the parameters sent meet them all
+    #: (:func:`~refold_contract.access.access_of`); ``access`` is then its usual kind.
+    read_when: tuple[ReadWhen, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     examples: tuple[Example, ...] = ()
     path: Path | None = dataclasses.field(default=None, compare=False)

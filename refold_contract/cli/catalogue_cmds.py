@@ -34,6 +34,12 @@ def _lint(args: argparse.Namespace) -> int:
     report = Catalogue.lint_report(*folders, max_depth=args.max_depth, max_bytes=args.max_bytes)
     for problem in report.problems:
         print(_lint_line(problem))
+    for file, action, access in report.inferred:
+        # Live mode trusts the access a file declares; a name can mislead, so a person checks.
+        print(
+            f"{file}: note: access {access!r} inferred from the name {action.action_id!r}; "
+            f'check it, then declare it ("access": "{access}")'
+        )
     errors, warnings = len(report.errors), len(report.warnings)
     where = ", ".join(str(f) for f in folders)
     if errors:
@@ -43,7 +49,8 @@ def _lint(args: argparse.Namespace) -> int:
         )
         return 1
     found = f"{warnings} warning(s)" if warnings else "no problems"
-    print(f"ok: {report.files} action file(s) under {where}, {found}")
+    guessed = f", {len(report.inferred)} access(es) inferred" if report.inferred else ""
+    print(f"ok: {report.files} action file(s) under {where}, {found}{guessed}")
     return 0
 
 

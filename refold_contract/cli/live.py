@@ -235,6 +235,7 @@ def _pull(args: argparse.Namespace) -> int:
             "description": info.description,
             "tag": info.tag or existing.get("tag") or "v2",
             **({"access": existing["access"]} if "access" in existing else {}),
+            **({"read_when": existing["read_when"]} if "read_when" in existing else {}),
             "parameters": [p.to_schema() for p in params],
             "examples": existing.get("examples", []),
         }

@@ -28,7 +28,7 @@ import httpx
 from refold_contract._core import endpoint as ep
 from refold_contract._core.endpoint import Operation
 from refold_contract._core.json import JSONProblem, Redactor, canonical_json, loads
-from refold_contract.access import access_of
+from refold_contract.access import access_of, live_refusal, read_conditions
 from refold_contract.catalogue import Catalogue
 from refold_contract.client.models import ActionInfo, ActionResult, RetryPolicy, parse_retry_after
 from refold_contract.config import Limits, Settings
@@ -210,9 +210,9 @@ class Protocol:
             self._catalogue = Catalogue.builtin()
         return self._catalogue
 
-    def is_read(self, slug: str, action_id: str) -> bool:
-        """True when the catalogue (or, failing it, the name) says the action only reads."""
-        return access_of(self.catalogue, slug, action_id) == "read"
+    def is_read(self, slug: str, action_id: str, params: Mapping[str, Any] | None = None) -> bool:
+        """True when the catalogue has the action and makes it a read (with ``params``)."""
+        return access_of(self.catalogue, slug, action_id, params) == "read"
 
     def headers(self, linked_account_id: str | None) -> dict[str, str]:
         account = linked_account_id or self.settings.linked_account_id
@@ -246,10 +246,21 @@ class Protocol:
         else:
             assert action_id is not None
             # A write is never retried: the execute endpoint has no idempotency key.
-            retryable = self.is_read(slug, action_id)
+            sent = params if isinstance(params, Mapping) else {}
+            refusal = live_refusal(self.catalogue, slug, action_id, sent)
+            retryable = refusal is None
             path = ep.execute_path(slug, action_id)
-            if self.read_only and not retryable:
-                raise ReadOnlyViolation(slug=slug, action_id=action_id, method="POST", path=path)
+            if self.read_only and refusal is not None:
+                known = self.catalogue.find(slug, action_id)
+                raise ReadOnlyViolation(
+                    slug=slug,
+                    action_id=action_id,
+                    method="POST",
+                    path=path,
+                    reason=refusal,
+                    known=known is not None,
+                    conditions=read_conditions(known.read_when, sent) if known else "",
+                )
             if params is not None and not isinstance(params, Mapping):
                 raise TypeError(
                     f"{slug}/{action_id}: params must be a mapping of parameter names to values "
@@ -335,11 +346,13 @@ class Protocol:
                 raise self.protocol_error(call, response, "error reply is not Refold's envelope")
             error_code = body.get(ep.KEY_ERROR_CODE) or body.get(ep.KEY_ERROR_CODE_ALT)
             if status == 403 and error_code == ep.READ_ONLY_VIOLATION:
+                message = body.get(ep.KEY_MESSAGE)
                 raise ReadOnlyViolation(
                     slug=call.slug,
                     action_id=call.action_id,
                     method=call.request.method,
                     path=call.request.url.path,
+                    detail=self.redactor.text(message) if isinstance(message, str) else None,
                 )
             retry_after = parse_retry_after(response.headers.get(ep.HEADER_RETRY_AFTER))
             error = api_error(

@@ -8,10 +8,14 @@ Example::
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 
 from refold_contract._core import endpoint as ep
-from refold_contract.access import access_of
+from refold_contract.access import access_of, live_refusal, read_conditions
 from refold_contract.catalogue import Catalogue
 from refold_contract.errors import ReadOnlyViolation
 
@@ -33,12 +37,12 @@ class ReadOnlyGuard:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def is_read(self, slug: str, action_id: str) -> bool:
-        """True when the catalogue (or, failing it, the name) says the action only reads."""
-        return access_of(self.catalogue, slug, action_id) == "read"
+    def is_read(self, slug: str, action_id: str, params: Mapping[str, Any] | None = None) -> bool:
+        """True when the catalogue has the action and makes it a read (with ``params``)."""
+        return access_of(self.catalogue, slug, action_id, params) == "read"
 
-    def allows(self, method: str, path: str) -> bool:
-        """True when a request with this method and path may be sent live."""
+    def allows(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> bool:
+        """True when a request with this method, path (and parameters) may be sent live."""
         from refold_contract._core.endpoint import Placed, place
 
         placed = place(method, path)
@@ -47,14 +51,31 @@ class ReadOnlyGuard:
         if placed.operation != "execute":
             return True
         assert placed.action_id is not None
-        return self.is_read(placed.slug, placed.action_id)
+        return self.is_read(placed.slug, placed.action_id, params)
 
     def check(self, request: httpx.Request) -> None:
         """Raise :class:`ReadOnlyViolation` unless ``request`` may be sent live."""
         path = request.url.raw_path.decode("ascii", "replace")
-        if self.allows(request.method, path):
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            body = None
+        params = body if isinstance(body, dict) else None
+        if self.allows(request.method, path, params):
             return
         placed = ep.match(request.method, request.url.path)
         slug = placed[1] if placed else None
         action_id = placed[2] if placed else None
-        raise ReadOnlyViolation(slug=slug, action_id=action_id, method=request.method, path=path)
+        known = self.catalogue.find(slug, action_id) if slug and action_id else None
+        reason = (
+            live_refusal(self.catalogue, slug, action_id, params) if slug and action_id else None
+        )
+        raise ReadOnlyViolation(
+            slug=slug,
+            action_id=action_id,
+            method=request.method,
+            path=path,
+            reason=reason,
+            known=known is not None,
+            conditions=read_conditions(known.read_when, params) if known else "",
+        )

@@ -139,6 +139,11 @@ class Recorder:
                     "description": action.description,
                     "tag": action.tag or "v2",
                     **({"access": action.access} if action.access_declared else {}),
+                    **(
+                        {"read_when": {c.parameter: c.as_json() for c in action.read_when}}
+                        if action.read_when
+                        else {}
+                    ),
                     **({"position": action.position} if action.position is not None else {}),
                     "parameters": action.schema(),
                     "examples": [],

@@ -3,7 +3,9 @@
 A request is placed strictly (:func:`~refold_contract._core.endpoint.place`); it goes live only
 when it maps to exactly one of the three operations, was sent to a ``refold_live`` test's
 address (when the gateway serves tests only), names no other linked account, and, for execute,
-names an action known to read with a body that parses within the limits.
+names an action the catalogue in force makes a read (for these parameters, where its entry
+says ``"read_when"``), with a body that parses within the limits and names only parameters of the
+action's schema.
 
 Example::
 
@@ -23,7 +25,7 @@ from refold_contract._core import endpoint as ep
 from refold_contract._core.endpoint import Placed, Unplaced, place
 from refold_contract._core.json import JSONProblem, loads
 from refold_contract._guard.custody import Credentials
-from refold_contract.access import access_of, read_only_hint, read_only_reason
+from refold_contract.access import access_of, live_refusal, read_conditions, read_only_hint
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
 from refold_contract.live.gateway.reply import GatewayReply, envelope, show_path
@@ -72,6 +74,22 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def _refusal(catalogue: Catalogue, placed: Placed, params: dict[str, object] | None) -> Refusal:
+    """The refusal of an execute the catalogue does not make a read (for these parameters)."""
+    assert placed.action_id is not None
+    action = catalogue.find(placed.slug, placed.action_id)
+    reason = live_refusal(catalogue, placed.slug, placed.action_id, params) or ""
+    conditions = read_conditions(action.read_when, params) if action and action.read_when else ""
+    return Refusal(
+        placed.token,
+        f"{placed.what}: {reason.removeprefix('it is ').removeprefix('it ')}",
+        f"refused to send {placed.what}: {reason}, and live mode only sends reads; "
+        + read_only_hint(
+            placed.slug, placed.action_id, known=action is not None, conditions=conditions
+        ),
+    )
 
 
 def judge(
@@ -138,14 +156,10 @@ def judge(
     content = b""
     if placed.operation == "execute":
         assert placed.action_id is not None
-        if access_of(catalogue, placed.slug, placed.action_id) != "read":
-            reason = read_only_reason(placed.action_id)
-            return Refusal(
-                placed.token,
-                f"{placed.what}: {reason.removeprefix('it is ')}",
-                f"refused to send {placed.what}: {reason}, and live mode only sends reads; "
-                + read_only_hint(placed.slug, placed.action_id),
-            )
+        action = catalogue.find(placed.slug, placed.action_id)
+        if action is None or not (action.is_read or action.read_when):
+            # Refused before the body is read: nothing about it can make it a read.
+            return _refusal(catalogue, placed, None)
         try:
             params = loads(
                 body or b"{}",
@@ -156,5 +170,26 @@ def judge(
         except JSONProblem as exc:
             status = 413 if exc.kind == "too_large" else 400
             return envelope(status, "VALIDATION_ERROR", f"Request body refused: {exc}")
+        if not isinstance(params, dict):
+            return envelope(
+                400, "VALIDATION_ERROR", "Request body refused: the parameters must be an object"
+            )
+        if action.read_when and access_of(catalogue, placed.slug, placed.action_id, params) != (
+            "read"
+        ):
+            return _refusal(catalogue, placed, params)
+        unknown = sorted(set(params) - set(action.parameter_map))
+        if unknown:
+            names = ", ".join(repr(show_path(n)) for n in unknown[:10])
+            return Refusal(
+                placed.token,
+                f"{placed.what}: parameters not in its schema ({names})",
+                f"refused to send {placed.what}: {names} "
+                + ("is not a parameter" if len(unknown) == 1 else "are not parameters")
+                + f" of {placed.slug}/{placed.action_id} in the catalogue in force, and a live "
+                "read sends only the parameters its schema lists; if Refold takes them, add them "
+                f"to the action's file ({placed.slug}/{placed.action_id}.json in your catalogue "
+                "folder)",
+            )
         content = json.dumps(params, ensure_ascii=False).encode()
     return Forward(placed, content)
