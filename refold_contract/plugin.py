@@ -25,11 +25,17 @@ from refold_contract._core import endpoint as ep
 from refold_contract._plugin import mocking, wiring
 from refold_contract._plugin.guarding import guard_test
 from refold_contract._plugin.live import LiveReport, live_credentials
-from refold_contract._plugin.scrubbing import scrub_report, scrub_warning
+from refold_contract._plugin.scrubbing import (
+    install_log_scrubbing,
+    scrub_items,
+    scrub_report,
+    scrub_warning,
+)
 from refold_contract._plugin.selection import ContractSelection, contract_selection
 from refold_contract._plugin.server import RefoldServer, serve
 from refold_contract._plugin.session import (
     CALL_REPORT_KEY,
+    CUSTODY_INPUT,
     SESSION_KEY,
     RefoldSession,
     is_live_session,
@@ -207,6 +213,15 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     wiring.configure(config)
+    install_log_scrubbing()  # log records are redacted as they are made, while a key is held
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item], config: pytest.Config) -> None:
+    # A parametrize id made from the key: renamed before any terminal line or junit case shows
+    # it (an xdist worker knows the controller's credentials by their fingerprints).
+    also = getattr(config, "workerinput", {}).get(CUSTODY_INPUT, ())
+    scrub_items(items, also)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -238,7 +238,24 @@ def _held(key: object, value: object) -> str | None:
 
 
 def _fingerprint(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    # The length too: a process that knows a credential only by this finds it inside a text
+    # (a snapshot an xdist worker writes) by hashing the windows of that length.
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{len(value)}:{digest}"
+
+
+def fingerprinted() -> frozenset[str]:
+    """Fingerprints (``"<length>:<sha256>"``) of credentials held by another process that this
+    one must recognise: an xdist worker's, from its controller.
+
+    Example::
+
+        redact_held(text)   # refold_contract._guard.redaction uses these and held_secrets()
+    """
+    found: set[str] = set()
+    for custody in _LOCKED:
+        found |= custody._fingerprints
+    return frozenset(found)
 
 
 class _KeptOut(os._Environ):  # type: ignore[type-arg]
