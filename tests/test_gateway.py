@@ -215,8 +215,13 @@ def test_gateway_findings_are_kept_per_test_and_for_the_session(
     one = gw.collect("one")
     assert one["refused"] == ["hubspot/delete_contact: a write (its name says 'delete')"]
     assert "not marked refold_live" in gw.collect("two")["refused"][0]
-    assert gw.collect("one")["refused"] == []  # collected once
+    # Reading clears nothing: a second read (by test code holding the control key, say) sees
+    # the same refusal, and says it is the second.
+    again = gw.collect("one")
+    assert again["refused"] == one["refused"]
+    assert (one["collects"], again["collects"]) == (1, 2)
     assert len(gw.report()["refused"]) == 2
+    assert gw.report()["refused_outside_tests"] == []  # both collected with their tests
 
 
 def test_the_gateway_process_takes_credentials_over_its_pipe_only(tmp_path: Path) -> None:

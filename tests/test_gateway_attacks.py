@@ -451,3 +451,77 @@ def test_a_test_cannot_clear_its_own_refusal_through_the_control_paths(
     result.stdout.fnmatch_lines(["*the read-only gateway refused 1 request(s) from this test*"])
     assert refold.mock.calls == []
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
+
+
+STEERED_WITH_THE_CONTROL_KEY = """
+import json, os, subprocess, sys
+
+import httpx, pytest
+
+from refold_contract._plugin.session import refold_session
+
+STEER = '''
+import json, os, sys, urllib.request
+root, what, key = sys.argv[1], sys.argv[2], sys.argv[3]
+request = urllib.request.Request(root + "/__refold/gateway" + what, data=b"", method="POST",
+                                 headers={"X-Refold-Gateway-Control": key})
+print(urllib.request.urlopen(request, timeout=10).status)
+'''
+
+
+def write_then(steer):
+    try:
+        httpx.post(os.environ["REFOLD_BASE_URL"]
+                   + "/api/v2/integration-schema/hubspot/actions/create_contact/execute",
+                   json={}).raise_for_status()
+    except httpx.HTTPStatusError:
+        pass
+    done = subprocess.run([sys.executable, "-c", STEER, *steer], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip() == "200", done.stdout + done.stderr
+
+
+@pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
+def test_reads_its_own_findings_first(request):
+    session = refold_session(request.config)
+    root, token = os.environ["REFOLD_BASE_URL"].rsplit("/t/", 1)
+    write_then([root, "/collect/" + token, session.control_key])
+
+
+@pytest.mark.refold_live
+@pytest.mark.refold(allow_refused=True)
+def test_begins_another_test_for_its_process(request):
+    session = refold_session(request.config)
+    root = os.environ["REFOLD_BASE_URL"].rsplit("/t/", 1)[0]
+    write_then([root, f"/begin/{session.process_token}/t/elsewhere", session.control_key])
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_test_holding_the_control_key_cannot_hide_what_it_did(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """In local mode the control key lives in the test process (or its xdist worker), so test
+    code can take it; using it is caught: reading a test's findings clears nothing and is seen,
+    and beginning another test mid-test fails the test it displaced, allow_refused or not."""
+    from refold_contract.mock import RefoldMock
+    from refold_contract.mock.server import running_server
+
+    with running_server(RefoldMock(api_keys={FAKE_KEY}, assert_all_called=False)) as refold:
+        monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+        monkeypatch.setenv("REFOLD_BASE_URL", refold.url)
+        pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+        pytester.makepyfile(test_steered=STEERED_WITH_THE_CONTROL_KEY)
+        result = pytester.runpytest_subprocess("--refold-live", "-p", "no:randomly", *workers)
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*something other than refold-contract read this test's findings*",
+            "*another test began in this test process while this one ran*",
+        ],
+        consecutive=False,
+    )
+    assert refold.mock.calls == []
+    assert FAKE_KEY not in result.stdout.str() + result.stderr.str()

@@ -1303,7 +1303,7 @@ def test_the_gateway_answers_its_own_control_paths(gateway: tuple[Gateway, Upstr
     assert (health.status, json.loads(health.body)) == (200, {"ok": True})
     report = gw.handle("GET", "/__refold/gateway/report", {}, b"")
     assert json.loads(report.body) == {"refused": [], "drift": [], "recorded": [], "skipped": [],
-                                       "reads": 0, "refused_outside_tests": [],
+                                       "tampered": [], "reads": 0, "refused_outside_tests": [],
                                        "refused_count": 0}  # fmt: skip
     assert gw.handle("POST", "/__refold/gateway/health", {}, b"").status == 404
     assert gw.handle("POST", "/__refold/gateway/collect/a.b", {}, b"").status == 404

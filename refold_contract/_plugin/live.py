@@ -131,6 +131,14 @@ def gateway_findings(
             f"({type(exc).__name__}); this test's live requests failed, and nothing was sent to "
             "Refold directly"
         ]
+    tampered = [f"refold-contract: {t}" for t in found.get("tampered") or []]
+    if found.get("collects", 1) > 1:
+        tampered.append(
+            "refold-contract: something other than refold-contract read this test's findings "
+            "from the read-only gateway while it ran (test code holding the gateway's control "
+            "key?), so what the test sent cannot be vouched for; nothing it could not send went "
+            "to Refold"
+        )
     props = request.node.user_properties
     if found.get("drift"):
         props.append(("refold_drift", found["drift"]))
@@ -141,12 +149,13 @@ def gateway_findings(
     if refused and not allowed:
         listing = "\n".join(f"  {r}" for r in refused)
         return [
+            *tampered,
             f"refold-contract: the read-only gateway refused {len(refused)} request(s) from this "
             f"test; nothing was sent to Refold:\n{listing}\n  hint: a refusal fails the test even "
             "when the code swallowed the error; mark the test "
-            "@pytest.mark.refold(allow_refused=True) if refusals are what it checks"
+            "@pytest.mark.refold(allow_refused=True) if refusals are what it checks",
         ]
-    return []
+    return tampered
 
 
 def attach_plan(request: pytest.FixtureRequest, mock: RefoldMock) -> None:

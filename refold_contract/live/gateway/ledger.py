@@ -41,6 +41,8 @@ class Findings:
     drift: list[dict[str, str]] = dataclasses.field(default_factory=list)
     recorded: list[str] = dataclasses.field(default_factory=list)
     skipped: list[str] = dataclasses.field(default_factory=list)
+    #: Signs that the test steered the gateway itself (not excused by ``allow_refused``).
+    tampered: list[str] = dataclasses.field(default_factory=list)
     reads: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +74,10 @@ class Ledger:
         # Per test process (/w/<process token>): the test running there now, as its prefix, so
         # a client made before the test (a session fixture's) is charged to the test using it.
         self._running: dict[str, str] = {}
+        # Per token: how often its findings were read, and how many refusals the first read
+        # saw (later ones are the session report's: a wider fixture's teardown after the test).
+        self._collects: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
         self._refusals = 0  # every one; the findings keep each distinct refusal once
 
     def note(self, token: str | None, **kinds: Any) -> None:
@@ -147,8 +153,26 @@ class Ledger:
 
             ledger.begin("9c1d", "/t/3f2a9c")
         """
+        displaced = None
         with self._lock:
+            before = self._running.get(process)
+            if before is not None and before != prefix:
+                token = before.rsplit("/", 1)[-1]
+                if token not in self._collects:
+                    displaced = token
             self._running[process] = prefix
+        if displaced is not None:
+            # The plugin reads a test's findings before the next test of its process begins; a
+            # begin before that came from elsewhere (test code holding the control key steering
+            # its own requests away from its token): the test it displaced fails for it.
+            self.note(
+                displaced,
+                tampered=[
+                    "another test began in this test process while this one ran, so its later "
+                    "requests were charged elsewhere (the gateway's control paths used by test "
+                    "code?)"
+                ],
+            )
 
     def attribute(self, target: str) -> str:
         """``target`` with a test process's address (``/w/<process>``) replaced by the prefix of
@@ -168,7 +192,10 @@ class Ledger:
         return (running or "") + target[process.end() :]
 
     def collect(self, token: str) -> dict[str, Any]:
-        """What happened for one test's token since the last collect; forgets it.
+        """What happened for one test's token so far, and under ``collects`` how many times it
+        has been read, this one included. Reading clears nothing: something other than the
+        plugin that reads a test's findings first (test code holding the control key) cannot
+        hide a refusal, and the plugin sees ``collects`` above 1.
 
         Example::
 
@@ -176,9 +203,10 @@ class Ledger:
         """
         self.wait_idle(token)
         with self._lock:
-            found = self._findings.pop(token, Findings())
-            self._pending.pop(token, None)
-        return found.to_json()
+            found = self._findings.get(token, Findings())
+            self._collects[token] = count = self._collects.get(token, 0) + 1
+            self._seen.setdefault(token, len(found.refused))
+            return {**found.to_json(), "collects": count}
 
     def report(self) -> dict[str, Any]:
         """Everything found in the session, from every test, worker and process; and under
@@ -197,7 +225,7 @@ class Ledger:
                 else f"{r} (not collected with its test: a wider fixture's teardown after it, "
                 "or a set-up that failed?)"
                 for token, found in self._findings.items()
-                for r in found.refused
+                for r in found.refused[self._seen.get(token, 0) if token is not None else 0 :]
             ]
             return {
                 **self._session.to_json(),
