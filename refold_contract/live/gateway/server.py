@@ -15,15 +15,33 @@ from __future__ import annotations
 import http.server
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
-from refold_contract.live.gateway.core import Gateway
-from refold_contract.live.gateway.reply import UNPRINTABLE, envelope
+from refold_contract.config import Limits
+from refold_contract.live.gateway.reply import UNPRINTABLE, GatewayReply, envelope
 
-__all__ = ["Server", "serve"]
+__all__ = ["Served", "Server", "serve"]
 
 #: One logger for the whole gateway, whichever of its modules logs.
 logger = logging.getLogger("refold_contract.live.gateway")
+
+
+class Served(Protocol):
+    """What the server hands requests to: the plugin's gateway, or the shared one.
+
+    Example::
+
+        serve(Gateway(config, credentials))      # or serve(SharedGateway(...))
+    """
+
+    limits: Limits
+
+    def respond(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> GatewayReply: ...
+
+    def defer(self, work: Callable[[], None]) -> None: ...
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -33,7 +51,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "refold-contract-gateway"
     sys_version = ""
-    gateway: Gateway
+    gateway: Served
 
     def _serve(self) -> None:
         gateway = self.gateway
@@ -89,7 +107,7 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def serve(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, str]:
+def serve(gateway: Served, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, str]:
     """Serve ``gateway`` on a thread; returns the server (``shutdown()`` it) and its URL.
 
     Example::
