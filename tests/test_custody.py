@@ -256,7 +256,8 @@ def test_the_gateway_child_is_isolated_from_the_project_that_starts_it(
         ):
             pid = gateway.process.pid
             [(argv, how)] = started
-            assert argv[1:] == ["-I", "-m", "refold_contract.live.gateway"]
+            assert argv[1:3] == ["-I", "-c"]  # isolated mode
+            assert argv[4] == str(Path(gateway_process.__file__).resolve().parents[3])
             assert (how["close_fds"], how["pass_fds"]) == (True, ())
             kept = {k: v for k, v in os.environ.items() if k in gateway_process.CHILD_VARIABLES}
             assert how["env"] == kept

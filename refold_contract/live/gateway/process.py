@@ -1,15 +1,16 @@
 """The gateway as a child process: :class:`GatewayProcess` starts it and hands it the
 credentials over its stdin (never argv, never the environment); :func:`child_main` is the
-child's side (``python -m refold_contract.live.gateway``).
+child's side (also ``python -m refold_contract.live.gateway``).
 
 The child exits when its stdin closes, so it never outlives the process that started it.
 
 It is isolated from the project it serves: it runs as ``python -I`` (no current folder, no
 ``PYTHON*`` variable and no user site-packages on its import path, so a ``secrets.py`` or
-``json.py`` in the project is never imported), in a private temporary folder of its own, with a
-minimal environment (:data:`CHILD_VARIABLES`: no ``REFOLD_*`` variable, no other secret), and
-with no file descriptor of its parent but its three pipes. On Linux it makes itself undumpable
-before it reads the credentials (:mod:`~refold_contract._guard.dumpable`).
+``json.py`` in the project is never imported; this package's own folder is added back last), in
+a private temporary folder of its own, with a minimal environment (:data:`CHILD_VARIABLES`: no
+``REFOLD_*`` variable, no other secret), and with no file descriptor of its parent but its stdin
+and stdout pipes and its log. On Linux it makes itself undumpable before it reads the
+credentials (:mod:`~refold_contract._guard.dumpable`).
 
 Example::
 
@@ -53,6 +54,16 @@ CHILD_VARIABLES: Final = (
     "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TEMP", "TMP",
     "SSL_CERT_FILE", "SSL_CERT_DIR", "SYSTEMROOT", "WINDIR",
 )  # fmt: skip
+
+
+# ``python -I`` drops the user's site-packages and PYTHONPATH from the import path, which may be
+# where this package is installed (``pip install --user``); its folder is added back, after the
+# standard library and site-packages, so it shadows neither. No-op where it is there already.
+_PACKAGE_ROOT: Final = Path(__file__).resolve().parents[3]
+_BOOT: Final = (
+    "import site, sys; site.addsitedir(sys.argv[1]); "
+    "from refold_contract.live.gateway.process import child_main; raise SystemExit(child_main())"
+)
 
 
 class GatewayProcess:
@@ -106,7 +117,7 @@ class GatewayProcess:
         log = home / "gateway.log"
         with log.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "refold_contract.live.gateway"],
+                [sys.executable, "-I", "-c", _BOOT, str(_PACKAGE_ROOT)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
