@@ -234,10 +234,13 @@ class Settings:
             ENV_VARS[name] for name in ("api_key", "linked_account_id") if not getattr(self, name)
         ]
 
-    def require_credentials(self, needs: str, *, where: str = "in the environment") -> None:
+    def require_credentials(
+        self, needs: str, *, where: str = "in the environment", hint: str | None = None
+    ) -> None:
         """Raise :class:`ConfigurationError` unless :attr:`missing_credentials` is empty.
 
-        ``needs`` starts the message (who needs them), ``where`` says where to set them.
+        ``needs`` starts the message (who needs them), ``where`` says where to set them, and
+        ``hint`` replaces the default hint (export them).
 
         Example::
 
@@ -249,7 +252,7 @@ class Settings:
             raise ConfigurationError(
                 f"{needs} REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN) "
                 f"{where} (missing: {', '.join(missing)})",
-                hint="credentials are never taken from the command line; export them first",
+                hint=hint or "credentials are never taken from the command line; export them first",
             )
 
     @property

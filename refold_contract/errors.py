@@ -716,8 +716,9 @@ class JSONProblem(RefoldError, ValueError):
     """A document is not strict JSON, or passes a limit. ``kind`` says which.
 
     ``kind`` is one of ``not_utf8``, ``not_json``, ``too_deep``, ``too_large``,
-    ``not_finite``, ``number_too_long``. Callers turn it into their own error (a
-    ``CatalogueError``, Refold's 400 envelope, a ``ProtocolError``).
+    ``not_finite``, ``number_too_long``, ``duplicate_key`` (then ``key`` is the key given twice).
+    Callers turn it into their own error (a ``CatalogueError``, Refold's 400 envelope, a
+    ``ProtocolError``, the gateway's 502).
 
     Example::
 
@@ -728,11 +729,18 @@ class JSONProblem(RefoldError, ValueError):
     """
 
     def __init__(
-        self, kind: str, message: str, *, line: int | None = None, column: int | None = None
+        self,
+        kind: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        key: str | None = None,
     ) -> None:
         self.kind = kind
         self.line = line
         self.column = column
+        self.key = key
         super().__init__(message)
 
 
@@ -780,11 +788,13 @@ class ReplyTooLarge(RefoldError):
 
 
 class ReplyWithheld(RefoldError):
-    """An unparsable reply seems to hold a credential behind JSON escapes; the gateway withholds
-    it whole (502). Example::
+    """A reply the gateway cannot parse fully and scrub (not JSON, too deep, an object that gives
+    a key twice); the gateway withholds it whole and answers 502. Example::
 
     raise ReplyWithheld
     """
 
-    def __init__(self, message: str = "a reply unchecked for credentials was withheld") -> None:
+    def __init__(
+        self, message: str = "a reply the gateway could not parse and scrub was withheld"
+    ) -> None:
         super().__init__(message)

@@ -9,7 +9,7 @@ import pytest
 from refold_contract import Catalogue
 from refold_contract.cli import main
 
-from .helpers import action_doc, write_action
+from .helpers import FAKE_KEY, action_doc, write_action
 
 
 def test_lint_of_the_builtin_catalogue_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,21 +147,139 @@ def test_an_unknown_option_gets_the_commands_own_usage(capsys: pytest.CaptureFix
     )
 
 
-@pytest.mark.parametrize(
-    ("argv", "needs"),
-    [
-        (["gateway"], "the gateway needs {vars} in its own environment"),
-        (["verify", "contract.json", "--live"], "verify --live needs {vars} in the environment"),
-        (["actions", "hubspot"], "live commands need {vars} in the environment"),
-    ],
+EXPORT_THEM = "credentials are never taken from the command line; export them first"
+ENV_FILE_HINT = (
+    "put them in a file only you can read (chmod 600) and pass --env-file PATH, or set them for "
+    "this one command: env REFOLD_API_KEY=... refold-contract gateway"
 )
+
+
+@pytest.mark.parametrize(
+    ("argv", "needs", "hint"),
+    [
+        (["gateway"], "the gateway needs {vars} in its own environment or its --env-file",
+         ENV_FILE_HINT),
+        (["verify", "contract.json", "--live"], "verify --live needs {vars} in the environment",
+         EXPORT_THEM),
+        (["actions", "hubspot"], "live commands need {vars} in the environment", EXPORT_THEM),
+    ],
+)  # fmt: skip
 def test_commands_that_hold_credentials_say_which_variables_are_missing(
-    argv: list[str], needs: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    needs: str,
+    hint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("REFOLD_API_KEY", "tk_cli_missing_account")
     assert main(argv) == 2
     variables = "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID (or REFOLD_SESSION_TOKEN)"
     assert capsys.readouterr().err.splitlines() == [
         f"refold-contract: {needs.format(vars=variables)} (missing: REFOLD_LINKED_ACCOUNT_ID)",
-        "  hint: credentials are never taken from the command line; export them first",
+        f"  hint: {hint}",
     ]
+
+
+# ---------------------------------------------------------------------- the gateway's env file
+
+
+def env_file(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
+    path = tmp_path / "refold.env"
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_an_env_file_gives_the_gateway_its_credentials_and_nothing_else(tmp_path: Path) -> None:
+    from refold_contract.cli.context import read_env_file
+
+    path = env_file(
+        tmp_path,
+        f"# the gateway's credentials\n\nexport REFOLD_API_KEY={FAKE_KEY}\n"
+        "REFOLD_LINKED_ACCOUNT_ID = 'acct_1'\n"
+        'REFOLD_BASE_URL="http://127.0.0.1:8700"\n',
+        0o400,
+    )
+    assert read_env_file(path) == {
+        "REFOLD_API_KEY": FAKE_KEY,
+        "REFOLD_LINKED_ACCOUNT_ID": "acct_1",
+        "REFOLD_BASE_URL": "http://127.0.0.1:8700",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "says"),
+    [
+        (f"REFOLD_API_KEY={FAKE_KEY}\n", 0o644,
+         "--env-file {path}: others may read or change it (mode 0644); it holds credentials"),
+        (f"REFOLD_API_KEY={FAKE_KEY}\n", 0o620, "(mode 0620)"),
+        (f"{FAKE_KEY}\n", 0o600, "--env-file {path}: line 1 is not NAME=value"),
+        (f"# ok\nREFOLD_TIMEOUT=5\nREFOLD_API_KEY={FAKE_KEY}\n", 0o600,
+         "--env-file {path}: line 2 sets REFOLD_TIMEOUT, a variable the gateway does not take "
+         "from a file"),
+        (f"{FAKE_KEY}=1\n", 0o600, "line 1 sets a variable the gateway does not take"),
+        (f"REFOLD_API_KEY={FAKE_KEY}\nREFOLD_API_KEY={FAKE_KEY}x\n", 0o600,
+         "line 2 sets REFOLD_API_KEY again (first on line 1)"),
+        ("REFOLD_API_KEY=\n", 0o600, "line 1 gives REFOLD_API_KEY no value"),
+        (b"REFOLD_API_KEY=\xff\xfe" + FAKE_KEY.encode(), 0o600, "--env-file {path}: not UTF-8"),
+    ],
+    ids=["readable by others", "writable by the group", "a bare value", "another setting",
+         "a value as a name", "set twice", "empty", "not UTF-8"],
+)  # fmt: skip
+def test_an_env_file_that_is_not_private_or_not_plain_is_refused_without_its_values(
+    tmp_path: Path, text: str | bytes, mode: int, says: str
+) -> None:
+    from refold_contract.cli.context import read_env_file
+    from refold_contract.errors import ConfigurationError
+
+    path = tmp_path / "refold.env"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    path.chmod(mode)
+    with pytest.raises(ConfigurationError) as refused:
+        read_env_file(path)
+    shown = str(refused.value) + repr(refused.value) + (refused.value.hint or "")
+    assert says.format(path=path) in shown
+    assert FAKE_KEY not in shown
+    assert "s3cr3t" not in shown
+
+
+def test_an_env_file_that_is_missing_a_folder_or_someone_elses_is_refused(tmp_path: Path) -> None:
+    import os
+
+    from refold_contract.cli.context import read_env_file
+    from refold_contract.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="no such file") as missing:
+        read_env_file(tmp_path / "nowhere.env")
+    assert "chmod 600" in (missing.value.hint or "")
+    with pytest.raises(ConfigurationError, match="not a regular file"):
+        read_env_file(tmp_path)
+    if os.geteuid() != 0:
+        return  # only root can give a file away
+    path = env_file(tmp_path, f"REFOLD_API_KEY={FAKE_KEY}\n")
+    os.chown(path, 65534, -1)
+    with pytest.raises(ConfigurationError, match="owned by another user") as theirs:
+        read_env_file(path)
+    assert FAKE_KEY not in str(theirs.value)
+    assert "make your own copy" in (theirs.value.hint or "")
+
+
+def test_the_gateway_command_says_what_is_wrong_with_its_env_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env_file(tmp_path, f"REFOLD_API_KEY={FAKE_KEY}\n", 0o644)
+    assert main(["gateway", "--env-file", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"refold-contract: --env-file {path}: others may read or change it (mode 0644); it "
+        "holds credentials",
+        f"  hint: chmod 600 {path}",
+    ]
+    path.chmod(0o600)  # private now, but the linked account is missing
+    assert main(["gateway", "--env-file", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "(missing: REFOLD_LINKED_ACCOUNT_ID)" in err
+    assert FAKE_KEY not in err

@@ -345,6 +345,85 @@ def test_the_working_key_never_comes_back_whatever_refold_sends(
     assert b"set-cookie" not in reply.lower()
 
 
+# ---------------------------------------------------------------------- ambiguous replies
+
+
+def _dup(inner: str) -> bytes:
+    """A read reply around ``inner``, marked so a test can tell if any of it passed."""
+    return ('{"node_status": "Success", "http_status": 200, "marker": "PASSED_THROUGH", '
+            f'"data": {inner}}}').encode()  # fmt: skip
+
+
+AMBIGUOUS = {
+    "a key twice at the top": (
+        "200 OK",
+        b'{"node_status": "Success", "data": "PASSED_THROUGH", "data": "' + FAKE_KEY.encode()
+        + b'"}',
+        "'data' twice",
+    ),
+    "a key twice deep in the data": (
+        "200 OK",
+        _dup('{"results": [{"id": "1", "owner": {"token": "x", "token": "' + FAKE_KEY + '"}}]}'),
+        "'token' twice",
+    ),
+    "a key twice through a \\u spelling": ("200 OK", b'{"a":1,"\\u0061":2,"m":"PASSED_THROUGH"}',
+                                          "'a' twice"),
+    "the key hidden in an escaped duplicate": (
+        "200 OK",
+        _dup('{"token": "x", "\\u0074oken": "' + _escaped(FAKE_KEY) + '"}'),
+        "'token' twice",
+    ),
+    "a key that is the working key, twice": (
+        "200 OK", _dup('{"' + FAKE_KEY + '": 1, "' + _escaped(FAKE_KEY) + '": 2}'),
+        "'<redacted>' twice",
+    ),
+    "a duplicate in an error reply": (
+        "400 Bad Request",
+        b'{"status_code": 400, "message": "PASSED_THROUGH", "message": "' + FAKE_KEY.encode()
+        + b'"}',
+        "'message' twice",
+    ),
+    "a body that is not JSON": ("200 OK", b"<p>PASSED_THROUGH</p>", "is not JSON"),
+    "two documents in one body": ("200 OK", b'{"a": "PASSED_THROUGH"} {"a": "' + FAKE_KEY.encode()
+                                  + b'"}', "is not JSON"),
+    "NaN in a reply": ("200 OK", b'{"a": NaN, "m": "PASSED_THROUGH"}', "NaN or Infinity"),
+    "a reply too deep": ("200 OK", b'{"m": "PASSED_THROUGH", "a": ' + b"[" * 200 + b"]" * 200
+                         + b"}", "nested deeper"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("ambiguous", AMBIGUOUS)
+def test_an_ambiguous_reply_is_answered_502_and_nothing_of_it_passes(
+    gateway: str, standin: StandIn, ambiguous: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, body, reason = AMBIGUOUS[ambiguous]
+    standin.answer(status, {"Content-Type": "application/json"}, body)
+    caplog.set_level(logging.INFO)
+    reply = send_raw(gateway, request("POST", execute("get_contact")))
+    assert len(standin.arrivals) == 1
+    assert status_of(reply) == 502
+    _, _, answered = reply.partition(b"\r\n\r\n")
+    envelope = json.loads(answered)
+    assert envelope["error_code"] == "SERVER_ERROR"
+    assert envelope["http_error_type"] == "BAD_GATEWAY"
+    assert envelope["message"].startswith("Refold's reply to hubspot/get_contact ")
+    assert reason in envelope["message"]
+    assert "withheld" in envelope["message"]
+    for part in (FAKE_KEY, _escaped(FAKE_KEY), "PASSED_THROUGH", "DO_NOT_LEAK"):
+        assert part.encode() not in reply
+        assert part not in caplog.text
+
+
+def test_an_unambiguous_reply_still_passes_as_refold_sent_it(
+    gateway: str, standin: StandIn
+) -> None:
+    body = _dup('{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}], "\\u00e9": "\\u0061"}')
+    standin.answer("200 OK", {"Content-Type": "application/json"}, body)
+    reply = send_raw(gateway, request("POST", execute("get_contact")))
+    assert status_of(reply) == 200
+    assert reply.endswith(body)
+
+
 def test_a_refold_that_never_answers_gets_504_in_the_gateways_time(
     gateway: str, standin: StandIn
 ) -> None:

@@ -233,3 +233,44 @@ def test_pull_never_takes_an_actions_access_from_the_server(
         document = json.loads((tmp_path / "acme" / f"{action_id}.json").read_text())
         assert "access" not in document
         assert access_of(pulled, "acme", action_id) == "write"
+
+
+def test_the_gateway_command_takes_its_credentials_from_a_private_env_file(
+    refold: RunningServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    credentials = tmp_path / "refold.env"
+    credentials.write_text(
+        f"REFOLD_API_KEY={FAKE_KEY}\nREFOLD_LINKED_ACCOUNT_ID=acct_cli\nREFOLD_BASE_URL={refold.url}\n"
+    )
+    credentials.chmod(0o600)
+    # Nothing of Refold's in the command's environment: the stand-in accepts FAKE_KEY alone, so
+    # a read it answers came with the key from the file.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFOLD_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refold_contract.cli", "gateway", "--env-file", str(credentials)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        read = httpx.post(
+            url + "/api/v2/integration-schema/zendesk/actions/get_ticket_by_id/execute",
+            json={"ticket_id": "1"}, headers={"x-api-key": "anything"}, timeout=10,
+        )  # fmt: skip
+        assert read.status_code == 200, read.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "1 read(s) forwarded, 0 request(s) refused" in err
+    calls = [(c.action_id, c.status, c.linked_account_id) for c in refold.mock.calls]
+    assert calls == [("get_ticket_by_id", 200, "acct_cli")]
+    assert FAKE_KEY not in url + out + err

@@ -996,18 +996,28 @@ def test_the_gateway_says_when_refold_cannot_be_reached_or_is_slow(tmp_path: Pat
     [
         (b'{"a": "plain", "b": "\\u00e9"}', b'{"a": "plain", "b": "\\u00e9"}'),  # untouched
         (b'{"a": "x\\/y"}', b'{"a": "x\\/y"}'),
-        (b"<html>" + FAKE_KEY.encode() + b"</html>", b"<html><redacted></html>"),
         (b'{"k": "' + FAKE_KEY.encode() + b'"}', b'{"k": "<redacted>"}'),
         (b'{"k": "\\u0074' + FAKE_KEY[1:].encode() + b'"}', b'{"k": "<redacted>"}'),
         (b'{"k": "' + FAKE_KEY.encode() + b'", "n": "\\u00e9"}', b'{"k": "<redacted>", "n": "\xc3\xa9"}'),
     ],
-    ids=["escapes only", "escaped slash", "not JSON", "in a value", "escaped", "re-encoded"],
+    ids=["escapes only", "escaped slash", "in a value", "escaped", "re-encoded"],
 )  # fmt: skip
 def test_the_gateway_scrubs_its_key_from_raw_replies(
     gateway: tuple[Gateway, Upstream], raw: bytes, expected: bytes
 ) -> None:
     gw, _ = gateway
     assert gw._scrub_reply(raw) == expected
+
+
+def test_the_gateway_withholds_a_reply_it_cannot_parse_rather_than_scrub_its_bytes(
+    gateway: tuple[Gateway, Upstream],
+) -> None:
+    from refold_contract.errors import ReplyWithheld
+
+    gw, _ = gateway
+    with pytest.raises(ReplyWithheld, match="is not JSON") as withheld:
+        gw._scrub_reply(b"<html>" + FAKE_KEY.encode() + b"</html>")
+    assert FAKE_KEY not in str(withheld.value)
 
 
 def test_a_gateway_holding_only_a_session_token_scrubs_nothing_it_does_not_hold(
@@ -1335,9 +1345,8 @@ def test_a_reply_too_deep_to_parse_never_carries_the_key_to_the_test(
         gw.close()
     assert FAKE_KEY.encode() not in reply.body
     assert not Redactor([FAKE_KEY]).found_escaped(reply.body)
-    if hidden == FAKE_KEY:  # nothing escaped: the literal key is replaced in place
-        assert reply.status == 200
-        assert reply.body == deep.replace(FAKE_KEY.encode(), REDACTED.encode())
-    else:  # escaped, unparseable: withheld whole
-        assert reply.status == 502
-        assert "withheld" in json.loads(reply.body)["message"]
+    # Escaped or not, what the gateway cannot parse it cannot scrub: withheld whole.
+    assert reply.status == 502
+    message = json.loads(reply.body)["message"]
+    assert "nested deeper than the gateway's 3 levels" in message
+    assert "withheld" in message

@@ -90,8 +90,29 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            shown = repr(key)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise JSONProblem(
+                "duplicate_key", f"the key {shown} is given twice in one object", key=key
+            )
+        seen.add(key)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 _FINITE_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+# Keys are compared as decoded, so {"a": 1, "\u0061": 2} gives "a" twice.
+_UNIQUE_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+_UNIQUE_FINITE_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+)
 
 
 def loads(
@@ -100,6 +121,7 @@ def loads(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     finite: bool = False,
+    unique_keys: bool = False,
 ) -> Any:
     """Parse strict JSON within limits; raise :class:`JSONProblem` otherwise.
 
@@ -107,7 +129,9 @@ def loads(
     numbers too long for Python to convert, nesting deeper than ``max_depth``, and more than
     ``max_bytes`` bytes. ``finite=True`` also refuses a number so large it reads as infinity
     (``1e999``); it costs a Python call per float, so it is for small documents such as
-    request bodies.
+    request bodies. ``unique_keys=True`` also refuses an object that gives one key twice, at any
+    depth, keys compared once their escapes are read (``{"a": 1, "\\u0061": 2}``): parsers
+    disagree on which value such a document holds.
 
     >>> loads(b'{"a": [1, 2]}')
     {'a': [1, 2]}
@@ -115,6 +139,10 @@ def loads(
     Traceback (most recent call last):
     ...
     refold_contract._core.json.JSONProblem: NaN is not JSON (only finite numbers are)
+    >>> loads(b'{"a": 1, "\\\\u0061": 2}', unique_keys=True)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    refold_contract._core.json.JSONProblem: the key 'a' is given twice in one object
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     size = len(raw)
@@ -136,8 +164,12 @@ def loads(
         depth = depth_of(raw)
         if depth > max_depth:
             raise JSONProblem("too_deep", f"nesting {depth} deep is over the limit of {max_depth}")
+    if unique_keys:
+        decoder = _UNIQUE_FINITE_DECODER if finite else _UNIQUE_DECODER
+    else:
+        decoder = _FINITE_DECODER if finite else _DECODER
     try:
-        return (_FINITE_DECODER if finite else _DECODER).decode(text)
+        return decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise JSONProblem(
             "not_json", f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno

@@ -8,7 +8,10 @@ key; in live mode only the read-only gateway, a separate process, receives the r
 a pipe.
 
 On Linux the process's initial environment block (what ``/proc/self/environ`` shows) is
-overwritten too, so a test cannot read the key back from there.
+overwritten too, so a test cannot read the key back from there; and while it holds a key the
+process is not dumpable (:mod:`~refold_contract._guard.dumpable`), so another process of the
+same user cannot read its memory or attach a debugger to it. :meth:`Custody.restore` makes it
+dumpable again.
 
 Example::
 
@@ -32,6 +35,7 @@ from typing import Any, Final
 
 from refold_contract._core import endpoint as ep
 from refold_contract._guard.audit import subscribe
+from refold_contract._guard.dumpable import set_dumpable
 from refold_contract.errors import CredentialKeptOut
 
 __all__ = [
@@ -147,9 +151,29 @@ class Custody:
         """Move the credentials out of ``environ`` (``os.environ``), leaving placeholders."""
         env = os.environ if environ is None else environ
         taken = _take(env)
+        custody = cls(taken, env)
         if taken and env is os.environ:
             _overwrite_initial_environment(taken)
-        return cls(taken, env)
+            custody._hold()
+        return custody
+
+    def _hold(self) -> None:
+        """Not dumpable while any custody of this process holds a key."""
+        global _DUMPABLE_BEFORE
+        with _LOCK:
+            if self in _HOLDING:
+                return
+            if not _HOLDING:
+                _DUMPABLE_BEFORE = set_dumpable(False)
+            _HOLDING.append(self)
+
+    def _let_go(self) -> None:
+        with _LOCK:
+            if self not in _HOLDING:
+                return
+            _HOLDING.remove(self)
+            if not _HOLDING and _DUMPABLE_BEFORE:
+                set_dumpable(True)
 
     def lock(self, also: Iterable[str] = ()) -> None:
         """From now on, keep a credential this custody holds out of the environment: a fixture's
@@ -191,6 +215,8 @@ class Custody:
         """
         again = _take(self._environ)
         self._taken.update(again)
+        if again and self._environ is os.environ:
+            self._hold()
         return bool(again)
 
     @property
@@ -213,8 +239,10 @@ class Custody:
         return view
 
     def restore(self) -> None:
-        """Put the credentials back where placeholders still stand (an in-process run ends)."""
+        """Put the credentials back where placeholders still stand (an in-process run ends),
+        and let go of them: the process is dumpable again, as it was before :meth:`take`."""
         self.unlock()
+        self._let_go()
         for name, value in self._taken.items():
             if self._environ.get(name) == PLACEHOLDERS[name]:
                 self._environ[name] = value
@@ -280,6 +308,9 @@ class _KeptOut(os._Environ):  # type: ignore[type-arg]
 
 _LOCKED: list[Custody] = []
 _LOCK = threading.Lock()
+# The custodies holding a key in this process, and whether it was dumpable before the first.
+_HOLDING: list[Custody] = []
+_DUMPABLE_BEFORE: bool | None = None
 
 
 # Not mutated: mutation testing's own set-up sets environment variables, this very event.

@@ -6,7 +6,7 @@ refused and found drifted.
 Example::
 
     $ refold-contract serve --port 8700 --fixtures tests/refold_fixtures
-    $ REFOLD_API_KEY=tk_... REFOLD_LINKED_ACCOUNT_ID=user_1 refold-contract gateway
+    $ refold-contract gateway --env-file refold.env      # chmod 600: REFOLD_API_KEY=tk_... lines
 """
 
 from __future__ import annotations
@@ -58,6 +58,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _gateway(args: argparse.Namespace) -> int:
+    from refold_contract._guard.dumpable import set_dumpable
+
+    # This process is about to hold the key: no other process of the user may read it from its
+    # memory or environment, nor attach a debugger (Linux; best effort elsewhere). Dumpable
+    # again once the gateway is closed (the command run in-process, as in a test).
+    before = set_dumpable(False)
+    try:
+        return _run_gateway(args)
+    finally:
+        if before:
+            set_dumpable(True)
+
+
+def _run_gateway(args: argparse.Namespace) -> int:
     import logging
     import threading
 
@@ -65,7 +79,12 @@ def _gateway(args: argparse.Namespace) -> int:
     from refold_contract.live.gateway import Gateway, GatewayConfig, serve
 
     settings, credentials = working_credentials(
-        args.base_url, "the gateway needs", where="in its own environment"
+        args.base_url,
+        "the gateway needs",
+        where="in its own environment or its --env-file",
+        env_file=args.env_file,
+        hint="put them in a file only you can read (chmod 600) and pass --env-file PATH, or set "
+        "them for this one command: env REFOLD_API_KEY=... refold-contract gateway",
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     gateway = Gateway(
@@ -180,7 +199,8 @@ def add_server_commands(sub: Any) -> None:
     gw = sub.add_parser(
         "gateway",
         help="run the read-only gateway: reads forwarded to Refold, everything else refused",
-        description="Hold the credentials from this command's environment and forward only "
+        description="Hold the credentials from --env-file or this command's environment and "
+        "forward only "
         "Refold's list and schema operations and execute of read actions; refuse everything "
         "else with HTTP 403 READ_ONLY_VIOLATION. Point any service, in any language, at the "
         "URL it prints for a read-only live smoke check. Reports drift; exits 1 if it refused "
@@ -188,6 +208,13 @@ def add_server_commands(sub: Any) -> None:
     )
     gw.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     gw.add_argument("--port", type=port_or_zero, default=0, help="port (default 0: a free one)")
+    gw.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="read the credentials from this file (NAME=value lines: REFOLD_API_KEY, "
+        "REFOLD_SESSION_TOKEN, REFOLD_LINKED_ACCOUNT_ID, REFOLD_BASE_URL), yours alone (mode "
+        "0600); they win over the environment's",
+    )
     gw.add_argument(
         "--base-url",
         default=None,

@@ -317,14 +317,9 @@ class Gateway:
             )
         try:
             reply = self._scrub_reply(b"".join(chunks))
-        except ReplyWithheld:
-            return envelope(
-                502,
-                "SERVER_ERROR",
-                f"Refold's reply to {placed.what} could not be parsed (deeper than "
-                f"{self.limits.max_depth} levels, or not JSON) and seems to hold a credential "
-                "behind JSON escapes, so the gateway withheld it",
-            )
+        except ReplyWithheld as exc:
+            logger.warning("withheld Refold's reply to %s: %s", placed.what, exc)
+            return envelope(502, "SERVER_ERROR", f"Refold's reply to {placed.what} {exc}")
         out_headers = [
             (name, self._reply_redactor.text(upstream_headers[name]))
             for name in _REPLY_HEADERS
@@ -379,21 +374,43 @@ class Gateway:
         return out
 
     def _scrub_reply(self, body: bytes) -> bytes:
+        """The reply as tests may see it: parsed whole, its credentials replaced.
+
+        Every reply is parsed: one that is not strict JSON, too deep, or gives a key twice in an
+        object (keys compared as decoded) is ambiguous, since clients would read it differently
+        from the gateway, and what the gateway cannot read it cannot scrub. Such a reply raises
+        :class:`ReplyWithheld` (whose message completes "Refold's reply to X ..."), and nothing
+        of it passes. An empty body has nothing to hide and passes.
+        """
+        if not body:
+            return body
+        try:
+            parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None, unique_keys=True)
+        except JSONProblem as problem:
+            raise ReplyWithheld(self._withheld_because(problem)) from None
         redactor = self._reply_redactor
         if not redactor:
             return body
-        if redactor.found_in(body) or b"\\u" in body or b"\\/" in body:
-            try:
-                parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None)
-            except JSONProblem:
-                body = redactor.binary(body)
-                if redactor.found_escaped(body):
-                    raise ReplyWithheld from None
-                return body
-            clean = redactor.value(parsed)
-            if clean != parsed or redactor.found_in(body):
-                return json.dumps(clean, ensure_ascii=False).encode()
+        clean = redactor.value(parsed)
+        if clean != parsed or redactor.found_in(body):
+            return json.dumps(clean, ensure_ascii=False).encode()
         return body
+
+    def _withheld_because(self, problem: JSONProblem) -> str:
+        if problem.kind == "duplicate_key" and problem.key is not None:
+            shown = repr(UNPRINTABLE.sub("?", self.redactor.text(problem.key)))
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            return (
+                f"gives the key {shown} twice in one object, which clients can read "
+                "differently; the gateway withheld it whole"
+            )
+        reason = {
+            "too_deep": f"is nested deeper than the gateway's {self.limits.max_depth} levels",
+            "not_utf8": "is not UTF-8",
+            "not_finite": "holds NaN or Infinity, which is not JSON",
+            "number_too_long": "holds a number too long to convert",
+        }.get(problem.kind, "is not JSON")
+        return f"{reason}, so the gateway could not check it for credentials; it withheld it whole"
 
     def _control(self, method: str, target: str, headers: Mapping[str, str]) -> GatewayReply:
         if self._control_key is not None and not hmac.compare_digest(

@@ -1,8 +1,16 @@
 """The gateway as a child process: :class:`GatewayProcess` starts it and hands it the
 credentials over its stdin (never argv, never the environment); :func:`child_main` is the
-child's side (``python -m refold_contract.live.gateway``).
+child's side (also ``python -m refold_contract.live.gateway``).
 
 The child exits when its stdin closes, so it never outlives the process that started it.
+
+It is isolated from the project it serves: it runs as ``python -I`` (no current folder, no
+``PYTHON*`` variable and no user site-packages on its import path, so a ``secrets.py`` or
+``json.py`` in the project is never imported; this package's own folder is added back last), in
+a private temporary folder of its own, with a minimal environment (:data:`CHILD_VARIABLES`: no
+``REFOLD_*`` variable, no other secret), and with no file descriptor of its parent but its stdin
+and stdout pipes and its log. On Linux it makes itself undumpable before it reads the
+credentials (:mod:`~refold_contract._guard.dumpable`).
 
 Example::
 
@@ -20,22 +28,42 @@ import logging
 import os
 import secrets
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from refold_contract._guard.custody import SECRET_VARIABLES, Credentials
+from refold_contract._guard.custody import Credentials
+from refold_contract._guard.dumpable import set_dumpable
 from refold_contract.errors import ConfigurationError, RefoldError
 from refold_contract.live.gateway.config import GatewayConfig
 from refold_contract.live.gateway.control import fetch_report
 from refold_contract.live.gateway.core import Gateway
 from refold_contract.live.gateway.server import serve
 
-__all__ = ["GatewayProcess", "child_main"]
+__all__ = ["CHILD_VARIABLES", "GatewayProcess", "child_main"]
+
+#: All the gateway child takes from its parent's environment: the path, the locale, the time zone,
+#: the temporary folder, the CA bundle httpx reads (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) and what
+#: Windows needs to start Python. Nothing else, so no ``REFOLD_*`` variable and no other secret.
+CHILD_VARIABLES: Final = (
+    "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TEMP", "TMP",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "SYSTEMROOT", "WINDIR",
+)  # fmt: skip
+
+
+# ``python -I`` drops the user's site-packages and PYTHONPATH from the import path, which may be
+# where this package is installed (``pip install --user``); its folder is added back, after the
+# standard library and site-packages, so it shadows neither. No-op where it is there already.
+_PACKAGE_ROOT: Final = Path(__file__).resolve().parents[3]
+_BOOT: Final = (
+    "import site, sys; site.addsitedir(sys.argv[1]); "
+    "from refold_contract.live.gateway.process import child_main; raise SystemExit(child_main())"
+)
 
 
 class GatewayProcess:
@@ -52,11 +80,12 @@ class GatewayProcess:
     """
 
     def __init__(
-        self, process: subprocess.Popen[bytes], url: str, log: Path, control_key: str
+        self, process: subprocess.Popen[bytes], url: str, home: Path, control_key: str
     ) -> None:
         self.process = process
         self.url = url
-        self._log = log
+        #: The child's private working folder (its log is there); removed by :meth:`stop`.
+        self.home = home
         #: What the control paths ask for (:data:`~.control.CONTROL_HEADER`); hand it to no test
         #: process but the plugin's own (xdist workers get it in their ``workerinput``).
         self.control_key = control_key
@@ -72,23 +101,30 @@ class GatewayProcess:
     ) -> GatewayProcess:
         """Start the gateway and wait until it listens.
 
+        ``env`` (default ``os.environ``) is where the child's few variables
+        (:data:`CHILD_VARIABLES`) are taken from; nothing else of it reaches the child.
+
         Example::
 
             gateway = GatewayProcess.start(GatewayConfig(tests_only=True), credentials)
         """
         control_key = secrets.token_urlsafe(24)
-        fd, log_name = tempfile.mkstemp(prefix="refold-gateway-", suffix=".log")
-        log = Path(log_name)
-        child_env = dict(os.environ if env is None else env)
-        for name in SECRET_VARIABLES:
-            child_env.pop(name, None)  # the pipe carries them; the environment never does
-        with os.fdopen(fd, "wb") as log_file:
+        source = os.environ if env is None else env
+        child_env = {name: source[name] for name in CHILD_VARIABLES if name in source}
+        # The child's folder is its own: the project's files are neither its imports nor its
+        # working folder, so the paths it is given must not be relative to the project.
+        home = Path(tempfile.mkdtemp(prefix="refold-gateway-"))
+        log = home / "gateway.log"
+        with log.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "refold_contract.live.gateway"],
+                [sys.executable, "-I", "-c", _BOOT, str(_PACKAGE_ROOT)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
                 env=child_env,
+                cwd=home,
+                close_fds=True,  # the default, said: the pipes are all it inherits
+                pass_fds=(),
             )
         assert process.stdin is not None
         assert process.stdout is not None
@@ -98,7 +134,7 @@ class GatewayProcess:
                 json.dumps(
                     {
                         "credentials": dataclasses.asdict(credentials),
-                        "config": config.to_json(),
+                        "config": _absolute(config).to_json(),
                         "control_key": control_key,
                     }
                 ).encode()
@@ -115,12 +151,12 @@ class GatewayProcess:
                 with contextlib.suppress(OSError):
                     stream.close()
             detail = _tail(log)
-            log.unlink(missing_ok=True)
+            shutil.rmtree(home, ignore_errors=True)
             raise ConfigurationError(
                 "the read-only gateway did not start" + (f": {detail}" if detail else ""),
                 hint="check REFOLD_BASE_URL and the catalogue folders; nothing was sent",
             )
-        return cls(process, line[6:].decode().strip(), log, control_key)
+        return cls(process, line[6:].decode().strip(), home, control_key)
 
     def alive(self) -> bool:
         """True while the process runs.
@@ -157,7 +193,7 @@ class GatewayProcess:
             self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
-        self._log.unlink(missing_ok=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> GatewayProcess:
         return self
@@ -187,6 +223,15 @@ def _read_line(stream: Any, timeout: float) -> bytes:
     return buffer.split(b"\n", 1)[0]
 
 
+def _absolute(config: GatewayConfig) -> GatewayConfig:
+    """``config`` with its folders made absolute: the child works in a folder of its own."""
+    return dataclasses.replace(
+        config,
+        fixtures=tuple(str(Path(f).absolute()) for f in config.fixtures),
+        contract=str(Path(config.contract).absolute()) if config.contract else None,
+    )
+
+
 def _tail(log: Path) -> str:
     with contextlib.suppress(OSError):
         lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
@@ -204,6 +249,9 @@ def child_main() -> int:
 
         raise SystemExit(child_main())      # what live/gateway/__main__.py does
     """
+    # Before the credentials arrive: no other process of this user may read them from our
+    # memory or environment, nor attach a debugger (Linux; best effort elsewhere).
+    set_dumpable(False)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     line = sys.stdin.buffer.readline()
     try:
