@@ -215,7 +215,7 @@ def test_a_downstream_project_needs_only_pip_install_refold_contract(
             "-p",
             "no:cacheprovider",
             *(arg for name in extra for arg in ("-p", f"no:{name}")),
-        ],  # fmt: skip
+        ],
         cwd=project,
         capture_output=True,
         text=True,
