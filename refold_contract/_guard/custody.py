@@ -10,11 +10,15 @@ a pipe.
 On Linux the process's initial environment block (what ``/proc/self/environ`` shows) is
 overwritten too, so a test cannot read the key back from there.
 
+The plugin never puts the credentials back: the placeholders stay in ``os.environ`` after the
+session, until the process exits, so a thread, an executor job or an ``atexit`` handler still
+running then finds no working key there.
+
 Example::
 
     custody = Custody.take()           # os.environ now holds placeholders
     custody.credentials().api_key      # the real key, for the gateway only
-    custody.restore()                  # as it was (the plugin does this at the end)
+    custody.restore()                  # as it was (for direct use; the plugin never does this)
 """
 
 from __future__ import annotations
@@ -163,7 +167,7 @@ class Custody:
         Example::
 
             custody.lock()       # after the conftest files are imported
-            custody.unlock()     # before restore()
+            custody.unlock()     # a session run inside a test (pytester) ends
         """
         self._fingerprints = frozenset(also)
         if not self._taken and not self._fingerprints:
@@ -213,7 +217,8 @@ class Custody:
         return view
 
     def restore(self) -> None:
-        """Put the credentials back where placeholders still stand (an in-process run ends)."""
+        """Put the credentials back where placeholders still stand. The plugin never calls it: a
+        thread or an ``atexit`` handler running after the session would find them."""
         self.unlock()
         for name, value in self._taken.items():
             if self._environ.get(name) == PLACEHOLDERS[name]:
