@@ -335,8 +335,8 @@ class RefoldSession:
 
     def check_base_url(self) -> None:
         """Warn (:class:`~refold_contract.errors.BaseURLChanged`) when ``REFOLD_BASE_URL``
-        changed since the session fixed it (a conftest file, a plugin); in a live session, point
-        it back at the gateway. Nothing upstream changes either way.
+        changed since the session fixed it (a conftest file, a plugin); where the plugin set it
+        (the gateway's address, the plan's sink), point it back. Nothing upstream changes.
 
         Example::
 
@@ -355,8 +355,9 @@ class RefoldSession:
             "read-only gateway sends to the URL fixed at start. Set REFOLD_BASE_URL before "
             "pytest starts, or pass --refold-base-url"
         )
-        if self.live and self._expected_base_url is not None:
-            os.environ["REFOLD_BASE_URL"] = self._expected_base_url  # tests use the gateway
+        if "REFOLD_BASE_URL" in self._saved_env and self._expected_base_url is not None:
+            # The plugin's own value (the gateway's address, the plan's sink): tests use it.
+            os.environ["REFOLD_BASE_URL"] = self._expected_base_url
         try:
             self.config.issue_config_time_warning(warning, stacklevel=2)
         except BaseURLChanged as exc:  # -W error: one line, not a traceback
