@@ -39,7 +39,7 @@
         └── ServerError                         5xx
 
 Warnings derive from :class:`RefoldWarning`: :class:`UnknownFieldType`, :class:`NotInCatalogue`,
-:class:`CredentialKeptOut`.
+:class:`CredentialKeptOut`, :class:`BaseURLChanged`.
 
 Every error carries data as attributes and a ``hint`` saying what to do next; ``str(error)`` is
 the message followed by the hint. No error ever holds an API key or a session token.
@@ -61,9 +61,10 @@ from refold_contract.access import read_only_hint, read_only_reason
 
 __all__ = [
     "ActionFailed", "ActionNotFound", "ActionNotInCatalogue", "ApplicationNotFound",
-    "AuthenticationError", "CatalogueError", "ConfigurationError", "ContractFileError",
-    "CredentialKeptOut", "EgressBlocked", "InvalidIdentifier", "InvalidLinkedAccount",
-    "InvalidParams", "InvalidRecord", "JSONProblem", "LinkedAccountRequired", "NotFoundError",
+    "AuthenticationError", "BaseURLChanged", "CatalogueError", "ConfigurationError",
+    "ContractFileError", "CredentialKeptOut", "EgressBlocked", "InvalidIdentifier",
+    "InvalidLinkedAccount", "InvalidParams", "InvalidRecord", "JSONProblem",
+    "LinkedAccountRequired", "NotFoundError",
     "NotInCatalogue", "PagingProblem", "PathSyntaxError", "PermissionDeniedError",
     "ProtocolError", "RateLimitError", "ReadOnlyViolation", "RefoldAPIError",
     "RefoldConnectionError", "RefoldError", "RefoldTimeout", "RefoldWarning", "ReplyTooLarge",
@@ -766,6 +767,19 @@ class CredentialKeptOut(RefoldWarning):
     Example::
 
         os.environ["REFOLD_API_KEY"] = real_key   # CredentialKeptOut; the placeholder is set
+    """
+
+
+class BaseURLChanged(RefoldWarning):
+    """``REFOLD_BASE_URL`` changed after the plugin fixed the base URL at its first hook, before
+    any conftest file ran; the change is ignored. The mock answers, the egress guard refuses and
+    the read-only gateway sends to the URL fixed at start, so a conftest file cannot send the
+    gateway's reads, and the key with them, elsewhere.
+
+    Example::
+
+        # conftest.py
+        os.environ["REFOLD_BASE_URL"] = "http://127.0.0.1:9999"   # BaseURLChanged; ignored
     """
 
 

@@ -38,6 +38,7 @@ from refold_contract._plugin.session import (
     CUSTODY_INPUT,
     SESSION_KEY,
     RefoldSession,
+    end_test,
     is_live_session,
     open_session,
     refold_session,
@@ -259,6 +260,14 @@ def pytest_runtest_makereport(
     if call.when == "call":  # fixtures' teardown checks stand aside for a failed test
         item.stash[CALL_REPORT_KEY] = report
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:  # sessions run inside the test (pytester) and their stand-ins are over
+        end_test(item.config)
 
 
 @pytest.hookimpl(tryfirst=True)

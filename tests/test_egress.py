@@ -420,3 +420,24 @@ def test_a_guard_that_cannot_hook_fails_closed() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)  # fmt: skip
     assert done.stdout.startswith("refused: refold-contract cannot guard sockets"), done.stderr
+
+
+def test_a_lingering_guard_stays_refusing_but_leaves_the_refusal_to_a_guard_in_use() -> None:
+    old = EgressGuard(addresses=[("127.0.0.1", 9)], hint="old")
+    old.install()
+    try:
+        old.linger(also=[("localhost", 10)], hint="the session is over")
+        with socket.socket() as sock, pytest.raises(EgressBlocked, match="session is over"):
+            sock.connect(("127.0.0.1", 10))  # the stopped gateway: any loopback address
+        current = EgressGuard(addresses=[("127.0.0.1", 9)], hint="current")
+        with current.installed(), socket.socket() as sock, pytest.raises(EgressBlocked):
+            sock.connect(("127.0.0.1", 9))  # asked first though installed first: its test fails
+        assert current.take_attempts() == [
+            "refold-contract blocked a connection to 127.0.0.1:9 from the test process"
+        ]
+        assert old.take_attempts() == []  # after the session nobody reads them
+        old.forget_local()  # the test that ran its session is over
+        assert not old.blocks_address("127.0.0.1", 9)
+        assert old.blocks_host("app.refold.ai")
+    finally:
+        old.uninstall()

@@ -197,7 +197,7 @@ def test_recording_needs_a_user_folder(pytester: pytest.Pytester, refold: Runnin
 
 
 def test_a_changed_reply_shape_is_reported_as_drift(
-    pytester: pytest.Pytester, refold: RunningServer
+    pytester: pytest.Pytester, refold: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     refold.mock.stub(
         "slack", "list_channels", data={"ok": True, "channels": "now a string", "extra": 1}
@@ -225,6 +225,9 @@ def test_read(refold_client):
     drift = json.loads(report.read_text())["drift"]
     assert {"action": "slack/list_channels", "kind": "key_added", "path": "data.extra",
             "detail": "integer"} in drift  # fmt: skip
+    # The first session kept the key out of this process's environment for good.
+    assert os.environ["REFOLD_API_KEY"] == "tk_refold_contract_placeholder"
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
     failing = pytester.runpytest("--refold-live", "--refold-drift=fail")
     failing.assert_outcomes(passed=1)
     assert failing.ret == pytest.ExitCode.TESTS_FAILED

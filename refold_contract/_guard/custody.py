@@ -13,11 +13,15 @@ process is not dumpable (:mod:`~refold_contract._guard.dumpable`), so another pr
 same user cannot read its memory or attach a debugger to it. :meth:`Custody.restore` makes it
 dumpable again.
 
+The plugin never puts the credentials back: the placeholders stay in ``os.environ`` after the
+session, until the process exits, so a thread, an executor job or an ``atexit`` handler still
+running then finds no working key there.
+
 Example::
 
     custody = Custody.take()           # os.environ now holds placeholders
     custody.credentials().api_key      # the real key, for the gateway only
-    custody.restore()                  # as it was (the plugin does this at the end)
+    custody.restore()                  # as it was (for direct use; the plugin never does this)
 """
 
 from __future__ import annotations
@@ -187,7 +191,7 @@ class Custody:
         Example::
 
             custody.lock()       # after the conftest files are imported
-            custody.unlock()     # before restore()
+            custody.unlock()     # a session run inside a test (pytester) ends
         """
         self._fingerprints = frozenset(also)
         if not self._taken and not self._fingerprints:
@@ -239,8 +243,9 @@ class Custody:
         return view
 
     def restore(self) -> None:
-        """Put the credentials back where placeholders still stand (an in-process run ends),
-        and let go of them: the process is dumpable again, as it was before :meth:`take`."""
+        """Put the credentials back where placeholders still stand, and let go of them: the
+        process is dumpable again, as it was before :meth:`take`. The plugin never calls it: a
+        thread or an ``atexit`` handler running after the session would find them."""
         self.unlock()
         self._let_go()
         for name, value in self._taken.items():

@@ -16,6 +16,9 @@ What is blocked:
 - live mode: the configured base URL's host and port, loopback or not: only the read-only
   gateway, a separate process, talks to Refold.
 
+After the session the guard stays installed until the process exits (:meth:`EgressGuard.linger`),
+so a thread, an executor job or an ``atexit`` handler still running then is refused too.
+
 Limits: a connection by bare IP address to a blocked host name is not recognised (the guard
 does not resolve names itself); an event loop that bypasses Python's sockets (uvloop) is not
 seen; and child processes are not guarded (they hold no working credential).
@@ -95,6 +98,8 @@ class EgressGuard:
         self.addresses = frozenset((h.lower().strip("[]"), p) for h, p in addresses)
         self.hint = hint
         self.attempts: list[str] = []
+        #: True once the session is over: the guard stays, and records no attempts.
+        self.lingering = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -168,8 +173,9 @@ class EgressGuard:
 
     def _refuse(self, host: str, port: int | None) -> EgressBlocked:
         error = EgressBlocked(host, port, hint=self.hint)
-        with self._lock:
-            self.attempts.append(error.message)
+        if not self.lingering:  # after the session nobody reads them: they would only pile up
+            with self._lock:
+                self.attempts.append(error.message)
         return error
 
     def take_attempts(self) -> list[str]:
@@ -194,6 +200,44 @@ class EgressGuard:
         """Undo :meth:`install`."""
         with _ACTIVE_LOCK:
             if self in _ACTIVE:
+                _ACTIVE.remove(self)
+
+    def linger(self, *, also: Iterable[tuple[str, int | None]] = (), hint: str) -> None:
+        """The session is over: stay installed until the process exits, refusing the same hosts
+        and addresses plus ``also`` (the stopped gateway's), with ``hint``.
+
+        A lingering guard is asked after every guard still in use, so a refusal during a later
+        session in the same process (pytester's in-process runs) is charged to that session's
+        guard and fails its test.
+
+        Example::
+
+            guard.linger(also=[("127.0.0.1", 50000)], hint="the session is over")
+        """
+        with _ACTIVE_LOCK:
+            self.addresses = self.addresses | {(_standard(h), p) for h, p in also}
+            self.hint = hint
+            self.lingering = True
+            self.attempts = []
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+            _ACTIVE.insert(0, self)
+
+    def forget_local(self) -> None:
+        """Stop refusing loopback addresses; uninstall when only Refold's own hosts are left.
+
+        For a lingering guard of a session run inside another one's test (pytester's
+        in-process runs), once that test is over: its stand-in servers are closed, and a later
+        server in the same process may be given the same port. Refold's own hosts stay refused
+        by the enclosing session's guard.
+
+        Example::
+
+            inner_guard.forget_local()    # the enclosing test is over
+        """
+        with _ACTIVE_LOCK:
+            self.addresses = frozenset((h, p) for h, p in self.addresses if not _is_local(h))
+            if not self.addresses and self.hosts <= REFOLD_HOSTS and self in _ACTIVE:
                 _ACTIVE.remove(self)
 
     def _check(self, event: str, args: tuple[Any, ...]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "LivePlugin",
     "LiveReport",
     "attach_plan",
+    "end_tests",
     "gateway_findings",
     "live_credentials",
 ]
@@ -74,8 +76,19 @@ class LivePlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.report.add(report)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            if nextitem is None:  # the last test: what is sent from now on is no test's
+                end_tests(self.session)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        end_tests(self.session)
         self.report.finish(session)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -106,6 +119,25 @@ def begin_test(session: RefoldSession, item: pytest.Item) -> None:
             session.process_token,
             f"/{kind}/{token}",
             control_key=session.control_key,
+        )
+
+
+def end_tests(session: RefoldSession) -> None:
+    """After this process's last test: what it sends to its address at the gateway from now on
+    (a thread, an executor job) belongs to no test; the gateway refuses it with
+    ``LIVE_TEST_REQUIRED`` and the session's report lists it.
+
+    Example::
+
+        end_tests(session)   # in pytest_sessionfinish, before the report
+    """
+    if session.gateway_url is None or not session.live:
+        return
+    from refold_contract.live.gateway import end_tests as gateway_end_tests
+
+    with contextlib.suppress(OSError, ValueError, RefoldError):
+        gateway_end_tests(
+            session.gateway_url, session.process_token, control_key=session.control_key
         )
 
 
@@ -325,9 +357,10 @@ class LiveReport:
                   f"request(s){distinct}; nothing was sent for them")  # fmt: skip
         if self.refused_outside:
             write(f"refold-contract: failing the session: {len(self.refused_outside)} request(s) "
-                  "refused outside any test's address (import-time code, a wider fixture's "
-                  "teardown after an unmarked test, or a URL built from the gateway's root "
-                  "instead of REFOLD_BASE_URL):")  # fmt: skip
+                  "refused outside any test's address, LIVE_TEST_REQUIRED (import-time code, "
+                  "work still sending after the last test such as a thread or an executor job, "
+                  "a wider fixture's teardown after an unmarked test, or a URL built from the "
+                  "gateway's root instead of REFOLD_BASE_URL):")  # fmt: skip
             for line in self.refused_outside:
                 write(f"  {line}")
         if live and not self.drift:

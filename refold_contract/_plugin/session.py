@@ -19,6 +19,7 @@ import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,6 +42,7 @@ __all__ = [
     "TEST_TOKEN_KEY",
     "TEST_URL_KEY",
     "RefoldSession",
+    "end_test",
     "is_live_session",
     "one_line",
     "open_session",
@@ -68,6 +70,13 @@ _PLAN_HINT = (
     "refold_server (any client), whose requests the plan lists, and build its URL from "
     "REFOLD_BASE_URL"
 )
+_AFTER_HINT = (
+    "the pytest session is over, and nothing in this process reaches Refold after its last "
+    "test (a thread, an executor job or an atexit handler still sending?): finish that work "
+    "inside the test that starts it"
+)
+#: The sessions open in this process, outermost first.
+_OPEN: list[RefoldSession] = []
 _MOCK_HINT = (
     "tests never reach Refold: answer httpx code with the refold_mock fixture, and requests, "
     "urllib, aiohttp or another process with the refold_server fixture (point the code at "
@@ -76,7 +85,8 @@ _MOCK_HINT = (
 
 
 def open_session(config: pytest.Config) -> None:
-    """Take custody of the credentials, refuse sockets to Refold, and stash the session.
+    """Refuse sockets to Refold, take custody of the credentials, fix the base URL, and stash
+    the session.
 
     Example::
 
@@ -85,14 +95,16 @@ def open_session(config: pytest.Config) -> None:
     from refold_contract._guard.custody import Custody
     from refold_contract._guard.egress import EgressGuard
 
-    custody = Custody.take()
     guard = EgressGuard(hint=_MOCK_HINT)
     try:
         guard.install()
     except RuntimeError as exc:  # another audit hook refused ours: no run without the guard
-        custody.restore()
         raise pytest.UsageError(str(exc)) from None
-    config.stash[SESSION_KEY] = RefoldSession(config, custody, guard)
+    custody = Custody.take()
+    # A session opened while another is open in this process: pytester's in-process run.
+    session = RefoldSession(config, custody, guard, enclosing=_OPEN[-1] if _OPEN else None)
+    _OPEN.append(session)
+    config.stash[SESSION_KEY] = session
 
 
 class RefoldSession:
@@ -107,10 +119,26 @@ class RefoldSession:
         session.settings.base_url, session.live, session.gateway_url
     """
 
-    def __init__(self, config: pytest.Config, custody: Custody, guard: EgressGuard) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        custody: Custody,
+        guard: EgressGuard,
+        *,
+        enclosing: RefoldSession | None = None,
+    ) -> None:
         self.config = config
         self.custody = custody
         self.guard = guard
+        #: The session open in this process when this one opened (pytester's in-process run).
+        self.enclosing = enclosing
+        # Fixed here, at the earliest hook, before any conftest file or fixture could change
+        # it: the base URL the mock answers, the gateway sends to and the guard refuses.
+        self.base_url_at_start: str | None = os.environ.get("REFOLD_BASE_URL")
+        # What REFOLD_BASE_URL should hold: the value at start, or the gateway's address.
+        self._expected_base_url = self.base_url_at_start
+        # Guards of sessions run inside this one's current test, lingering after them.
+        self._inner_guards: list[EgressGuard] = []
         self.gateway: GatewayProcess | None = None
         #: The consumer contract's recorder, under ``--refold-consumer-contract``.
         self.consumer: ReadRecorder | None = None
@@ -135,6 +163,9 @@ class RefoldSession:
         if self._settings is None:
             config = self.config
             env = self.custody.env_view()
+            env.pop("REFOLD_BASE_URL", None)
+            if self.base_url_at_start is not None:
+                env["REFOLD_BASE_URL"] = self.base_url_at_start
             upstream = env.get(_UPSTREAM_VARIABLE)
             if upstream:  # an xdist worker of a live or plan session: REFOLD_BASE_URL is ours
                 env["REFOLD_BASE_URL"] = upstream
@@ -205,6 +236,7 @@ class RefoldSession:
 
     def start(self) -> None:
         """Check the configuration, and in live mode start (or join) the gateway."""
+        self.check_base_url()
         settings = self.settings
         self.catalogue  # noqa: B018 - a malformed catalogue stops the session here, in one line
         rate = self.ini_number("refold_rate", float)
@@ -251,6 +283,13 @@ class RefoldSession:
 
     def _start_gateway(self, settings: Settings, rate: float, burst: int) -> None:
         missing = settings.missing_credentials
+        held = self.custody.credentials()
+        if not missing and not (held.api_key or held.session_token):
+            missing = [
+                "REFOLD_API_KEY holds refold-contract's placeholder: a pytest session ran in this "
+                "process before and kept the key until the process exits, or this is a test's "
+                "child process"
+            ]
         if missing:
             raise pytest.UsageError(
                 "refold-contract: live mode needs REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID "
@@ -291,6 +330,38 @@ class RefoldSession:
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
         os.environ[name] = value
+        if name == "REFOLD_BASE_URL":
+            self._expected_base_url = value
+
+    def check_base_url(self) -> None:
+        """Warn (:class:`~refold_contract.errors.BaseURLChanged`) when ``REFOLD_BASE_URL``
+        changed since the session fixed it (a conftest file, a plugin); where the plugin set it
+        (the gateway's address, the plan's sink), point it back. Nothing upstream changes.
+
+        Example::
+
+            session.check_base_url()     # at the session's start and after collection
+        """
+        current = os.environ.get("REFOLD_BASE_URL")
+        if current == self._expected_base_url:
+            return
+        from refold_contract.errors import BaseURLChanged
+
+        warning = BaseURLChanged(
+            f"refold-contract fixed the Refold base URL before any conftest file ran "
+            f"({_origin(self.settings.base_url)}); REFOLD_BASE_URL was changed since "
+            f"(to {_origin(current) if current else 'nothing'}), by a conftest file or a plugin, "
+            "and that changes nothing: the mock answers, the egress guard refuses and the "
+            "read-only gateway sends to the URL fixed at start. Set REFOLD_BASE_URL before "
+            "pytest starts, or pass --refold-base-url"
+        )
+        if "REFOLD_BASE_URL" in self._saved_env and self._expected_base_url is not None:
+            # The plugin's own value (the gateway's address, the plan's sink): tests use it.
+            os.environ["REFOLD_BASE_URL"] = self._expected_base_url
+        try:
+            self.config.issue_config_time_warning(warning, stacklevel=2)
+        except BaseURLChanged as exc:  # -W error: one line, not a traceback
+            raise pytest.UsageError(str(exc)) from None
 
     def lock_custody(self) -> None:
         """Every conftest is in: take back what they put in the environment, and lock custody.
@@ -301,6 +372,7 @@ class RefoldSession:
         self.custody.retake()
         workerinput = getattr(self.config, "workerinput", {})
         self.custody.lock(also=workerinput.get(CUSTODY_INPUT, ()))
+        self.check_base_url()
 
     def finish(self) -> dict[str, Any] | None:
         """The gateway's session report (controller only), then stop it."""
@@ -316,13 +388,22 @@ class RefoldSession:
         return report
 
     def close(self) -> None:
-        """Stop everything, put the environment back, uninstall the guard."""
+        """Stop the gateway and put the plugin's other variables back. The credentials stay in
+        custody and the egress guard stays installed, refusing the gateway's address too, until
+        the process exits: a thread, an executor job or an ``atexit`` handler that sends after
+        the last test finds placeholders, and no way to Refold."""
         if self._closed:
             return
         self._closed = True
+        if self in _OPEN:
+            _OPEN.remove(self)
+        stopped = []
         if self.gateway is not None:
+            stopped.append(self.gateway.url)
             self.gateway.stop()
             self.gateway = None
+        if self.gateway_url is not None:
+            stopped.append(self.gateway_url)
         if self.plan_sink is not None:
             self.plan_sink.close()
         for name, value in self._saved_env.items():
@@ -330,18 +411,61 @@ class RefoldSession:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        self.guard.uninstall()
-        self.custody.restore()
+        self.guard.linger(also=[_address(url) for url in stopped], hint=_AFTER_HINT)
+        for inner in self._inner_guards:
+            inner.forget_local()
+        self._inner_guards.clear()
+        enclosing = self.enclosing
+        if enclosing is not None:
+            # The enclosing test's environment is its own (its monkeypatch puts it back), and
+            # its later tests may set a fake key of their own: custody's lock ends here.
+            self.custody.unlock()
+            if not enclosing._closed:
+                enclosing._inner_guards.append(self.guard)
         # Only a session whose tests used the mock has routers to unregister; no import here.
         routing = sys.modules.get("refold_contract.mock.routing")
         if routing is not None:
             routing.SharedRouter.keep_registered(False)
+
+    def end_test(self) -> None:
+        """After each test: sessions run inside it (pytester's in-process runs) are over, and so
+        are its stand-in servers; their lingering guards stop refusing loopback addresses, which
+        later servers in this process may be given again.
+
+        Example::
+
+            session.end_test()     # after pytest_runtest_protocol
+        """
+        for inner in self._inner_guards:
+            inner.forget_local()
+        self._inner_guards.clear()
 
     # ------------------------------------------------------------------ per test
 
     def test_url(self, item: pytest.Item) -> str | None:
         """The base URL of one test in a live session: the gateway with the test's prefix."""
         return item.stash.get(TEST_URL_KEY, None)
+
+
+def _address(url: str) -> tuple[str, int | None]:
+    """The host and port a URL connects to."""
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of a URL: no user information, path or query, which may hold a
+    secret.
+
+    >>> _origin("https://user:pw@refold.example:8443/base?key=1")
+    'https://refold.example:8443'
+    """
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "a URL that is not valid"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 def refold_session(config: pytest.Config) -> RefoldSession:
@@ -352,6 +476,18 @@ def refold_session(config: pytest.Config) -> RefoldSession:
         refold_session(pytestconfig).catalogue
     """
     return config.stash[SESSION_KEY]
+
+
+def end_test(config: pytest.Config) -> None:
+    """After each test's protocol: :meth:`RefoldSession.end_test`, when a session is open.
+
+    Example::
+
+        end_test(item.config)
+    """
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.end_test()
 
 
 def is_live_session(config: pytest.Config) -> bool:

@@ -53,6 +53,7 @@ from refold_contract.live.gateway.control import (
     CONTROL_PREFIX,
     begin_test,
     collect_findings,
+    end_tests,
     fetch_report,
 )
 from refold_contract.live.gateway.core import Gateway, logger
@@ -74,6 +75,7 @@ __all__ = [
     "begin_test",
     "child_main",
     "collect_findings",
+    "end_tests",
     "envelope",
     "fetch_report",
     "forward",

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from refold_contract.errors import ConfigurationError
 
-__all__ = ["CONTROL_HEADER", "CONTROL_PREFIX", "begin_test", "collect_findings", "fetch_report"]
+__all__ = [
+    "CONTROL_HEADER",
+    "CONTROL_PREFIX",
+    "begin_test",
+    "collect_findings",
+    "end_tests",
+    "fetch_report",
+]
 
 #: Paths under this prefix are the gateway's own (findings, report, health), never forwarded.
 CONTROL_PREFIX = "/__refold/gateway"
@@ -70,6 +77,18 @@ def begin_test(url: str, process: str, prefix: str, *, control_key: str | None =
         begin_test(gateway_url, "9c1d", "/t/3f2a9c")
     """
     _control_call(url, "POST", f"/begin/{process}{prefix}", control_key)
+
+
+def end_tests(url: str, process: str, *, control_key: str | None = None) -> None:
+    """Tell the gateway at ``url`` that no more tests run in the test process whose address is
+    ``<url>/w/<process>``: what is sent there from now on (a thread, an executor job after the
+    last test) belongs to no test, and is refused with ``LIVE_TEST_REQUIRED``.
+
+    Example::
+
+        end_tests(gateway_url, "9c1d")
+    """
+    _control_call(url, "POST", f"/end/{process}", control_key)
 
 
 def fetch_report(url: str, *, control_key: str | None = None) -> dict[str, Any]:

@@ -54,6 +54,7 @@ logger = logging.getLogger("refold_contract.live.gateway")
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BEGIN = re.compile(r"/begin/([A-Za-z0-9_-]{1,64})(/[tm]/[A-Za-z0-9_-]{1,64})")
+_END = re.compile(r"/end/([A-Za-z0-9_-]{1,64})")
 _REPLY_HEADERS = ("content-type", ep.HEADER_RETRY_AFTER, ep.HEADER_REQUEST_ID)
 
 
@@ -203,6 +204,16 @@ class Gateway:
             gateway.begin("9c1d", "/t/3f2a9c")
         """
         self._ledger.begin(process, prefix)
+
+    def end(self, process: str) -> None:
+        """No more tests run in the test process ``process``: requests to ``/w/<process>``
+        belong to no test from now on (refused, and listed in the report).
+
+        Example::
+
+            gateway.end("9c1d")
+        """
+        self._ledger.end(process)
 
     def collect(self, token: str) -> dict[str, Any]:
         """What happened for one test's token since the last collect; forgets it.
@@ -426,6 +437,9 @@ class Gateway:
             payload = self.collect(path[9:])
         elif method == "POST" and (begun := _BEGIN.fullmatch(path)):
             self.begin(begun.group(1), begun.group(2))
+            payload = {"ok": True}
+        elif method == "POST" and (ended := _END.fullmatch(path)):
+            self.end(ended.group(1))
             payload = {"ok": True}
         else:
             return envelope(404, "SERVER_ERROR", "no such gateway control path")

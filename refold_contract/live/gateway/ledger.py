@@ -174,6 +174,17 @@ class Ledger:
                 ],
             )
 
+    def end(self, process: str) -> None:
+        """No more tests run in the test process ``process``: requests to ``/w/<process>`` are
+        from now on placed as sent from outside any test.
+
+        Example::
+
+            ledger.end("9c1d")
+        """
+        with self._lock:
+            self._running.pop(process, None)
+
     def attribute(self, target: str) -> str:
         """``target`` with a test process's address (``/w/<process>``) replaced by the prefix of
         the test running there; with no test running, by nothing (as sent from outside any test).
