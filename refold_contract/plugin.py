@@ -92,6 +92,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "also REFOLD_LIVE=1)",
     )
     group.addoption(
+        "--refold-gateway",
+        dest="refold_gateway",
+        default=None,
+        metavar="URL",
+        help="live mode through a shared read-only gateway (refold-contract gateway --shared, "
+        "run by another OS user): no Refold credential in this process; its client token from "
+        "REFOLD_GATEWAY_TOKEN (also REFOLD_GATEWAY_URL)",
+    )
+    group.addoption(
         "--refold-record",
         action="store_true",
         dest="refold_record",

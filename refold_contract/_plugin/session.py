@@ -247,7 +247,13 @@ class RefoldSession:
                 "set REFOLD_LIVE=1)"
             )
         if self.live and not self.is_worker and self.gateway_url is None:
-            self._start_gateway(settings, rate, burst)
+            shared = self.config.getoption("refold_gateway", None) or os.environ.get(
+                "REFOLD_GATEWAY_URL"
+            )
+            if shared:
+                self._join_shared_gateway(shared)
+            else:
+                self._start_gateway(settings, rate, burst)
         if self.is_worker:  # its workerinput is set after the earliest hook, where this began
             self.control_key = self.config.workerinput.get(CONTROL_INPUT)  # type: ignore[attr-defined]
         if self.live and self.gateway_url is not None:
@@ -280,6 +286,33 @@ class RefoldSession:
             self._set_env(_UPSTREAM_VARIABLE, self.settings.base_url)
         self.plan_sink_url = url
         self._set_env("REFOLD_BASE_URL", url)
+
+    def _join_shared_gateway(self, url: str) -> None:
+        """Open a session on a shared gateway (another OS user's service, holding the
+        credentials): this process needs none, and starts no gateway of its own."""
+        if self.settings.record:
+            raise pytest.UsageError(
+                "refold-contract: --refold-record is not available through a shared gateway yet "
+                "(it would have to send the recordings back); record with a local live run"
+            )
+        token = os.environ.get("REFOLD_GATEWAY_TOKEN", "")
+        if not token:
+            raise pytest.UsageError(
+                "refold-contract: a shared gateway needs its client token in REFOLD_GATEWAY_TOKEN "
+                "(the file the gateway wrote with --client-token-file)"
+            )
+        from refold_contract.live.gateway import SharedSession
+
+        try:
+            joined = SharedSession.open(url, token)
+        except RefoldError as exc:
+            raise pytest.UsageError(f"refold-contract: {one_line(exc)}") from None
+        self.gateway = joined  # type: ignore[assignment]  # the same face as GatewayProcess
+        self.gateway_url = joined.url
+        self.control_key = joined.control_key
+        self._set_env(_UPSTREAM_VARIABLE, self.settings.base_url)
+        self._set_env(_GATEWAY_VARIABLE, joined.url)
+        self._set_env("REFOLD_BASE_URL", joined.url)
 
     def _start_gateway(self, settings: Settings, rate: float, burst: int) -> None:
         missing = settings.missing_credentials

@@ -23,6 +23,7 @@ from refold_contract.cli.context import working_credentials
 from refold_contract.cli.options import add_fixtures, port_or_zero
 from refold_contract.cli.output import print_drift
 from refold_contract.config import REFOLD_BURST, REFOLD_RATE
+from refold_contract.errors import ConfigurationError
 
 __all__ = ["add_server_commands"]
 
@@ -87,6 +88,12 @@ def _run_gateway(args: argparse.Namespace) -> int:
         "them for this one command: env REFOLD_API_KEY=... refold-contract gateway",
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.shared:
+        return _run_shared(args, settings, credentials)
+    if args.client_token_file:
+        raise ConfigurationError(
+            "--client-token-file goes with --shared", hint="add --shared, or drop the option"
+        )
     gateway = Gateway(
         GatewayConfig(
             upstream=settings.base_url,
@@ -126,6 +133,78 @@ def _run_gateway(args: argparse.Namespace) -> int:
     if report["drift"]:
         print_drift(report["drift"])
     return 1 if report["refused"] else 0
+
+
+def _run_shared(args: argparse.Namespace, settings: Any, credentials: Any) -> int:
+    """The shared gateway: a long-lived service for many pytest sessions, under its own user."""
+    import threading
+
+    from refold_contract.live.gateway import GatewayConfig, SharedGateway, serve
+
+    if not args.client_token_file:
+        raise ConfigurationError(
+            "the shared gateway needs --client-token-file PATH: the test jobs read the client "
+            "token from it",
+            hint="e.g. --client-token-file /srv/refold/client-token",
+        )
+    if args.record or args.drift_report:
+        raise ConfigurationError(
+            "--record and --drift-report are per session with --shared: the test job's pytest "
+            "reports drift (--refold-drift); recording through a shared gateway is not "
+            "available yet",
+            hint="drop --record and --drift-report",
+        )
+    token = secrets.token_urlsafe(32)
+    shared = SharedGateway(
+        GatewayConfig(
+            upstream=settings.base_url,
+            fixtures=tuple(str(Path(f).resolve()) for f in args.fixtures),
+            rate=args.rate,
+            burst=args.burst,
+        ),
+        credentials,
+        client_token=token,
+        idle_timeout=args.idle_timeout,
+    )
+    token_path = Path(args.client_token_file)
+    _write_readable(token_path, token + "\n")
+    server, url = serve(shared, args.host, args.port)
+    threading.Thread(target=shared.reap_forever, name="refold-shared-reaper", daemon=True).start()
+    print(url, flush=True)  # a line of its own, once it listens, for scripts
+    print(
+        f"refold-contract gateway --shared: read-only, forwarding reads to {settings.base_url} "
+        f"for pytest sessions opened with the client token in {token_path} (REFOLD_GATEWAY_URL="
+        f"{url}, REFOLD_GATEWAY_TOKEN=<that file>); Ctrl+C or SIGTERM to stop",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.shutdown()
+    shared.close()
+    with contextlib.suppress(OSError):
+        token_path.unlink()  # a token for a gateway that is gone opens nothing
+    print("refold-contract gateway --shared: stopped", file=sys.stderr)
+    return 0
+
+
+def _write_readable(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole, mode 0644 (other users read the client token)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".client-token-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -236,5 +315,25 @@ def add_server_commands(sub: Any) -> None:
     )
     gw.add_argument(
         "--burst", type=int, default=REFOLD_BURST, help=f"burst size (default {REFOLD_BURST})"
+    )
+    gw.add_argument(
+        "--shared",
+        action="store_true",
+        help="serve pytest sessions of other users and jobs (pytest --refold-live with "
+        "REFOLD_GATEWAY_URL and REFOLD_GATEWAY_TOKEN): each its own ledger and control key, one "
+        "pace for all; every request without a session opened with the client token gets 401",
+    )
+    gw.add_argument(
+        "--client-token-file",
+        metavar="PATH",
+        help="--shared: write the client token here (mode 0644, for the test jobs' user to "
+        "read); it grants nothing at Refold",
+    )
+    gw.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="--shared: close a session idle this long (a job that vanished; default 600)",
     )
     gw.set_defaults(func=_gateway)

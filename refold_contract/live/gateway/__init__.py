@@ -61,6 +61,7 @@ from refold_contract.live.gateway.plan import PlanSink
 from refold_contract.live.gateway.process import GatewayProcess, child_main
 from refold_contract.live.gateway.reply import GatewayReply, envelope
 from refold_contract.live.gateway.server import serve
+from refold_contract.live.gateway.shared import SharedGateway, SharedSession
 
 __all__ = [
     "CONTROL_HEADER",
@@ -72,6 +73,8 @@ __all__ = [
     "GatewayReply",
     "Placed",
     "PlanSink",
+    "SharedGateway",
+    "SharedSession",
     "begin_test",
     "child_main",
     "collect_findings",

@@ -45,7 +45,9 @@ def _control_call(
     if control_key is not None:
         headers[CONTROL_HEADER] = control_key
     try:
-        connection.request(method, CONTROL_PREFIX + path, headers=headers)
+        # A shared gateway's session lives under a path (``<gateway>/s/<session>``).
+        prefix = parts.path.rstrip("/")
+        connection.request(method, prefix + CONTROL_PREFIX + path, headers=headers)
         response = connection.getresponse()
         data = response.read()
     finally:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import http.client
 import json
 import logging
 import queue
@@ -32,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,13 +42,14 @@ from refold_contract._core.pacing import TokenBucket
 from refold_contract._guard.custody import Credentials
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
+from refold_contract.errors import ConfigurationError
 from refold_contract.live.gateway.config import GatewayConfig
-from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
+from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX, fetch_report
 from refold_contract.live.gateway.core import Gateway
 from refold_contract.live.gateway.policy import header
 from refold_contract.live.gateway.reply import GatewayReply, envelope
 
-__all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SharedGateway"]
+__all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SharedGateway", "SharedSession"]
 
 logger = logging.getLogger("refold_contract.live.gateway")
 
@@ -293,3 +296,110 @@ class SharedGateway:
             "set REFOLD_GATEWAY_URL and REFOLD_GATEWAY_TOKEN (the file the gateway wrote with "
             "--client-token-file) and run pytest --refold-live",
         )
+
+
+class SharedSession:
+    """A pytest session's side of a shared gateway: opened with the client token, it has the
+    address its tests use (``url``, ``<gateway>/s/<session>``) and the control key that only its
+    own control paths answer. It quacks like
+    :class:`~refold_contract.live.gateway.process.GatewayProcess` for the plugin.
+
+    Example::
+
+        session = SharedSession.open("http://gateway.internal:8700", token)
+        session.url              # http://gateway.internal:8700/s/<session>
+        session.report()         # this session's findings only
+        session.stop()           # close it on the gateway
+    """
+
+    def __init__(self, url: str, control_key: str) -> None:
+        self.url = url
+        self.control_key = control_key
+
+    def __repr__(self) -> str:
+        return f"<SharedSession {urlsplit(self.url).netloc}>"
+
+    @classmethod
+    def open(cls, gateway_url: str, client_token: str, *, timeout: float = 10.0) -> SharedSession:
+        """Open a session on the shared gateway at ``gateway_url``.
+
+        Raises :class:`~refold_contract.errors.ConfigurationError`, naming the gateway (never
+        the token), when it cannot be reached or refuses the token.
+
+        Example::
+
+            SharedSession.open(os.environ["REFOLD_GATEWAY_URL"],
+                               os.environ["REFOLD_GATEWAY_TOKEN"])
+        """
+        parts = urlsplit(gateway_url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme != "http" or not parts.hostname:
+            raise ConfigurationError(
+                f"the shared gateway's URL must be http://HOST:PORT, got {where or gateway_url!r}",
+                hint="use the URL the gateway printed as its first line",
+            )
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            connection.request(
+                "POST",
+                parts.path.rstrip("/") + SESSIONS_PATH,
+                headers={CLIENT_TOKEN_HEADER: client_token, "content-length": "0"},
+            )
+            response = connection.getresponse()
+            data = response.read()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot reach the shared read-only gateway at {where} ({type(exc).__name__})",
+                hint="start it first (refold-contract gateway --shared), and check "
+                "REFOLD_GATEWAY_URL",
+            ) from None
+        finally:
+            connection.close()
+        if response.status == 401:
+            raise ConfigurationError(
+                f"the shared read-only gateway at {where} refused the client token",
+                hint="set REFOLD_GATEWAY_TOKEN to the contents of the file the gateway wrote "
+                "with --client-token-file (it changes when the gateway restarts)",
+            )
+        try:
+            opened = json.loads(data)
+            session_id, control_key = str(opened["session"]), str(opened["control_key"])
+        except (ValueError, KeyError, TypeError):
+            raise ConfigurationError(
+                f"the service at {where} answered {response.status} without a session: is it "
+                "a refold-contract gateway started with --shared?",
+                hint="use the URL the gateway printed as its first line",
+            ) from None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{20,64}", session_id):
+            raise ConfigurationError(f"the gateway at {where} gave a malformed session id")
+        return cls(f"{where}{parts.path.rstrip('/')}/s/{session_id}", control_key)
+
+    def report(self) -> dict[str, Any]:
+        """This session's findings (drift, refusals), as the plugin's own gateway gives them.
+
+        Example::
+
+            session.report()["refused_count"]
+        """
+        return fetch_report(self.url, control_key=self.control_key)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the session on the gateway (best effort: an idle session closes anyway).
+
+        Example::
+
+            session.stop()
+        """
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        try:
+            connection.request(
+                "POST",
+                parts.path + CONTROL_PREFIX + "/close",
+                headers={CONTROL_HEADER: self.control_key, "content-length": "0"},
+            )
+            connection.getresponse().read()
+        except OSError:
+            pass
+        finally:
+            connection.close()
