@@ -100,6 +100,9 @@ def reply_tracker() -> ReadRecorder | None:
     return _consumer
 
 
+#: The least time worth starting a retry with, in seconds.
+_LEAST_ATTEMPT = 0.25
+
 class _RefoldAuth(httpx.Auth):
     """Adds the credential headers to each request; its repr never shows them."""
 
@@ -468,7 +471,8 @@ class Protocol:
         elif not isinstance(error, (RefoldTimeout, RefoldConnectionError)):
             return None
         wait = self.retry.delay(attempt, retry_after, self.rng)
-        if elapsed + wait >= self.retry.max_time:
+        # A retry left with a sliver of the budget would only time out, and hide the error.
+        if elapsed + wait + _LEAST_ATTEMPT >= self.retry.max_time:
             return None
         logger.info(
             "%s %s failed (%s); retry %d of %d in %.2fs",
