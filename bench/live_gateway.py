@@ -8,9 +8,14 @@ Two figures, each a ratio measured in this run (these machines are noisy; no lon
 2. a live run of 100 read tests under ``-n 2``, as the time from the first read reaching the
    stand-in to the last, against the rate-limit floor: 100 reads at 20 a second with a burst of
    5 need (100 - 5) / 20 = 4.75 s (target: between 1.0x and 1.3x; under 1.0x would mean the
-   workers paced alone and broke Refold's limit).
+   workers paced alone and broke Refold's limit);
+3. a read through the shared gateway (``gateway --shared``, a session of its own) vs direct,
+   measured as in 1 (target: at most 1.15x);
+4. three pytest sessions of 100 read tests each, at once, against one shared gateway: first to
+   last read against the floor for all 300 together, (300 - 5) / 20 = 14.75 s (target: between
+   1.0x and 1.3x; under 1.0x would mean the sessions paced alone).
 
-    python bench/live_gateway.py [--rounds 7] [--reads 40] [--tests 100]
+    python bench/live_gateway.py [--rounds 7] [--reads 40] [--tests 100] [--sessions 3]
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 from refold_contract import RefoldClient
 from refold_contract._guard.custody import Credentials
-from refold_contract.live.gateway import GatewayConfig, GatewayProcess
+from refold_contract.live.gateway import GatewayConfig, GatewayProcess, SharedSession
 from refold_contract.mock import RefoldMock
 from refold_contract.mock.server import running_server
 
@@ -124,15 +129,118 @@ def paced(args: argparse.Namespace) -> float:
     return ratio
 
 
+def start_shared_command(upstream: str, tmp: str, rate: float, burst: int) -> tuple[Any, str, str]:
+    """``refold-contract gateway --shared`` as its own process, as it runs in use."""
+    env_file = Path(tmp, "refold.env")
+    env_file.write_text(f"REFOLD_API_KEY={KEY}\nREFOLD_LINKED_ACCOUNT_ID={ACCOUNT}\n")
+    env_file.chmod(0o600)
+    token_file = Path(tmp, "client-token")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refold_contract.cli", "gateway", "--shared", "--env-file",
+         str(env_file), "--base-url", upstream, "--client-token-file", str(token_file),
+         "--rate", str(rate), "--burst", str(burst)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    return process, url, token_file.read_text().strip()
+
+
+def shared_hop(args: argparse.Namespace) -> float:
+    mock = Timed(api_keys={KEY}, assert_all_called=False)
+    mock.delay("*", "*", args.latency, operation="*")
+    with running_server(mock) as upstream, tempfile.TemporaryDirectory() as tmp:
+        process, url, token = start_shared_command(upstream.url, tmp, 1e6, 10**6)
+        session = SharedSession.open(url, token)
+        # A refold_live test's address in that session: what a test's client is pointed at.
+        from refold_contract.live.gateway.control import begin_test
+
+        begin_test(session.url, "bench", "/t/benchtest", control_key=session.control_key)
+        test_url = f"{session.url}/t/benchtest"
+        try:
+            ratios = []
+            for i in range(args.rounds):
+                order = [(upstream.url, "direct"), (test_url, "shared")]
+                if i % 2:
+                    order.reverse()
+                times = {name: reads(base, args.reads) for base, name in order}
+                ratios.append(times["shared"] / times["direct"])
+        finally:
+            session.stop()
+            process.terminate()
+            process.communicate(timeout=30)
+    ratio = statistics.median(ratios)
+    print(
+        f"read through the shared gateway / direct, {args.latency * 1000:.0f} ms server latency: "
+        f"{ratio:.3f}x (median of {args.rounds} interleaved rounds of {args.reads} reads; "
+        f"rounds {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.15x)"
+    )
+    return ratio
+
+
+def shared_paced(args: argparse.Namespace) -> float:
+    mock = Timed(api_keys={KEY}, assert_all_called=False)
+    with running_server(mock) as upstream, tempfile.TemporaryDirectory() as tmp:
+        process, url, token = start_shared_command(upstream.url, tmp, 20, 5)
+        Path(tmp, "test_live.py").write_text(SUITE.format(tests=args.tests))
+        Path(tmp, "pytest.ini").write_text("[pytest]\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REFOLD_")}
+        env.update(REFOLD_GATEWAY_URL=url, REFOLD_GATEWAY_TOKEN=token)
+        try:
+            runs = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pytest",
+                        "--refold-live",
+                        "-q",
+                        "-p",
+                        "no:cacheprovider",
+                        "-p",
+                        "no:randomly",
+                    ],
+                    cwd=tmp,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                for _ in range(args.sessions)
+            ]
+            outputs = [run.communicate(timeout=900)[0] for run in runs]
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+        if any(run.returncode != 0 for run in runs):
+            print(*(o[-1500:] for o in outputs), sep="\n")
+            raise SystemExit("a session through the shared gateway failed")
+    total = args.tests * args.sessions
+    arrivals = sorted(mock.arrivals)
+    floor = (total - 5) / 20
+    ratio = (arrivals[-1] - arrivals[0]) / floor
+    print(
+        f"{args.sessions} sessions of {args.tests} live read tests at once through one shared "
+        f"gateway, first to last read / rate-limit floor ({total} reads at 20/s, burst 5 = "
+        f"{floor:.2f} s): {ratio:.3f}x ({len(arrivals)} reads arrived; target 1.0x-1.3x)"
+    )
+    return ratio
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--reads", type=int, default=40)
     parser.add_argument("--latency", type=float, default=0.010)
     parser.add_argument("--tests", type=int, default=100)
+    parser.add_argument("--sessions", type=int, default=3)
+    parser.add_argument("--only-shared", action="store_true", help="figures 3 and 4 only")
     args = parser.parse_args(argv)
-    hop(args)
-    paced(args)
+    if not args.only_shared:
+        hop(args)
+        paced(args)
+    shared_hop(args)
+    shared_paced(args)
     return 0
 
 
