@@ -596,7 +596,9 @@ def test_a_test_holding_the_control_key_cannot_hide_what_it_did(
         result = pytester.runpytest_subprocess("--refold-live", "-p", "no:randomly", *workers)
     result.assert_outcomes(passed=2, errors=2)
     # Either order: under xdist the two tests' errors are reported as their workers finish.
-    result.stdout.fnmatch_lines(["*something other than refold-contract read this test's findings*"])
+    result.stdout.fnmatch_lines(
+        ["*something other than refold-contract read this test's findings*"]
+    )
     result.stdout.fnmatch_lines(["*another test began in this test process while this one ran*"])
     assert refold.mock.calls == []
     assert FAKE_KEY not in result.stdout.str() + result.stderr.str()
