@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +25,7 @@ import pytest
 from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY
-from .test_shared_gateway import (
-    Counting,
-    _system_python_venv,
-    _user,
-    start_shared,
-    writes_with_the_key,
-)
+from .test_shared_gateway import Counting, run_as_two_users, writes_with_the_key
 
 # Each test is one route. Each tries every place the key could be, then sends a write (and a
 # read) straight to the stand-in and through the gateway with whatever it found.
@@ -166,45 +159,15 @@ def test_every_route_replayed_as_the_test_user_gets_nothing(standin: RunningServ
     root = Path(tempfile.mkdtemp(prefix="refold-attacks-", dir="/tmp"))
     root.chmod(0o755)
     try:
-        python = _system_python_venv(root)
-        gateway_user, test_user = _user("refoldgw"), _user("refoldtest")
-        gateway_home = root / "gateway"
-        gateway_home.mkdir(mode=0o700)
-        project = root / "project"
-        project.mkdir()
-        (project / "pytest.ini").write_text(
-            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        )
-        (project / "test_hostile.py").write_text(HOSTILE)
-        for path in (project, *project.iterdir()):
-            shutil.chown(path, test_user)
-        process, url, token = start_shared(
-            python, standin.url, gateway_home, user=gateway_user, cwd=gateway_home
-        )
-        try:
-            env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "REFOLD_GATEWAY_URL": url,
-                   "REFOLD_GATEWAY_TOKEN": token, "STANDIN_URL": standin.url,
-                   "HOME": str(project)}  # fmt: skip
-            done = subprocess.run(
-                ["runuser", "-u", test_user, "--", python, "-m", "pytest", "--refold-live",
-                 "-p", "no:cacheprovider", "-p", "no:randomly", "-rA"],
-                cwd=project, env=env, capture_output=True, text=True, timeout=300,
-            )  # fmt: skip
-        finally:
-            process.terminate()
-            _, err = process.communicate(timeout=30)
-        output = done.stdout + done.stderr
-        assert "5 passed" in output, output[-4000:]
-        mock = standin.mock
-        assert isinstance(mock, Counting)
-        assert writes_with_the_key(mock) == []
-        assert not any(with_key for _, _, with_key in mock.arrivals)  # nothing at all with it
-        assert FAKE_KEY not in output + err
-        for path in project.rglob("*"):
-            if path.is_file():
-                assert FAKE_KEY.encode() not in path.read_bytes(), path
+        output, err, _ = run_as_two_users(standin, root, HOSTILE, {"STANDIN_URL": standin.url})
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    assert "5 passed" in output, output[-4000:]
+    mock = standin.mock
+    assert isinstance(mock, Counting)
+    assert writes_with_the_key(mock) == []
+    assert not any(with_key for _, _, with_key in mock.arrivals)  # nothing at all with it
+    assert FAKE_KEY not in output + err
 
 
 @pytest.fixture

@@ -372,7 +372,11 @@ def test_under_two_other_users_the_test_user_reaches_the_gateway_and_never_the_k
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run_as_two_users(standin: RunningServer, root: Path) -> None:
+def run_as_two_users(
+    standin: RunningServer, root: Path, test_module: str, extra_env: dict[str, str]
+) -> tuple[str, str, Path]:
+    """The gateway under one Unix user, pytest over ``test_module`` under another, in a
+    project below ``root``; the run's output, the gateway's stderr and its home."""
     python = _system_python_venv(root)
     gateway_user, test_user = _user("refoldgw"), _user("refoldtest")
     gateway_home = root / "gateway"
@@ -380,7 +384,31 @@ def _run_as_two_users(standin: RunningServer, root: Path) -> None:
     project = root / "project"
     project.mkdir()
     (project / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    (project / "test_live.py").write_text(
+    (project / "test_run.py").write_text(test_module)
+    for path in (project, *project.iterdir()):
+        shutil.chown(path, test_user)
+    process, url, token = start_shared(python, standin.url, gateway_home, user=gateway_user,
+                                       cwd=gateway_home)  # fmt: skip
+    try:
+        env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "REFOLD_GATEWAY_URL": url,
+               "REFOLD_GATEWAY_TOKEN": token, "GATEWAY_HOME": str(gateway_home),
+               "HOME": str(project), **extra_env}  # fmt: skip
+        done = subprocess.run(
+            ["runuser", "-u", test_user, "--", python, "-m", "pytest", "--refold-live",
+             "-p", "no:cacheprovider", "-p", "no:randomly", "-rA"],
+            cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    for path in project.rglob("*"):  # what the run wrote (the test module may name the key)
+        if path.is_file() and path.name != "test_run.py":
+            assert FAKE_KEY.encode() not in path.read_bytes(), path
+    return done.stdout + done.stderr, err, gateway_home
+
+
+def _run_as_two_users(standin: RunningServer, root: Path) -> None:
+    module = (
         LIVE_TESTS
         + """
 
@@ -406,24 +434,7 @@ def test_the_key_is_nowhere_this_user_can_read():
 """
         + f"\nKEY = {FAKE_KEY.encode()!r}\n"
     )
-    shutil.chown(project, test_user)
-    for path in project.iterdir():
-        shutil.chown(path, test_user)
-    process, url, token = start_shared(python, standin.url, gateway_home, user=gateway_user,
-                                       cwd=gateway_home)  # fmt: skip
-    try:
-        env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "REFOLD_GATEWAY_URL": url,
-               "REFOLD_GATEWAY_TOKEN": token, "GATEWAY_HOME": str(gateway_home),
-               "HOME": str(project)}  # fmt: skip
-        done = subprocess.run(
-            ["runuser", "-u", test_user, "--", python, "-m", "pytest", "--refold-live",
-             "-p", "no:cacheprovider", "-p", "no:randomly", "-rA"],
-            cwd=project, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-    finally:
-        process.terminate()
-        _, err = process.communicate(timeout=30)
-    output = done.stdout + done.stderr
+    output, err, gateway_home = run_as_two_users(standin, root, module, {})
     assert "4 passed, 1 error" in output, output[-4000:]
     assert "the read-only gateway refused 1 request(s) from this test" in output
     mock = standin.mock

@@ -74,7 +74,6 @@ def _gateway(args: argparse.Namespace) -> int:
 
 def _run_gateway(args: argparse.Namespace) -> int:
     import logging
-    import threading
 
     from refold_contract.live import write_json_atomically
     from refold_contract.live.gateway import Gateway, GatewayConfig, serve
@@ -114,10 +113,7 @@ def _run_gateway(args: argparse.Namespace) -> int:
         "this machine, reads only.",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    _until_stopped()
     server.shutdown()
     gateway.close()
     report = gateway.report()
@@ -177,10 +173,7 @@ def _run_shared(args: argparse.Namespace, settings: Any, credentials: Any) -> in
         f"{url}, REFOLD_GATEWAY_TOKEN=<that file>); Ctrl+C or SIGTERM to stop",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    _until_stopped()
     server.shutdown()
     shared.close()
     with contextlib.suppress(OSError):
@@ -205,6 +198,16 @@ def _write_readable(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
+
+
+def _until_stopped() -> None:
+    """Wait for Ctrl+C or SIGTERM."""
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
 
 
 def _interrupt(signum: int, frame: object) -> None:

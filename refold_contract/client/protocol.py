@@ -103,6 +103,7 @@ def reply_tracker() -> ReadRecorder | None:
 #: The least time worth starting a retry with, in seconds.
 _LEAST_ATTEMPT = 0.25
 
+
 class _RefoldAuth(httpx.Auth):
     """Adds the credential headers to each request; its repr never shows them."""
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import queue
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -41,7 +39,12 @@ from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
 from refold_contract.live.gateway.ledger import Ledger
 from refold_contract.live.gateway.observe import Observer
 from refold_contract.live.gateway.policy import Refusal, header, judge
-from refold_contract.live.gateway.reply import UNPRINTABLE, GatewayReply, envelope
+from refold_contract.live.gateway.reply import (
+    UNPRINTABLE,
+    DeferredWork,
+    GatewayReply,
+    envelope,
+)
 from refold_contract.live.recorder import Recorder
 
 if TYPE_CHECKING:
@@ -139,9 +142,7 @@ class Gateway:
             redactor=self.redactor,
             max_depth=self.limits.max_depth,
         )
-        self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._deferred = DeferredWork("refold-gateway-observer")
         self._http = httpx.Client(
             base_url=config.upstream,
             timeout=config.timeout,
@@ -178,21 +179,7 @@ class Gateway:
 
             gateway.defer(reply.after)      # after the reply is sent
         """
-        with self._lock:
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._work_loop, name="refold-gateway-observer", daemon=True
-                )
-                self._worker.start()
-        self._queue.put(work)
-
-    def _work_loop(self) -> None:
-        while True:
-            work = self._queue.get()
-            try:
-                work()
-            except Exception:  # a finding lost is better than a gateway that stops
-                logger.exception("refold-contract gateway: observing a reply failed")
+        self._deferred.put(work)
 
     def begin(self, process: str, prefix: str) -> None:
         """The test with ``prefix`` (``/t/<token>`` or ``/m/<token>``) now runs in the test

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import queue
 import re
+import threading
 from collections.abc import Callable
 
 from refold_contract._core import endpoint as ep
 
-__all__ = ["UNPRINTABLE", "GatewayReply", "envelope", "show_path"]
+__all__ = ["UNPRINTABLE", "DeferredWork", "GatewayReply", "envelope", "show_path"]
 
 #: Control characters: replaced with ``?`` before a request's text reaches a log line.
 UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
@@ -82,3 +85,39 @@ def show_path(target: str) -> str:
     """
     shown = UNPRINTABLE.sub("?", target)
     return shown if len(shown) <= 160 else shown[:157] + "..."
+
+
+class DeferredWork:
+    """One worker thread, started on first use, that runs what a reply left to do (drift,
+    recording) after it is sent, so the next request on the connection does not wait; a piece
+    that fails is logged, never stops the thread.
+
+    Example::
+
+        work = DeferredWork("refold-gateway-observer")
+        work.put(reply.after)
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+
+    def put(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the worker thread, after what is already queued."""
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._worker.start()
+        self._queue.put(work)
+
+    def _loop(self) -> None:
+        while True:
+            work = self._queue.get()
+            try:
+                work()
+            except Exception:  # a finding lost is better than a gateway that stops
+                logging.getLogger("refold_contract.live.gateway").exception(
+                    "refold-contract gateway: observing a reply failed"
+                )

@@ -26,7 +26,6 @@ import hmac
 import http.client
 import json
 import logging
-import queue
 import re
 import secrets
 import threading
@@ -47,7 +46,7 @@ from refold_contract.live.gateway.config import GatewayConfig
 from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX, fetch_report
 from refold_contract.live.gateway.core import Gateway
 from refold_contract.live.gateway.policy import header
-from refold_contract.live.gateway.reply import GatewayReply, envelope
+from refold_contract.live.gateway.reply import DeferredWork, GatewayReply, envelope
 
 __all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SharedGateway", "SharedSession"]
 
@@ -115,8 +114,7 @@ class SharedGateway:
         self.bucket = TokenBucket(config.rate, config.burst)
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._deferred = DeferredWork("refold-shared-observer")
         self._closed = threading.Event()
         # A check that the credentials suffice, before anyone connects (raises like Gateway).
         Gateway(self.config, credentials, catalogue=self.catalogue, transport=transport).close()
@@ -210,21 +208,7 @@ class SharedGateway:
 
             shared.defer(reply.after)
         """
-        with self._lock:
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._work_loop, name="refold-shared-observer", daemon=True
-                )
-                self._worker.start()
-        self._queue.put(work)
-
-    def _work_loop(self) -> None:
-        while True:
-            work = self._queue.get()
-            try:
-                work()
-            except Exception:  # a finding lost is better than a gateway that stops
-                logger.exception("refold-contract gateway: observing a reply failed")
+        self._deferred.put(work)
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
