@@ -443,3 +443,35 @@ def test_the_key_is_nowhere_this_user_can_read():
     assert sum(with_key for _, _, with_key in mock.arrivals) == 2  # the two reads, with the key
     assert FAKE_KEY not in output + err
     assert oct((gateway_home / "refold.env").stat().st_mode)[-3:] == "600"
+
+
+def test_drift_found_through_the_shared_gateway_is_the_sessions_and_can_fail_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mock = Counting(api_keys={FAKE_KEY}, assert_all_called=False)
+    mock.stub("slack", "list_channels", data={"ok": True, "channels": "not a list any more"})
+    with running_server(mock) as changed:
+        process, url, token = start_shared(sys.executable, changed.url, tmp_path)
+        try:
+            key_free_environment(monkeypatch, url, token)
+            pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+            pytester.makepyfile(
+                test_drift="""
+import pytest
+
+@pytest.mark.refold_live
+def test_list(refold_client):
+    assert refold_client.execute("slack", "list_channels", {}).ok
+"""
+            )
+            reported = pytester.runpytest_subprocess("--refold-live")
+            failed = pytester.runpytest_subprocess("--refold-live", "--refold-drift=fail")
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+    reported.assert_outcomes(passed=1)
+    assert reported.ret == 0
+    reported.stdout.fnmatch_lines(["*slack/list_channels*"])
+    assert "no drift from the catalogue" not in reported.stdout.str()
+    assert failed.ret != 0
+    assert FAKE_KEY not in reported.stdout.str() + failed.stdout.str()

@@ -295,6 +295,12 @@ class RefoldSession:
                 "refold-contract: --refold-record is not available through a shared gateway yet "
                 "(it would have to send the recordings back); record with a local live run"
             )
+        if self.settings.drift_contract:
+            raise pytest.UsageError(
+                "refold-contract: --refold-drift=contract:PATH is not available through a shared "
+                "gateway yet (the gateway would have to read your contract); use "
+                "--refold-drift=fail, or refold-contract verify --live"
+            )
         token = os.environ.get("REFOLD_GATEWAY_TOKEN", "")
         if not token:
             raise pytest.UsageError(
