@@ -221,7 +221,10 @@ def start_shared(
     )
     assert process.stdout is not None
     url = process.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+    if not url.startswith("http://127.0.0.1:"):
+        process.kill()
+        _, err = process.communicate(timeout=30)  # no process or pipe left behind
+        pytest.fail(f"the shared gateway did not start:\n{err[-3000:]}")
     return process, url, token_file.read_text().strip()
 
 
@@ -333,13 +336,22 @@ def _system_python_venv(root: Path) -> str:
                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     if version != str(sys.version_info[:2]):
         pytest.skip(f"/usr/bin/python3 is {version}, this suite runs on {sys.version_info[:2]}")
+    borrowed = [Path(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")]
+    project = Path(__file__).resolve().parents[1]
+    for folder in (*borrowed, project):
+        for part in (folder, *folder.parents):
+            if part.exists() and not part.stat().st_mode & 0o005:
+                pytest.skip(
+                    f"{part} is not readable by other users, so they cannot use this "
+                    "environment's packages (.ci/run makes its virtual environment's folder "
+                    "readable for these tests)"
+                )
     venv = root / "venv"
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True)
     site = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    project = Path(__file__).resolve().parents[1]
     Path(site, "borrowed.pth").write_text(
         f"{project}\n{sysconfig.get_paths()['purelib']}\n{sysconfig.get_paths()['platlib']}\n"
     )
