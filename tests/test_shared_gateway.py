@@ -487,3 +487,43 @@ def test_list(refold_client):
     assert "no drift from the catalogue" not in reported.stdout.str()
     assert failed.ret != 0
     assert FAKE_KEY not in reported.stdout.str() + failed.stdout.str()
+
+
+def test_recording_through_the_shared_gateway_is_written_by_the_test_session(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, standin: RunningServer,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The gateway writes no file: it sends the scrubbed replies back, and the plugin writes
+    them into the user's last catalogue folder, as a local live run does."""
+    gateway_home = tmp_path / "gateway"
+    gateway_home.mkdir()
+    process, url, token = start_shared(sys.executable, standin.url, gateway_home)
+    try:
+        key_free_environment(monkeypatch, url, token)
+        pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+        (pytester.path / "mine").mkdir()
+        pytester.makepyfile(
+            test_rec=f"""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    assert refold_client.execute("hubspot", "get_contact",
+                                 {{"limit": "1", "properties": "{ACCOUNT}"}}).ok
+"""
+        )
+        result = pytester.runpytest_subprocess(
+            "--refold-live", "--refold-record", "--refold-fixtures", "mine"
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    result.assert_outcomes(passed=1)
+    written = pytester.path / "mine" / "hubspot" / "get_contact.json"
+    document = json.loads(written.read_text())
+    recorded = [e for e in document["examples"] if e.get("source") == "recorded"]
+    assert [e["params"] for e in recorded] == [{"limit": "1", "properties": "<linked_account_id>"}]
+    assert FAKE_KEY not in written.read_text()
+    assert ACCOUNT not in written.read_text()
+    assert sorted(p.name for p in gateway_home.iterdir()) == ["refold.env"]  # nothing written
+    result.stdout.fnmatch_lines(["*refold-contract recorded*", "*get_contact.json*"])

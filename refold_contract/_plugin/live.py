@@ -254,6 +254,7 @@ class LiveReport:
         self.drift: list[dict[str, str]] = []
         self.recorded: set[str] = set()
         self.skipped: set[str] = set()
+        self.skipped_sent: list[str] = []
         self.refused = 0
         self.refused_count = 0
         self.refused_outside: list[str] = []
@@ -286,7 +287,10 @@ class LiveReport:
             return
         self.drift = list(report.get("drift", []))
         self.recorded = set(report.get("recorded", []))
-        self.skipped = set(report.get("skipped", []))
+        if report.get("examples"):
+            # Sent back by a shared gateway: this process writes them, into the user's folder.
+            self.recorded = set(write_sent_back(refold, report["examples"], self.skipped_sent))
+        self.skipped = set(report.get("skipped", [])) | set(self.skipped_sent)
         self.refused = len(report.get("refused", []))
         self.refused_count = int(report.get("refused_count", self.refused))
         self.refused_outside = list(report.get("refused_outside_tests", []))
@@ -374,3 +378,37 @@ def _relative(path: str) -> str:
     with contextlib.suppress(ValueError):
         return str(Path(path).relative_to(Path.cwd()))
     return path
+
+
+def write_sent_back(session: RefoldSession, examples: list[Any], skipped: list[str]) -> list[str]:
+    """Write the examples a shared gateway sent back into the last catalogue folder, as a
+    local live run records them; the files written. What cannot be written goes to ``skipped``.
+
+    Example::
+
+        paths = write_sent_back(session, report["examples"], skipped)
+    """
+    from refold_contract.live.recorder import Recorder
+
+    recorder = Recorder(
+        Path(session.settings.fixtures[-1]),
+        session.catalogue,
+        linked_account_id=None,  # the gateway put its placeholder in already
+        extra_keys=tuple(session.config.getini("refold_record_redact")),
+    )
+    written = []
+    for example in examples:
+        if not isinstance(example, dict):
+            continue
+        slug, action_id = str(example.get("slug")), str(example.get("action_id"))
+        action = session.catalogue.find(slug, action_id)
+        if action is None:  # what a server sends is shown as data, one line, cut short
+            skipped.append(f"{slug!r:.80}/{action_id!r:.80}: not in your catalogue, not recorded")
+            continue
+        try:
+            written.append(
+                str(recorder.record(action, example.get("params"), example.get("response")))
+            )
+        except (RefoldError, OSError) as exc:
+            skipped.append(f"{slug}/{action_id}: not recorded: {exc}")
+    return sorted(set(written))

@@ -290,10 +290,10 @@ class RefoldSession:
     def _join_shared_gateway(self, url: str) -> None:
         """Open a session on a shared gateway (another OS user's service, holding the
         credentials): this process needs none, and starts no gateway of its own."""
-        if self.settings.record:
+        if self.settings.record and not self.settings.fixtures:
             raise pytest.UsageError(
-                "refold-contract: --refold-record is not available through a shared gateway yet "
-                "(it would have to send the recordings back); record with a local live run"
+                "refold-contract: --refold-record writes into your own catalogue folder; "
+                "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
             )
         if self.settings.drift_contract:
             raise pytest.UsageError(
@@ -310,7 +310,12 @@ class RefoldSession:
         from refold_contract.live.gateway import SharedSession
 
         try:
-            joined = SharedSession.open(url, token)
+            joined = SharedSession.open(
+                url,
+                token,
+                record=bool(self.settings.record),
+                record_redact=tuple(self.config.getini("refold_record_redact")),
+            )
         except RefoldError as exc:
             raise pytest.UsageError(f"refold-contract: {one_line(exc)}") from None
         self.gateway = joined  # type: ignore[assignment]  # the same face as GatewayProcess

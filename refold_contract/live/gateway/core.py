@@ -220,7 +220,13 @@ class Gateway:
 
             gateway.report()["drift"]
         """
-        return self._ledger.report()
+        report = self._ledger.report()
+        # A shared gateway's session sends its recordings back (a SendBack recorder): the
+        # plugin writes them into the user's folder; the gateway writes no file for anyone.
+        examples = getattr(self.recorder, "examples", None)
+        if examples is not None:
+            report["examples"] = list(examples)
+        return report
 
     # ------------------------------------------------------------------ requests
 

@@ -47,8 +47,9 @@ from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX,
 from refold_contract.live.gateway.core import Gateway
 from refold_contract.live.gateway.policy import header
 from refold_contract.live.gateway.reply import DeferredWork, GatewayReply, envelope
+from refold_contract.live.recorder import scrub
 
-__all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SharedGateway", "SharedSession"]
+__all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SendBack", "SharedGateway", "SharedSession"]
 
 logger = logging.getLogger("refold_contract.live.gateway")
 
@@ -58,6 +59,61 @@ CLIENT_TOKEN_HEADER = "x-refold-gateway-token"
 SESSIONS_PATH = "/__refold/shared/sessions"
 
 _SESSION = re.compile(r"/s/([A-Za-z0-9_-]{20,64})(?=[/?#]|$)")
+
+
+class SendBack:
+    """A recorder for a shared gateway's session: it keeps each live read reply, scrubbed,
+    for the plugin to write into the user's folder (the session report's ``examples``), and
+    writes no file itself.
+
+    Example::
+
+        recorder = SendBack(linked_account_id="user_1", secrets=["tk_live_1"])
+        recorder.record(action, {"limit": "1"}, reply)    # 'hubspot/get_contact (sent back)'
+        recorder.examples[0]["params"]                     # {'limit': '1'}
+    """
+
+    def __init__(
+        self,
+        *,
+        linked_account_id: str | None,
+        secrets: tuple[str, ...],
+        extra_keys: tuple[str, ...] = (),
+        limit: int = 10_000,
+    ) -> None:
+        self._linked_account_id = linked_account_id
+        self._secrets = secrets
+        self._extra_keys = extra_keys
+        self._lock = threading.Lock()
+        self._limit = limit
+        self.examples: list[dict[str, Any]] = []
+
+    def _scrub(self, value: Any) -> Any:
+        return scrub(
+            value,
+            linked_account_id=self._linked_account_id,
+            secrets=self._secrets,
+            extra_keys=self._extra_keys,
+        )
+
+    def record(self, action: Any, params: Any, body: Any) -> str:
+        """Keep one reply (the latest for the same params); the label the findings show."""
+        example = {
+            "slug": action.slug,
+            "action_id": action.action_id,
+            "params": self._scrub(params if isinstance(params, dict) else {}),
+            "response": self._scrub(body),
+        }
+        with self._lock:
+            self.examples = [
+                e
+                for e in self.examples
+                if (e["slug"], e["action_id"], e["params"])
+                != (example["slug"], example["action_id"], example["params"])
+            ]
+            if len(self.examples) < self._limit:
+                self.examples.append(example)
+        return f"{action.slug}/{action.action_id} (sent back to the test session)"
 
 
 @dataclasses.dataclass
@@ -124,8 +180,11 @@ class SharedGateway:
 
     # ------------------------------------------------------------------ sessions
 
-    def open_session(self) -> tuple[str, str]:
+    def open_session(
+        self, *, record: bool = False, record_redact: tuple[str, ...] = ()
+    ) -> tuple[str, str]:
         """A new session: its id (the ``/s/<id>`` its requests go to) and its control key.
+        With ``record``, its live read replies are kept, scrubbed, for its report.
 
         Example::
 
@@ -141,6 +200,14 @@ class SharedGateway:
             control_key=control_key,
         )
         gateway._bucket = self.bucket  # one pace for every session
+        if record:
+            sendback = SendBack(
+                linked_account_id=self._credentials.linked_account_id,
+                secrets=tuple(self._credentials.secrets),
+                extra_keys=tuple(record_redact),
+            )
+            gateway.recorder = sendback  # type: ignore[assignment]
+            gateway._observer.recorder = sendback  # type: ignore[assignment]
         with self._lock:
             self._sessions[session_id] = _Session(gateway, self._clock())
         logger.info("opened a session (%d open)", len(self._sessions))
@@ -239,7 +306,23 @@ class SharedGateway:
             given = (header(headers, CLIENT_TOKEN_HEADER) or "").encode()
             if not hmac.compare_digest(given, self._client_token.encode()):
                 return self._unauthorized()
-            session_id, control_key = self.open_session()
+            try:
+                asked = json.loads(body or b"{}")
+            except ValueError:
+                asked = None
+            if not isinstance(asked, dict):
+                return envelope(400, "VALIDATION_ERROR", "open a session with a JSON object")
+            redact = asked.get("record_redact") or []
+            if not isinstance(redact, list) or not all(isinstance(r, str) for r in redact):
+                return envelope(400, "VALIDATION_ERROR", "record_redact must be a list of regexes")
+            try:
+                for pattern in redact:
+                    re.compile(pattern)
+            except re.error:
+                return envelope(400, "VALIDATION_ERROR", "record_redact holds a bad regex")
+            session_id, control_key = self.open_session(
+                record=asked.get("record") is True, record_redact=tuple(redact)
+            )
             payload = {"session": session_id, "control_key": control_key}
             return GatewayReply(
                 200, json.dumps(payload).encode(), [("content-type", ep.JSON_CONTENT_TYPE)]
@@ -304,7 +387,15 @@ class SharedSession:
         return f"<SharedSession {urlsplit(self.url).netloc}>"
 
     @classmethod
-    def open(cls, gateway_url: str, client_token: str, *, timeout: float = 10.0) -> SharedSession:
+    def open(
+        cls,
+        gateway_url: str,
+        client_token: str,
+        *,
+        timeout: float = 10.0,
+        record: bool = False,
+        record_redact: tuple[str, ...] = (),
+    ) -> SharedSession:
         """Open a session on the shared gateway at ``gateway_url``.
 
         Raises :class:`~refold_contract.errors.ConfigurationError`, naming the gateway (never
@@ -324,10 +415,12 @@ class SharedSession:
             )
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         try:
+            body = json.dumps({"record": record, "record_redact": list(record_redact)}).encode()
             connection.request(
                 "POST",
                 parts.path.rstrip("/") + SESSIONS_PATH,
-                headers={CLIENT_TOKEN_HEADER: client_token, "content-length": "0"},
+                body=body,
+                headers={CLIENT_TOKEN_HEADER: client_token, "content-type": "application/json"},
             )
             response = connection.getresponse()
             data = response.read()
