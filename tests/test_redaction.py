@@ -82,7 +82,9 @@ def test_every_part_of_a_report_is_scrubbed_and_a_skip_stays_a_skip(held: None) 
     assert failure.longrepr == "bad <redacted>"
 
 
-def test_nothing_is_touched_while_nothing_is_held() -> None:
+def test_nothing_is_touched_while_nothing_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(custody, "_HELD", frozenset())  # an earlier in-process session's
+    monkeypatch.setattr(custody, "_LOCKED", [])
     report = Report(longrepr=("f", 1, f"reason {FAKE_KEY}"))
     scrubbing.scrub_report(report)  # type: ignore[arg-type]
     assert report.longrepr == ("f", 1, f"reason {FAKE_KEY}")  # a test's own fake key: its own

@@ -24,7 +24,7 @@ from refold_contract._guard.custody import Credentials
 from refold_contract.access import access_of
 from refold_contract.live.gateway import GatewayConfig, SharedGateway, SharedSession, serve
 from refold_contract.live.gateway.control import CONTROL_HEADER
-from refold_contract.live.gateway.shared import CLIENT_TOKEN_HEADER, SESSIONS_PATH
+from refold_contract.live.gateway.shared import CLIENT_TOKEN_HEADER, SESSIONS_PATH, SendBack
 from refold_contract.mock import RefoldMock
 from refold_contract.mock.server import RunningServer, running_server
 
@@ -527,3 +527,74 @@ def test_read(refold_client):
     assert ACCOUNT not in written.read_text()
     assert sorted(p.name for p in gateway_home.iterdir()) == ["refold.env"]  # nothing written
     result.stdout.fnmatch_lines(["*refold-contract recorded*", "*get_contact.json*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--shared"], "the shared gateway needs --client-token-file PATH"),
+        (["--shared", "--client-token-file", "t", "--record"],
+         "--record and --drift-report are per session with --shared"),
+        (["--client-token-file", "t"], "--client-token-file goes with --shared"),
+    ],
+)  # fmt: skip
+def test_the_shared_command_refuses_what_it_cannot_do_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    says: str,
+) -> None:
+    from refold_contract.cli import main
+
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", ACCOUNT)
+    assert main(["gateway", "--base-url", "http://127.0.0.1:9", *args]) == 2
+    captured = capsys.readouterr()
+    assert says in captured.err
+    assert FAKE_KEY not in captured.out + captured.err
+
+
+def test_the_session_client_refuses_what_is_not_a_shared_gateway() -> None:
+    from refold_contract.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="must be http://HOST:PORT"):
+        SharedSession.open("https://gateway.example", TOKEN)
+    with (
+        running_server(RefoldMock(assert_all_called=False)) as not_a_gateway,
+        pytest.raises(ConfigurationError, match="without a session"),
+    ):
+        SharedSession.open(not_a_gateway.url, TOKEN)
+
+
+def test_a_session_asks_for_what_it_records_in_a_json_object(
+    shared: tuple[SharedGateway, RefoldMock, Clock],
+) -> None:
+    gw, _, _ = shared
+    headers = {CLIENT_TOKEN_HEADER: TOKEN}
+    for body, status in [(b"[]", 400), (b"{", 400), (b'{"record_redact": "x"}', 400),
+                         (b'{"record_redact": ["("]}', 400),
+                         (b'{"record": true, "record_redact": ["secret_.*"]}', 200)]:  # fmt: skip
+        assert gw.handle("POST", SESSIONS_PATH, headers, body).status == status, body
+    assert gw.handle("GET", SESSIONS_PATH, headers, b"").status == 405
+    (session,) = gw._sessions.values()
+    assert isinstance(session.gateway.recorder, SendBack)
+
+
+def test_an_in_process_session_without_the_client_token_stops_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFOLD_GATEWAY_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("REFOLD_GATEWAY_TOKEN", raising=False)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--refold-live")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "needs its client token in REFOLD_GATEWAY_TOKEN" in result.stderr.str()
+    monkeypatch.setenv("REFOLD_GATEWAY_TOKEN", TOKEN)
+    refused = pytester.runpytest("--refold-live", "--refold-drift=contract:c.json")
+    assert "not available through a shared gateway yet" in refused.stderr.str()
+    unreachable = pytester.runpytest("--refold-live")
+    assert "cannot reach the shared read-only gateway at http://127.0.0.1:9" in (
+        unreachable.stderr.str()
+    )
+    assert TOKEN not in unreachable.stdout.str() + unreachable.stderr.str()
