@@ -591,10 +591,59 @@ def test_an_in_process_session_without_the_client_token_stops_with_one_line(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "needs its client token in REFOLD_GATEWAY_TOKEN" in result.stderr.str()
     monkeypatch.setenv("REFOLD_GATEWAY_TOKEN", TOKEN)
-    refused = pytester.runpytest("--refold-live", "--refold-drift=contract:c.json")
-    assert "not available through a shared gateway yet" in refused.stderr.str()
+    missing = pytester.runpytest("--refold-live", "--refold-drift=contract:c.json")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    assert "c.json" in missing.stderr.str()  # read by the session, named, one line
     unreachable = pytester.runpytest("--refold-live")
     assert "cannot reach the shared read-only gateway at http://127.0.0.1:9" in (
         unreachable.stderr.str()
     )
     assert TOKEN not in unreachable.stdout.str() + unreachable.stderr.str()
+
+
+def test_drift_through_the_shared_gateway_can_be_only_what_breaks_the_consumer_contract(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from refold_contract.consumer import ReadRecorder
+
+    recorder = ReadRecorder()
+    recorder.record_call("hubspot", "get_contact", {"limit": "10"})
+    reply = {"results": [{"id": "1", "properties": {"email": "ada@example.com"}}], "paging": {}}
+    body = recorder.track_reply("hubspot", "get_contact", {"node_status": "Success", "data": reply})
+    _ = body["data"]["results"][0]["properties"]["email"]  # the code reads the email
+    contract = pytester.path / "contract.json"
+    recorder.contract().save(contract)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_live="""
+import pytest
+
+@pytest.mark.refold_live
+def test_read(refold_client):
+    refold_client.execute("hubspot", "get_contact", {"limit": "10"})
+"""
+    )
+    outcomes = {}
+    for name, data in [
+        ("unread field added", {**reply, "brand_new": 1}),
+        ("read field gone", {"results": [{"id": "1", "properties": {}}], "paging": {}}),
+    ]:
+        mock = Counting(api_keys={FAKE_KEY}, assert_all_called=False)
+        mock.stub("hubspot", "get_contact", data=data)
+        home = tmp_path / name.replace(" ", "_")
+        home.mkdir()
+        with running_server(mock) as changed:
+            process, url, token = start_shared(sys.executable, changed.url, home)
+            try:
+                key_free_environment(monkeypatch, url, token)
+                outcomes[name] = pytester.runpytest_subprocess(
+                    "--refold-live", f"--refold-drift=contract:{contract}"
+                )
+            finally:
+                process.terminate()
+                process.communicate(timeout=30)
+    assert outcomes["unread field added"].ret == 0
+    assert "brand_new" not in outcomes["unread field added"].stdout.str()
+    loud = outcomes["read field gone"]
+    assert loud.ret == pytest.ExitCode.TESTS_FAILED
+    loud.stdout.fnmatch_lines(["*drift that breaks the consumer contract*", "*properties.email*"])

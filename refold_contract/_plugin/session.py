@@ -295,12 +295,15 @@ class RefoldSession:
                 "refold-contract: --refold-record writes into your own catalogue folder; "
                 "pass one with --refold-fixtures DIR (or the refold_fixtures ini key)"
             )
+        contract = None
         if self.settings.drift_contract:
-            raise pytest.UsageError(
-                "refold-contract: --refold-drift=contract:PATH is not available through a shared "
-                "gateway yet (the gateway would have to read your contract); use "
-                "--refold-drift=fail, or refold-contract verify --live"
-            )
+            # Read here, checked, and handed to the session: the gateway reads no file of ours.
+            from refold_contract.consumer import ConsumerContract
+
+            try:
+                contract = ConsumerContract.load(self.settings.drift_contract).to_json()
+            except RefoldError as exc:
+                raise pytest.UsageError(f"refold-contract: {one_line(exc)}") from None
         token = os.environ.get("REFOLD_GATEWAY_TOKEN", "")
         if not token:
             raise pytest.UsageError(
@@ -315,6 +318,7 @@ class RefoldSession:
                 token,
                 record=bool(self.settings.record),
                 record_redact=tuple(self.config.getini("refold_record_redact")),
+                contract=contract,
             )
         except RefoldError as exc:
             raise pytest.UsageError(f"refold-contract: {one_line(exc)}") from None

@@ -31,7 +31,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,6 +48,9 @@ from refold_contract.live.gateway.core import Gateway
 from refold_contract.live.gateway.policy import header
 from refold_contract.live.gateway.reply import DeferredWork, GatewayReply, envelope
 from refold_contract.live.recorder import scrub
+
+if TYPE_CHECKING:
+    from refold_contract.consumer import ConsumerContract
 
 __all__ = ["CLIENT_TOKEN_HEADER", "SESSIONS_PATH", "SendBack", "SharedGateway", "SharedSession"]
 
@@ -181,10 +184,15 @@ class SharedGateway:
     # ------------------------------------------------------------------ sessions
 
     def open_session(
-        self, *, record: bool = False, record_redact: tuple[str, ...] = ()
+        self,
+        *,
+        record: bool = False,
+        record_redact: tuple[str, ...] = (),
+        contract: ConsumerContract | None = None,
     ) -> tuple[str, str]:
         """A new session: its id (the ``/s/<id>`` its requests go to) and its control key.
-        With ``record``, its live read replies are kept, scrubbed, for its report.
+        With ``record``, its live read replies are kept, scrubbed, for its report; with a
+        ``contract``, its drift is only what breaks it (``--refold-drift=contract:PATH``).
 
         Example::
 
@@ -200,6 +208,9 @@ class SharedGateway:
             control_key=control_key,
         )
         gateway._bucket = self.bucket  # one pace for every session
+        if contract is not None:
+            gateway.contract = contract
+            gateway._observer.contract = contract
         if record:
             sendback = SendBack(
                 linked_account_id=self._credentials.linked_account_id,
@@ -320,8 +331,23 @@ class SharedGateway:
                     re.compile(pattern)
             except re.error:
                 return envelope(400, "VALIDATION_ERROR", "record_redact holds a bad regex")
+            contract = None
+            if asked.get("contract") is not None:
+                from refold_contract.consumer import ConsumerContract
+                from refold_contract.errors import ContractFileError
+
+                try:
+                    contract = ConsumerContract.from_json(
+                        asked["contract"], source="the test session's consumer contract"
+                    )
+                except ContractFileError as exc:
+                    return envelope(
+                        400, "VALIDATION_ERROR", f"a contract that does not load: {exc}"
+                    )
             session_id, control_key = self.open_session(
-                record=asked.get("record") is True, record_redact=tuple(redact)
+                record=asked.get("record") is True,
+                record_redact=tuple(redact),
+                contract=contract,
             )
             payload = {"session": session_id, "control_key": control_key}
             return GatewayReply(
@@ -395,6 +421,7 @@ class SharedSession:
         timeout: float = 10.0,
         record: bool = False,
         record_redact: tuple[str, ...] = (),
+        contract: dict[str, Any] | None = None,
     ) -> SharedSession:
         """Open a session on the shared gateway at ``gateway_url``.
 
@@ -415,7 +442,10 @@ class SharedSession:
             )
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         try:
-            body = json.dumps({"record": record, "record_redact": list(record_redact)}).encode()
+            asked: dict[str, Any] = {"record": record, "record_redact": list(record_redact)}
+            if contract is not None:
+                asked["contract"] = contract
+            body = json.dumps(asked).encode()
             connection.request(
                 "POST",
                 parts.path.rstrip("/") + SESSIONS_PATH,
