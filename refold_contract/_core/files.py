@@ -23,7 +23,7 @@ from refold_contract._core import endpoint as ep
 from refold_contract._core.json import dumps_standard
 from refold_contract.errors import CatalogueError
 
-__all__ = ["contained_path", "locked", "write_json_atomically"]
+__all__ = ["contained_path", "locked", "write_json_atomically", "write_text_atomically"]
 
 
 @contextlib.contextmanager
@@ -54,8 +54,18 @@ def write_json_atomically(path: Path, document: Any) -> None:
 
         write_json_atomically(Path("fixtures/hubspot/get_contact.json"), doc)
     """
+    write_text_atomically(path, dumps_standard(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text_atomically(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write ``text`` as :func:`write_json_atomically` writes JSON: whole or not at all. With
+    ``mode``, the file gets exactly that mode, whatever the umask.
+
+    Example::
+
+        write_text_atomically(Path("/srv/refold/client-token"), token + "\\n", mode=0o644)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = dumps_standard(document, indent=2, ensure_ascii=False) + "\n"
     tmp = path.parent / f".{path.name}.{token_hex(6)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -63,6 +73,8 @@ def write_json_atomically(path: Path, document: Any) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

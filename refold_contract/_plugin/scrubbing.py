@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from refold_contract._guard.custody import fingerprinted, held_secrets
-from refold_contract._guard.redaction import holds_secret, redact_held
+from refold_contract._guard.redaction import redact_held
 
 __all__ = ["install_log_scrubbing", "scrub_items", "scrub_report", "scrub_warning"]
 
@@ -36,7 +36,7 @@ def _guarding(also: Iterable[str] = ()) -> bool:
 def _clean(value: Any) -> Any:
     """A string redacted; a tuple or list with its strings redacted; anything else as it is."""
     if isinstance(value, str):
-        return redact_held(value) if holds_secret(value) else value
+        return redact_held(value)  # the same string when it holds nothing
     if isinstance(value, tuple):
         return tuple(_clean(v) for v in value)
     if isinstance(value, list):
@@ -62,8 +62,9 @@ def scrub_report(report: pytest.TestReport) -> None:
         report.longrepr = _clean(longrepr)
     elif longrepr is not None:
         text = str(longrepr)
-        if holds_secret(text):
-            report.longrepr = redact_held(text)
+        clean = redact_held(text)
+        if clean != text:
+            report.longrepr = clean
     report.sections = [(_clean(title), _clean(content)) for title, content in report.sections]
     report.user_properties = [
         (_clean(name), _clean(value if isinstance(value, str) else _as_text(value)))
@@ -79,7 +80,8 @@ def scrub_report(report: pytest.TestReport) -> None:
 def _as_text(value: Any) -> Any:
     """A property value junit XML will turn into text: redacted as that text when it holds one."""
     text = str(value)
-    return redact_held(text) if holds_secret(text) else value
+    clean = redact_held(text)
+    return clean if clean != text else value
 
 
 def scrub_warning(warning_message: warnings.WarningMessage) -> None:
@@ -93,8 +95,8 @@ def scrub_warning(warning_message: warnings.WarningMessage) -> None:
     if not _guarding():
         return
     text = str(warning_message.message)
-    if holds_secret(text):
-        clean = redact_held(text)
+    clean = redact_held(text)
+    if clean != text:
         try:
             warning_message.message = warning_message.category(clean)
         except Exception:  # a category with its own constructor: a plain one, same text
@@ -114,8 +116,9 @@ def scrub_items(items: Sequence[pytest.Item], also: Iterable[str] = ()) -> None:
     if not _guarding(prints):
         return
     for item in items:
-        if holds_secret(item.nodeid, prints):
-            _rename(item, redact_held(item.nodeid, prints))
+        nodeid = redact_held(item.nodeid, prints)
+        if nodeid != item.nodeid:
+            _rename(item, nodeid)
             item.name = redact_held(item.name, prints)
             # Its location (file, line, test name: the terminal's verbose lines) may be cached.
             if "location" in item.__dict__:
@@ -158,12 +161,14 @@ def install_log_scrubbing() -> None:
             message = record.getMessage()
         except Exception:  # a message that does not format: logging reports it as it is
             return record
-        if holds_secret(message):
-            record.msg, record.args = redact_held(message), None
+        clean = redact_held(message)
+        if clean != message:
+            record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            if holds_secret(text):
-                record.exc_text = redact_held(text)
+            clean = redact_held(text)
+            if clean != text:
+                record.exc_text = clean
                 record.exc_info = None
         return record
 

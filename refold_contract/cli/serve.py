@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from refold_contract._core.files import write_text_atomically
 from refold_contract.cli.context import working_credentials
 from refold_contract.cli.options import add_fixtures, port_or_zero
 from refold_contract.cli.output import print_drift
@@ -163,7 +164,8 @@ def _run_shared(args: argparse.Namespace, settings: Any, credentials: Any) -> in
         idle_timeout=args.idle_timeout,
     )
     token_path = Path(args.client_token_file)
-    _write_readable(token_path, token + "\n")
+    # Readable by the test jobs' user (0644, whatever the umask); written whole.
+    write_text_atomically(token_path, token + "\n", mode=0o644)
     server, url = serve(shared, args.host, args.port)
     threading.Thread(target=shared.reap_forever, name="refold-shared-reaper", daemon=True).start()
     print(url, flush=True)  # a line of its own, once it listens, for scripts
@@ -180,24 +182,6 @@ def _run_shared(args: argparse.Namespace, settings: Any, credentials: Any) -> in
         token_path.unlink()  # a token for a gateway that is gone opens nothing
     print("refold-contract gateway --shared: stopped", file=sys.stderr)
     return 0
-
-
-def _write_readable(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole, mode 0644 (other users read the client token)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".client-token-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
 
 
 def _until_stopped() -> None:

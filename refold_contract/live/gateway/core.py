@@ -37,7 +37,7 @@ from refold_contract.errors import ConfigurationError, ReplyTooLarge, ReplyWithh
 from refold_contract.live.gateway.config import GatewayConfig
 from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
 from refold_contract.live.gateway.ledger import Ledger
-from refold_contract.live.gateway.observe import Observer
+from refold_contract.live.gateway.observe import Observer, RecordSink
 from refold_contract.live.gateway.policy import Refusal, header, judge
 from refold_contract.live.gateway.reply import (
     UNPRINTABLE,
@@ -83,7 +83,13 @@ class Gateway:
         catalogue: Catalogue | None = None,
         transport: httpx.BaseTransport | None = None,
         control_key: str | None = None,
+        bucket: TokenBucket | None = None,
+        recorder: RecordSink | None = None,
+        contract: ConsumerContract | None = None,
     ) -> None:
+        """``bucket``, ``recorder`` and ``contract``, when given, stand in for what ``config``
+        would build: a shared gateway's sessions share one pace, send recordings back, and
+        take their consumer contract from the test session."""
         #: When set, the control paths answer only a request carrying it (CONTROL_HEADER): the
         #: plugin's gateway is steered by the plugin alone, not by any process on loopback.
         self._control_key = control_key
@@ -113,8 +119,8 @@ class Gateway:
         self.redactor = Redactor(
             credentials.secrets, linked_account_id=credentials.linked_account_id
         )
-        self.recorder: Recorder | None = None
-        if config.record:
+        self.recorder: RecordSink | None = recorder
+        if recorder is None and config.record:
             if not config.fixtures:
                 raise ConfigurationError(
                     "recording writes into your own catalogue folder; pass one with --fixtures",
@@ -127,9 +133,9 @@ class Gateway:
                 secrets=credentials.secrets,
                 extra_keys=config.record_redact,
             )
-        self._bucket = TokenBucket(config.rate, config.burst)
-        self.contract: ConsumerContract | None = None
-        if config.contract:
+        self._bucket = bucket if bucket is not None else TokenBucket(config.rate, config.burst)
+        self.contract: ConsumerContract | None = contract
+        if contract is None and config.contract:
             from refold_contract.consumer import ConsumerContract
 
             self.contract = ConsumerContract.load(config.contract)

@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from refold_contract._core import endpoint as ep
 from refold_contract._core.endpoint import Placed
@@ -22,12 +22,25 @@ from refold_contract.catalogue import Catalogue
 from refold_contract.errors import RefoldError
 from refold_contract.live.drift import Drift, listing_drift, reply_drift, schema_drift
 from refold_contract.live.gateway.ledger import Ledger
-from refold_contract.live.recorder import Recorder
 
 if TYPE_CHECKING:
+    from refold_contract.catalogue import Action
     from refold_contract.consumer import ConsumerContract
 
-__all__ = ["Observer"]
+__all__ = ["Observer", "RecordSink"]
+
+
+class RecordSink(Protocol):
+    """Where a live read reply goes when recording: a user folder
+    (:class:`~refold_contract.live.recorder.Recorder`), or back to a shared gateway's session
+    (:class:`~refold_contract.live.gateway.shared.SendBack`).
+
+    Example::
+
+        sink.record(action, {"limit": "1"}, reply)    # what the findings show: a path, a label
+    """
+
+    def record(self, action: Action, params: Any, body: Any) -> object: ...
 
 
 class Observer:
@@ -44,7 +57,7 @@ class Observer:
         catalogue: Catalogue,
         ledger: Ledger,
         *,
-        recorder: Recorder | None,
+        recorder: RecordSink | None,
         contract: ConsumerContract | None,
         redactor: Redactor,
         max_depth: int,

@@ -200,25 +200,25 @@ class SharedGateway:
         """
         session_id = secrets.token_urlsafe(24)
         control_key = secrets.token_urlsafe(24)
+        sendback = (
+            SendBack(
+                linked_account_id=self._credentials.linked_account_id,
+                secrets=tuple(self._credentials.secrets),
+                extra_keys=tuple(record_redact),
+            )
+            if record
+            else None
+        )
         gateway = Gateway(
             self.config,
             self._credentials,
             catalogue=self.catalogue,
             transport=self._transport,
             control_key=control_key,
+            bucket=self.bucket,  # one pace for every session
+            recorder=sendback,
+            contract=contract,
         )
-        gateway._bucket = self.bucket  # one pace for every session
-        if contract is not None:
-            gateway.contract = contract
-            gateway._observer.contract = contract
-        if record:
-            sendback = SendBack(
-                linked_account_id=self._credentials.linked_account_id,
-                secrets=tuple(self._credentials.secrets),
-                extra_keys=tuple(record_redact),
-            )
-            gateway.recorder = sendback  # type: ignore[assignment]
-            gateway._observer.recorder = sendback  # type: ignore[assignment]
         with self._lock:
             self._sessions[session_id] = _Session(gateway, self._clock())
         logger.info("opened a session (%d open)", len(self._sessions))
