@@ -19,11 +19,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpcore
 import httpx
 
 from refold_contract._core import endpoint as ep
@@ -33,7 +32,12 @@ from refold_contract._core.pacing import TokenBucket
 from refold_contract._guard.custody import Credentials
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
-from refold_contract.errors import ConfigurationError, ReplyTooLarge, ReplyWithheld
+from refold_contract.errors import (
+    ConfigurationError,
+    RefoldConnectionError,
+    ReplyTooLarge,
+    ReplyWithheld,
+)
 from refold_contract.live.gateway.config import GatewayConfig
 from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
 from refold_contract.live.gateway.ledger import Ledger
@@ -45,6 +49,7 @@ from refold_contract.live.gateway.reply import (
     GatewayReply,
     envelope,
 )
+from refold_contract.live.gateway.upstream import Upstream
 from refold_contract.live.recorder import Recorder
 
 if TYPE_CHECKING:
@@ -155,11 +160,16 @@ class Gateway:
             transport=transport,
             follow_redirects=False,
         )
-        self._pool: httpcore.ConnectionPool | None = None
+        self._upstream: Upstream | None = None
         if transport is None:
             from refold_contract._core.transport import ssl_context
 
-            self._pool = httpcore.ConnectionPool(ssl_context=ssl_context(), max_connections=32)
+            https = config.upstream.startswith("https:")
+            self._upstream = Upstream(
+                config.upstream,
+                timeout=config.timeout,
+                ssl_context=ssl_context() if https else None,
+            )
 
     def __repr__(self) -> str:
         return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"
@@ -172,8 +182,8 @@ class Gateway:
             gateway.close()
         """
         self._http.close()
-        if self._pool is not None:
-            self._pool.close()
+        if self._upstream is not None:
+            self._upstream.close()
 
     # ------------------------------------------------------------------ findings
 
@@ -306,7 +316,7 @@ class Gateway:
             headers["content-type"] = "application/json"
         method = "POST" if placed.operation == "execute" else "GET"
         try:
-            status, upstream_headers, chunks = self._send_upstream(
+            status, upstream_headers, body = self._send_upstream(
                 method, placed.path, headers, content
             )
         except ReplyTooLarge:
@@ -316,9 +326,9 @@ class Gateway:
                 f"Refold's reply to {placed.what} is over the gateway's limit of "
                 f"{self.limits.max_reply_bytes:,} bytes",
             )
-        except (httpx.TimeoutException, httpcore.TimeoutException):
+        except (httpx.TimeoutException, TimeoutError):
             return envelope(504, "SERVER_ERROR", f"Refold did not answer {placed.what} in time")
-        except (httpx.HTTPError, httpcore.ConnectError, httpcore.NetworkError, OSError) as exc:
+        except (httpx.HTTPError, RefoldConnectionError, OSError) as exc:
             return envelope(
                 502,
                 "SERVER_ERROR",
@@ -326,7 +336,7 @@ class Gateway:
                 f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}",
             )
         try:
-            reply = self._scrub_reply(b"".join(chunks))
+            reply = self._scrub_reply(body)
         except ReplyWithheld as exc:
             logger.warning("withheld Refold's reply to %s: %s", placed.what, exc)
             return envelope(502, "SERVER_ERROR", f"Refold's reply to {placed.what} {exc}")
@@ -348,40 +358,32 @@ class Gateway:
 
     def _send_upstream(
         self, method: str, path: str, headers: dict[str, str], content: bytes
-    ) -> tuple[int, dict[str, str], list[bytes]]:
+    ) -> tuple[int, dict[str, str], bytes]:
         """One request to Refold, its reply read within the size limit.
 
-        httpcore directly, when no test transport is set: the gateway builds every request
-        itself, so httpx's URL merging, cookies and hooks are only cost on the hot path.
+        :class:`~refold_contract.live.gateway.upstream.Upstream` when no test transport is set:
+        the gateway builds every request itself, so a client library's URL merging, cookies
+        and hooks are only cost on the hot path.
         """
-        if self._pool is None:
+        limit = self.limits.max_reply_bytes
+        if self._upstream is not None:
+            status, found, body = self._upstream.send(
+                method, path, headers, content, max_bytes=limit
+            )
+        else:
             with self._http.stream(method, path, headers=headers, content=content) as up:
-                return up.status_code, dict(up.headers), self._bounded(up.iter_bytes())
-        timeout = self.config.timeout
-        with self._pool.stream(
-            method,
-            self.config.upstream + path,
-            headers=list(headers.items()),
-            content=content,
-            extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
-                                    "pool": timeout}},
-        ) as up:  # fmt: skip
-            found = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in up.headers}
-            if found.get("content-encoding", "identity") not in ("identity", ""):
-                raise httpx.DecodingError(
-                    "Refold's reply is compressed; the gateway asked for none"
-                )
-            return up.status, found, self._bounded(up.iter_stream())
-
-    def _bounded(self, chunks: Iterator[bytes]) -> list[bytes]:
-        out: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            size += len(chunk)
-            if size > self.limits.max_reply_bytes:
-                raise ReplyTooLarge
-            out.append(chunk)
-        return out
+                status, found = up.status_code, dict(up.headers)
+                out: list[bytes] = []
+                size = 0
+                for chunk in up.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise ReplyTooLarge
+                    out.append(chunk)
+                body = b"".join(out)
+        if found.get("content-encoding", "identity") not in ("identity", ""):
+            raise httpx.DecodingError("Refold's reply is compressed; the gateway asked for none")
+        return status, found, body
 
     def _scrub_reply(self, body: bytes) -> bytes:
         """The reply as tests may see it: parsed whole, its credentials replaced.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ __all__ = ["Served", "Server", "serve"]
 
 #: One logger for the whole gateway, whichever of its modules logs.
 logger = logging.getLogger("refold_contract.live.gateway")
+_ONE_LINE = re.compile(r"[\r\n]")
 
 
 class Served(Protocol):
@@ -78,16 +80,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 reply = gateway.respond(self.command, self.path, headers, body)
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        # Status line, headers and body in one write, and the access log after it: the
+        # client is not kept waiting for either.
+        phrase = self.responses[reply.status][0] if reply.status in self.responses else ""
+        head = [
+            f"HTTP/1.1 {reply.status} {phrase}",
+            f"server: {self.server_version}",
+            f"date: {self.date_time_string()}",
+        ]
+        # Upstream header values were parsed by h11, which refuses CR and LF; dropped here too.
+        head.extend(f"{name}: {_ONE_LINE.sub('', value)}" for name, value in reply.headers)
+        head.append(f"content-length: {len(reply.body)}")
+        if self.close_connection:
+            head.append("connection: close")
+        out = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
+        self.wfile.write(out if self.command == "HEAD" else out + reply.body)
         self.wfile.flush()
         if reply.after is not None:
             gateway.defer(reply.after)
+        self.log_request(reply.status)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
