@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refold_contract.catalogue import Catalogue, load_action
 from refold_contract.cli import main
@@ -600,3 +602,39 @@ def test_the_token_bucket_sends_at_once_while_part_of_a_token_is_left() -> None:
     now[0] += 0.375  # 1.5 tokens back
     assert bucket.take() == 0.0  # half a token is left over
     assert bucket.take() == 0.125  # half a token short
+
+
+# ---------------------------------------------------------------------- the fast path
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abcd"), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(recorded=st.lists(_json, max_size=3), live=_json)
+def test_a_reply_the_fast_check_passes_has_no_drift(recorded: list[Any], live: Any) -> None:
+    """The check that lets most replies skip building their shape never hides drift: when it
+    says a reply conforms, the full comparison finds nothing either."""
+    from refold_contract.contract import shape_of
+    from refold_contract.live.drift import _conforms, shape_diff
+
+    shape = shape_of(recorded)
+    if _conforms(live, shape):
+        assert list(shape_diff(shape, shape_of([live]), "data")) == []
+
+
+def test_the_fast_check_sends_drifting_replies_to_the_full_comparison() -> None:
+    from refold_contract.contract import shape_of
+    from refold_contract.live.drift import _conforms
+
+    shape = shape_of([{"id": "1", "tags": ["a"], "n": 1}])
+    assert _conforms({"id": "2", "tags": [], "n": 2.5}, shape)
+    assert not _conforms({"id": "2", "tags": [], "n": 1, "new": True}, shape)  # key added
+    assert not _conforms({"tags": [], "n": 1}, shape)  # required key gone
+    assert not _conforms({"id": 2, "tags": [], "n": 1}, shape)  # type changed
+    assert not _conforms({"id": "2", "tags": [1], "n": 1}, shape)  # an item's type changed

@@ -138,8 +138,11 @@ def send_raw(url: str, data: bytes) -> bytes:
 
 def request(method: str, target: str, headers: dict[str, str] | None = None,
             body: bytes = b"{}") -> bytes:  # fmt: skip
-    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
-             f"Content-Length: {len(body)}", "Content-Type: application/json"]  # fmt: skip
+    given = {k.lower() for k in headers or {}}  # a header given replaces the default
+    defaults = {"Host": "127.0.0.1", "Connection": "close",
+                "Content-Length": str(len(body)), "Content-Type": "application/json"}  # fmt: skip
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines += [f"{k}: {v}" for k, v in defaults.items() if k.lower() not in given]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
@@ -227,6 +230,19 @@ def test_a_second_request_smuggled_in_a_body_is_placed_on_its_own(
         + write
     )
     replies = send_raw(gateway, two_lengths)
+    # Two Content-Lengths (RFC 9112 6.3: an unrecoverable error): refused, the connection
+    # closed, so the write hidden behind the first length is never read as a request.
+    assert status_of(replies) == 400
+    assert b"given twice" in replies
+    assert replies.count(b"HTTP/1.1 ") == 1
+    assert standin.arrivals == []
+    # The same write behind a single honest length is read as a second request and refused.
+    one_length = (
+        (f"POST {execute('get_contact')} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n").encode()
+        + b"{}"
+        + write
+    )
+    replies = send_raw(gateway, one_length)
     assert [a.path for a in standin.arrivals] == [execute("get_contact")]
     assert replies.count(b"HTTP/1.1 ") == 2
     assert b"READ_ONLY_VIOLATION" in replies
@@ -237,6 +253,20 @@ def test_a_second_request_smuggled_in_a_body_is_placed_on_its_own(
     reply = send_raw(gateway, chunked)
     assert status_of(reply) == 411
     assert reply.count(b"HTTP/1.1 ") == 1  # the connection closes: the rest is never read
+    assert len(standin.arrivals) == 1
+    for crafted in (
+        b"Content-Length: 2\r\n Content-Length: 99\r\n",  # a folded line
+        b"Content-Length : 2\r\n",  # a space before the colon
+        b"Content-Length: +2\r\n",
+        b"Content-Length: 1_0\r\n",
+        b"Content-Length: 0x2\r\n",
+        b"X-A: a\x00b\r\nContent-Length: 2\r\n",  # NUL in a value
+        b"linked_account_id: acct_1\r\nLinked_Account_Id: acct_2\r\nContent-Length: 2\r\n",
+    ):
+        raw = f"POST {execute('get_contact')} HTTP/1.1\r\nHost: x\r\n".encode() + crafted
+        reply = send_raw(gateway, raw + b"\r\n{}" + write)
+        assert status_of(reply) == 400, (crafted, reply[:200])
+        assert reply.count(b"HTTP/1.1 ") == 1
     assert len(standin.arrivals) == 1
 
 

@@ -280,3 +280,82 @@ def test_through_the_gateway_each_failure_is_one_typed_answer(raw_server: Start)
     assert b"over the gateway's limit of 2,048 bytes" in seen[1].body
     assert b"compressed" in seen[2].body
     assert all(b"tk_upstream" not in r.body for r in seen)
+
+
+def test_a_chunked_reply_with_extensions_and_trailers_after_a_100(
+    upstreams: Make, raw_server: Start
+) -> None:
+    url, _, accepted = raw_server(
+        answering(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+            + b"%x;name=value\r\n%s\r\n" % (len(OK), OK)
+            + b"0\r\nx-trailer: dropped\r\n\r\n",
+            keep=True,
+        )
+    )
+    upstream = upstreams(url, timeout=5)
+    for _ in range(2):
+        status, headers, body = upstream.send("GET", PATH, {}, b"", max_bytes=1 << 20)
+        assert (status, body) == (200, OK)
+        assert "x-trailer" not in headers
+    assert accepted == [1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 40\r\n\r\n{}", "twice"),
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "Transfer"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 40\r\n\r\n{}", "2 bytes into a 40-byte"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\n folded: x\r\ncontent-length: 0\r\n\r\n", "header line"),
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}}\r\n0\r\n\r\n", "chunk"),
+        (b"HTTP/2 200\r\n\r\n", "status line"),
+        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "switched"),
+    ],
+    ids=[
+        "two-lengths",
+        "gzip-te",
+        "short-body",
+        "negative-length",
+        "folded",
+        "bad-chunk",
+        "long-chunk",
+        "http2",
+        "upgrade",
+    ],
+)
+def test_a_reply_that_breaks_http_framing_is_refused_by_name(
+    upstreams: Make, raw_server: Start, answer: bytes, problem: str
+) -> None:
+    url, _, _ = raw_server(answering(answer, keep=False))
+    with pytest.raises(RefoldConnectionError, match=r"not HTTP/1\.1") as caught:
+        upstreams(url, timeout=5).send("GET", PATH, {}, b"", max_bytes=1 << 20)
+    assert problem in str(caught.value)
+
+
+def test_an_http_1_0_reply_is_not_reused_and_the_host_header_is_exact(
+    upstreams: Make, raw_server: Start
+) -> None:
+    url, requests, accepted = raw_server(
+        answering(b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}", keep=True)
+    )
+    upstream = upstreams(url, timeout=5)
+    for _ in range(2):
+        assert upstream.send("POST", PATH, {"x-a": "1"}, b"{}", max_bytes=100)[2] == b"{}"
+    assert accepted == [2]
+    lines = requests[0].decode().split("\r\n")
+    assert lines[0] == f"POST {PATH} HTTP/1.1"
+    assert lines[1:] == [f"host: {url.removeprefix('http://')}", "x-a: 1", "content-length: 2"]
+
+
+@pytest.mark.parametrize("bad", ["1\r\nx-injected: 1", "1\nx", "a\x00b"])
+def test_a_header_value_with_a_line_break_is_never_sent(
+    upstreams: Make, raw_server: Start, bad: str
+) -> None:
+    url, requests, _ = raw_server(answering(reply(), keep=True))
+    with pytest.raises(RefoldConnectionError, match="control character"):
+        upstreams(url, timeout=5).send("GET", PATH, {"x-api-key": bad}, b"", max_bytes=100)
+    assert requests == []

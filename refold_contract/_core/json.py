@@ -233,12 +233,27 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_EXACT_TYPES: dict[type, str] = {
+    dict: "object",
+    list: "array",
+    tuple: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+
 def json_type(value: Any) -> str:
     """The JSON type name of a Python value: object, array, string, integer, number, ...
 
     >>> json_type({}), json_type(1), json_type(1.5), json_type(None)
     ('object', 'integer', 'number', 'null')
     """
+    exact = _EXACT_TYPES.get(type(value))  # the common case, without isinstance chains
+    if exact is not None:
+        return exact
     if value is None:
         return "null"
     if isinstance(value, bool):

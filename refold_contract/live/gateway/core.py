@@ -41,7 +41,7 @@ from refold_contract.errors import (
 from refold_contract.live.gateway.config import GatewayConfig
 from refold_contract.live.gateway.control import CONTROL_HEADER, CONTROL_PREFIX
 from refold_contract.live.gateway.ledger import Ledger
-from refold_contract.live.gateway.observe import Observer, RecordSink
+from refold_contract.live.gateway.observe import NOT_PARSED, Observer, RecordSink
 from refold_contract.live.gateway.policy import Refusal, header, judge
 from refold_contract.live.gateway.reply import (
     UNPRINTABLE,
@@ -121,6 +121,7 @@ class Gateway:
         # What tests see back: their own credentials never. What is printed or stored: the
         # linked account is replaced as well.
         self._reply_redactor = Redactor(credentials.secrets)
+        self._ascii_secrets = all(secret.isascii() for secret in credentials.secrets)
         self.redactor = Redactor(
             credentials.secrets, linked_account_id=credentials.linked_account_id
         )
@@ -336,7 +337,7 @@ class Gateway:
                 f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}",
             )
         try:
-            reply = self._scrub_reply(body)
+            reply, parsed = self._scrubbed(body)
         except ReplyWithheld as exc:
             logger.warning("withheld Refold's reply to %s: %s", placed.what, exc)
             return envelope(502, "SERVER_ERROR", f"Refold's reply to {placed.what} {exc}")
@@ -352,7 +353,8 @@ class Gateway:
             reply,
             out_headers,
             after=self._ledger.pending_work(
-                placed.token, lambda: self._observer.observe(placed, status, reply, observed)
+                placed.token,
+                lambda: self._observer.observe(placed, status, reply, observed, parsed=parsed),
             ),
         )
 
@@ -394,19 +396,28 @@ class Gateway:
         :class:`ReplyWithheld` (whose message completes "Refold's reply to X ..."), and nothing
         of it passes. An empty body has nothing to hide and passes.
         """
+        return self._scrubbed(body)[0]
+
+    def _scrubbed(self, body: bytes) -> tuple[bytes, Any]:
+        """:meth:`_scrub_reply`, and the value parsed from what it returns (``NOT_PARSED`` for
+        an empty body), so observing the reply need not parse it again."""
         if not body:
-            return body
+            return body, NOT_PARSED
         try:
             parsed = loads(body, max_depth=self.limits.max_depth, max_bytes=None, unique_keys=True)
         except JSONProblem as problem:
             raise ReplyWithheld(self._withheld_because(problem)) from None
         redactor = self._reply_redactor
         if not redactor:
-            return body
+            return body, parsed
+        if self._ascii_secrets and not redactor.found_escaped(body):
+            # No secret in the body, escapes decoded: then none in any string parsed from it
+            # (an ASCII secret cannot hide in a surrogate pair). Skips a walk of the reply.
+            return body, parsed
         clean = redactor.value(parsed)
         if clean != parsed or redactor.found_in(body):
-            return json.dumps(clean, ensure_ascii=False).encode()
-        return body
+            return json.dumps(clean, ensure_ascii=False).encode(), clean
+        return body, parsed
 
     def _withheld_because(self, problem: JSONProblem) -> str:
         if problem.kind == "duplicate_key" and problem.key is not None:

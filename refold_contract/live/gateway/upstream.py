@@ -1,9 +1,14 @@
-"""The gateway's connections to Refold: the standard library's :mod:`http.client`, kept alive
-and reused, every reply read within the size limit.
+"""The gateway's connections to Refold: HTTP/1.1 over kept-alive sockets, each reply parsed
+strictly and read within the size limit.
 
-The gateway builds every upstream request itself (method, path, headers, body), so it needs no
-URL merging, cookies, redirects or hooks. :mod:`http.client` does this hop in about half the
-CPU time of httpx or httpcore, and that time is the gateway's whole cost to a test.
+The gateway builds every upstream request itself (method, path, a handful of headers, a JSON
+body), so it needs none of a client library's URL merging, cookies, redirects, proxies or hooks.
+What it does need is a reply read exactly once and exactly as framed. Parsing one reply costs
+about 10 µs here against 95 µs with :mod:`http.client` (whose headers go through :mod:`email`)
+and 135 µs with h11, and that time is most of the gateway's cost to a test. What the parser
+refuses rather than guesses at: a status line that is not ``HTTP/1.x NNN``, a header line without
+a token name and a colon, a folded header, two Content-Lengths, a Transfer-Encoding other than
+``chunked``, a malformed chunk size.
 
 Example::
 
@@ -17,19 +22,38 @@ Example::
 
 from __future__ import annotations
 
-import http.client
+import re
+import socket
 import ssl
 import threading
 from collections.abc import Mapping
+from io import BufferedReader
 from urllib.parse import urlsplit
 
 from refold_contract.errors import ConfigurationError, RefoldConnectionError, ReplyTooLarge
 
 __all__ = ["Upstream"]
 
+_MAX_LINE = 64 * 1024
+_MAX_HEADERS = 100
 _CHUNK = 64 * 1024
-# What a kept-alive connection the server closed while idle fails with.
-_DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+_STATUS = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: [^\r\n]*)?\r?\n")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+_DIGITS = re.compile(rb"[0-9]{1,18}")
+# What a kept-alive connection the server closed while idle fails with, before any reply byte.
+_DROPPED = (ConnectionResetError, BrokenPipeError)
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?\r?\n")
+
+
+class _Connection:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader: BufferedReader = sock.makefile("rb")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
 
 
 class Upstream:
@@ -63,33 +87,38 @@ class Upstream:
             )
         self._https = parts.scheme == "https"
         self._host = parts.hostname
-        self._port = parts.port
+        default = 443 if self._https else 80
+        self._port = parts.port or default
+        shown = f"[{self._host}]" if ":" in self._host else self._host
+        self._host_header = shown if self._port == default else f"{shown}:{self._port}"
         self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
-        self._ssl_context = ssl_context
+        self._ssl_context = ssl_context or (ssl.create_default_context() if self._https else None)
         self._max_idle = max_idle
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self._closed = False
 
     def __repr__(self) -> str:
         scheme = "https" if self._https else "http"
-        return f"<Upstream {scheme}://{self._host}:{self._port or ''}{self._prefix}>"
+        return f"<Upstream {scheme}://{self._host_header}{self._prefix}>"
 
-    def _open(self) -> http.client.HTTPConnection:
-        if self._https:
-            return http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._timeout, context=self._ssl_context
-            )
-        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+    def _open(self) -> _Connection:
+        sock = socket.create_connection((self._host, self._port), timeout=self._timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._ssl_context is not None:
+                sock = self._ssl_context.wrap_socket(sock, server_hostname=self._host)
+        except BaseException:
+            sock.close()
+            raise
+        return _Connection(sock)
 
-    def _take(self) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(self) -> _Connection | None:
         with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
-        return self._open(), False
+            return self._idle.pop() if self._idle else None
 
-    def _give_back(self, connection: http.client.HTTPConnection) -> None:
+    def _give_back(self, connection: _Connection) -> None:
         with self._lock:
             if not self._closed and len(self._idle) < self._max_idle:
                 self._idle.append(connection)
@@ -110,51 +139,71 @@ class Upstream:
             status, headers, body = upstream.send("POST", path, headers, b"{}",
                                                   max_bytes=1 << 20)
         """
-        connection, reused = self._take()
+        lines = [f"{method} {self._prefix}{path} HTTP/1.1", f"host: {self._host_header}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        if any(_UNSAFE.search(line) for line in lines):
+            # The gateway builds every part itself; a line break in one would start a header
+            # or a request nobody wrote.
+            raise RefoldConnectionError("a request line or header with a control character")
+        if body or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"content-length: {len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        connection = self._take()
         try:
-            return self._exchange(connection, method, path, headers, body, max_bytes)
-        except _DROPPED as exc:
-            if not reused:
-                raise RefoldConnectionError(f"{type(exc).__name__}: {exc}") from None
-        # The server had closed the idle connection: once more, on a new one.
-        try:
-            return self._exchange(self._open(), method, path, headers, body, max_bytes)
-        except _DROPPED as exc:
+            if connection is not None:
+                try:
+                    return self._exchange(connection, request, method, max_bytes)
+                except _DROPPED:
+                    pass  # closed while idle: once more, on a new connection
+            return self._exchange(self._open(), request, method, max_bytes)
+        except _DROPPED:
+            raise RefoldConnectionError("Refold closed the connection without a reply") from None
+        except (RefoldConnectionError, TimeoutError):
+            raise
+        except (ssl.SSLError, OSError) as exc:
             raise RefoldConnectionError(f"{type(exc).__name__}: {exc}") from None
 
     def _exchange(
-        self,
-        connection: http.client.HTTPConnection,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        max_bytes: int,
+        self, connection: _Connection, request: bytes, method: str, max_bytes: int
     ) -> tuple[int, dict[str, str], bytes]:
         keep = False
         try:
-            connection.request(method, self._prefix + path, body=body or None, headers=headers)
-            response = connection.getresponse()
-            found = {name.lower(): value for name, value in response.getheaders()}
-            chunks: list[bytes] = []
-            size = 0
+            connection.sock.sendall(request)
+            first = connection.reader.readline(_MAX_LINE + 1)
+            if not first:
+                raise ConnectionResetError("closed before any byte of a reply")
             while True:
-                chunk = response.read1(_CHUNK) if size < max_bytes else response.read(1)
-                if not chunk:
+                found = _STATUS.fullmatch(first)
+                if found is None:
+                    raise _not_http("a malformed status line")
+                minor, status = found.group(1), int(found.group(2))
+                headers = _read_headers(connection.reader)
+                if status >= 200 or status == 101:
                     break
-                size += len(chunk)
-                if size > max_bytes:
+                first = connection.reader.readline(_MAX_LINE + 1)  # past a 1xx
+            if status == 101:
+                raise _not_http("Refold switched protocols")
+            framing = headers.get("transfer-encoding")
+            length = headers.get("content-length")
+            if framing is not None:
+                if framing.lower() != "chunked":
+                    raise _not_http(f"a Transfer-Encoding of {framing[:40]!r}")
+                body = _read_chunked(connection.reader, max_bytes)
+                until_close = False
+            elif length is not None:
+                if _DIGITS.fullmatch(length.encode("latin-1")) is None:
+                    raise _not_http("a malformed Content-Length")
+                if int(length) > max_bytes:
                     raise ReplyTooLarge
-                chunks.append(chunk)
-            keep = not response.will_close
-            response.close()  # read whole: the connection may take the next request
-            return response.status, found, b"".join(chunks)
-        except TimeoutError:
-            raise
-        except _DROPPED:
-            raise
-        except (http.client.HTTPException, ssl.SSLError, OSError) as exc:
-            raise RefoldConnectionError(f"{type(exc).__name__}: {exc}") from None
+                body = _read_exactly(connection.reader, int(length))
+                until_close = False
+            elif status in (204, 304) or method == "HEAD":
+                body, until_close = b"", False
+            else:
+                body, until_close = _read_to_close(connection.reader, max_bytes), True
+            tokens = {t.strip() for t in headers.get("connection", "").lower().split(",")}
+            keep = not until_close and "close" not in tokens and minor == b"1"
+            return status, headers, body
         finally:
             if keep:
                 self._give_back(connection)
@@ -173,3 +222,68 @@ class Upstream:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def _not_http(problem: str) -> RefoldConnectionError:
+    return RefoldConnectionError(f"Refold's reply is not HTTP/1.1: {problem}")
+
+
+def _read_headers(reader: BufferedReader) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for _ in range(_MAX_HEADERS):
+        raw = reader.readline(_MAX_LINE + 1)
+        if len(raw) > _MAX_LINE:
+            raise _not_http("a header line over 64 KiB")
+        if raw in (b"\r\n", b"\n"):
+            return headers
+        if not raw.endswith(b"\n"):
+            raise _not_http("the connection closed inside the headers")
+        name, colon, value = raw.partition(b":")
+        if not colon or _TOKEN.fullmatch(name) is None:
+            raise _not_http("a malformed header line")
+        key = name.decode("ascii").lower()
+        text = value.strip(b" \t\r\n").decode("latin-1")
+        if key in headers:
+            if key in ("content-length", "transfer-encoding"):
+                raise _not_http(f"{key} given twice")
+            text = f"{headers[key]}, {text}"
+        headers[key] = text
+    raise _not_http(f"over {_MAX_HEADERS} headers")
+
+
+def _read_exactly(reader: BufferedReader, length: int) -> bytes:
+    data = reader.read(length)
+    if len(data) != length:
+        raise _not_http(f"the connection closed {len(data)} bytes into a {length}-byte body")
+    return data
+
+
+def _read_chunked(reader: BufferedReader, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        found = _CHUNK_SIZE.fullmatch(reader.readline(_MAX_LINE + 1))
+        if found is None:
+            raise _not_http("a malformed chunk size")
+        length = int(found.group(1), 16)
+        if length == 0:
+            break
+        size += length
+        if size > max_bytes:
+            raise ReplyTooLarge
+        chunks.append(_read_exactly(reader, length))
+        if reader.readline(3) not in (b"\r\n", b"\n"):
+            raise _not_http("a chunk longer than its size")
+    _read_headers(reader)  # the trailer section, read and dropped
+    return b"".join(chunks)
+
+
+def _read_to_close(reader: BufferedReader, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := reader.read1(_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise ReplyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
