@@ -15,7 +15,7 @@ Two figures, each a ratio measured in this run (these machines are noisy; no lon
    last read against the floor for all 300 together, (300 - 5) / 20 = 14.75 s (target: between
    1.0x and 1.3x; under 1.0x would mean the sessions paced alone).
 
-    python bench/live_gateway.py [--rounds 7] [--reads 40] [--tests 100] [--sessions 3]
+    python bench/live_gateway.py [--rounds 15] [--reads 40] [--tests 100] [--sessions 3]
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def shared_paced(args: argparse.Namespace) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--reads", type=int, default=40)
     parser.add_argument("--latency", type=float, default=0.010)
     parser.add_argument("--tests", type=int, default=100)
