@@ -207,6 +207,9 @@ def test_a_downstream_project_needs_only_pip_install_refold_contract(
         if ep.dist is not None and _normal(ep.dist.name) not in _core_distributions()
     )
     assert extra, "the development environment's own plugins were not found"
+    # As the example's README runs it, with the `pytest` command: nothing puts the project's
+    # folder on sys.path but its pytest.ini (PYTHONSAFEPATH keeps `python -m` from adding it).
+    env["PYTHONSAFEPATH"] = "1"
     done = subprocess.run(
         [
             str(python),

@@ -149,6 +149,26 @@ def test_serve_command_answers_logs_without_secrets_and_stops_cleanly(
     assert "Traceback" not in output
 
 
+def test_serve_on_port_0_is_listening_when_it_prints_its_url() -> None:
+    """A script that connects the moment it reads the URL line is answered (it was refused:
+    the line came 6-11 ms before the socket listened)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "refold_contract.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("REFOLD_")},
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:")
+            reply = httpx.get(f"{url}{PREFIX}/hubspot/actions", timeout=10)  # at once
+            assert reply.status_code == 401  # answered: no key given
+        finally:
+            process.terminate()
+
+
 def test_serve_with_a_bad_catalogue_says_which_file(tmp_path: Path) -> None:
     write_action(tmp_path, "{]", slug="acme", action_id="get_widget")
     done = subprocess.run(

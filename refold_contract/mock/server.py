@@ -306,6 +306,9 @@ def serve(
         f"refold-contract mock: {len(mock.catalogue)} actions in {len(mock.catalogue.apps())} "
         f"apps on {url} (Ctrl+C to stop)"
     )
+    # Listening before the URL is told: a script that connects the moment it reads the line
+    # is queued by the kernel until uvicorn accepts, instead of refused.
+    sock.listen(config.backlog)
     if announce is not None:
         announce(url)
     logger.info("%s", message)
