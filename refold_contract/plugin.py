@@ -32,7 +32,7 @@ from refold_contract._plugin.scrubbing import (
     scrub_warning,
 )
 from refold_contract._plugin.selection import ContractSelection, contract_selection
-from refold_contract._plugin.server import RefoldServer, serve
+from refold_contract._plugin.server import RefoldServer, SessionHTTP
 from refold_contract._plugin.session import (
     CALL_REPORT_KEY,
     CUSTODY_INPUT,
@@ -363,8 +363,16 @@ def async_refold_client(refold_mock: RefoldMock) -> Iterator[AsyncRefoldClient]:
     yield from mocking.async_client_for(refold_mock)
 
 
+@pytest.fixture(scope="session")
+def _refold_http() -> Iterator[SessionHTTP]:
+    """The session's one loopback server behind ``refold_server`` (started on first use)."""
+    http = SessionHTTP()
+    yield http
+    http.close()
+
+
 @pytest.fixture
-def refold_server(refold_mock: RefoldMock) -> Iterator[RefoldServer]:
+def refold_server(refold_mock: RefoldMock, _refold_http: SessionHTTP) -> Iterator[RefoldServer]:
     """The test's own ``refold_mock`` served over HTTP on loopback, for code not using httpx.
 
     ``requests``, ``urllib``, ``aiohttp``, another process or another language: point it at
@@ -379,7 +387,7 @@ def refold_server(refold_mock: RefoldMock) -> Iterator[RefoldServer]:
             run_my_job(base_url=refold_server.url)        # uses requests
             refold_mock.assert_called("hubspot", "get_contact")
     """
-    yield from serve(refold_mock)
+    yield from _refold_http.serve(refold_mock)
 
 
 @pytest.fixture

@@ -47,6 +47,51 @@ def test_the_most_recent_stub_answers_and_the_one_it_overrides_is_not_unused(
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_one_precedence_for_stubs_and_faults_limited_first_then_most_recent(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from refold_contract.errors import AuthenticationError
+
+        def get(client):
+            return client.execute("hubspot", "get_contact").data
+
+        def test_a_limited_stub_answers_before_an_unlimited_newer_one(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={"n": "once"}, times=1)
+            refold_mock.stub("hubspot", "get_contact", data={"n": "always"})
+            assert [get(refold_client) for _ in range(3)] == [
+                {"n": "once"}, {"n": "always"}, {"n": "always"}]
+
+        def test_a_newer_stub_beats_an_older_fault(refold_mock, refold_client):
+            refold_mock.fail("hubspot", "get_contact", 401)
+            refold_mock.stub("hubspot", "get_contact", data={"n": "stub"})
+            assert get(refold_client) == {"n": "stub"}   # and the fault is not "unused"
+
+        def test_a_newer_fault_beats_an_older_stub(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={"n": "stub"})
+            refold_mock.fail("hubspot", "get_contact", 401)
+            with pytest.raises(AuthenticationError):
+                get(refold_client)
+
+        def test_a_limited_fault_first_then_the_stub(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={"n": "stub"})
+            refold_mock.fail("hubspot", "get_contact", 401, times=1)
+            refold_mock.stub("hubspot", "get_contact", data={"n": "newer"})
+            with pytest.raises(AuthenticationError):
+                get(refold_client)
+            assert get(refold_client) == {"n": "newer"}
+
+        def test_a_limited_stub_never_reached_is_unused(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={"n": "once"}, times=1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(["*1 stub(s) never used:*", "*stub('hubspot', 'get_contact')*"])
+
+
 def test_stubs_scoped_to_one_hypothesis_example_answer_for_that_example(
     pytester: pytest.Pytester,
 ) -> None:
@@ -92,7 +137,10 @@ def test_repeated_unused_stubs_are_one_line_with_a_count(pytester: pytest.Pytest
     # The teardown report itself; the short summary repeats it in full where pytest sees CI.
     report = result.stdout.str().partition("short test summary info")[0]
     assert report.count("stub('hubspot', 'get_contact'") == 1
-    assert "stub('hubspot', 'get_contact', params={'limit': '9'}) x24" in report
+    assert (
+        "stub('hubspot', 'get_contact', params={'limit': '9'}): hubspot/get_contact received "
+        "no call x24" in report
+    )
 
 
 def test_assert_called_takes_matchers_and_a_subset_and_last_call_finds_the_latest(
@@ -320,6 +368,53 @@ def test_refold_server_serves_the_tests_own_mock_to_requests(pytester: pytest.Py
     result = pytester.runpytest("--refold-fixtures", "mine")
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*refold_mock: 1 stub(s) never used:*"])
+
+
+def test_refold_server_is_one_server_for_the_session_answering_each_tests_own_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import threading, requests
+
+        HEADERS = {"x-api-key": "tk_test", "linked_account_id": "user_1"}
+        PATH = "/api/v2/integration-schema/hubspot/actions/get_contact/execute"
+        seen = {}
+
+        def test_first(refold_server, refold_mock):
+            seen["url"] = refold_server.url
+            refold_mock.stub("hubspot", "get_contact", data={"who": "first"})
+            reply = requests.post(refold_server.url + PATH, json={}, headers=HEADERS, timeout=10)
+            assert reply.json()["data"] == {"who": "first"}
+
+        def test_second(refold_server, refold_mock):
+            assert refold_server.url == seen["url"]          # the same server
+            reply = requests.post(refold_server.url + PATH, json={}, headers=HEADERS, timeout=10)
+            assert reply.json()["data"] != {"who": "first"}  # not the first test's stub
+            refold_mock.assert_called("hubspot", "get_contact", times=1)
+
+        def test_between_tests(refold_mock):
+            # No refold_server here: the session server answers no test's mock.
+            reply = requests.post(seen["url"] + PATH, json={}, headers=HEADERS, timeout=10)
+            assert reply.status_code == 503
+            assert "no test is running" in reply.json()["message"]
+            assert refold_mock.calls == []
+
+        def test_a_wrong_path_over_http(refold_server):
+            requests.get(refold_server.url + "/api/v2/integration-schema/hubspot/action",
+                         headers=HEADERS, timeout=10)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*refold_server could not place 1 request(s) sent to http://127.0.0.1:*",
+            "*GET /api/v2/integration-schema/hubspot/action*",
+            "*Check the method and the path your code sends.*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*respx route*")
 
 
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:

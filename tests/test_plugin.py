@@ -234,14 +234,21 @@ def test_an_unused_stub_fails_at_teardown(pytester: pytest.Pytester) -> None:
         """
         def test_forgot(refold_mock):
             refold_mock.stub("hubspot", "get_contact", data={}, params={"limit": "5"})
+
+        def test_missed_by_a_key(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact", data={}, params={"limit": "5"})
+            refold_client.execute("hubspot", "get_contact", {"limit": "50"})
         """
     )
-    result = pytester.runpytest()
-    result.assert_outcomes(passed=1, errors=1)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines(
         [
             "*refold_mock: 1 stub(s) never used:",
-            "*stub('hubspot', 'get_contact', params={'limit': '5'})",
+            "*stub('hubspot', 'get_contact', params={'limit': '5'}): hubspot/get_contact "
+            "received no call",
+            "*stub('hubspot', 'get_contact', params={'limit': '5'}): hubspot/get_contact "
+            "received 1 call(s), with params {'limit': '50'}",
             "*hint: remove them, or mark the test @pytest.mark.refold(assert_all_called=False)",
         ]
     )

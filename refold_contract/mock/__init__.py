@@ -454,13 +454,13 @@ class RefoldMock:
             failed = True
             raise
         finally:
-            unused = self.script.release(mark)
+            unused = self.script.release(mark, self.checks.received)
             if unused and self.assert_all_called and not failed:
                 raise unused_stubs_error(unused, " set in this scope")
 
     def unused_stubs(self) -> list[str]:
         """Descriptions of stubs never used (and not overridden by a newer one)."""
-        return self.script.unused()
+        return self.script.unused(self.checks.received)
 
     def verify(self) -> None:
         """Raise if a request could not be placed, or (``assert_all_called``) a stub went unused.

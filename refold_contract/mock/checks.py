@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 import httpx
 
@@ -23,7 +24,7 @@ from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Catalogue
 from refold_contract.errors import UnmatchedRequest, UnusedStub
 from refold_contract.mock.journal import Journal
-from refold_contract.mock.scripting import Script
+from refold_contract.mock.scripting import Script, Stub
 
 __all__ = ["MAX_MISSES", "Checks", "unused_stubs_error"]
 
@@ -34,6 +35,11 @@ CUSTOM_HINT = (
 )
 #: How many unknown apps or actions a mock remembers (a long-running server sees any name).
 MAX_MISSES = 100
+
+
+def _short(params: Any) -> str:
+    text = repr(params)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def unused_stubs_error(unused: list[str], where: str = "") -> UnusedStub:
@@ -62,6 +68,8 @@ class Checks:
         self.journal = journal
         self.script = script
         self.base_url = base_url
+        #: The URL the mock is served at over HTTP (``refold_server``), when it is.
+        self.http_url: str | None = None
         self._misses: dict[tuple[str, str | None], None] = {}
         self._elsewhere: list[str] = []
 
@@ -96,6 +104,32 @@ class Checks:
             f"(GET) and .../actions/{{action_id}}/execute (POST), for apps: {apps or 'none'}"
         )
 
+    def received(self, stub: Stub) -> str:
+        """What ``stub``'s action received, for the "never used" listing: the calls' params
+        (the first three), or that none came.
+
+        Example::
+
+            checks.received(stub)   # "hubspot/get_contact received 1 call: {'id': '2'}"
+        """
+        if stub.slug == "*" or stub.action_id == "*":
+            calls = [
+                c for c in self.journal.calls()
+                if stub.slug in ("*", c.slug) and stub.action_id in ("*", c.action_id)
+                and c.operation == stub.operation
+            ]  # fmt: skip
+        else:
+            calls = [
+                c for c in self.journal.for_action(stub.slug, stub.action_id)
+                if stub.operation in ("*", c.operation)
+            ]  # fmt: skip
+        what = f"{stub.slug}/{stub.action_id}"
+        if not calls:
+            return f"{what} received no call"
+        shown = ", ".join(_short(c.params) for c in calls[:3])
+        more = f" and {len(calls) - 3} more" if len(calls) > 3 else ""
+        return f"{what} received {len(calls)} call(s), with params {shown}{more}"
+
     def unplaced_message(self) -> str | None:
         """The failure text for requests the mock could not place, or ``None``."""
         unplaced = [u for u in self.journal.unplaced() if u.split(" ", 1)[1].startswith("/")]
@@ -103,6 +137,13 @@ class Checks:
             return None
         counts = collections.Counter(unplaced)
         listing = "\n".join(f"  {u}" + (f" (x{n})" if n > 1 else "") for u, n in counts.items())
+        if self.http_url is not None:
+            served = self.served().replace(self.base_url, self.http_url)
+            return (
+                f"refold_server could not place {len(unplaced)} request(s) sent to "
+                f"{self.http_url}:\n{listing}\nIt serves {served}.\nCheck the method and "
+                "the path your code sends."
+            )
         return (
             f"refold_mock could not place {len(unplaced)} request(s) under {self.base_url}:\n"
             f"{listing}\nIt serves {self.served()}.\nTo answer another URL, add your own respx "
@@ -140,7 +181,7 @@ class Checks:
         message = self.unplaced_message()
         if message:
             raise UnmatchedRequest(message)
-        unused = self.script.unused()
+        unused = self.script.unused(self.received)
         if unused and assert_all_called:
             raise unused_stubs_error(unused)
 

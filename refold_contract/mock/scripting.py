@@ -21,7 +21,7 @@ import collections
 import dataclasses
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from refold_contract._core import endpoint as ep
@@ -167,6 +167,17 @@ class Stub:
         if self.is_sequence:
             return bool(self._queue) and self._queue[0].is_data
         return bool(self.replies) and self.replies[0].is_data
+
+    @property
+    def limited(self) -> bool:
+        """True for a stub that answers a set number of times (``times=``, a sequence)."""
+        return self.times is not None or self.is_sequence
+
+    @property
+    def answers(self) -> bool:
+        """True for a stub that gives a reply (data, an error, a timeout), False for a
+        delay-only stub, which only slows down whatever answers."""
+        return bool(self._queue) if self.is_sequence else bool(self.replies)
 
     @property
     def exhausted(self) -> bool:
@@ -378,40 +389,66 @@ class Script:
         *,
         data: bool,
     ) -> tuple[Stub, Reply | None] | None:
-        """The most recent stub of this kind matching the request, and its reply; ``None`` if
-        none matches. Older matching stubs are marked shadowed."""
+        """The stub that answers this request, and its reply; ``None`` if none does.
+
+        One precedence over every kind of stub: a stub limited by ``times=`` (or a sequence)
+        that is still available comes first, then the most recent. ``data=False`` is asked
+        before Refold's validation: it returns the fault (an error, a timeout) that comes first,
+        or, when a data stub comes first or no stub answers, the newest delay-only stub (which
+        slows down whatever answers). ``data=True`` is asked after validation and returns the
+        data stub that comes first. Unlimited stubs behind the one chosen are marked shadowed:
+        they are not reported as unused.
+        """
         if not self._stubs:
             return None
         with self._lock:
-            chosen: Stub | None = None
-            for stub in reversed(self._stubs):
-                if stub.is_data != data or not stub.matches(operation, slug, action_id, key):
-                    continue
-                if chosen is None:
-                    chosen = stub
-                else:
-                    stub.shadowed = True
-            if chosen is None:
+            matching = [
+                stub for stub in reversed(self._stubs)
+                if stub.matches(operation, slug, action_id, key)
+            ]  # fmt: skip
+            if not matching:
                 return None
-            return chosen, chosen.next_reply()
+            # Stable: the limited ones first, each group most recent first.
+            matching.sort(key=lambda stub: not stub.limited)
+            answering = [stub for stub in matching if stub.answers]
+            if data:
+                answering = [stub for stub in answering if stub.is_data]
+            chosen = answering[0] if answering else None
+            for stub in answering[1:]:  # overridden by the chosen one
+                if not stub.limited:
+                    stub.shadowed = True
+            if chosen is not None and chosen.is_data == data:
+                return chosen, chosen.next_reply()
+            if data:
+                return None
+            delays = [stub for stub in matching if not stub.answers]
+            if not delays:
+                return None
+            return delays[0], delays[0].next_reply()
 
     def mark(self) -> int:
         """A point to :meth:`release` back to."""
         with self._lock:
             return len(self._stubs)
 
-    def release(self, mark: int) -> list[str]:
+    def release(self, mark: int, received: Received | None = None) -> list[str]:
         """Remove the stubs added since ``mark``; return those of them never used."""
         with self._lock:
             added, self._stubs[mark:] = self._stubs[mark:], []
-        return _unused(added)
+        return _unused(added, received)
 
-    def unused(self) -> list[str]:
+    def unused(self, received: Received | None = None) -> list[str]:
         """Descriptions of stubs that never answered and were never shadowed by a newer one,
-        repeated descriptions collapsed into one line with a count."""
+        repeated descriptions collapsed into one line with a count; ``received``, when given,
+        adds what the stub's action did receive (a stub whose ``params=`` missed by a key).
+
+        Example::
+
+            script.unused()   # ["stub('hubspot', 'get_contact', params={'id': '1'})"]
+        """
         with self._lock:
             stubs = list(self._stubs)
-        return _unused(stubs)
+        return _unused(stubs, received)
 
     def clear(self) -> None:
         """Forget every stub."""
@@ -419,8 +456,17 @@ class Script:
             self._stubs.clear()
 
 
-def _unused(stubs: list[Stub]) -> list[str]:
+#: What an action received, for a stub: a phrase such as "hubspot/get_contact received 2
+#: call(s), with params {...}, {...}".
+Received = Callable[[Stub], str]
+
+
+def _unused(stubs: list[Stub], received: Received | None = None) -> list[str]:
     """The stubs never used nor shadowed, described; repeats collapse into one line with a count."""
-    lines = [s.describe() for s in stubs if s.used == 0 and not s.shadowed]
+    lines = [
+        s.describe() + (f": {received(s)}" if received is not None else "")
+        for s in stubs
+        if s.used == 0 and not s.shadowed
+    ]
     counts = collections.Counter(lines)
     return [f"{line} x{n}" if n > 1 else line for line, n in counts.items()]

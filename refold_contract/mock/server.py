@@ -67,6 +67,10 @@ class MockApp:
     def __init__(self, mock: RefoldMock | None = None, *, access_log: bool = True) -> None:
         self.mock = mock if mock is not None else RefoldMock(assert_all_called=False)
         self.access_log = access_log
+        #: When set, every request gets 503 with this message instead of the mock's answer:
+        #: ``refold_server`` between two tests, so a request that outlived its test reaches
+        #: no other test's mock.
+        self.idle_message: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -78,6 +82,11 @@ class MockApp:
         method: str = scope["method"]
         path: str = scope["path"]
         mock = self.mock
+        if self.idle_message is not None:
+            idle = Emulator.error(503, self.idle_message)
+            await _respond(send, idle.status, idle.body, idle.content_type)
+            self._log(method, path, 503, started)
+            return
         limit = mock.limits.max_body_bytes
         body = await _read_body(receive, limit)
         if body is None:
@@ -344,6 +353,16 @@ class RunningServer:
             server.use(RefoldMock(strict=True))
         """
         self.app.mock = mock
+        self.app.idle_message = None
+
+    def idle(self, message: str) -> None:
+        """Answer every request with 503 and ``message`` until the next :meth:`use`.
+
+        Example::
+
+            server.idle("no test is running")
+        """
+        self.app.idle_message = message
 
     def __repr__(self) -> str:
         return f"<RunningServer {self.url}>"
@@ -386,7 +405,7 @@ def running_server(
                 f"the mock server did not start on {host}:{port} within {startup_timeout} s",
                 hint="check that the address is free and uvicorn is installed",
             )
-        time.sleep(0.01)
+        time.sleep(0.001)
     try:
         yield RunningServer(_url(host, port), app)
     finally:
