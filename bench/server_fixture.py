@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 CONFTEST = """
+import statistics
 import time
 import pytest
 
@@ -35,7 +36,7 @@ def pytest_runtest_protocol(item, nextitem):
     spent.append(time.perf_counter() - started)
 
 def pytest_terminal_summary(terminalreporter):
-    terminalreporter.write_line(f"BENCH {sum(spent):.6f} {len(spent)}")
+    terminalreporter.write_line(f"BENCH {statistics.median(spent):.6f} {len(spent)}")
 """
 
 TESTS = """
