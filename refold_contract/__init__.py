@@ -44,6 +44,7 @@ from refold_contract.errors import (
     ServerError,
     TransportError,
     UnknownFieldType,
+    UnmatchedExample,
 )
 
 if TYPE_CHECKING:
@@ -139,6 +140,7 @@ __all__ = [
     "Settings",
     "TransportError",
     "UnknownFieldType",
+    "UnmatchedExample",
     "invalid_params",
     "params",
     "responses",

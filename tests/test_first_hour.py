@@ -417,6 +417,61 @@ def test_refold_server_is_one_server_for_the_session_answering_each_tests_own_mo
     result.stdout.no_fnmatch_line("*respx route*")
 
 
+UNRELATED = """
+import pytest
+
+QUERY = {"query": "nobody@nowhere.invalid"}
+RECORDED = {"query": "invoice in:#finance-ops", "count": "2", "page": "1", "sort": "timestamp",
+            "sort_dir": "desc"}
+
+def test_unrelated(refold_client):
+    refold_client.execute("slack", "search_messages", QUERY)
+
+@pytest.mark.refold(strict=True)
+def test_unrelated_strict(refold_client):
+    refold_client.execute("slack", "search_messages", QUERY)
+
+@pytest.mark.refold(unmatched="allow")
+def test_unrelated_allowed(refold_client):
+    refold_client.execute("slack", "search_messages", QUERY)
+
+@pytest.mark.refold(strict=True)
+def test_recorded_params(refold_client):
+    refold_client.execute("slack", "search_messages", RECORDED)
+
+def test_a_state_block_action_replays_as_before(refold_client):
+    refold_client.execute("hubspot", "get_contact", {"limit": "7"})
+"""
+
+
+def test_a_reply_unrelated_to_the_request_is_named_and_fails_strict_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_unrelated=UNRELATED)
+    result = pytester.runpytest("-p", "no:randomly", "-W", "default::refold_contract.RefoldWarning")
+    result.assert_outcomes(passed=5, errors=1)
+    out = result.stdout.str()
+    # The default: a warning at teardown naming the action and the params.
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmatchedExample: refold_mock: slack/search_messages with params "
+            "{'query': 'nobody@nowhere.invalid'}: no example has these params; answered with "
+            "its first successful example*",
+        ]
+    )
+    # Strict: the test fails, with the same line and what to do.
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unrelated_strict*",
+            "*refold_mock (strict): 1 execute(s) answered with an example recorded for other "
+            "params, a reply unrelated to the request:",
+            "*slack/search_messages with params {'query': 'nobody@nowhere.invalid'}*",
+            "*hint: add an example with these params to your catalogue folder*",
+        ]
+    )
+    assert out.count("UnmatchedExample:") == 1  # allowed, recorded and state-block: nothing
+
+
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

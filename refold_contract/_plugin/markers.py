@@ -50,6 +50,7 @@ class RefoldMarker:
     allow_refused: bool = False
     rate_limit: bool = False
     stateful: bool | None = None
+    unmatched: str | None = None
 
     @classmethod
     def of(cls, node: Any) -> RefoldMarker:
@@ -93,6 +94,7 @@ class RefoldMarker:
             "api_keys": self.api_keys,
             "session_tokens": self.session_tokens,
             "rate_limit": self.rate_limit,
+            "unmatched": self.unmatched,
         }
 
 

@@ -110,13 +110,15 @@ def new_mock(request: pytest.FixtureRequest, catalogue: Catalogue) -> RefoldMock
 
 def check_mock(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
     """At teardown: warn of what the catalogue lacked, then fail for unplaced requests and
-    unused stubs, unless the test already failed.
+    unused stubs (and, strict, unrelated replies) unless the test already failed, then warn of
+    executes answered with an example recorded for other params.
 
     Example::
 
         check_mock(request, mock)
     """
-    from refold_contract.errors import NotInCatalogue
+    from refold_contract.errors import NotInCatalogue, UnmatchedExample
+    from refold_contract.mock.checks import unmatched_policy
 
     for miss in mock.misses():
         warnings.warn(NotInCatalogue(f"refold_mock: {miss}"), stacklevel=1)
@@ -130,6 +132,10 @@ def check_mock(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
         failure = str(exc)
     if failure is not None:  # outside the except block: one message, no chained traceback
         pytest.fail(failure, pytrace=False)
+    # After the failures, which say more (under -W error a warning would hide them).
+    if unmatched_policy(mock.unmatched, strict=mock.strict) == "warn":  # "fail": verify() did
+        for unmatched in mock.unmatched_replies():
+            warnings.warn(UnmatchedExample(f"refold_mock: {unmatched}"), stacklevel=1)
 
 
 def _client_credentials(mock: RefoldMock) -> dict[str, Any]:

@@ -482,6 +482,20 @@ class NotInCatalogue(RefoldWarning):
     """
 
 
+class UnmatchedExample(RefoldWarning):
+    """The mock answered an execute with an example recorded for other params: no example
+    matches the request, so the reply is unrelated to it (a search "finds" someone, a query
+    over one object returns another's rows). Given at the test's teardown, once per action and
+    params; under ``refold_strict = true`` or ``@pytest.mark.refold(strict=True)`` the test
+    fails instead.
+
+    Example::
+
+        # refold_mock: hubspot/search_contacts with params {'query': 'nobody@x.invalid'}: no
+        # example has these params; answered with its first successful example
+    """
+
+
 class UnknownFieldType(RefoldWarning):
     """A parameter has a ``type`` refold-contract does not know; it is treated as ``text``.
 

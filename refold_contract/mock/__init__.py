@@ -41,7 +41,12 @@ from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import Limits
 from refold_contract.errors import UnmatchedRequest, UnusedStub
-from refold_contract.mock.checks import Checks, unused_stubs_error
+from refold_contract.mock.checks import (
+    Checks,
+    unmatched_option,
+    unmatched_policy,
+    unused_stubs_error,
+)
 from refold_contract.mock.dispatch import Dispatcher, Throttle
 from refold_contract.mock.emulator import Answer, Emulator
 from refold_contract.mock.journal import Call, Journal
@@ -135,7 +140,9 @@ class RefoldMock:
         journal_size: int | None = None, max_journal_body: int | None = None,
         rate_limit: bool = False, clock: Callable[[], float] = time.monotonic,
         consumer: ReadRecorder | None = None, stateful: bool = False, store: Store | None = None,
+        unmatched: str | None = None,
     ) -> None:  # fmt: skip
+        self.unmatched = unmatched_option(unmatched)  # see checks.unmatched_policy
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
         self.emulator = Emulator(self.catalogue, strict=strict, api_keys=api_keys,
                                  session_tokens=session_tokens,
@@ -432,6 +439,10 @@ class RefoldMock:
         """
         return self.checks.misses()
 
+    def unmatched_replies(self) -> list[str]:
+        """Executes answered with an example for other params: ``["slack/search_messages ..."]``"""
+        return self.checks.unmatched_replies()
+
     @contextlib.contextmanager
     def scope(self) -> Iterator[RefoldMock]:
         """Stubs and faults set inside belong to the block: removed at its end, and checked
@@ -463,11 +474,10 @@ class RefoldMock:
         return self.script.unused(self.checks.received)
 
     def verify(self) -> None:
-        """Raise if a request could not be placed, or (``assert_all_called``) a stub went unused.
-
-        The ``refold_mock`` fixture calls this at teardown.
-        """
-        self.checks.verify(assert_all_called=self.assert_all_called)
+        """Raise for an unplaced request, an unused stub (``assert_all_called``) or an unrelated
+        reply (``unmatched`` "fail"). The ``refold_mock`` fixture calls this at teardown."""
+        fail = unmatched_policy(self.unmatched, strict=self.strict) == "fail"
+        self.checks.verify(assert_all_called=self.assert_all_called, strict=fail)
 
     def router(self) -> respx.MockRouter:
         """A respx router whose routes answer through :meth:`answer`, one route per operation

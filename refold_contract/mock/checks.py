@@ -26,15 +26,45 @@ from refold_contract.errors import UnmatchedRequest, UnusedStub
 from refold_contract.mock.journal import Journal
 from refold_contract.mock.scripting import Script, Stub
 
-__all__ = ["MAX_MISSES", "Checks", "unused_stubs_error"]
+__all__ = ["MAX_MISSES", "Checks", "unmatched_option", "unmatched_policy", "unused_stubs_error"]
 
 UNUSED_HINT = "remove them, or mark the test @pytest.mark.refold(assert_all_called=False)"
 CUSTOM_HINT = (
     "if it is your own action, put <slug>/<action_id>.json in a catalogue folder and pass it "
     "with --refold-fixtures DIR (or the refold_fixtures ini key)"
 )
+UNMATCHED_HINT = (
+    "add an example with these params to your catalogue folder (--refold-fixtures DIR), "
+    "stub the reply (refold_mock.stub(..., params=...)), or accept them for this test: "
+    '@pytest.mark.refold(unmatched="allow")'
+)
 #: How many unknown apps or actions a mock remembers (a long-running server sees any name).
 MAX_MISSES = 100
+
+
+def unmatched_option(value: str | None) -> str | None:
+    """``RefoldMock(unmatched=...)`` checked: ``None``, "warn", "fail" or "allow".
+
+    Example::
+
+        unmatched_option("allow")      # "allow"; "maybe" raises ValueError
+    """
+    if value not in (None, "warn", "fail", "allow"):
+        raise ValueError(f"unmatched must be 'warn', 'fail' or 'allow', got {value!r}")
+    return value
+
+
+def unmatched_policy(unmatched: str | None, *, strict: bool) -> str:
+    """What an execute answered with an example recorded for other params leads to: the
+    ``unmatched`` option, else "fail" when strict, else "warn".
+
+    Example::
+
+        unmatched_policy(None, strict=True)       # "fail"
+    """
+    if unmatched is not None:
+        return unmatched
+    return "fail" if strict else "warn"
 
 
 def _short(params: Any) -> str:
@@ -72,11 +102,31 @@ class Checks:
         self.http_url: str | None = None
         self._misses: dict[tuple[str, str | None], None] = {}
         self._elsewhere: list[str] = []
+        self._unmatched: dict[str, None] = {}
 
     def miss(self, slug: str, action_id: str | None) -> None:
         """Remember an unknown app or action for :meth:`misses`, up to :data:`MAX_MISSES`."""
         if len(self._misses) < MAX_MISSES:
             self._misses[(slug, action_id)] = None
+
+    def unmatched(self, action_key: str, params: Any) -> None:
+        """Remember an execute answered with an example recorded for other params, up to
+        :data:`MAX_MISSES`."""
+        if len(self._unmatched) < MAX_MISSES:
+            self._unmatched[
+                f"{action_key} with params {_short(params)}: no example has these params; "
+                "answered with its first successful example (or a generic success)"
+            ] = None
+
+    def unmatched_replies(self) -> list[str]:
+        """The executes answered with an unrelated example, one line each.
+
+        Example::
+
+            checks.unmatched_replies()
+            # ["hubspot/search_contacts with params {'query': 'x'}: no example has these ..."]
+        """
+        return list(self._unmatched)
 
     def misses(self) -> list[str]:
         """What was asked for that the catalogue lacks, each with what was probably meant."""
@@ -169,7 +219,7 @@ class Checks:
         self._elsewhere.append(message)
         return message
 
-    def verify(self, *, assert_all_called: bool) -> None:
+    def verify(self, *, assert_all_called: bool, strict: bool = False) -> None:
         """Raise if a request could not be placed, or (``assert_all_called``) a stub went unused.
 
         Example::
@@ -184,8 +234,17 @@ class Checks:
         unused = self.script.unused(self.received)
         if unused and assert_all_called:
             raise unused_stubs_error(unused)
+        if strict and self._unmatched:
+            listing = "\n".join(f"  {u}" for u in self._unmatched)
+            raise UnmatchedRequest(
+                f"refold_mock (strict): {len(self._unmatched)} execute(s) answered with an "
+                f"example recorded for other params, a reply unrelated to the request:\n"
+                f"{listing}",
+                hint=UNMATCHED_HINT,
+            )
 
     def clear(self) -> None:
-        """Forget the misses and the requests sent elsewhere."""
+        """Forget the misses, the unmatched executes and the requests sent elsewhere."""
         self._misses.clear()
         self._elsewhere.clear()
+        self._unmatched.clear()

@@ -282,7 +282,13 @@ class Dispatcher:
             sourced = source.reply(action, parsed, linked)
             if sourced is not None:
                 return sourced
-        return self.emulator.replay(action, parsed.key)
+        answer, note = self.emulator.replay(action, parsed.key)
+        if note is not None and action.state is None:
+            # No example has these params: the reply is unrelated to them, and no state block
+            # can compute one. (An action with a state block is to be computed by the sandbox
+            # instead; until then it replays as before.)
+            self.checks.unmatched(action.key, parsed.params)
+        return answer, note
 
     def unplaced(self, method: str, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer:
         """Refold's 404 for a path that is none of the three operations, journaled as such."""

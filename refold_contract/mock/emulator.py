@@ -27,6 +27,9 @@ from refold_contract.config import Limits
 
 __all__ = ["Answer", "Emulator", "ParsedBody", "dumps", "parse_body"]
 
+#: The journal note of an execute no example matched, answered with the action's first example.
+FIRST_EXAMPLE_NOTE = "no example with these params: answered with the first successful example"
+
 HTTP_ERROR_TYPES: Final = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -283,7 +286,7 @@ class Emulator:
                 (e for e in action.examples if e.node_status == ep.NODE_STATUS_SUCCESS),
                 action.examples[0],
             )
-            note = "no example with these params: answered with the first successful example"
+            note = FIRST_EXAMPLE_NOTE
         content = self._bodies.get(id(example))
         if content is None:
             # The example exactly as recorded: Refold's newer replies carry no http_status.

@@ -40,7 +40,8 @@ from refold_contract.strategies import invalid_params, params
 # Stateless whatever refold_stateful says: generated ids name no record, and replay is the
 # contract being checked.
 pytestmark = [
-    pytest.mark.refold(strict=True, assert_all_called=False, stateful=False),
+    # Generated bodies match no example by design: the envelope and shape are what is checked.
+    pytest.mark.refold(strict=True, assert_all_called=False, stateful=False, unmatched="allow"),
     pytest.mark.refold_live,
 ]
 _JSON = {"content-type": "application/json"}
