@@ -92,6 +92,27 @@ def test_one_precedence_for_stubs_and_faults_limited_first_then_most_recent(
     result.stdout.fnmatch_lines(["*1 stub(s) never used:*", "*stub('hubspot', 'get_contact')*"])
 
 
+def test_each_hypothesis_example_in_a_scope_gets_a_fresh_sandbox(pytester: pytest.Pytester) -> None:
+    """The new user's run: the second example's create got HubSpot's 409 for the first's record."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from hypothesis import HealthCheck, given, settings, strategies as st
+
+        @pytest.mark.refold(stateful=True)
+        @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(first=st.sampled_from(["Ada", "Grace", "Alan"]))
+        def test_create_the_same_contact_each_example(refold_mock, refold_client, first):
+            with refold_mock.scope():
+                body = {"email": "same@example.com", "firstname": first}
+                assert refold_client.execute("hubspot", "create_contact", body).ok
+                emails = [c.get("email") for c in refold_mock.records("hubspot", "contacts")]
+                assert emails.count("same@example.com") == 1
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_stubs_scoped_to_one_hypothesis_example_answer_for_that_example(
     pytester: pytest.Pytester,
 ) -> None:
@@ -470,6 +491,40 @@ def test_a_reply_unrelated_to_the_request_is_named_and_fails_strict_tests(
         ]
     )
     assert out.count("UnmatchedExample:") == 1  # allowed, recorded and state-block: nothing
+
+
+def test_seed_and_records_use_the_tests_account_and_a_mismatch_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        SEARCH = {"propertyName": "email", "operator": "EQ", "value": "ada@example.com"}
+
+        @pytest.mark.refold(stateful=True, linked_accounts=["acct_42"])
+        def test_the_markers_account(refold_mock, refold_client):
+            refold_mock.seed("hubspot", "contacts", [{"email": "ada@example.com"}])
+            assert refold_client.execute("hubspot", "search_contacts", SEARCH).data["total"] == 1
+            assert any(r["email"] == "ada@example.com"
+                       for r in refold_mock.records("hubspot", "contacts"))
+
+        @pytest.mark.refold(stateful=True)
+        def test_seeded_elsewhere(refold_mock, refold_client):
+            refold_mock.seed("hubspot", "contacts", [{"email": "ada@example.com"}],
+                             linked_account_id="acct_7")
+            assert refold_client.execute("hubspot", "search_contacts", SEARCH).data["total"] == 0
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-W", "default::refold_contract.RefoldWarning")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*SeededElsewhere: refold_mock: records were seeded into hubspot for linked account "
+            "'acct_7', but every request to hubspot came from 'linked_account_mock'*",
+        ]
+    )
+    assert result.stdout.str().count("SeededElsewhere:") == 1
 
 
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:

@@ -496,6 +496,17 @@ class UnmatchedExample(RefoldWarning):
     """
 
 
+class SeededElsewhere(RefoldWarning):
+    """Records were seeded into one linked account, and every request to that app came from
+    another, which sees none of them. Given at the test's teardown, naming both accounts.
+
+    Example::
+
+        # refold_mock: records were seeded into hubspot for linked account 'acct_1', but every
+        # request to hubspot came from 'acct_2', which sees none of them: ...
+    """
+
+
 class UnknownFieldType(RefoldWarning):
     """A parameter has a ``type`` refold-contract does not know; it is treated as ``text``.
 

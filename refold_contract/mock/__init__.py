@@ -155,7 +155,8 @@ class RefoldMock:
         self.journal = Journal(maxlen=journal_size, max_body=max_journal_body)
         self.script = Script(self.catalogue)
         self.checks = Checks(self.catalogue, self.journal, self.script, self.base_url)
-        self.stateful = Stateful.open(self.catalogue, stateful=stateful, store=store)
+        self.stateful = Stateful.open(self.catalogue, stateful=stateful, store=store,
+                                      default_account=min(linked_accounts or [""]))  # fmt: skip
         self.dispatcher = Dispatcher(
             self.catalogue, self.emulator, self.script, self.journal, self.checks,
             bases=self.bases, limits=limits, rate_limit=rate_limit, throttle=Throttle(clock),
@@ -352,9 +353,8 @@ class RefoldMock:
         return sandbox.records(slug, object_type, linked_account_id=linked_account_id)
 
     def disconnect(self, slug: str, *, linked_account_id: str | None = None) -> None:
-        """The linked account has no connection for ``slug``: every execute of the app fails.
-
-        With Refold's message, observed live ("Application Authentication not found for
+        """The linked account has no connection for ``slug``: every execute of the app fails,
+        with Refold's message, observed live ("Application Authentication not found for
         linked_account_id X and app Y"); HTTP 200 and ``node_status`` ``Errored`` are assumed.
         List and schema keep working. ``linked_account_id`` limits it to one account.
 
@@ -367,10 +367,8 @@ class RefoldMock:
         self.dispatcher.disconnected.pop(slug, None)
 
     def reset(self) -> None:
-        """Forget every call and every stub (between hypothesis examples, say).
-
-        Example: ``refold_mock.reset()``
-        """
+        """Forget every call and stub; the sandbox's records go back to the catalogue's own.
+        Example: ``refold_mock.reset()``"""
         for part in (self.journal, self.script, self.checks, self.dispatcher, self.stateful):
             part.clear()
 
@@ -431,9 +429,8 @@ class RefoldMock:
         return self.checks.unplaced_message()
 
     def misses(self) -> list[str]:
-        """What the test asked for that the catalogue lacks, each with what was probably meant.
-
-        For people (the replies keep Refold's text); the fixture warns with these at teardown.
+        """What the test asked for that the catalogue lacks, each with what was probably meant
+        (the fixture warns with these at teardown; the replies keep Refold's text).
 
         Example: ``refold_mock.misses()   # ["hubspott/get_contact: ... did you mean hubspot?"]``
         """
@@ -446,7 +443,8 @@ class RefoldMock:
     @contextlib.contextmanager
     def scope(self) -> Iterator[RefoldMock]:
         """Stubs and faults set inside belong to the block: removed at its end, and checked
-        (an unused one fails the block unless ``assert_all_called`` is off). Calls are kept.
+        (an unused one fails the block unless ``assert_all_called`` is off). Calls are kept;
+        the sandbox starts afresh from the catalogue's records (seed inside the block).
 
         Example::
 
@@ -457,6 +455,7 @@ class RefoldMock:
                     assert sync(refold_client) == len(contacts)
         """
         __tracebackhide__ = True
+        self.stateful.clear()  # each hypothesis example: a fresh sandbox
         mark = self.script.mark()
         failed = False
         try:
@@ -470,7 +469,7 @@ class RefoldMock:
                 raise unused_stubs_error(unused, " set in this scope")
 
     def unused_stubs(self) -> list[str]:
-        """Descriptions of stubs never used (and not overridden by a newer one)."""
+        """Stubs never used nor overridden: ``refold_mock.unused_stubs()   # ["stub(...)"]``"""
         return self.script.unused(self.checks.received)
 
     def verify(self) -> None:

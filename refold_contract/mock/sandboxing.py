@@ -15,11 +15,13 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.errors import ConfigurationError
 from refold_contract.mock.emulator import Answer, ParsedBody
+from refold_contract.mock.journal import Call
 
 if TYPE_CHECKING:
     from refold_contract.sandbox import Sandbox, Store
@@ -41,8 +43,17 @@ class Stateful:
         self.sandbox = sandbox
 
     @classmethod
-    def open(cls, catalogue: Catalogue, *, stateful: bool, store: Store | None) -> Stateful:
+    def open(
+        cls,
+        catalogue: Catalogue,
+        *,
+        stateful: bool,
+        store: Store | None,
+        default_account: str | None = None,
+    ) -> Stateful:
         """A sandbox over ``store`` (a fresh one if ``None``) when asked for, else none.
+        ``default_account`` is the account ``seed()`` and ``records()`` use when given none:
+        the test's (the marker's first linked account, which ``refold_client`` sends).
 
         Example::
 
@@ -54,7 +65,37 @@ class Stateful:
         from refold_contract.sandbox import Sandbox, Store
 
         # One store per mock, so one per test under the fixture: fresh every time.
-        return cls(Sandbox(catalogue, store or Store(catalogue)))
+        if store is None:
+            store = Store(catalogue)
+            if default_account:
+                store.default_account = default_account
+        return cls(Sandbox(catalogue, store))
+
+    def seeded_elsewhere(self, calls: Sequence[Call]) -> list[str]:
+        """For each app records were seeded into, when every execute of that app came from
+        other linked accounts: a line naming both, for the teardown warning.
+
+        Example::
+
+            stateful.seeded_elsewhere(mock.calls)
+            # ["records were seeded into hubspot for linked account 'linked_account_mock', ..."]
+        """
+        if self.sandbox is None or not self.sandbox.store.seeded:
+            return []
+        out = []
+        for account, slug in sorted(self.sandbox.store.seeded):
+            senders = {
+                c.linked_account_id or "" for c in calls
+                if c.slug == slug and c.operation == "execute"
+            }  # fmt: skip
+            if senders and account not in senders:
+                shown = ", ".join(repr(s) for s in sorted(senders))
+                out.append(
+                    f"records were seeded into {slug} for linked account {account!r}, but every "
+                    f"request to {slug} came from {shown}, which sees none of them: pass "
+                    f"linked_account_id= to seed(), or send as {account!r}"
+                )
+        return out
 
     def reply(
         self, action: Action, parsed: ParsedBody, linked: str | None

@@ -343,6 +343,9 @@ class Store:
     ) -> None:
         self.lock = threading.RLock()
         self.default_account = default_account
+        #: (linked account, app) pairs records were seeded into: a request for the app from
+        #: another account alone finds none of them (the plugin warns at teardown).
+        self.seeded: set[tuple[str, str]] = set()
         self.clock = clock or Clock()
         models, base = _from_catalogue(catalogue) if catalogue is not None else ({}, {})
         self._models: dict[tuple[str, str], RecordModel] = dict(models)
@@ -465,6 +468,7 @@ class Store:
         """
         items = list(records)
         with self.lock:
+            self.seeded.add((self.account(linked_account_id), slug))
             table = self.table(slug, object_type, linked_account_id)
             for i, record in enumerate(items):
                 if not isinstance(record, Mapping):
@@ -515,6 +519,7 @@ class Store:
                 self._counter(account)()
             self._tables.clear()
             self._locators.clear()
+            self.seeded.clear()
 
     # ------------------------------------------------------------------ query locators
 
