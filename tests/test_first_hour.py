@@ -527,6 +527,36 @@ def test_seed_and_records_use_the_tests_account_and_a_mismatch_is_named(
     assert result.stdout.str().count("SeededElsewhere:") == 1
 
 
+def test_a_stub_builds_its_reply_from_the_params_and_the_journal_keeps_headers_redacted(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.refold(api_keys=["{FAKE_KEY}"])
+        def test_callable_and_headers(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact_by_id",
+                             data=lambda p: {{"id": p["contactId"], "properties": {{}}}})
+            assert refold_client.execute(
+                "hubspot", "get_contact_by_id", {{"contactId": "77"}}).data["id"] == "77"
+            call = refold_mock.calls[-1]
+            assert call.headers["x-api-key"] == "<redacted>"
+            assert call.headers["linked_account_id"] == "linked_account_mock"
+            assert call.headers["content-type"] == "application/json"
+            assert "{FAKE_KEY}" not in repr(call) + str(call.to_json())
+
+        def test_a_data_function_returning_what_is_not_json(refold_mock, refold_client):
+            refold_mock.stub("hubspot", "get_contact_by_id", data=lambda p: {{"when": object()}})
+            with pytest.raises(TypeError, match="the data function returned what is not JSON"):
+                refold_client.execute("hubspot", "get_contact_by_id", {{"contactId": "1"}})
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    assert FAKE_KEY not in result.stdout.str()
+
+
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -238,8 +238,8 @@ class RefoldMock:
     ) -> None:  # fmt: skip
         """Answer ``execute`` of an action with this ``data`` (after Refold's own validation).
 
-        ``params`` narrows it to one body; ``times`` limits how often it answers. The most
-        recent matching stub answers, so a test can override a default set in a fixture.
+        ``data`` may be a function of the request's params that returns it. ``params`` narrows
+        it to one body; ``times`` limits how often it answers (such a stub comes first).
 
         Example: ``refold_mock.stub("hubspot", "get_contact", data={"results": [], "paging": {}})``
         """

@@ -260,7 +260,8 @@ class Dispatcher:
         ):
             self.consumer.record_call(slug, action_id, params)
             answer.track = (slug, action_id)
-        self.journal.log(operation, method, path, slug, action_id, params, linked, answer, note)
+        self.journal.log(operation, method, path, slug, action_id, params, linked, answer, note,
+                         headers=headers)  # fmt: skip
         return answer
 
     def _execute(

@@ -19,23 +19,26 @@ import collections
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from refold_contract._core.json import dumps_standard
 from refold_contract.mock.emulator import Answer
 
-__all__ = ["Call", "Journal", "includes"]
+__all__ = ["SECRET_HEADERS", "Call", "Journal", "includes", "kept_headers"]
 
 
 @dataclasses.dataclass(slots=True)
 class Call:
-    """One request the mock answered, as the journal keeps it. Headers are never kept.
+    """One request the mock answered, as the journal keeps it. ``headers`` are the request's,
+    names lower-cased, with the credentials (``x-api-key``, ``authorization``, cookies)
+    replaced by ``<redacted>``.
 
     Example::
 
         call = refold_mock.calls[-1]
         call.slug, call.action_id, call.params, call.status, call.reply
+        call.headers["content-type"]      # "application/json"
     """
 
     operation: str
@@ -49,6 +52,7 @@ class Call:
     body: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
     content_type: str | None = dataclasses.field(default=None, repr=False, compare=False)
     note: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def reply(self) -> Any:
@@ -74,8 +78,28 @@ class Call:
             "linked_account_id": self.linked_account_id,
             "status": self.status,
             "note": self.note,
+            "headers": self.headers,
             "reply": self.reply,
         }
+
+
+#: Request headers whose values the journal never keeps.
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
+
+
+def kept_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers as the journal keeps them: lower-cased names, credentials redacted.
+
+    Example::
+
+        kept_headers([(b"X-Api-Key", b"tk_1"), (b"Accept", b"*/*")])
+        # {"x-api-key": "<redacted>", "accept": "*/*"}
+    """
+    out: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        out[key] = "<redacted>" if key in SECRET_HEADERS else value.decode("latin-1")
+    return out
 
 
 class Journal:
@@ -123,6 +147,7 @@ class Journal:
         note: str | None,
         *,
         unplaced: bool = False,
+        headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         """Build and :meth:`record` the call for one request and its answer (``None``: none).
 
@@ -152,6 +177,7 @@ class Journal:
                 body=body,
                 content_type=None if answer is None else answer.content_type,
                 note=note,
+                headers=kept_headers(headers),
             ),
             unplaced=unplaced,
         )

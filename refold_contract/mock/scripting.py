@@ -326,7 +326,7 @@ class Script:
         ):
             raise ValueError(f"times must be a whole number of at least 1, got {times!r}")
         for reply in replies:
-            if reply.kind == "success":
+            if reply.kind == "success" and not callable(reply.data):
                 try:
                     json.dumps(reply.data, allow_nan=False)
                 except (TypeError, ValueError) as exc:
@@ -376,6 +376,16 @@ class Script:
             return None
         stub, reply = taken
         assert reply is not None
+        if reply.kind == "success" and callable(reply.data):
+            # data=function: the reply built from this request's params (respx's side_effect)
+            data = reply.data(dict(parsed.params or {}))
+            try:
+                json.dumps(data, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{stub.describe()}: the data function returned what is not JSON: {exc}"
+                ) from None
+            reply = dataclasses.replace(reply, data=data)
         answer = render(reply)
         answer.delay = stub.delay
         return answer, None
