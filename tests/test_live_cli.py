@@ -159,9 +159,10 @@ def test_drift_replays_recorded_reads_and_exits_1_on_drift(
 
 
 def test_live_commands_need_credentials_from_the_environment(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["actions", "hubspot"]) == 2
+    # actions and schema answer offline without credentials; pull has no offline form.
+    assert main(["pull", "hubspot", "--fixtures", str(tmp_path / "mine")]) == 2
     err = capsys.readouterr().err
     assert "REFOLD_API_KEY and REFOLD_LINKED_ACCOUNT_ID" in err
     assert "never taken from the command line" in err
@@ -274,3 +275,37 @@ def test_the_gateway_command_takes_its_credentials_from_a_private_env_file(
     calls = [(c.action_id, c.status, c.linked_account_id) for c in refold.mock.calls]
     assert calls == [("get_ticket_by_id", 200, "acct_cli")]
     assert FAKE_KEY not in url + out + err
+
+
+def test_actions_and_schema_work_offline_from_the_catalogue(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Without credentials they answer from the catalogue (and say so); with --offline they do
+    even when credentials are set, and send nothing (the base URL here answers nothing)."""
+    from .helpers import action_doc, write_action
+
+    for name in ("REFOLD_API_KEY", "REFOLD_SESSION_TOKEN", "REFOLD_LINKED_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REFOLD_BASE_URL", "http://127.0.0.1:9")  # the discard port: refused
+    assert main(["actions", "zendesk"]) == 0
+    out, err = capsys.readouterr()
+    assert "offline (no REFOLD_API_KEY or REFOLD_SESSION_TOKEN set)" in err
+    assert "get_ticket_by_id" in out
+    assert "read" in out
+    write_action(tmp_path / "mine", action_doc(slug="zendesk", action_id="get_macro"))
+    monkeypatch.setenv("REFOLD_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("REFOLD_LINKED_ACCOUNT_ID", "user_1")
+    assert main(["actions", "zendesk", "--offline", "--json", "--fixtures",
+                 str(tmp_path / "mine")]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    assert "offline (--offline)" in err
+    assert "+ your folders" in err
+    assert {a["action_id"] for a in json.loads(out)} >= {"get_ticket_by_id", "get_macro"}
+    assert main(["schema", "zendesk", "get_ticket_by_id", "--offline", "--json"]) == 0
+    out, _ = capsys.readouterr()
+    expected = Catalogue.builtin().get("zendesk", "get_ticket_by_id").parameters
+    assert [p["name"] for p in json.loads(out)] == [p.name for p in expected]
+    assert main(["schema", "zendeks", "get_ticket_by_id", "--offline"]) != 0
+    _, err = capsys.readouterr()
+    assert "did you mean zendesk?" in err
+    assert FAKE_KEY not in out + err

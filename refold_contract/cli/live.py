@@ -136,8 +136,39 @@ def _emit(
     print_table(headers, [[redactor.text(str(c)) for c in row] for row in rows])
 
 
+def _offline(args: argparse.Namespace) -> bool:
+    """``--offline``, or no credentials to go live with: answer from the catalogue, and say so."""
+    settings = Settings.resolve(base_url=getattr(args, "base_url", None))
+    if args.offline or not settings.secrets:
+        why = "--offline" if args.offline else "no REFOLD_API_KEY or REFOLD_SESSION_TOKEN set"
+        print(
+            f"refold-contract {args.command}: offline ({why}): from the catalogue, built-in"
+            + (" + your folders" if args.fixtures else "")
+            + "; with credentials it asks Refold",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def _offline_actions(args: argparse.Namespace, catalogue: Catalogue) -> list[Action]:
+    actions = catalogue.actions(args.slug)
+    if not actions:
+        close = catalogue.suggest_app(args.slug)
+        raise ConfigurationError(
+            f"{args.slug}: no app with this slug in the catalogue",
+            hint=f"did you mean {', '.join(close)}?" if close else "check the app's slug",
+        )
+    return list(actions)
+
+
 def _actions(args: argparse.Namespace) -> int:
     catalogue = _catalogue(args)
+    if _offline(args):
+        rows = [[a.action_id, a.name, a.access, "yes"] for a in _offline_actions(args, catalogue)]
+        payload = [dict(action_id=r[0], name=r[1], access=r[2], in_catalogue=True) for r in rows]
+        _emit(args, payload, ["action", "name", "access", "in catalogue"], rows)
+        return 0
     with _client(args) as client:
         try:
             infos = client.list_actions(args.slug)
@@ -164,8 +195,12 @@ def _actions(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        params = client.get_action_schema(args.slug, args.action_id)
+    if _offline(args):
+        _offline_actions(args, _catalogue(args))  # an unknown app: its own message
+        params: Sequence[Any] = _catalogue(args).get(args.slug, args.action_id).parameters
+    else:
+        with _client(args) as client:
+            params = client.get_action_schema(args.slug, args.action_id)
     payload = [p.to_schema() for p in params]
     rows = [[p.name, p.type, "yes" if p.required else "no", p.label] for p in params]
     _emit(args, payload, ["parameter", "type", "required", "label"], rows)
@@ -361,26 +396,32 @@ def add_live_commands(sub: Any) -> None:
         )
 
     note = " Live and read-only; credentials from REFOLD_API_KEY + REFOLD_LINKED_ACCOUNT_ID."
+    offline = (
+        " Offline from the catalogue (built-in + --fixtures) with --offline, or when no "
+        "credentials are set; it says so on stderr."
+    )
     p = sub.add_parser(
         "actions",
-        help="list an app's actions, live",
+        help="list an app's actions (live, or offline from the catalogue)",
         description=(
             "List the actions Refold offers for an app, with the access refold-contract gives "
-            "each and whether your catalogue has it." + note
+            "each and whether your catalogue has it." + note + offline
         ),
     )
     p.add_argument("slug")
     common(p)
+    p.add_argument("--offline", action="store_true", help="from the catalogue, not Refold")
     p.set_defaults(func=_actions)
 
     p = sub.add_parser(
         "schema",
-        help="show an action's parameter schema, live",
-        description="Print an action's parameter schema." + note,
+        help="show an action's parameter schema (live, or offline from the catalogue)",
+        description="Print an action's parameter schema." + note + offline,
     )
     p.add_argument("slug")
     p.add_argument("action_id", metavar="ACTION")
     common(p)
+    p.add_argument("--offline", action="store_true", help="from the catalogue, not Refold")
     p.set_defaults(func=_schema)
 
     p = sub.add_parser(
