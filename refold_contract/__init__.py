@@ -45,6 +45,7 @@ from refold_contract.errors import (
     ServerError,
     TransportError,
     UnknownFieldType,
+    UnknownParameter,
     UnmatchedExample,
 )
 
@@ -142,6 +143,7 @@ __all__ = [
     "Settings",
     "TransportError",
     "UnknownFieldType",
+    "UnknownParameter",
     "UnmatchedExample",
     "invalid_params",
     "params",

@@ -557,6 +557,37 @@ def test_a_stub_builds_its_reply_from_the_params_and_the_journal_keeps_headers_r
     assert FAKE_KEY not in result.stdout.str()
 
 
+def test_a_parameter_the_schema_does_not_name_is_never_silent(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from refold_contract.errors import InvalidParams
+
+        BODY = {"limit": "1", "cursor_after": "100"}
+
+        def test_default(refold_client):
+            refold_client.execute("hubspot", "get_contact", BODY)
+
+        @pytest.mark.refold(strict=True)
+        def test_strict(refold_client):
+            with pytest.raises(InvalidParams, match="Unknown parameter 'cursor_after'"):
+                refold_client.execute("hubspot", "get_contact", BODY)
+
+        def test_known_only(refold_client):
+            refold_client.execute("hubspot", "get_contact", {"limit": "1"})
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-W", "default::refold_contract.RefoldWarning")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnknownParameter: refold_mock: hubspot/get_contact was sent 'cursor_after', "
+            "which its schema does not name (it takes: *"
+        ]
+    )
+    assert result.stdout.str().count("UnknownParameter:") == 1
+
+
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

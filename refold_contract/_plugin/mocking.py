@@ -117,13 +117,20 @@ def check_mock(request: pytest.FixtureRequest, mock: RefoldMock) -> None:
 
         check_mock(request, mock)
     """
-    from refold_contract.errors import NotInCatalogue, SeededElsewhere, UnmatchedExample
+    from refold_contract.errors import (
+        NotInCatalogue,
+        SeededElsewhere,
+        UnknownParameter,
+        UnmatchedExample,
+    )
     from refold_contract.mock.checks import unmatched_policy
 
     for miss in mock.misses():
         warnings.warn(NotInCatalogue(f"refold_mock: {miss}"), stacklevel=1)
     for line in mock.stateful.seeded_elsewhere(mock.calls):
         warnings.warn(SeededElsewhere(f"refold_mock: {line}"), stacklevel=1)
+    for line in mock.checks.unknown_parameter_lines():
+        warnings.warn(UnknownParameter(f"refold_mock: {line}"), stacklevel=1)
     report = request.node.stash.get(CALL_REPORT_KEY, None)
     if report is not None and report.failed:
         return  # the test's own failure says enough

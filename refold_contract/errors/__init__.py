@@ -507,6 +507,18 @@ class SeededElsewhere(RefoldWarning):
     """
 
 
+class UnknownParameter(RefoldWarning):
+    """An execute sent a parameter the action's schema does not name. Refold's documented
+    schema is what its actions take, so such a parameter may be dropped without a word (a
+    pager that sends HubSpot's ``after`` back would see page one again). Given at the test's
+    teardown, naming the action and the parameters; strict mocks refuse the body with 400.
+
+    Example::
+
+        # refold_mock: hubspot/search_contacts was sent 'after', which its schema does not name
+    """
+
+
 class UnknownFieldType(RefoldWarning):
     """A parameter has a ``type`` refold-contract does not know; it is treated as ``text``.
 

@@ -103,6 +103,7 @@ class Checks:
         self._misses: dict[tuple[str, str | None], None] = {}
         self._elsewhere: list[str] = []
         self._unmatched: dict[str, None] = {}
+        self._unknown: dict[str, None] = {}
 
     def miss(self, slug: str, action_id: str | None) -> None:
         """Remember an unknown app or action for :meth:`misses`, up to :data:`MAX_MISSES`."""
@@ -117,6 +118,27 @@ class Checks:
                 f"{action_key} with params {_short(params)}: no example has these params; "
                 "answered with its first successful example (or a generic success)"
             ] = None
+
+    def unknown_parameters(self, action_key: str, names: list[str], known: list[str]) -> None:
+        """Remember parameters an execute sent that the action's schema does not name (Refold
+        accepts the body, and what it does with them is not documented), up to
+        :data:`MAX_MISSES`."""
+        if len(self._unknown) < MAX_MISSES:
+            listed = ", ".join(repr(n) for n in names)
+            self._unknown[
+                f"{action_key} was sent {listed}, which its schema does not name (it takes: "
+                f"{', '.join(known) or 'no parameters'}); Refold's schema is what is passed on"
+            ] = None
+
+    def unknown_parameter_lines(self) -> list[str]:
+        """The executes that sent parameters the schema does not name, one line each.
+
+        Example::
+
+            checks.unknown_parameter_lines()
+            # ["hubspot/search_contacts was sent 'after', which its schema does not name ..."]
+        """
+        return list(self._unknown)
 
     def unmatched_replies(self) -> list[str]:
         """The executes answered with an unrelated example, one line each.
@@ -248,3 +270,4 @@ class Checks:
         self._misses.clear()
         self._elsewhere.clear()
         self._unmatched.clear()
+        self._unknown.clear()

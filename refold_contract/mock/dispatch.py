@@ -279,6 +279,11 @@ class Dispatcher:
         if refused is not None:
             return refused, None
         assert parsed.key is not None
+        if isinstance(parsed.params, dict):  # strict refused these above; here, named
+            known = action.parameter_map
+            unknown = [name for name in parsed.params if name not in known]
+            if unknown:
+                self.checks.unknown_parameters(action.key, unknown, list(known))
         for source in self.sources:
             sourced = source.reply(action, parsed, linked)
             if sourced is not None:
