@@ -588,6 +588,41 @@ def test_a_parameter_the_schema_does_not_name_is_never_silent(pytester: pytest.P
     assert result.stdout.str().count("UnknownParameter:") == 1
 
 
+def test_a_user_file_that_drops_a_built_in_state_block_is_named_by_lint_and_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    import json
+
+    from refold_contract import Catalogue
+    from refold_contract.cli import main
+
+    base = Catalogue.builtin_path() / "hubspot" / "search_contacts.json"
+    doc = json.loads(base.read_text())
+    doc.pop("state")
+    mine = pytester.path / "mine" / "hubspot"
+    mine.mkdir(parents=True)
+    (mine / "search_contacts.json").write_text(json.dumps(doc))
+    report = Catalogue.lint_report(pytester.path / "mine")
+    [warning] = [p for p in report.warnings if p.field == "state"]
+    assert "replaces the built-in hubspot/search_contacts without its state block" in str(warning)
+    assert main(["lint", str(pytester.path / "mine")]) == 0  # a warning, not an error
+    pytester.makepyfile("def test_nothing(refold_mock):\n    pass\n")
+    result = pytester.runpytest(
+        "--refold-fixtures", "mine", "-W", "default::refold_contract.RefoldWarning"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*StateBlockDropped: refold-contract: *search_contacts.json*replaces the built-in "
+            "hubspot/search_contacts without its state block*"
+        ]
+    )
+    # The built-in file with its state block kept: nothing said.
+    (mine / "search_contacts.json").write_text(base.read_text())
+    assert not [p for p in Catalogue.lint_report(pytester.path / "mine").warnings
+                if p.field == "state"]  # fmt: skip
+
+
 def test_is_live_and_reply_are_where_users_reach_for_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

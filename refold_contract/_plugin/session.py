@@ -198,6 +198,15 @@ class RefoldSession:
                 self._catalogue = Catalogue.load(*self.settings.fixtures, include_builtin=True)
             except RefoldError as exc:
                 raise pytest.UsageError(f"refold-contract: {one_line(exc)}") from None
+            from refold_contract.errors import StateBlockDropped
+
+            for problem in self._catalogue.dropped_state:
+                try:
+                    self.config.issue_config_time_warning(
+                        StateBlockDropped(f"refold-contract: {one_line(problem)}"), stacklevel=2
+                    )
+                except StateBlockDropped as exc:  # -W error: one line, not a traceback
+                    raise pytest.UsageError(str(exc)) from None
         return self._catalogue
 
     @property

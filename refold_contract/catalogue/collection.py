@@ -25,7 +25,7 @@ from refold_contract._core.json import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from refold_contract.access import Access
 from refold_contract.catalogue.builder import load_action
 from refold_contract.catalogue.files import list_folder, stray_problem
-from refold_contract.catalogue.lint import LintReport, lint_folders
+from refold_contract.catalogue.lint import LintReport, dropped_state_problem, lint_folders
 from refold_contract.catalogue.model import Action
 from refold_contract.errors import ActionNotInCatalogue, CatalogueError
 
@@ -57,6 +57,8 @@ class Catalogue:
         for (slug, _), action in self._actions.items():
             self._by_app.setdefault(slug, []).append(action)
         self.folders: tuple[Path, ...] = tuple(folders)
+        #: Warnings for files that replaced an action and left out its state block (load).
+        self.dropped_state: tuple[CatalogueError, ...] = ()
 
     @staticmethod
     def builtin_path() -> Path:
@@ -107,6 +109,7 @@ class Catalogue:
         if include_builtin:
             paths.insert(0, cls.builtin_path())
         actions: dict[tuple[str, str], Action] = {}
+        dropped: list[CatalogueError] = []
         # Every object built here lives as long as the catalogue, so the cyclic collector's
         # passes during the load find nothing to free; pausing it makes large loads ~25% faster.
         collecting = gc.isenabled()
@@ -118,11 +121,17 @@ class Catalogue:
                     raise stray_problem(folder, strays[0], files, max_depth, max_bytes)
                 for file, slug in files:
                     action = load_action(file, slug=slug, max_depth=max_depth, max_bytes=max_bytes)
-                    actions[(action.slug, action.action_id)] = action
+                    key = (action.slug, action.action_id)
+                    replaced = actions.get(key)
+                    if replaced is not None and replaced.state is not None and not action.state:
+                        dropped.append(dropped_state_problem(action, file))
+                    actions[key] = action
         finally:
             if collecting:
                 gc.enable()
-        return cls(actions.values(), folders=paths)
+        catalogue = cls(actions.values(), folders=paths)
+        catalogue.dropped_state = tuple(dropped)
+        return catalogue
 
     @classmethod
     def lint(
@@ -164,8 +173,15 @@ class Catalogue:
             report = Catalogue.lint_report("tests/refold_fixtures")
             report.ok, len(report.errors), len(report.warnings), report.files
         """
+        stateful = frozenset(
+            (a.slug, a.action_id) for a in cls.builtin().actions() if a.state is not None
+        )
         return lint_folders(
-            folders, builtin=cls.builtin_path(), max_depth=max_depth, max_bytes=max_bytes
+            folders,
+            builtin=cls.builtin_path(),
+            max_depth=max_depth,
+            max_bytes=max_bytes,
+            stateful_builtins=stateful,
         )
 
     def get(self, slug: str, action_id: str) -> Action:

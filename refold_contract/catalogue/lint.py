@@ -91,18 +91,43 @@ def validate_file(
     return (action if not builder.problems else None), problems
 
 
+def dropped_state_problem(action: Action, file: Path) -> CatalogueError:
+    """The warning for a user file that replaces a built-in action and leaves out its state
+    block: stateful mode then replays that action instead of computing it.
+
+    Example::
+
+        dropped_state_problem(action, Path("mine/hubspot/search_contacts.json")).severity
+        # "warning"
+    """
+    return CatalogueError(
+        f"replaces the built-in {action.key} without its state block, so stateful mode "
+        "replays this action instead of computing it (paging, filtering, records)",
+        path=str(file),
+        pointer="/state",
+        action=action.key,
+        field="state",
+        hint='copy the built-in file\'s "state" block into yours (refold-contract lint shows '
+        "where the built-in catalogue is), or leave the action to the built-in file",
+        severity="warning",
+    )
+
+
 def lint_folders(
     folders: Iterable[str | Path],
     *,
     builtin: Path,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    stateful_builtins: frozenset[tuple[str, str]] = frozenset(),
 ) -> LintReport:
     """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
 
     A file in the folder ``builtin`` (the built-in catalogue) must carry an ``evidence``
-    object. See :meth:`Catalogue.lint_report
-    <refold_contract.catalogue.collection.Catalogue.lint_report>` for what is checked.
+    object; a file elsewhere that replaces one of ``stateful_builtins`` (built-in actions with
+    a state block, as ``(slug, action_id)``) without a state block is warned of. See
+    :meth:`Catalogue.lint_report <refold_contract.catalogue.collection.Catalogue.lint_report>`
+    for what is checked.
 
     Example::
 
@@ -137,6 +162,12 @@ def lint_folders(
             problems.extend(found)
             if action is not None:
                 problems.extend(_record_model_clash(action, file, models))
+                if (
+                    not is_builtin
+                    and action.state is None
+                    and (action.slug, action.action_id) in stateful_builtins
+                ):
+                    problems.append(dropped_state_problem(action, file))
                 if not action.access_declared:
                     inferred.append((file, action, action.access))
                     if is_builtin:

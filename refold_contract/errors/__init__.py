@@ -519,6 +519,18 @@ class UnknownParameter(RefoldWarning):
     """
 
 
+class StateBlockDropped(RefoldWarning):
+    """A file in your catalogue folder replaces an action whose earlier file (the built-in one)
+    has a state block, and leaves the block out: stateful mode then replays the action instead
+    of computing it. Given once at the session's start; ``refold-contract lint`` reports it too.
+
+    Example::
+
+        # refold-contract: mine/hubspot/search_contacts.json: replaces the built-in
+        # hubspot/search_contacts without its state block, ...
+    """
+
+
 class UnknownFieldType(RefoldWarning):
     """A parameter has a ``type`` refold-contract does not know; it is treated as ``text``.
 
