@@ -107,8 +107,8 @@ def dropped_state_problem(action: Action, file: Path) -> CatalogueError:
         pointer="/state",
         action=action.key,
         field="state",
-        hint='copy the built-in file\'s "state" block into yours (refold-contract lint shows '
-        "where the built-in catalogue is), or leave the action to the built-in file",
+        hint='copy the built-in file\'s "state" block into yours (the built-in folder is '
+        "refold_contract.Catalogue.builtin_path()), or leave the action to the built-in file",
         severity="warning",
     )
 
