@@ -61,6 +61,26 @@ def reads(base_url: str, n: int) -> float:
         return time.perf_counter() - started
 
 
+def interleaved(args: argparse.Namespace, direct: str, through: str, name: str,
+                target: float) -> float:  # fmt: skip
+    """Reads direct and through ``through`` in alternating order, round by round; prints and
+    returns the median of the per-round ratios."""
+    ratios = []
+    for i in range(args.rounds):
+        order = [(direct, "direct"), (through, name)]
+        if i % 2:
+            order.reverse()
+        times = {label: reads(url, args.reads) for url, label in order}
+        ratios.append(times[name] / times["direct"])
+    ratio = statistics.median(ratios)
+    print(
+        f"read through the {name} / direct, {args.latency * 1000:.0f} ms server latency: "
+        f"{ratio:.3f}x (median of {args.rounds} interleaved rounds of {args.reads} reads; "
+        f"rounds {min(ratios):.3f}-{max(ratios):.3f}; target <= {target:g}x)"
+    )
+    return ratio
+
+
 def hop(args: argparse.Namespace) -> float:
     mock = Timed(api_keys={KEY}, assert_all_called=False)
     mock.delay("*", "*", args.latency, operation="*")
@@ -70,21 +90,9 @@ def hop(args: argparse.Namespace) -> float:
             Credentials(api_key=KEY, linked_account_id=ACCOUNT),
         )
         try:
-            ratios = []
-            for i in range(args.rounds):
-                order = [(upstream.url, "direct"), (gateway.url, "gateway")]
-                if i % 2:
-                    order.reverse()
-                times = {name: reads(url, args.reads) for url, name in order}
-                ratios.append(times["gateway"] / times["direct"])
+            ratio = interleaved(args, upstream.url, gateway.url, "gateway", 1.1)
         finally:
             gateway.stop()
-    ratio = statistics.median(ratios)
-    print(
-        f"read through the gateway / direct, {args.latency * 1000:.0f} ms server latency: "
-        f"{ratio:.3f}x (median of {args.rounds} interleaved rounds of {args.reads} reads; "
-        f"rounds {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.1x)"
-    )
     return ratio
 
 
@@ -158,23 +166,11 @@ def shared_hop(args: argparse.Namespace) -> float:
         begin_test(session.url, "bench", "/t/benchtest", control_key=session.control_key)
         test_url = f"{session.url}/t/benchtest"
         try:
-            ratios = []
-            for i in range(args.rounds):
-                order = [(upstream.url, "direct"), (test_url, "shared")]
-                if i % 2:
-                    order.reverse()
-                times = {name: reads(base, args.reads) for base, name in order}
-                ratios.append(times["shared"] / times["direct"])
+            ratio = interleaved(args, upstream.url, test_url, "shared gateway", 1.15)
         finally:
             session.stop()
             process.terminate()
             process.communicate(timeout=30)
-    ratio = statistics.median(ratios)
-    print(
-        f"read through the shared gateway / direct, {args.latency * 1000:.0f} ms server latency: "
-        f"{ratio:.3f}x (median of {args.rounds} interleaved rounds of {args.reads} reads; "
-        f"rounds {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.15x)"
-    )
     return ratio
 
 

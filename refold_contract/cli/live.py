@@ -196,8 +196,9 @@ def _actions(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     if _offline(args):
-        _offline_actions(args, _catalogue(args))  # an unknown app: its own message
-        params: Sequence[Any] = _catalogue(args).get(args.slug, args.action_id).parameters
+        catalogue = _catalogue(args)
+        _offline_actions(args, catalogue)  # an unknown app: its own message
+        params: Sequence[Any] = catalogue.get(args.slug, args.action_id).parameters
     else:
         with _client(args) as client:
             params = client.get_action_schema(args.slug, args.action_id)

@@ -184,17 +184,15 @@ class Checks:
 
             checks.received(stub)   # "hubspot/get_contact received 1 call: {'id': '2'}"
         """
-        if stub.slug == "*" or stub.action_id == "*":
-            calls = [
-                c for c in self.journal.calls()
-                if stub.slug in ("*", c.slug) and stub.action_id in ("*", c.action_id)
-                and c.operation == stub.operation
-            ]  # fmt: skip
+        if "*" in (stub.slug, stub.action_id):
+            pool = self.journal.calls()
         else:
-            calls = [
-                c for c in self.journal.for_action(stub.slug, stub.action_id)
-                if stub.operation in ("*", c.operation)
-            ]  # fmt: skip
+            pool = self.journal.for_action(stub.slug, stub.action_id)
+        calls = [
+            c for c in pool
+            if stub.slug in ("*", c.slug) and stub.action_id in ("*", c.action_id)
+            and stub.operation in ("*", c.operation)
+        ]  # fmt: skip
         what = f"{stub.slug}/{stub.action_id}"
         if not calls:
             return f"{what} received no call"

@@ -163,14 +163,7 @@ class Gateway:
         )
         self._upstream: Upstream | None = None
         if transport is None:
-            from refold_contract._core.transport import ssl_context
-
-            https = config.upstream.startswith("https:")
-            self._upstream = Upstream(
-                config.upstream,
-                timeout=config.timeout,
-                ssl_context=ssl_context() if https else None,
-            )
+            self._upstream = Upstream(config.upstream, timeout=config.timeout)
 
     def __repr__(self) -> str:
         return f"<Gateway upstream={self.config.upstream!r} {self._credentials!r}>"

@@ -12,7 +12,7 @@ a token name and a colon, a folded header, two Content-Lengths, a Transfer-Encod
 
 Example::
 
-    upstream = Upstream("https://app.refold.ai", timeout=30.0, ssl_context=ssl_context())
+    upstream = Upstream("https://app.refold.ai", timeout=30.0)   # the shared TLS context
     status, headers, body = upstream.send(
         "POST", "/api/v2/integration-schema/slack/actions/list_channels/execute",
         {"x-api-key": key, "content-type": "application/json"}, b"{}", max_bytes=1 << 20,
@@ -93,7 +93,12 @@ class Upstream:
         self._host_header = shown if self._port == default else f"{shown}:{self._port}"
         self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
-        self._ssl_context = ssl_context or (ssl.create_default_context() if self._https else None)
+        self._ssl_context: ssl.SSLContext | None = None
+        if self._https:
+            from refold_contract._core.transport import ssl_context as shared_context
+
+            # The process's one TLS context, its CA bundle loaded once.
+            self._ssl_context = ssl_context or shared_context()
         self._max_idle = max_idle
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
