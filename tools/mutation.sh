@@ -26,8 +26,22 @@ declare -A PATTERNS=(
   [redactor]="refold_contract._core.json.xǁRedactorǁ*"
   [snapshot]="refold_contract.snapshot.x__prepare__* refold_contract.snapshot.x__secrets__* refold_contract.snapshot.x_register_secrets__* refold_contract.snapshot.xǁRefoldSnapshotExtensionǁserialize__*"
   [client]="refold_contract.client.protocol.xǁProtocolǁshould_retry__* refold_contract.client.protocol.xǁProtocolǁbuild__* refold_contract.client.protocol.xǁProtocolǁscrub__*"
+  # The sandbox's logic (issue 21): paging, the operator table, id minting, the operations,
+  # the filtered view, the Salesforce batches and SOQL's matching. Left out: the SOQL tokenizer
+  # and parser (text in, a query or a typed error out; tests/test_sandbox.py covers its grammar),
+  # the Store's bookkeeping (seed, records, reset) and the state machines themselves.
+  [sandbox]="refold_contract.sandbox.paging.* refold_contract.sandbox.matching.* refold_contract.sandbox.store.x_salesforce_id__* refold_contract.sandbox.store.x__base62__* refold_contract.sandbox.store.x_id_key__* refold_contract.sandbox.store.x_sort_id__* refold_contract.sandbox.store.xǁTableǁmint__* refold_contract.sandbox.store.xǁStoreǁremember__* refold_contract.sandbox.store.xǁStoreǁrecall__* refold_contract.sandbox.operations.* refold_contract.sandbox.call.xǁCallǁfiltered_view__* refold_contract.sandbox.call.x__value__* refold_contract.sandbox.call.x__select__* refold_contract.sandbox.queries.x__batches__* refold_contract.sandbox.queries.x__query_more__* refold_contract.sandbox.queries.x_salesforce_first__* refold_contract.sandbox.soql.xǁSOQLQueryǁmatches__* refold_contract.sandbox.soql.x_field_value__* refold_contract.sandbox.soql.x_resolve__*"
+  # The consumer contract: verify and its findings, merging, the path syntax. Left out: the
+  # commands' printing (verify_command, merge_command, the table) and the file reader.
+  [consumer]="refold_contract.consumer.verification.x_verify__* refold_contract.consumer.verification.x_verify_reply__* refold_contract.consumer.verification.x__actions__* refold_contract.consumer.verification.x__example_findings__* refold_contract.consumer.verification.x__parameter_findings__* refold_contract.consumer.verification.x__status_findings__* refold_contract.consumer.verification.x__allowed__* refold_contract.consumer.verification.x__type_findings__* refold_contract.consumer.verification.x__shape_findings__* refold_contract.consumer.verification.x__navigate__* refold_contract.consumer.verification.x__ordered__* refold_contract.consumer.model.xǁPathReadǁmerge__* refold_contract.consumer.model.xǁStatusContractǁmerge__* refold_contract.consumer.model.xǁActionContractǁmerge__* refold_contract.consumer.model.x_merge_shapes__* refold_contract.consumer.model.x__union__* refold_contract.consumer.model.x_close_reads__* refold_contract.consumer.model.x__prune__* refold_contract.consumer.model.x__implied__* refold_contract.consumer._paths.*"
+  # The catalogue's templates (placeholders meeting any value, falsy ones included) and lint.
+  [catalogue]="refold_contract.catalogue.template.* refold_contract.catalogue.lint.*"
+  # The plugin's in-process logic: the marker, the contract-suite selection, report scrubbing,
+  # the session's URL helpers. Left out: the hooks and fixtures (a line or two each, handing
+  # over to these) and what runs only in a live session (the gateway, custody, the live report).
+  [plugin]="refold_contract._plugin.markers.* refold_contract._plugin.selection.* refold_contract._plugin.scrubbing.x__clean__* refold_contract._plugin.scrubbing.x__as_text__* refold_contract._plugin.scrubbing.x_scrub_report__* refold_contract._plugin.scrubbing.x_scrub_warning__* refold_contract._plugin.scrubbing.x_scrub_items__* refold_contract._plugin.session.x__address__* refold_contract._plugin.session.x__origin__* refold_contract._plugin.session.x_one_line__*"
 )
-ORDER=(access emulator gateway egress live redactor snapshot client)
+ORDER=(access emulator gateway egress live redactor snapshot client sandbox consumer catalogue plugin)
 
 recheck=0
 if [ "${1:-}" = "--recheck" ]; then  # test the survivors again, e.g. after adding tests

@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import os
 import traceback
 
 from hypothesis import HealthCheck, Phase, settings
@@ -19,20 +20,33 @@ __all__ = ["MachineResult", "describe_failure", "machine_settings"]
 
 
 def machine_settings(
-    examples: int = DEFAULT_EXAMPLES, steps: int = 20, *, shrink: bool = True
+    examples: int = DEFAULT_EXAMPLES,
+    steps: int = 20,
+    *,
+    shrink: bool = True,
+    derandomize: bool | None = None,
 ) -> settings:
     """The settings the built-in machines run with: ``examples`` runs of up to ``steps``;
     ``shrink=False`` reports the first failure as found, without minimising it.
 
+    ``derandomize=True`` runs the same steps every time (a failure found is found again);
+    the default is true when the ``CI`` environment variable is set, as for the ``refold``
+    hypothesis profile, so a CI run never passes or fails by luck. Runs keep no example
+    database either way.
+
     Example::
 
         run_state_machine_as_test(machine, settings=machine_settings(10))
+        machine_settings(10, derandomize=True).derandomize       # True
     """
+    if derandomize is None:
+        derandomize = bool(os.environ.get("CI"))
     phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
     return settings(
         max_examples=examples,
         stateful_step_count=steps,
         deadline=None,
+        derandomize=derandomize,
         database=None,
         phases=phases,
         report_multiple_bugs=False,
