@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from refold_contract import Catalogue
 from refold_contract.catalogue.state.model import Paging, RecordModel
 from refold_contract.errors import PagingProblem
+from refold_contract.sandbox import Sandbox, Store, parse_soql
 from refold_contract.sandbox.matching import (
     as_instant,
     as_number,
@@ -699,3 +701,127 @@ def test_workday_ids_are_32_hex_digits_repeatable_per_object() -> None:
 def test_uuid_ids_are_uuids() -> None:
     minted = Table(model("uuid")).mint(clock(), "app", "things")
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", minted)
+
+
+# ---------------------------------------------------------------------- end to end: search, SOQL
+
+CATALOGUE = Catalogue.builtin()
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(CATALOGUE, Store(CATALOGUE, clock=Clock(start=EPOCH)))
+
+
+def call(sandbox: Sandbox, key: str, params: dict[str, Any]) -> Any:
+    slug, action_id = key.split("/")
+    reply = sandbox.answer(CATALOGUE.get(slug, action_id), params, None)
+    assert reply is not None
+    return reply
+
+
+# Contacts at each boundary: an age equal to the threshold, a falsy age, no age at all, an
+# empty city and no city.
+PEOPLE = {
+    "at": {"email": "at@example.com", "age": "40", "city": "London"},
+    "over": {"email": "over@example.com", "age": "41", "city": ""},
+    "zero": {"email": "zero@example.com", "age": "0"},
+    "none": {"email": "none@example.com"},
+}
+
+
+@pytest.fixture
+def people(sandbox: Sandbox) -> dict[str, str]:
+    keys = sandbox.seed("hubspot", "contacts", list(PEOPLE.values()), replace=True)
+    return dict(zip(PEOPLE, keys, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("prop", "op", "value", "who"),
+    [
+        ("age", "GT", "40", {"over"}),
+        ("age", "GTE", "40", {"at", "over"}),
+        ("age", "LT", "40", {"zero"}),
+        ("age", "LTE", "40", {"at", "zero"}),
+        ("age", "EQ", "0", {"zero"}),
+        ("age", "NEQ", "40", {"over", "zero", "none"}),
+        ("age", "LT", "1", {"zero"}),
+        ("age", "HAS_PROPERTY", "", {"at", "over", "zero"}),
+        ("age", "NOT_HAS_PROPERTY", "", {"none"}),
+        ("city", "HAS_PROPERTY", "", {"at"}),
+        ("city", "NOT_HAS_PROPERTY", "", {"over", "zero", "none"}),
+        ("city", "EQ", "", {"over"}),
+        ("age", "IN", "0,40", {"at", "zero"}),
+    ],
+)
+def test_search_at_each_boundary(
+    sandbox: Sandbox, people: dict[str, str], prop: str, op: str, value: str, who: set[str]
+) -> None:
+    reply = call(
+        sandbox, "hubspot/search_contacts", {"propertyName": prop, "operator": op, "value": value}
+    )
+    assert set(reply.record_ids) == {people[name] for name in who}
+    assert reply.data["total"] == len(who)
+
+
+def test_search_paging_where_the_limit_lands_on_the_total(
+    sandbox: Sandbox, people: dict[str, str]
+) -> None:
+    params = {"propertyName": "email", "operator": "HAS_PROPERTY", "value": "", "limit": "4"}
+    reply = call(sandbox, "hubspot/search_contacts", params)
+    assert len(reply.record_ids) == 4
+    assert "paging" not in reply.data  # the last page: no next cursor
+    short = call(sandbox, "hubspot/search_contacts", {**params, "limit": "3"})
+    assert len(short.record_ids) == 3
+    assert short.data["paging"]["next"]["after"] == "3"  # search pages by position
+    assert short.data["total"] == 4
+
+
+def test_listing_where_the_limit_lands_on_the_total(sandbox: Sandbox) -> None:
+    keys = sandbox.seed(
+        "hubspot", "contacts", [{"email": f"c{i}@x.com"} for i in range(4)], replace=True
+    )
+    whole = call(sandbox, "hubspot/get_contact", {"limit": "4"})
+    assert list(whole.record_ids) == keys
+    assert "paging" not in whole.data
+    short = call(sandbox, "hubspot/get_contact", {"limit": "3"})
+    assert short.data["paging"]["next"]["after"] == str(int(keys[2]) + 1)
+
+
+RECORDS: list[dict[str, Any]] = [
+    {"Name": "At", "NumberOfEmployees": 40, "Industry": "Tech"},
+    {"Name": "Over", "NumberOfEmployees": 41, "Industry": ""},
+    {"Name": "Zero", "NumberOfEmployees": 0, "Industry": None},
+    {"Name": "None"},
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "names"),
+    [
+        ("NumberOfEmployees > 40", {"Over"}),
+        ("NumberOfEmployees >= 40", {"At", "Over"}),
+        ("NumberOfEmployees < 40", {"Zero"}),
+        ("NumberOfEmployees <= 40", {"At", "Zero"}),
+        ("NumberOfEmployees = 0", {"Zero"}),
+        ("NumberOfEmployees != 40", {"Over", "Zero", "None"}),
+        ("Industry = null", {"Zero", "None"}),
+        ("Industry != null", {"At", "Over"}),
+        ("Industry = ''", {"Over"}),
+        ("Industry IN ('Tech', '')", {"At", "Over"}),
+        ("Name LIKE 'Ze%'", {"Zero"}),
+        ("numberofemployees >= 41", {"Over"}),  # field names without case
+        ("NumberOfEmployees >= 0 AND Industry != null", {"At", "Over"}),
+    ],
+)
+def test_soql_where_at_each_boundary(where: str, names: set[str]) -> None:
+    query = parse_soql(f"SELECT Name FROM Account WHERE {where}")
+    got = {r["Name"] for r in RECORDS if query.matches(r, lambda _: None)}
+    assert got == names
+
+
+def test_soql_reads_a_parent_records_field() -> None:
+    query = parse_soql("SELECT Id FROM Contact WHERE Account.Name = 'Acme'")
+    parents = {"Account": {"Name": "acme"}}
+    assert query.matches({"Id": "1"}, parents.get)
+    assert not query.matches({"Id": "1"}, lambda _: None)  # no parent: nothing to compare
