@@ -139,6 +139,7 @@ OPERATORS: list[tuple[str, Any, Any, bool]] = [
     ("PREFIX", "Ada Lovelace", "", False),
     ("PREFIX", "Ada Lovelace", "  ", False),
     ("PREFIX", None, "a", False),
+    ("PREFIX", None, "none", False),  # a missing field has no words, not the word "none"
     ("PREFIX", "Ada Lovelace", " ada ", True),
     # IN: one of a list or of comma-separated text
     ("IN", "Prospect", "Customer,Prospect", True),
@@ -285,6 +286,8 @@ WILDCARDS: list[tuple[str, str, dict[str, Any], bool]] = [
     ("", "a", {}, False),
     ("a*", "a", {}, True),
     ("a**b", "ab", {}, True),
+    ("a*b", "ab", {}, True),  # the star matches nothing: the next pattern character is next
+    ("*@x", "@x", {}, True),
     ("*b*", "abc", {}, True),
     ("*b", "abc", {}, False),
     ("a*c", "abbbc", {}, True),
@@ -383,6 +386,8 @@ def test_hubspot_an_after_that_is_not_an_id_is_a_validation_error() -> None:
     with pytest.raises(PagingProblem) as info:
         page(HUBSPOT, {"after": "abc"})
     assert (info.value.code, info.value.http_status) == ("VALIDATION_ERROR", 400)
+    assert info.value.style == "hubspot"
+    assert info.value.message == "after must be an id, got 'abc'"
     for fmt in ("counter", "zendesk"):
         with pytest.raises(PagingProblem):
             page(HUBSPOT, {"after": "abc"}, fmt=fmt)
