@@ -6,20 +6,25 @@ same behaviour end to end.)"""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import pytest
 
 from refold_contract import Catalogue
+from refold_contract._guard import custody
 from refold_contract._plugin.markers import (
     RefoldMarker,
     marker_keywords,
     marker_line,
 )
+from refold_contract._plugin.scrubbing import scrub_items
 from refold_contract._plugin.selection import contract_selection, wants_selection
 from refold_contract._plugin.session import SESSION_KEY, _address, _origin, one_line
 from refold_contract.config import DEFAULT_EXAMPLES
 from refold_contract.errors import CatalogueError
+
+from .helpers import FAKE_KEY
 
 CATALOGUE = Catalogue.builtin()
 
@@ -126,10 +131,12 @@ class Session:
 class Config:
     """A pytest config as the selection reads it: options, and the stash."""
 
-    def __init__(self, *, live: bool = False, **options: Any) -> None:
+    def __init__(
+        self, *, live: bool = False, catalogue: Catalogue = CATALOGUE, **options: Any
+    ) -> None:
         self.options = options
         self.stash = pytest.Stash()
-        self.stash[SESSION_KEY] = Session(CATALOGUE, live)  # type: ignore[misc]
+        self.stash[SESSION_KEY] = Session(catalogue, live)  # type: ignore[misc]
 
     def getoption(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
@@ -176,7 +183,17 @@ def test_a_mistyped_app_is_a_usage_error_with_close_names() -> None:
     assert text.endswith("; did you mean hubspot?")
     with pytest.raises(pytest.UsageError) as info:
         select(refold_apps=["qqqqqqqq"])
-    assert "did you mean" not in str(info.value)
+    assert str(info.value) == (
+        f"--refold-app qqqqqqqq: no such app in the catalogue (apps: {', '.join(CATALOGUE.apps())})"
+    )
+
+
+def test_every_close_app_is_named() -> None:
+    zendesk = CATALOGUE.get("zendesk", "get_ticket_by_id")
+    twins = Catalogue([dataclasses.replace(zendesk, slug=slug) for slug in ("acme", "acne")])
+    with pytest.raises(pytest.UsageError) as info:
+        contract_selection(Config(catalogue=twins, refold_apps=["acxe"]))  # type: ignore[arg-type]
+    assert str(info.value).endswith("(apps: acme, acne); did you mean acne, acme?")
 
 
 def test_an_action_by_id_or_by_key_in_the_order_asked_without_repeats() -> None:
@@ -206,7 +223,26 @@ def test_a_mistyped_action_is_a_usage_error_with_close_names() -> None:
     assert str(info.value).endswith("; did you mean search_contacts?")
     with pytest.raises(pytest.UsageError) as info:
         select(refold_actions=["qqqqqqqqqqqq"])
-    assert "did you mean" not in str(info.value)
+    assert str(info.value) == "--refold-action qqqqqqqqqqqq: no such action in the selected apps"
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        # the app named: close keys of that app first
+        ("gmail/get_m", "gmail/get_message, gmail/list_messages"),
+        # no app named: close keys of any app
+        ("get_mess", "gmail/get_message"),
+        # no close key: the three closest action ids
+        ("netsuite/create_", "create_task, create_lead, create_deal"),
+    ],
+)
+def test_the_close_names_of_a_mistyped_action(name: str, hint: str) -> None:
+    with pytest.raises(pytest.UsageError) as info:
+        select(refold_actions=[name])
+    assert str(info.value) == (
+        f"--refold-action {name}: no such action in the selected apps; did you mean {hint}?"
+    )
 
 
 @pytest.mark.parametrize(("given", "examples"), [(None, DEFAULT_EXAMPLES), (1, 1), (7, 7)])
@@ -273,3 +309,55 @@ def test_one_line_puts_the_hint_in_parentheses() -> None:
     assert one_line(error) == str(error).replace("\n  hint: ", " (hint: ") + ")"
     assert one_line(ValueError("plain")) == "plain"
     assert one_line(ValueError("two\nlines")) == "two\nlines"
+
+
+# ---------------------------------------------------------------------- test names scrubbed
+
+
+class Item:
+    """A collected test as scrub_items sees it: node id, name, a cached location."""
+
+    def __init__(self, name: str, *, cached: bool = True) -> None:
+        self._nodeid = f"tests/test_x.py::{name}"
+        self.name = name
+        if cached:
+            self.__dict__["location"] = ("tests/test_x.py", 3, name)
+
+    @property
+    def nodeid(self) -> str:
+        return self._nodeid
+
+
+def nothing_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(custody, "_HELD", frozenset())
+    monkeypatch.setattr(custody, "_LOCKED", [])
+
+
+def test_a_test_named_with_a_held_key_is_renamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    nothing_held(monkeypatch)
+    monkeypatch.setattr(custody, "_HELD", frozenset({FAKE_KEY}))
+    named, clean, uncached = (
+        Item(f"test_read[{FAKE_KEY}]"),
+        Item("test_ok"),
+        Item(f"test_b[{FAKE_KEY}]", cached=False),
+    )
+    scrub_items([named, clean, uncached])  # type: ignore[list-item]
+    assert named.nodeid == "tests/test_x.py::test_read[<redacted>]"
+    assert named.name == "test_read[<redacted>]"
+    assert named.__dict__["location"] == ("tests/test_x.py", 3, "test_read[<redacted>]")
+    assert (clean.nodeid, clean.name) == ("tests/test_x.py::test_ok", "test_ok")
+    assert clean.__dict__["location"] == ("tests/test_x.py", 3, "test_ok")
+    assert uncached.name == "test_b[<redacted>]"
+    assert "location" not in uncached.__dict__
+
+
+def test_a_worker_renames_by_the_controllers_fingerprints(monkeypatch: pytest.MonkeyPatch) -> None:
+    nothing_held(monkeypatch)
+    fingerprint = f"{len(FAKE_KEY)}:{hashlib.sha256(FAKE_KEY.encode()).hexdigest()}"
+    item = Item(f"test_read[{FAKE_KEY}]")
+    scrub_items([item])  # type: ignore[list-item]
+    assert FAKE_KEY in item.nodeid  # nothing held, no fingerprints: nothing to look for
+    scrub_items([item], also=[fingerprint])  # type: ignore[list-item]
+    assert FAKE_KEY not in item.nodeid
+    assert FAKE_KEY not in item.name
+    assert FAKE_KEY not in item.__dict__["location"][2]
