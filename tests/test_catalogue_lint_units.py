@@ -241,3 +241,51 @@ def test_a_reports_errors_and_warnings(severity: Literal["error", "warning"]) ->
     assert report.errors == ([problem] if severity == "error" else [])
     assert report.warnings == ([problem] if severity == "warning" else [])
     assert report.ok is (severity == "warning")
+
+
+def test_each_rule_says_what_to_do_about_it(tmp_path: Path) -> None:
+    write_action(tmp_path / "a", action_doc(action_id="get_a", position=1, access="read"))
+    write_action(tmp_path / "a", action_doc(action_id="get_b", position=1, access="read"))
+    write_action(tmp_path / "b", stateful("get_ticket_by_id"))
+    write_action(tmp_path / "b", stateful("get_x", ids="counter"))
+    write_action(tmp_path / "c", action_doc(evidence=EVIDENCE))
+    said = {
+        p.pointer: (p.message, p.hint, p.field, p.action, p.severity)
+        for folder in "abc"
+        for p in lint(tmp_path / folder, builtin=tmp_path / "c").problems
+    }
+    assert said == {
+        "/position": (
+            "position 1 is also given to get_a.json",
+            "give each documented action of an app its own place in Refold's list (1 is first)",
+            "position",
+            "demo/get_b",
+            "warning",
+        ),
+        "/state/record": (
+            "the record model of zendesk object type 'tickets' differs from the one in "
+            "get_ticket_by_id.json",
+            'every state block on one object type shares its records: give them the same "record" '
+            "(id field, id format, timestamp fields, clock)",
+            "state",
+            "zendesk/get_x",
+            "error",
+        ),
+        "/access": (
+            "a built-in action must declare its access",
+            'check it against the app\'s documentation and add "access": "read" (or "write")',
+            "access",
+            "demo/get_thing",
+            "error",
+        ),
+    }
+    action = Catalogue.builtin().get("zendesk", "get_ticket_by_id")
+    dropped = dropped_state_problem(action, Path("mine/zendesk/get_ticket_by_id.json"))
+    assert dropped.message == (
+        "replaces the built-in zendesk/get_ticket_by_id without its state block, so stateful "
+        "mode replays this action instead of computing it (paging, filtering, records)"
+    )
+    assert dropped.hint == (
+        'copy the built-in file\'s "state" block into yours (the built-in folder is '
+        "refold_contract.Catalogue.builtin_path()), or leave the action to the built-in file"
+    )
