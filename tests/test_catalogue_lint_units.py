@@ -289,3 +289,71 @@ def test_each_rule_says_what_to_do_about_it(tmp_path: Path) -> None:
         'copy the built-in file\'s "state" block into yours (the built-in folder is '
         "refold_contract.Catalogue.builtin_path()), or leave the action to the built-in file"
     )
+
+
+def test_a_query_block_keeps_no_records_so_it_never_clashes(tmp_path: Path) -> None:
+    builtin = Catalogue.builtin_path() / "salesforce"
+    query = json.loads((builtin / "get_entity_with_soql.json").read_text(encoding="utf-8"))
+    query["state"]["object"] = "Account"  # a query block may name its object; it has no record
+    assert "record" not in query["state"]
+    write_action(tmp_path, query)
+    write_action(tmp_path, json.loads((builtin / "create_account.json").read_text("utf-8")))
+    assert lint(tmp_path).problems == ()
+
+
+def test_files_are_counted_over_every_folder(tmp_path: Path) -> None:
+    write_action(tmp_path / "one", action_doc(action_id="get_a", access="read"))
+    write_action(tmp_path / "two", action_doc(action_id="get_b", access="read"))
+    write_action(tmp_path / "two", action_doc(action_id="get_c", access="read"))
+    assert lint(tmp_path / "one", tmp_path / "two").files == 3
+
+
+def test_a_stray_named_like_its_folder_beside_app_folders_goes_one_down(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    write_action(folder, action_doc(slug="other", access="read"))
+    (folder / "stray.json").write_text(json.dumps(action_doc(access="read")), encoding="utf-8")
+    (problem,) = lint(folder).problems
+    assert problem.hint == f"move it to {folder / 'demo'}/ (its slug is 'demo')"
+
+
+def test_a_file_in_another_apps_folder_is_named(tmp_path: Path) -> None:
+    write_action(tmp_path, action_doc(slug="demo", access="read"), slug="other")
+    problems = lint(tmp_path).problems
+    assert problems
+    assert all(p.severity == "error" for p in problems)
+    assert any("demo" in p.message and "other" in str(p) for p in problems)
+
+
+def test_the_size_limit_reaches_each_file(tmp_path: Path) -> None:
+    write_action(tmp_path, action_doc(access="read"))
+    assert lint(tmp_path).problems == ()
+    (problem,) = lint(tmp_path, max_bytes=100).problems
+    assert problem.severity == "error"
+    (problem,) = lint(tmp_path, max_depth=2).problems
+    assert problem.severity == "error"
+
+
+def test_every_problem_names_its_file(tmp_path: Path) -> None:
+    write_action(tmp_path / "a", action_doc(action_id="get_a", position=1, access="read"))
+    second = write_action(tmp_path / "a", action_doc(action_id="get_b", position=1, access="read"))
+    write_action(tmp_path / "b", stateful("get_ticket_by_id"))
+    clash = write_action(tmp_path / "b", stateful("get_x", ids="counter"))
+    undeclared = write_action(tmp_path / "c", action_doc(evidence=EVIDENCE))
+    doc = copy.deepcopy(ZENDESK)
+    del doc["state"]
+    dropped = write_action(tmp_path / "d", doc)
+    paths = {
+        p.pointer: p.path
+        for folder in "abcd"
+        for p in lint(
+            tmp_path / folder,
+            builtin=tmp_path / "c",
+            stateful_builtins=frozenset({("zendesk", "get_ticket_by_id")}),
+        ).problems
+    }
+    assert paths == {
+        "/position": str(second),
+        "/state/record": str(clash),
+        "/access": str(undeclared),
+        "/state": str(dropped),
+    }
