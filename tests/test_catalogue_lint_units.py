@@ -208,8 +208,11 @@ def test_validate_file_gives_no_action_on_an_error_and_keeps_warnings(tmp_path: 
     text = json.dumps(action_doc(action_id="get_dup", access="read"))
     duplicated.write_text(text[:-1] + ', "access": "read"}', encoding="utf-8")
     assert validate_file(duplicated)[1] == []  # duplicate keys are lint's own check
-    _linted_action, found = validate_file(duplicated, lint=True)
-    assert found
+    linted_action, found = validate_file(duplicated, lint=True)
+    assert [p.message for p in found] == [
+        "duplicate key 'access': JSON keeps only the last of its values"
+    ]
+    assert linted_action is None  # an error, even one only lint finds: no action
 
 
 def test_validate_file_can_require_evidence(tmp_path: Path) -> None:
@@ -357,3 +360,11 @@ def test_every_problem_names_its_file(tmp_path: Path) -> None:
         "/access": str(undeclared),
         "/state": str(dropped),
     }
+
+
+def test_validate_file_checks_the_slug_it_is_given(tmp_path: Path) -> None:
+    path = write_action(tmp_path, action_doc(access="read"))  # demo/get_thing.json
+    assert validate_file(path)[1] == []
+    action, problems = validate_file(path, slug="other")
+    assert action is None
+    assert [p.message for p in problems] == ["slug 'demo' does not match its folder 'other'"]

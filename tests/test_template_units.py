@@ -120,6 +120,7 @@ def test_braces() -> None:
     assert render("{not a placeholder}") == "{not a placeholder}"
     assert render("plain") == "plain"
     assert render("}}") == "}"
+    assert render("a{{b") == "a{b"  # an opening pair alone is still a literal brace
     assert render(5) == 5
     assert render(None) is None
     assert render(False) is False
@@ -151,6 +152,7 @@ def test_exact_placeholder_find_and_at() -> None:
     assert find({"a": {"b": "{items}"}}, "items") == ("a", "b")
     assert find("{items}", "items") == ()
     assert find({"...": "{items}"}, "items") is None
+    assert find({"...": "{items}", "r": "{items}"}, "items") == ("r",)  # past a spread
     assert find({"r": "{items/0}"}, "items") is None
     assert find({"r": "{item}"}, "items") is None
     assert find(["{items}"], "items") is None
@@ -199,4 +201,6 @@ def test_unify_keeps_the_first_value_and_reads_spreads_and_nothing_else() -> Non
     unify("{selected}", "text", nothing)
     unify("{item}", {"a": 1}, nothing)
     unify({"a": "{record/a}"}, {"b": 1}, nothing)
+    unify({"a": "{record/a}"}, "a", nothing)  # an object template over text: nothing
+    unify("constant", {"a": 1}, nothing)
     assert nothing == {}
