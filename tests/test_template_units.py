@@ -55,6 +55,11 @@ def test_a_falsy_value_in_an_array_is_an_element(value: Any) -> None:
     assert render(["{record/f}", "x"], record={"f": value}) == [value, "x"]
 
 
+def test_missing_is_falsy_and_says_what_it_is() -> None:
+    assert not MISSING
+    assert repr(MISSING) == "MISSING"
+
+
 def test_a_missing_value_removes_its_key_its_element_and_its_text() -> None:
     assert render({"v": "{record/f}", "w": 1}, record={}) == {"w": 1}
     assert render(["{record/f}", "x"], record={}) == ["x"]
