@@ -65,13 +65,14 @@ done
 mkdir -p mutants && echo '*' > mutants/.gitignore  # mutmut's work folder is never committed
 
 if [ "$recheck" = 1 ]; then
-  # mutmut keeps a verdict until the code changes; new tests alone do not reopen a survivor.
+  # mutmut keeps a verdict until the code changes; new tests alone do not reopen a survivor
+  # (exit code 0) or a mutant no test reached (5, 33).
   python - "${names[@]}" <<'PY'
 import fnmatch, json, pathlib, sys
 for meta in pathlib.Path("mutants").rglob("*.py.meta"):
     data = json.loads(meta.read_text())
     codes = data["exit_code_by_key"]
-    reopened = [k for k, v in codes.items() if v == 0 and any(fnmatch.fnmatchcase(k, p) for p in sys.argv[1:])]
+    reopened = [k for k, v in codes.items() if v in (0, 5, 33) and any(fnmatch.fnmatchcase(k, p) for p in sys.argv[1:])]
     for key in reopened:
         codes[key] = None
     if reopened:
@@ -79,6 +80,11 @@ for meta in pathlib.Path("mutants").rglob("*.py.meta"):
         print(f"{meta}: {len(reopened)} survivor(s) to test again")
 PY
 fi
+
+# A mutant that loops forever appending (a template's `i += 1` made `i = 1`) grows by a gigabyte a
+# minute, long before mutmut's CPU-time limit stops it: cap each process's memory so it fails
+# with MemoryError instead (a kill) and never starves the machine.
+ulimit -v "${MUTATION_MEMORY_KB:-3000000}"
 
 # One run for all the targets asked for: the stats pass (which tests call which function) is
 # done once. mutmut's progress line is redrawn in place; keep only its final lines.
