@@ -288,11 +288,15 @@ class Dispatcher:
             sourced = source.reply(action, parsed, linked)
             if sourced is not None:
                 return sourced
+        if action.state is not None and parsed.key not in action.examples_by_params:
+            # Replay mode, no example has these params: the state block computes the answer.
+            computed = self.stateful.compute(action, parsed, linked)
+            if computed is not None:
+                return computed
         answer, note = self.emulator.replay(action, parsed.key)
-        if note is not None and action.state is None:
-            # No example has these params: the reply is unrelated to them, and no state block
-            # can compute one. (An action with a state block is to be computed by the sandbox
-            # instead; until then it replays as before.)
+        if note is not None:
+            # No example has these params and no state block could compute a reply: the one
+            # given is unrelated to them, and named (a warning; a failure when strict).
             self.checks.unmatched(action.key, parsed.params)
         return answer, note
 
