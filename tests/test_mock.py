@@ -24,9 +24,9 @@ from refold_contract import (
 )
 from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
-from refold_contract.mock.server import RunningServer, running_server
 from refold_contract.mock.emulator import FIRST_EXAMPLE_NOTE
 from refold_contract.mock.sandboxing import COMPUTED_NOTE
+from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
 
