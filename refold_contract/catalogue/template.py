@@ -486,8 +486,9 @@ def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
 
     Where the template says ``{record/f}`` the value under it is field ``f``; where it says
     ``{record}`` or ``{selected}``, every key of the object under it is a field; a ``"..."``
-    spread gives the keys no other template key accounts for. Fields already in ``out`` keep
-    their value. Interpolated strings and constants give nothing.
+    spread gives the keys no other template key accounts for; arrays are read element by
+    element. Fields already in ``out`` keep their value. Interpolated strings and constants
+    give nothing.
 
     Example::
 
@@ -515,3 +516,6 @@ def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
                 unify(value, data[key], out)
         if spread is not None:
             unify(spread, {k: v for k, v in data.items() if k not in matched}, out)
+    elif isinstance(template, list) and isinstance(data, list):
+        for element, value in zip(template, data, strict=False):
+            unify(element, value, out)

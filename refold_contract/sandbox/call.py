@@ -214,8 +214,8 @@ class Call:
                     self.slug,
                     str(text),
                     str(text),
-                    f"no {spec.param} at all (the sandbox does not model {self.slug}'s query "
-                    "language)",
+                    f"bodies without {spec.param}",
+                    why=f"it does not model {self.slug}'s {spec.param}",
                 )
         except UnsupportedSearch as exc:
             return self.invalid(code, f"{exc.message}; {exc.hint}", 400)
