@@ -231,9 +231,7 @@ def _time_test(query: str, token: str, operator: str, value: str) -> Test:
             year, month, day = (int(g) for g in found.groups())
             moment = dt.datetime(year, month, day, tzinfo=_PST)
         except ValueError:
-            raise _refused(
-                query, token, f"{operator}: takes YYYY/MM/DD or epoch seconds"
-            ) from None
+            raise _refused(query, token, f"{operator}: takes YYYY/MM/DD or epoch seconds") from None
         bound = int(moment.timestamp()) * 1000
 
     def test(message: Mapping[str, Any]) -> bool:
