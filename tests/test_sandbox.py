@@ -110,7 +110,7 @@ def test_seed_makes_app_style_ids_and_timestamps(store: Store) -> None:
     (ticket,) = store.seed("zendesk", "tickets", [{"subject": "Refund"}])
     assert isinstance(store.records("zendesk", "tickets")[-1]["id"], int)
     assert ticket == str(store.records("zendesk", "tickets")[-1]["id"])
-    (worker,) = store.seed("workday", "workers", [{"descriptor": "Ada Lovelace"}])
+    (worker,) = store.seed("workday", "workers", [{"Worker_Descriptor": "Ada Lovelace"}])
     assert re.fullmatch(r"[0-9a-f]{32}", worker)
     (ts,) = store.seed("slack", "messages", [{"text": "hi", "channel": "C012AB3CD"}])
     assert re.fullmatch(r"\d{10}\.\d{6}", ts)
@@ -184,8 +184,9 @@ def test_the_clock_writes_each_apps_timestamp_style() -> None:
 
 def test_an_action_without_a_state_block_is_left_to_replay(sandbox: Sandbox) -> None:
     assert sandbox.answer(CATALOGUE.get("slack", "post_message"), {"channel": "C1"}, None) is None
-    # Workday's SOAP default has no REST paging params: replayed, not stateful.
-    assert sandbox.answer(CATALOGUE.get("workday", "get_workers"), {}, None) is None
+    # NetSuite's quickstart body has none of the paging params: replayed, not stateful.
+    invoices = CATALOGUE.get("netsuite", "get_list_of_records_invoice")
+    assert sandbox.answer(invoices, {}, None) is None
     # A Salesforce httprequest that is not a nextRecordsUrl is replayed too.
     other = {"method": "GET", "url_path": "/services/data/v59.0/sobjects/Account/001"}
     assert sandbox.answer(CATALOGUE.get("salesforce", "httprequest"), other, None) is None
@@ -610,22 +611,26 @@ def test_gmail_list_messages_pages_250_messages_with_page_tokens(sandbox: Sandbo
 
 def test_workday_get_workers_pages_250_workers_by_offset(sandbox: Sandbox) -> None:
     keys = sandbox.seed(
-        "workday", "workers", [{"descriptor": f"Worker {i:03d}"} for i in range(250)], replace=True
+        "workday",
+        "workers",
+        [{"Worker_Descriptor": f"Worker {i:03d}"} for i in range(250)],
+        replace=True,
     )
     seen: list[str] = []
     offset = 0
     while True:
         reply = call(sandbox, "workday/get_workers", {"limit": "100", "offset": str(offset)})
-        assert reply.data["total"] == 250
+        results = reply.data["env:Envelope"]["env:Body"]["wd:Get_Workers_Response"]
+        assert results["wd:Response_Results"]["wd:Total_Results"] == "250"
         seen.extend(reply.record_ids)
         offset += 100
-        if offset >= reply.data["total"]:
+        if offset >= 250:
             break
     assert seen == keys
-    over = call(sandbox, "workday/get_workers", {"limit": "500"})
-    assert len(over.record_ids) == 100
+    over = call(sandbox, "workday/get_workers", {"limit": "5000"})
+    assert len(over.record_ids) == 250  # lowered to Get_Workers' 999
     bad = call(sandbox, "workday/get_workers", {"limit": "ten"})
-    assert (bad.node_status, bad.http_status) == ("Errored", 400)
+    assert (bad.node_status, bad.http_status) == ("Errored", 500)
 
 
 def test_salesforce_queries_page_250_records_in_batches_with_next_records_url(
@@ -915,7 +920,7 @@ def test_the_catalogue_parses_state_blocks_into_typed_objects() -> None:
     assert block.record is not None
     assert block.record.id == "hs_object_id"
     stateful = {a.key for a in CATALOGUE if a.state is not None}
-    assert len(stateful) == 24
+    assert len(stateful) == 25
     assert "slack/post_message" not in stateful
     for action in CATALOGUE:
         if action.state is not None:

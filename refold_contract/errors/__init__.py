@@ -25,7 +25,8 @@
     ├── SandboxError                            the sandbox cannot do what it was asked
     │   ├── UnknownObjectType (LookupError)     seed/records for an object no state block names
     │   ├── InvalidRecord (ValueError)          a seeded record the store cannot hold
-    │   └── UnsupportedQuery (ValueError)       SOQL outside the sandbox's documented subset
+    │   ├── UnsupportedQuery (ValueError)       SOQL outside the sandbox's documented subset
+    │   └── UnsupportedSearch (ValueError)      an app's search query outside the sandbox's subset
     └── RefoldAPIError                          Refold's documented error envelope
         ├── InvalidParams (ValueError)          400
         │   └── InvalidLinkedAccount            400 INVALID_LINKED_ACCOUNT_ID
@@ -84,7 +85,7 @@ __all__ = [
     "RefoldConnectionError", "RefoldError", "RefoldTimeout", "RefoldWarning", "ReplyTooLarge",
     "ReplyWithheld", "SandboxError", "ServerError", "SnapshotDataError", "TransportError",
     "UnknownFieldType", "UnknownObjectType", "UnmatchedRequest", "UnsupportedQuery",
-    "UnusedStub"
+    "UnsupportedSearch", "UnusedStub"
 ]  # fmt: skip
 
 
@@ -467,6 +468,35 @@ class UnsupportedQuery(SandboxError, ValueError):
             f"{detail} at character {position + 1} of the query",
             hint="the sandbox answers the SOQL subset " + self.subset + "; op is one of =, !=, "
             "<, <=, >, >=, LIKE, IN (...); a field may name one parent (Account.Name)",
+        )
+
+
+# ---------------------------------------------------------------------- app search queries
+# (Gmail's q and other list searches; SOQL has UnsupportedQuery above.)
+
+
+class UnsupportedSearch(SandboxError, ValueError):
+    """An app's search query (Gmail's ``q``) that the sandbox does not answer: it names the part
+    it cannot model and the ``subset`` it does, instead of guessing which records match.
+
+    Carries ``app``, ``query``, ``term`` (the part refused) and ``subset``. Through the mock, it
+    is the app's own bad-request reply, whose message says the same.
+
+    Example::
+
+        parse_gmail_query("has:attachment")   # raises: has: is not in the subset
+    """
+
+    def __init__(self, app: str, query: str, term: str, subset: str, *, why: str = "") -> None:
+        self.app = app
+        self.query = query
+        self.term = term
+        self.subset = subset
+        super().__init__(
+            f"refold-contract's sandbox does not answer the {app} search term {term!r}"
+            + (f" ({why})" if why else ""),
+            hint=f"the sandbox answers only {subset}; stub this request (refold_mock.stub) or "
+            "add an example with these exact params to the catalogue",
         )
 
 

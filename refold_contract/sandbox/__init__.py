@@ -63,17 +63,28 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     ``{"object", "param", "field"}``: a record the request names that must exist (a Slack
     channel for its history); ``field`` is where children keep its id.
 ``filters`` (list)
-    ``[{"param", "field", "op", "value", "when"}]``: applied when the param is in the request;
+    ``[{"param", "field", "op", "value", "when"}]``: applied when the param is in the request
+    (``null`` or ``""`` counts as absent);
     ops ``EQ``, ``NEQ``, ``LT``, ``LTE``, ``GT``, ``GTE``, ``CONTAINS_TOKEN``,
     ``NOT_CONTAINS_TOKEN``, ``HAS_PROPERTY``, ``NOT_HAS_PROPERTY``, ``PREFIX``, ``IN``,
     ``CONTAINS_ALL`` (semantics in :mod:`.matching`).
 ``search`` (search)
     HubSpot's filter from three params: ``property_param``, ``operator_param``,
     ``value_param``, and an optional free ``query_param`` over ``query_fields``.
-``query`` (query)
+``query`` (query, list)
     ``{"param": "query", "language": "soql"}``: the SOQL subset of :mod:`.soql`. A ``query``
     block without it continues Salesforce queries: its ``paging.cursor`` param carries a
-    ``nextRecordsUrl`` (the ``httprequest`` action).
+    ``nextRecordsUrl`` (the ``httprequest`` action). On a list, ``language`` is ``gmail``
+    (the search subset of :mod:`.gmail`) or ``unmodelled`` (a non-empty value is refused as
+    the ``on_invalid`` reply); a query outside the subset is refused the same way, never guessed.
+``kinds`` (list)
+    ``{"param", "default", "of"}``: the param names kinds (comma-separated), each kind a set of
+    record field values (``false`` also matches a field left out); ``default`` when absent or
+    empty; an unknown kind is the ``on_invalid`` reply with code ``invalid_<param>`` (Slack's
+    ``types``).
+``view`` (get, list)
+    ``{"style": "gmail", "param", "headers"}``: the param reshapes each record as the app's
+    format does (Gmail's ``format``; ``headers`` is the ``metadataHeaders`` param).
 ``select``
     Which fields a reply shows (``{selected}``): ``param`` (a comma-separated list in the
     request), ``default``, ``always``, ``written`` (a create or update shows what it wrote),
@@ -81,7 +92,8 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
 ``order``
     ``{"field", "direction"}`` for lists not paged by cursor (default: by id).
 ``paging``
-    ``{"style": hubspot | slack | gmail | workday | salesforce, "limit", "cursor", "offset",
+    ``{"style": hubspot | slack | gmail | workday | salesforce | netsuite, "limit", "cursor",
+    "offset",
     "batch", "default", "max", "after", "order", "prefix"}`` (:mod:`.paging`); the reply must
     put ``{paging/next}`` where the convention reads it (lint checks).
 ``only_with``
@@ -91,7 +103,8 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     A template for one record as the app shows it (``{record/...}``, ``{selected}``).
 ``reply`` (required)
     ``{"http_status", "data"}``: the success reply. ``data`` is a template (:mod:`.template`):
-    ``{item}`` or ``{items}``, ``{paging/next}``, ``{params/...}``, and more. Without
+    ``{item}`` or ``{items}``, ``{paging/next}``, ``{params/...}``, and more; ``{items?}`` is
+    absent when empty, ``{paging/next!}`` removes the object holding it when absent. Without
     ``http_status`` the status is the first successful example's (none if it has none), so
     stateful answers keep the catalogue's envelope.
 ``on_missing`` (get, update, delete; required)

@@ -94,7 +94,12 @@ class Sandbox:
             if not plan.cacheable or not self.keep_replies:
                 return run(Call(store, plan, params, linked_account_id))
             account = store.account(linked_account_id)
-            cache_key = (id(plan), account, key if key is not None else canonical_json(params))
+            cache_key = (
+                id(plan),
+                account,
+                store.short_pages,
+                key if key is not None else canonical_json(params),
+            )
             writes = store.writes(account)
             held = self._replies.get(cache_key)
             if held is not None and held[0] == writes:

@@ -50,7 +50,7 @@ def _create(call: Call) -> SandboxReply:
 
 
 def _get(call: Call) -> SandboxReply:
-    refused = call.parent_missing()
+    refused = call.parent_missing() or call.refused_view()
     if refused is not None:
         return refused
     key = call.requested_id()
@@ -127,18 +127,28 @@ def _page_reply(
 
 
 def _list(call: Call) -> SandboxReply:
-    refused = call.parent_missing()
+    refused = call.parent_missing() or call.refused_view()
     if refused is not None:
         return refused
+    tests = call.record_tests()
+    if isinstance(tests, SandboxReply):
+        return tests
     table = call.table()
-    ids, keys = call.filtered_view(table)
+    ids, keys = call.filtered_view(table, tests)
     paging = call.block.paging
     if paging is None:
         return _page_reply(call, table, ids, {"total": len(ids), "done": True}, "listed")
     if paging.style == "salesforce":
         return salesforce_first(call, table, ids)
     try:
-        page = window(paging, call.params, ids, keys, id_format=table.model.id_format)
+        page = window(
+            paging,
+            call.params,
+            ids,
+            keys,
+            id_format=table.model.id_format,
+            short=call.store.short_pages,
+        )
     except PagingProblem as exc:
         return call.invalid(exc.code, exc.message, exc.http_status)
     return _page_reply(call, table, page.ids, page.info, "listed")

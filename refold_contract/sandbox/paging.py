@@ -8,12 +8,21 @@ Conventions (request params; where the reply, below ``data``, gives the next pag
   (base64 of a prefix and the next record's id).
 - ``gmail``: ``maxResults``, ``pageToken``; ``nextPageToken``, absent on the last page (the next
   message's hexadecimal id, in decimal digits).
-- ``workday``: ``limit``, ``offset``; ``total`` (the caller adds the page size to the offset).
+- ``workday``: ``limit``, ``offset``; ``total`` (the caller adds the page size to the offset);
+  ``page`` and ``pages`` too (Workday's SOAP Response_Results).
+- ``netsuite``: ``limit``, ``offset``, which must be a multiple of ``limit``; ``count``,
+  ``hasMore``, ``offset``, ``totalResults`` and the ``previous``/``first``/``next``/``last``
+  page offsets for its links (NetSuite REST's record collection).
 - ``salesforce``: a batch size; ``totalSize``, ``done`` and ``nextRecordsUrl``
   (``/services/data/v59.0/query/01g...-2000``), fetched with the ``httprequest`` action.
 
 A page size over the convention's maximum is lowered to it; a page size or cursor that is not
 one is the app's own bad-request reply (:class:`PagingProblem`).
+
+Short pages (``Store.short_pages``): Slack says a page may hold fewer items than ``limit`` even
+when more remain. With ``short=True``, a ``slack`` page that is not the last holds one item less
+than asked (never none), so code that stops at a short page, instead of at an empty
+``next_cursor``, is caught; every item still comes exactly once.
 
 Example::
 
@@ -49,6 +58,7 @@ BAD_PAGING: Final[Mapping[str, tuple[str, int]]] = {
     "gmail": ("INVALID_ARGUMENT", 400),
     "workday": ("invalid_request", 400),
     "salesforce": ("INVALID_QUERY_LOCATOR", 400),
+    "netsuite": ("INVALID_PARAMETER", 400),
 }
 
 
@@ -125,11 +135,13 @@ def window(
     keys: Sequence[Any],
     *,
     id_format: str,
+    short: bool = False,
 ) -> Page:
     """The page of ``ids`` (in reply order, with their id sort ``keys``) a request asks for.
 
     Raises :class:`PagingProblem` for a page size or cursor the app would refuse. Salesforce
-    paging is the sandbox's own (query locators); it is not handled here.
+    paging is the sandbox's own (query locators); it is not handled here. ``short`` makes a
+    ``slack`` page that is not the last one item shorter than asked (``Store.short_pages``).
 
     Example::
 
@@ -141,6 +153,8 @@ def window(
     descending = paging.order == "desc"
     total = len(ids)
     info: dict[str, Any] = {"limit": size, "total": total}
+    if style in ("workday", "netsuite"):
+        return _offset_page(paging, params, ids, size, info)
     if style == "workday" or (style == "hubspot" and paging.after == "offset"):
         raw = params.get(paging.offset) if style == "workday" and paging.offset else cursor
         start = (
@@ -166,6 +180,8 @@ def window(
         else:
             key = _gmail_key(text)
         start = _position(keys, key, descending=descending)
+    if short and style == "slack" and size > 1 and start + size < total:
+        size -= 1
     chosen = list(ids[start : start + size])
     more = start + size < total
     info["offset"] = start
@@ -186,6 +202,35 @@ def window(
             info["next"] = _gmail_token(following)
     elif style == "slack":
         info["next"] = ""
+    return Page(chosen, info)
+
+
+def _offset_page(
+    paging: Paging, params: Mapping[str, Any], ids: Sequence[str], size: int, info: dict[str, Any]
+) -> Page:
+    """Workday's and NetSuite's pages: ``offset`` records skipped, ``limit`` records shown."""
+    style = paging.style
+    raw = params.get(paging.offset) if paging.offset else None
+    start = 0 if raw in (None, "") else _whole(style, paging.offset or "", raw, minimum=0)
+    if style == "netsuite" and start % size:
+        raise _problem(
+            style,
+            "INVALID_PARAMETER",
+            f"Invalid query parameter value: offset {start} is not a multiple of limit {size}",
+        )
+    total = len(ids)
+    chosen = list(ids[start : start + size])
+    more = start + size < total
+    info.update(offset=start, count=len(chosen), has_more=more)
+    info["page"] = start // size + 1
+    info["pages"] = -(-total // size)
+    if more:
+        info["next"] = str(start + size) if style == "workday" else start + size
+        info["last"] = (total - 1) // size * size
+    if start > 0:
+        info["first"] = 0
+        info["previous"] = max(0, start - size)
+    info["text"] = {k: str(v) for k, v in info.items() if type(v) is int}
     return Page(chosen, info)
 
 

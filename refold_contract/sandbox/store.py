@@ -327,12 +327,22 @@ class Store:
     records (from its examples). ``default_account`` is the linked account for calls and seeds
     that name none; ``clock`` stamps ids and timestamps.
 
+    ``short_pages`` (default ``False``): Slack documents that a page may hold fewer items than
+    ``limit`` even when more remain. When true, every cursor-paged Slack list
+    (``conversations.list``, history, replies) answers a page that is not the last with one
+    item less than asked (never none), so code that stops at a short page instead of at an
+    empty ``next_cursor`` is caught; every item still comes exactly once across the pages.
+
     Example::
 
         store = Store(Catalogue.builtin(), default_account="user_1")
         store.seed("salesforce", "Account", [{"Name": "Acme"}])
         store.records("salesforce", "Account")[-1]["Id"]      # '001Hs...' (18 characters)
+        Store(Catalogue.builtin(), short_pages=True).short_pages     # True
     """
+
+    #: Slack pages that are not the last hold fewer items than ``limit`` (see above).
+    short_pages: bool = False
 
     def __init__(
         self,
@@ -340,7 +350,9 @@ class Store:
         *,
         default_account: str = DEFAULT_ACCOUNT,
         clock: Clock | None = None,
+        short_pages: bool = False,
     ) -> None:
+        self.short_pages = short_pages
         self.lock = threading.RLock()
         self.default_account = default_account
         #: (linked account, app) pairs records were seeded into: a request for the app from

@@ -23,12 +23,15 @@ __all__ = [
     "CLOCKS",
     "FILTER_OPS",
     "ID_FORMATS",
+    "LIST_QUERY_LANGUAGES",
     "NEXT_CURSOR_AT",
     "OPERATIONS",
     "PAGING_STYLES",
     "UNSET",
+    "VIEW_STYLES",
     "FieldMap",
     "Filter",
+    "Kinds",
     "Operation",
     "Paging",
     "Parent",
@@ -39,6 +42,7 @@ __all__ = [
     "Select",
     "StateBlock",
     "Template",
+    "View",
 ]
 
 Operation = Literal["create", "get", "list", "search", "update", "delete", "query"]
@@ -53,7 +57,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     "query",
 )
 #: The paging conventions, each named after the app whose API defines it.
-PAGING_STYLES: Final = ("hubspot", "slack", "gmail", "workday", "salesforce")
+PAGING_STYLES: Final = ("hubspot", "slack", "gmail", "workday", "salesforce", "netsuite")
+#: Query languages a ``list`` block's ``query`` may name: ``gmail`` (the subset of Gmail's
+#: search box in :mod:`refold_contract.sandbox.gmail`), ``unmodelled`` (every non-empty query
+#: is refused, naming the param: for an app whose query language the sandbox does not model).
+LIST_QUERY_LANGUAGES: Final = ("gmail", "unmodelled")
+#: How a reply's ``view`` param reshapes a record: ``gmail`` (users.messages.get's format).
+VIEW_STYLES: Final = ("gmail",)
 #: How new record ids look. ``salesforce`` takes the key prefix: ``salesforce:001``.
 ID_FORMATS: Final = (
     "hubspot",
@@ -228,15 +238,52 @@ class Search:
 
 @dataclasses.dataclass(frozen=True)
 class QuerySpec:
-    """Where a ``query`` operation finds its query text, and the language (SOQL only).
+    """Where a block finds its query text, and the language: ``soql`` for a ``query``
+    operation, one of :data:`LIST_QUERY_LANGUAGES` for a ``list``.
 
     Example::
 
-        QuerySpec(param="query")
+        QuerySpec(param="query"), QuerySpec(param="q", language="gmail")
     """
 
     param: str | None
     language: str = "soql"
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """A param that reshapes each record in the reply, in one app's way (:data:`VIEW_STYLES`).
+
+    ``param`` chooses the view (Gmail's ``format``: full, metadata, minimal, raw); ``headers``
+    is the param listing the headers a ``metadata`` view keeps (``metadataHeaders``).
+
+    Example::
+
+        View(style="gmail", param="format", headers="metadataHeaders")
+    """
+
+    style: str
+    param: str
+    headers: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Kinds:
+    """A param choosing records by kind (Slack's ``types``), each kind a set of field values.
+
+    ``param`` is a comma-separated list of kind names; ``default`` the kinds when the param is
+    absent or empty. A record is of a kind when every field the kind names has its value; a
+    ``false`` there also matches a record that leaves the field out (an unset flag).
+
+    Example::
+
+        Kinds(param="types", default=("public_channel",),
+              of={"im": {"is_im": True}, "public_channel": {"is_private": False}})
+    """
+
+    param: str
+    default: tuple[str, ...]
+    of: Mapping[str, Mapping[str, Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,6 +395,8 @@ class StateBlock:
     order: tuple[str, bool] | None = None
     paging: Paging | None = None
     only_with: tuple[str, ...] = ()
+    kinds: Kinds | None = None
+    view: View | None = None
     item: Template | None = None
     on_missing: Reply | Literal["succeed"] | None = None
     on_conflict: Reply | None = None

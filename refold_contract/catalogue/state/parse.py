@@ -50,6 +50,8 @@ _STATE_KEYS = (
     "order",
     "paging",
     "only_with",
+    "kinds",
+    "view",
     "item",
     "reply",
     "on_missing",
@@ -129,7 +131,7 @@ class _BlockParser(PartParser):
         operation = self.one_of(raw, "operation", "", OPERATIONS, None, "operation")
         if operation is None:
             return None
-        query = self.query(raw.get("query"))
+        query = self.query(raw.get("query"), operation)
         obj = self.text(
             raw,
             "object",
@@ -189,6 +191,16 @@ class _BlockParser(PartParser):
                 "use paging.order (asc or desc) for the direction",
             )
         only_with = self.params_list(raw, "only_with", "")
+        kinds = self.kinds(raw.get("kinds"))
+        view = self.view(raw.get("view"))
+        if "query" in raw and operation not in ("query", "list"):
+            self.problem(
+                "/query",
+                f"a {operation} has no query",
+                "'query' is for query operations (SOQL) and lists (a search param)",
+            )
+        if kinds is not None and operation not in ("list", "search"):
+            self.problem("/kinds", f"a {operation} lists no records to choose by kind", "drop it")
         item = None
         if "item" in raw:
             item = self.template(raw["item"], "/item", _ITEM_NS)
@@ -246,6 +258,8 @@ class _BlockParser(PartParser):
             order=order,
             paging=paging,
             only_with=only_with,
+            kinds=kinds,
+            view=view,
             item=item,
             on_missing=on_missing,
             on_conflict=on_conflict,
@@ -287,10 +301,10 @@ class _BlockParser(PartParser):
                     f"/{'/'.join(path)}; the reply template does not",
                     f'put "{{paging/next}}" at /{"/".join(path)} in reply.data',
                 )
-        if paging is not None and paging.style == "workday" and "paging" not in names:
+        if paging is not None and paging.style in ("workday", "netsuite") and "paging" not in names:
             self.problem(
                 "/reply/data",
-                "workday paging needs the total in the reply",
+                f"{paging.style} paging needs the total in the reply",
                 '"total": "{paging/total}"',
             )
 

@@ -25,10 +25,13 @@ from refold_contract.catalogue.state.model import (
     CLOCKS,
     FILTER_OPS,
     ID_FORMATS,
+    LIST_QUERY_LANGUAGES,
     PAGING_STYLES,
     UNSET,
+    VIEW_STYLES,
     FieldMap,
     Filter,
+    Kinds,
     Paging,
     Parent,
     QuerySpec,
@@ -36,8 +39,9 @@ from refold_contract.catalogue.state.model import (
     Search,
     Select,
     Template,
+    View,
 )
-from refold_contract.catalogue.template import placeholders
+from refold_contract.catalogue.template import mark_problems, placeholders
 
 __all__ = ["PartParser", "Report"]
 
@@ -63,6 +67,8 @@ _FILTER_KEYS = ("param", "field", "op", "value", "when")
 _SEARCH_KEYS = ("property_param", "operator_param", "value_param", "query_param", "query_fields")
 _QUERY_KEYS = ("param", "language")
 _PARENT_KEYS = ("object", "param", "field")
+_KINDS_KEYS = ("param", "default", "of")
+_VIEW_KEYS = ("style", "param", "headers")
 _ORDER_KEYS = ("field", "direction")
 _STYLE_PARAMS: Final[Mapping[str, tuple[str, ...]]] = {
     "hubspot": ("limit",),
@@ -70,6 +76,7 @@ _STYLE_PARAMS: Final[Mapping[str, tuple[str, ...]]] = {
     "gmail": ("limit", "cursor"),
     "workday": ("limit", "offset"),
     "salesforce": (),
+    "netsuite": ("limit", "offset"),
 }
 _STYLE_DEFAULTS: Final[Mapping[str, tuple[int, int]]] = {
     "hubspot": (10, 100),
@@ -77,6 +84,7 @@ _STYLE_DEFAULTS: Final[Mapping[str, tuple[int, int]]] = {
     "gmail": (100, 500),
     "workday": (20, 100),
     "salesforce": (2000, 2000),
+    "netsuite": (1000, 1000),
 }
 
 
@@ -330,17 +338,73 @@ class PartParser:
             return None
         return Search(prop, operator, value, query, fields)
 
-    def query(self, raw: Any) -> QuerySpec | None:
+    def query(self, raw: Any, operation: str = "query") -> QuerySpec | None:
         pointer = "/query"
         doc = self.obj(raw, pointer, '{"param": "query", "language": "soql"}')
         if doc is None:
             return None
         self.keys(doc, _QUERY_KEYS, pointer)
         param = self.param(doc, "param", pointer, required=True, hint="the param with the query")
-        hint = "the sandbox answers SOQL only"
-        if self.one_of(doc, "language", pointer, ("soql",), "soql", "query language", hint) is None:
+        if operation == "list":
+            languages: tuple[str, ...] = LIST_QUERY_LANGUAGES
+            hint = "a list block's query is one of " + ", ".join(LIST_QUERY_LANGUAGES)
+            default = None
+        else:
+            languages, hint, default = ("soql",), "the sandbox answers SOQL only", "soql"
+        language = self.one_of(doc, "language", pointer, languages, default, "query language", hint)
+        if language is None:
             return None
-        return QuerySpec(param) if param is not None else None
+        return QuerySpec(param, language) if param is not None else None
+
+    def kinds(self, raw: Any) -> Kinds | None:
+        pointer = "/kinds"
+        example = '{"param": "types", "default": ["public_channel"], "of": {"im": {"is_im": true}}}'
+        doc = self.obj(raw, pointer, example)
+        if doc is None:
+            return None
+        self.keys(doc, _KINDS_KEYS, pointer)
+        param = self.param(doc, "param", pointer, required=True, hint="the param naming kinds")
+        of = doc.get("of")
+        if not isinstance(of, dict) or not of:
+            self.problem(
+                f"{pointer}/of",
+                "'of' must be an object: each kind's name and the field values that make it",
+                '"of": {"im": {"is_im": true}}',
+            )
+            return None
+        for name, fields in of.items():
+            if not isinstance(fields, dict) or not fields:
+                self.problem(
+                    f"{pointer}/of/{pointer_escape(name)}",
+                    f"kind {name!r} must be an object of record fields and their values",
+                    '{"is_im": true}',
+                )
+        default = self.names(doc, "default", pointer, "the kinds when the param is absent")
+        for i, name in enumerate(default):
+            if name not in of:
+                self.problem(
+                    f"{pointer}/default/{i}",
+                    f"default kind {name!r} is not one of 'of'",
+                    "kinds: " + ", ".join(of),
+                )
+        if param is None or not self.ok:
+            return None
+        return Kinds(param, default or tuple(of), of)
+
+    def view(self, raw: Any) -> View | None:
+        pointer = "/view"
+        doc = self.obj(raw, pointer, '{"style": "gmail", "param": "format"}')
+        if doc is None:
+            return None
+        self.keys(doc, _VIEW_KEYS, pointer)
+        style = self.one_of(doc, "style", pointer, VIEW_STYLES, None, "view style")
+        param = self.param(doc, "param", pointer, required=True, hint="the param naming a view")
+        headers = self.param(
+            doc, "headers", pointer, required=False, hint="the param listing headers to keep"
+        )
+        if style is None or param is None:
+            return None
+        return View(style, param, headers)
 
     def parent(self, raw: Any) -> Parent | None:
         pointer = "/parent"
@@ -494,4 +558,6 @@ class PartParser:
                     f"{{params/{ph.path[0]}}} names no parameter of the action",
                     "known parameters: " + (", ".join(self.parameters) or "none"),
                 )
+        for where, message, hint in mark_problems(raw, pointer):
+            self.problem(where, message, hint)
         return Template(raw)
