@@ -77,7 +77,7 @@ class Answer:
     """What the mock sends back for one request: a status and the exact body bytes.
 
     ``delay`` asks the caller to wait first; ``timeout`` means no answer at all (the client
-    sees a read timeout).
+    sees a read timeout); ``error`` is raised instead of a reply where the caller can.
 
     Example::
 
@@ -92,6 +92,9 @@ class Answer:
     timeout: bool = False
     #: ``(slug, action_id)`` when the reply is an execute envelope a consumer contract records.
     track: tuple[str, str] | None = None
+    #: A problem of the test's, not a reply: raised to the client under respx (the body is what
+    #: an HTTP client of ``refold_server`` gets), and again at teardown.
+    error: Exception | None = None
 
     def json(self) -> Any:
         """The body, parsed."""
