@@ -127,7 +127,7 @@ if TYPE_CHECKING:
     from refold_contract.sandbox.engine import Sandbox
     from refold_contract.sandbox.reply import SandboxReply
     from refold_contract.sandbox.soql import SOQLQuery, parse_soql
-    from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
+    from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, SearchLag, Store
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -136,6 +136,7 @@ __all__ = [
     "SOQLQuery",
     "Sandbox",
     "SandboxReply",
+    "SearchLag",
     "StateBlock",
     "Store",
     "parse_soql",
@@ -147,6 +148,7 @@ _HOMES = {
     "DEFAULT_ACCOUNT": "refold_contract.sandbox.store",
     "Clock": "refold_contract.sandbox.store",
     "Store": "refold_contract.sandbox.store",
+    "SearchLag": "refold_contract.sandbox.store",
     "Sandbox": "refold_contract.sandbox.engine",
     "SandboxReply": "refold_contract.sandbox.reply",
     "RecordModel": "refold_contract.catalogue.state",

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import datetime as dt
 import hashlib
+import math
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -29,13 +32,13 @@ from typing import TYPE_CHECKING, Any, Final
 from refold_contract.catalogue.state import RecordModel, StateBlock
 from refold_contract.catalogue.template import MISSING, at, find, json_copy, unify
 from refold_contract.config import MOCK_LINKED_ACCOUNT
-from refold_contract.errors import InvalidRecord, UnknownObjectType
+from refold_contract.errors import ConfigurationError, InvalidRecord, UnknownObjectType
 from refold_contract.sandbox.matching import as_number, norm
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
 
-__all__ = ["DEFAULT_ACCOUNT", "Clock", "Store", "Table"]
+__all__ = ["DEFAULT_ACCOUNT", "Clock", "SearchLag", "Store", "Table"]
 
 #: The linked account a store uses when a call or a seed names none: the mock's own default.
 DEFAULT_ACCOUNT: Final = MOCK_LINKED_ACCOUNT
@@ -43,6 +46,102 @@ _MAX_LOCATORS: Final = 50
 _VIEW_CACHE: Final = 16
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_LAG_TEXT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|calls?)\s*", re.IGNORECASE)
+_LAG_HINT = (
+    "give a whole number of sandbox calls (2, or '2 calls'), or seconds as a float or text "
+    "(1.5, or '1.5s')"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchLag:
+    """How long a record created or updated through the sandbox stays out of search results.
+
+    HubSpot documents that "it may take a few moments for newly created or updated CRM objects
+    to appear in search results" (developers.hubspot.com/docs/api-reference/search/guide,
+    Limits). With a lag set on the :class:`Store` (``store.search_lag``), a ``search``
+    operation does not see a record written within the last ``calls`` sandbox calls (the
+    calls after the write's own; ``calls=1``: the next call does not see it, the one after
+    does) or the last ``seconds`` (by the store's ``timer``). Given both, a record stays
+    hidden until both have passed. Gets, lists and updates see it at once, as HubSpot's do.
+
+    Example::
+
+        store.search_lag = SearchLag.parse("2 calls")     # SearchLag(calls=2, seconds=None)
+        SearchLag.parse(1.5), SearchLag.parse("3s")       # seconds=1.5, seconds=3.0
+    """
+
+    calls: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        calls, seconds = self.calls, self.seconds
+        if calls is None and seconds is None:
+            raise ConfigurationError(
+                "a search lag needs calls or seconds", hint="e.g. SearchLag(calls=2)"
+            )
+        if calls is not None and (type(calls) is not int or calls < 0):
+            raise ConfigurationError(
+                f"a search lag's calls must be a whole number from 0, got {calls!r}",
+                hint=_LAG_HINT,
+            )
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ConfigurationError(
+                f"a search lag's seconds must be a finite number from 0, got {seconds!r}",
+                hint=_LAG_HINT,
+            )
+
+    @classmethod
+    def parse(cls, value: object) -> SearchLag:
+        """A lag from a setting: an int (calls), a float (seconds), or text such as ``"2s"``,
+        ``"1.5 seconds"``, ``"3 calls"`` or ``"1 call"``; a :class:`SearchLag` as it is.
+        Anything else raises :class:`~refold_contract.errors.ConfigurationError`.
+
+        Example::
+
+            SearchLag.parse("3 calls").calls, SearchLag.parse("2s").seconds    # 3, 2.0
+        """
+        if isinstance(value, SearchLag):
+            return value
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            return cls(calls=value)
+        elif isinstance(value, float):
+            return cls(seconds=value)
+        elif isinstance(value, str):
+            found = _LAG_TEXT.fullmatch(value) if len(value) <= 40 else None
+            if found is not None:
+                number, unit = found.groups()
+                if unit.lower().startswith("call"):
+                    if "." in number:
+                        raise ConfigurationError(
+                            f"a search lag counts whole calls, got {value!r}", hint=_LAG_HINT
+                        )
+                    return cls(calls=int(number))
+                return cls(seconds=float(number))
+        raise ConfigurationError(
+            f"cannot read a search lag from {value!r}", hint=_LAG_HINT
+        )
+
+    def hides(self, written: tuple[int, float], call: int, now: float) -> bool:
+        """True when a record written at ``written`` (the sandbox call's number, the timer's
+        reading) is still out of search results at call ``call`` and time ``now``.
+
+        Example::
+
+            SearchLag(calls=1).hides((4, 0.0), 5, 0.0), SearchLag(calls=1).hides((4, 0.0), 6, 0.0)
+            # (True, False)
+        """
+        number, moment = written
+        if self.calls is not None and call - number <= self.calls:
+            return True
+        return self.seconds is not None and now - moment < self.seconds
 
 
 class Clock:
@@ -179,6 +278,9 @@ class Table:
         # are never reused, as the apps do.
         self._top = 0.0
         self._names: dict[str, str] = {}
+        #: Records written through the sandbox: id -> (sandbox call number, timer reading),
+        #: for the search lag.
+        self.written: dict[str, tuple[int, float]] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -212,6 +314,7 @@ class Table:
     def delete(self, key: str) -> dict[str, Any] | None:
         """Remove a record; the record removed, or ``None``."""
         old = self.rows.pop(key, None)
+        self.written.pop(key, None)
         if old is not None:
             for field, index in self._indexes.items():
                 bucket = index.get(norm(old.get(field)))
@@ -224,6 +327,7 @@ class Table:
         """Remove every record."""
         self.rows.clear()
         self._indexes.clear()
+        self.written.clear()
         self._changed()
 
     def _changed(self) -> None:
@@ -325,7 +429,8 @@ class Store:
 
     ``catalogue`` declares the object types (from its state blocks) and supplies the starting
     records (from its examples). ``default_account`` is the linked account for calls and seeds
-    that name none; ``clock`` stamps ids and timestamps.
+    that name none; ``clock`` stamps ids and timestamps; ``search_lag`` keeps new writes out of
+    search results for a while (:class:`SearchLag`), timed by ``timer``.
 
     Example::
 
@@ -340,8 +445,17 @@ class Store:
         *,
         default_account: str = DEFAULT_ACCOUNT,
         clock: Clock | None = None,
+        search_lag: SearchLag | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lock = threading.RLock()
+        #: How long a record written through the sandbox stays out of search results
+        #: (:class:`SearchLag`); ``None``: searches see every write at once.
+        self.search_lag = search_lag
+        #: Seconds, for the search lag's ``seconds`` (monotonic; a test may pass its own).
+        self.timer = timer
+        #: Sandbox calls answered so far, for the search lag's ``calls``.
+        self.calls = 0
         self.default_account = default_account
         #: (linked account, app) pairs records were seeded into: a request for the app from
         #: another account alone finds none of them (the plugin warns at teardown).
@@ -349,6 +463,7 @@ class Store:
         self.clock = clock or Clock()
         models, base = _from_catalogue(catalogue) if catalogue is not None else ({}, {})
         self._models: dict[tuple[str, str], RecordModel] = dict(models)
+        self._known = declared_properties(catalogue) if catalogue is not None else {}
         self._base = base
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._locators: dict[str, collections.OrderedDict[str, Any]] = {}
@@ -381,6 +496,16 @@ class Store:
         if found is None:
             raise UnknownObjectType(slug, object_type, [o for _, o in self.objects(slug)])
         return found
+
+    def known_properties(self, slug: str, object_type: str) -> frozenset[str]:
+        """The properties the catalogue declares for an object type: every block's
+        ``properties.known`` and the fields its creates and updates write from parameters.
+
+        Example::
+
+            "lifecyclestage" in store.known_properties("hubspot", "contacts")     # True
+        """
+        return self._known.get((slug, object_type), frozenset())
 
     def resolve(self, slug: str, object_type: str) -> str | None:
         """The declared spelling of an object type, matched without case (SOQL's ``FROM``)."""
@@ -444,6 +569,42 @@ class Store:
         if record.get(model.id) in (None, ""):
             record[model.id] = table.mint(self.clock, slug, object_type)
         return self._stamped(model, record)
+
+    # ------------------------------------------------------------------ the search lag
+
+    def call_made(self) -> int:
+        """Count one sandbox call; its number (the first is 1). :class:`Sandbox` calls it.
+
+        Example::
+
+            store.call_made()      # 1, then 2, ...
+        """
+        with self.lock:
+            self.calls += 1
+            return self.calls
+
+    def wrote(self, table: Table, key: str) -> None:
+        """Note that the current sandbox call created or updated ``key``, for the search lag.
+
+        Example::
+
+            store.wrote(table, "1510801")
+        """
+        table.written[key] = (self.calls, self.timer() if self.search_lag is not None else 0.0)
+
+    def searchable(self, table: Table, ids: list[str]) -> list[str]:
+        """``ids`` without the records the search lag still hides (all of them without one).
+
+        Example::
+
+            ids = store.searchable(table, ids)
+        """
+        lag = self.search_lag
+        if lag is None or not table.written:
+            return ids
+        written = table.written
+        call, now = self.calls, self.timer()
+        return [k for k in ids if k not in written or not lag.hides(written[k], call, now)]
 
     # ------------------------------------------------------------------ seeding and reading
 
@@ -578,6 +739,44 @@ def declared_models(catalogue: Catalogue) -> Mapping[tuple[str, str], RecordMode
                 models.setdefault((action.slug, block.object), block.record)
         _DECLARED[catalogue] = models
     return models
+
+
+_PROPERTIES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def declared_properties(catalogue: Catalogue) -> Mapping[tuple[str, str], frozenset[str]]:
+    """Per ``(slug, object type)``: the property names its blocks declare (``properties.known``)
+    and the fields its creates and updates write from their parameters; computed once per
+    catalogue.
+
+    Example::
+
+        "dealstage" in declared_properties(Catalogue.builtin())[("hubspot", "deals")]   # True
+    """
+    found = _PROPERTIES.get(catalogue)
+    if found is None:
+        names: dict[tuple[str, str], set[str]] = {}
+        for action in catalogue:
+            block = action.state
+            if block is None or not block.object:
+                continue
+            held = names.setdefault((action.slug, block.object), set())
+            if block.properties is not None:
+                held.update(block.properties.known)
+            if block.operation not in ("create", "update"):
+                continue
+            fields = block.fields
+            skip = {*fields.exclude, *fields.merge, block.id_param}
+            if block.parent is not None:
+                skip.add(block.parent.param)
+            held.update(
+                fields.rename.get(p.name, p.name) for p in action.parameters if p.name not in skip
+            )
+        found = {key: frozenset(value) for key, value in names.items()}
+        _PROPERTIES[catalogue] = found
+    return found
 
 
 def _from_catalogue(
