@@ -40,7 +40,6 @@ _FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
-
 class Plan:
     """What one action's block needs at each call, worked out once.
 
@@ -165,17 +164,25 @@ class Call:
                 and name not in (model.id, model.created, model.updated)
                 and table.spelling(name) != name
             ):
-                problems.append((name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'))
-            elif name in spec.emails and value not in (None, "") and not _EMAIL.fullmatch(
-                str(value)
+                problems.append(
+                    (name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+                )
+            elif (
+                name in spec.emails and value not in (None, "") and not _EMAIL.fullmatch(str(value))
             ):
                 problems.append((name, "INVALID_EMAIL", f"Email address {value} is invalid"))
-            elif name in spec.options and value not in (None, "") and (
-                str(value) not in spec.options[name]
+            elif (
+                name in spec.options
+                and value not in (None, "")
+                and (str(value) not in spec.options[name])
             ):
                 allowed = ", ".join(spec.options[name])
                 problems.append(
-                    (name, "INVALID_OPTION", f"{value} was not one of the allowed options: [{allowed}]")
+                    (
+                        name,
+                        "INVALID_OPTION",
+                        f"{value} was not one of the allowed options: [{allowed}]",
+                    )
                 )
         if not problems:
             return None

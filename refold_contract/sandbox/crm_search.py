@@ -105,9 +105,7 @@ def _filter(raw: Any, where: str) -> tuple[str, str, Any]:
         raise _Refused(f"{where}.propertyName must name a property")
     op = raw.get("operator", "EQ")
     if not isinstance(op, str) or op.upper() not in HUBSPOT_OPERATORS:
-        raise _Refused(
-            f"{where}.operator {op!r} is not one of {', '.join(HUBSPOT_OPERATORS)}"
-        )
+        raise _Refused(f"{where}.operator {op!r} is not one of {', '.join(HUBSPOT_OPERATORS)}")
     op = op.upper()
     if op in _NO_VALUE:
         return prop, op, None
@@ -133,9 +131,7 @@ def _groups(body: Mapping[str, Any]) -> list[list[tuple[str, str, Any]]]:
     if not isinstance(raw, list):
         raise _Refused("filterGroups must be a list")
     if len(raw) > MAX_GROUPS:
-        raise _Refused(
-            f"a search takes at most {MAX_GROUPS} filterGroups, got {len(raw)}"
-        )
+        raise _Refused(f"a search takes at most {MAX_GROUPS} filterGroups, got {len(raw)}")
     groups = []
     total = 0
     for i, group in enumerate(raw):
@@ -148,7 +144,9 @@ def _groups(body: Mapping[str, Any]) -> list[list[tuple[str, str, Any]]]:
                 f"filterGroups[{i}] has {len(filters)}"
             )
         total += len(filters)
-        groups.append([_filter(f, f"filterGroups[{i}].filters[{j}]") for j, f in enumerate(filters)])
+        groups.append(
+            [_filter(f, f"filterGroups[{i}].filters[{j}]") for j, f in enumerate(filters)]
+        )
     if total > MAX_FILTERS:
         raise _Refused(f"a search takes at most {MAX_FILTERS} filters in all, got {total}")
     return groups
@@ -203,7 +201,8 @@ def answer_crm_search(call: Call) -> SandboxReply | None:
     """
     block = call.block
     route, spec = block.route, block.search
-    assert route is not None and spec is not None
+    assert route is not None
+    assert spec is not None
     obj = _route_object(route, call.params)
     target = spec.objects.get(obj) if obj is not None else None
     if obj is None or target is None:

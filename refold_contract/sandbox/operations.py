@@ -148,7 +148,7 @@ def _list(call: Call) -> SandboxReply:
     return _page_reply(call, table, page.ids, page.info, "listed")
 
 
-def _search(call: Call) -> SandboxReply:
+def _search(call: Call) -> SandboxReply | None:
     block = call.block
     spec = block.search
     assert spec is not None

@@ -125,9 +125,7 @@ class SearchLag:
                         )
                     return cls(calls=int(number))
                 return cls(seconds=float(number))
-        raise ConfigurationError(
-            f"cannot read a search lag from {value!r}", hint=_LAG_HINT
-        )
+        raise ConfigurationError(f"cannot read a search lag from {value!r}", hint=_LAG_HINT)
 
     def hides(self, written: tuple[int, float], call: int, now: float) -> bool:
         """True when a record written at ``written`` (the sandbox call's number, the timer's

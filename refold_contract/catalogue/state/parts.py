@@ -365,7 +365,9 @@ class PartParser:
         example = '{"contacts": {"properties": ["email", ...], "query": ["email", ...]}}'
         doc = self.obj(raw, pointer, example)
         if not doc:
-            self.problem(pointer, "a body search needs 'objects': the object types it serves", example)
+            self.problem(
+                pointer, "a body search needs 'objects': the object types it serves", example
+            )
             return {}
         out = {}
         for name, spec in doc.items():
