@@ -120,7 +120,7 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
 
 The search lag: ``store.search_lag = SearchLag(calls=2)`` (or ``seconds=``) keeps records a
 create or update wrote out of ``search`` results for that many later sandbox calls or seconds,
-as HubSpot's search index lags its writes (:class:`~.store.SearchLag`).
+as HubSpot's search index lags its writes (:class:`~.lag.SearchLag`).
 
 Example state block (``hubspot/get_contact_by_id.json``)::
 
@@ -145,9 +145,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from refold_contract.catalogue.state import RecordModel, StateBlock
     from refold_contract.sandbox.engine import Sandbox
+    from refold_contract.sandbox.lag import SearchLag
     from refold_contract.sandbox.reply import SandboxReply
     from refold_contract.sandbox.soql import SOQLQuery, parse_soql
-    from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, SearchLag, Store
+    from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -168,7 +169,7 @@ _HOMES = {
     "DEFAULT_ACCOUNT": "refold_contract.sandbox.store",
     "Clock": "refold_contract.sandbox.store",
     "Store": "refold_contract.sandbox.store",
-    "SearchLag": "refold_contract.sandbox.store",
+    "SearchLag": "refold_contract.sandbox.lag",
     "Sandbox": "refold_contract.sandbox.engine",
     "SandboxReply": "refold_contract.sandbox.reply",
     "RecordModel": "refold_contract.catalogue.state",
