@@ -690,7 +690,7 @@ def test_through_the_mock_a_search_the_sandbox_cannot_answer_fails_the_test() ->
 
     mock = RefoldMock()
     body = {"userId": "me", "q": "has:attachment"}
-    with mock, pytest.raises(UnsupportedSearch, match="gmail/list_messages: .*has:attachment"):
+    with mock, pytest.raises(UnsupportedSearch, match=r"gmail/list_messages: .*has:attachment"):
         httpx.post(
             mock.base_url + "/api/v2/integration-schema/gmail/actions/list_messages/execute",
             json=body, headers={"x-api-key": "tk_test", "linked_account_id": "user_1"},

@@ -38,8 +38,13 @@ Namespaces (which ones a template may use depends on where it is; :data:`NAMESPA
     the object type, the record id asked for, a fresh UUID, the time in the object's clock
 ``existing``
     the record a unique field clashes with (``on_conflict`` only)
-``message``, ``code``
-    what was wrong with the request, and the app's code for it (``on_invalid`` only)
+``message``, ``code``, ``errors``
+    what was wrong with the request, the app's code for it, and the app's list of the
+    problems, one entry each (``on_invalid`` only; ``errors`` is given by HubSpot's property
+    checks)
+``created``, ``updated``
+    the record's created and updated timestamps, from the fields its record model names
+    (``item`` only: one template serves object types that name them differently)
 
 Example::
 
@@ -100,6 +105,9 @@ NAMESPACES: Final = frozenset(
         "existing",
         "message",
         "code",
+        "errors",
+        "created",
+        "updated",
     }
 )
 
@@ -112,7 +120,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)((?:/[^{}/?!]*)*)([?!])?\}")
 _SPREAD = "..."
 # Namespaces whose values the sandbox builds fresh for each reply; the others are copied so a
 # reply never shares a list or an object with the store.
-_FRESH = frozenset({"selected", "item", "items", "paging", "uuid", "now", "message", "code"})
+_FRESH = frozenset(
+    {"selected", "item", "items", "paging", "uuid", "now", "message", "code", "errors"}
+)
 
 
 class Placeholder(tuple[str, tuple[str, ...]]):
@@ -188,6 +198,8 @@ class Context:
     """
 
     code: Any = MISSING
+    created: Any = MISSING
+    errors: Any = MISSING
     existing: Any = MISSING
     id: Any = MISSING
     item: Any = MISSING
@@ -199,6 +211,7 @@ class Context:
     params: Any = MISSING
     record: Any = MISSING
     selected: Any = MISSING
+    updated: Any = MISSING
     uuid: Any = MISSING
 
 

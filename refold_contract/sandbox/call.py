@@ -14,7 +14,9 @@ Example::
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -37,6 +39,10 @@ _FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
 #: A condition on whole records beyond the block's filters (kinds, a search query), with the
 #: token that tells its ordered views apart in the table's cache.
 RecordTest = tuple[Hashable, Callable[[Mapping[str, Any]], bool]]
+# An address HubSpot would take: something, one @, a domain with a dot; no spaces. HubSpot's
+# own rule is not published: this one is assumed (it refuses what HubSpot was seen refusing,
+# "example.lcom").
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 class Plan:
@@ -135,12 +141,71 @@ class Call:
             return self.reply(spec, 404, note, id=key)
         return SandboxReply("Errored", 404, {"error": "not found", "id": key}, note=note)
 
-    def invalid(self, code: str, message: str, status: int) -> SandboxReply:
+    def invalid(
+        self, code: str, message: str, status: int, *, errors: list[Any] | None = None
+    ) -> SandboxReply:
         spec = self.block.on_invalid
         note = f"sandbox: refused ({code}): {message}"
+        extra: dict[str, Any] = {} if errors is None else {"errors": errors}
         if spec is not None:
-            return self.reply(spec, status, note, code=code, message=message)
-        return SandboxReply("Errored", status, {"error": code, "message": message}, note=note)
+            return self.reply(spec, status, note, code=code, message=message, **extra)
+        return SandboxReply(
+            "Errored", status, {"error": code, "message": message, **extra}, note=note
+        )
+
+    def refused_properties(self, table: Table, fields: Mapping[str, Any]) -> SandboxReply | None:
+        """HubSpot's 400 when a write names a property the object type does not have, an email
+        property holds no email address, or a property with options is given another value
+        (the block's ``properties``); ``None`` when every property is fine."""
+        spec = self.block.properties
+        if spec is None:
+            return None
+        model = table.model
+        known = self.store.known_properties(self.slug, self.block.object)
+        problems: list[tuple[str, str, str]] = []
+        for name, value in fields.items():
+            if (
+                name not in known
+                and name not in (model.id, model.created, model.updated)
+                and table.spelling(name) != name
+            ):
+                problems.append(
+                    (name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+                )
+            elif (
+                name in spec.emails and value not in (None, "") and not _EMAIL.fullmatch(str(value))
+            ):
+                problems.append((name, "INVALID_EMAIL", f"Email address {value} is invalid"))
+            elif (
+                name in spec.options
+                and value not in (None, "")
+                and (str(value) not in spec.options[name])
+            ):
+                allowed = ", ".join(spec.options[name])
+                problems.append(
+                    (
+                        name,
+                        "INVALID_OPTION",
+                        f"{value} was not one of the allowed options: [{allowed}]",
+                    )
+                )
+        if not problems:
+            return None
+        shown = []
+        for name, code, text in problems:
+            entry: dict[str, Any] = {"isValid": False, "message": text, "error": code, "name": name}
+            entry["localizedErrorMessage"] = text
+            if spec.portal_id is not None:
+                entry["portalId"] = spec.portal_id
+            shown.append(entry)
+        message = "Property values were not valid: " + json.dumps(
+            shown, separators=(",", ":"), ensure_ascii=False
+        )
+        errors = [
+            {"message": text, "code": code, "context": {"propertyName": [name]}}
+            for name, code, text in problems
+        ]
+        return self.invalid("VALIDATION_ERROR", message, 400, errors=errors)
 
     def shape(
         self,
@@ -156,6 +221,13 @@ class Call:
         if selected is None:
             selected = _select(self.block.select, record, self.params, written)
         ctx = self.context(self.plan.item_needs, object_type, record=record, selected=selected)
+        needs = self.plan.item_needs
+        if "created" in needs or "updated" in needs:
+            model = self.store.model(self.slug, object_type or self.block.object)
+            if model.created:
+                ctx.created = record.get(model.created, MISSING)
+            if model.updated:
+                ctx.updated = record.get(model.updated, MISSING)
         value = item(ctx)
         view = self.block.view
         if view is not None and isinstance(value, dict):

@@ -91,7 +91,11 @@ class Sandbox:
         run = OPERATIONS[block.operation]
         store = self.store
         with store.lock:
-            if not plan.cacheable or not self.keep_replies:
+            store.call_made()
+            # With a search lag, what a search sees changes with each call and each second,
+            # with no write in between: such answers are never kept.
+            lagging = store.search_lag is not None and block.operation == "search"
+            if not plan.cacheable or not self.keep_replies or lagging:
                 return run(Call(store, plan, params, linked_account_id))
             account = store.account(linked_account_id)
             cache_key = (

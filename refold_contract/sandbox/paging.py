@@ -3,7 +3,8 @@
 Conventions (request params; where the reply, below ``data``, gives the next page):
 
 - ``hubspot``: ``limit``, ``after``; ``paging.next.after``, absent on the last page (lists: the
-  next record's id; search: a position).
+  next record's id; search: a position). HubSpot's CRM search body is paged by
+  :func:`hubspot_search_page`: at most 200 a page and 10,000 results a query, refused beyond.
 - ``slack``: ``limit``, ``cursor``; ``response_metadata.next_cursor``, ``""`` on the last page
   (base64 of a prefix and the next record's id).
 - ``gmail``: ``maxResults``, ``pageToken``; ``nextPageToken``, absent on the last page (the next
@@ -44,12 +45,29 @@ from refold_contract.errors import PagingProblem
 from refold_contract.sandbox.matching import as_number
 from refold_contract.sandbox.store import sort_id
 
-__all__ = ["SALESFORCE_API", "Page", "PagingProblem", "page_size", "window"]
+__all__ = [
+    "HUBSPOT_SEARCH_MAX",
+    "HUBSPOT_SEARCH_WINDOW",
+    "SALESFORCE_API",
+    "Page",
+    "PagingProblem",
+    "hubspot_search_page",
+    "page_size",
+    "window",
+]
 
 #: The API version in the Salesforce URLs the sandbox writes (``nextRecordsUrl``, attributes).
 SALESFORCE_API: Final = "v59.0"
 #: Salesforce's batch sizes: at least 200, at most 2,000 (its batchSize query option).
 SALESFORCE_BATCH: Final = (200, 2000)
+
+#: HubSpot's CRM search: "The maximum number of supported objects per page is 200" and "The
+#: search endpoints are limited to 10,000 total results for any given query. Attempting to page
+#: beyond 10,000 will result in a 400 error." (developers.hubspot.com/docs/api-reference/search/
+#: guide, Limits); 10 a page by default.
+HUBSPOT_SEARCH_MAX: Final = 200
+HUBSPOT_SEARCH_WINDOW: Final = 10_000
+HUBSPOT_SEARCH_DEFAULT: Final = 10
 
 #: The app's code and status for a page size or cursor it refuses.
 BAD_PAGING: Final[Mapping[str, tuple[str, int]]] = {
@@ -231,6 +249,58 @@ def _offset_page(
         info["first"] = 0
         info["previous"] = max(0, start - size)
     info["text"] = {k: str(v) for k, v in info.items() if type(v) is int}
+    return Page(chosen, info)
+
+
+def hubspot_search_page(body: Mapping[str, Any], ids: Sequence[str]) -> Page:
+    """The page of ``ids`` (the search's results, in order) HubSpot's search body asks for.
+
+    ``limit`` (default 10) must be a whole number from 1 to 200 and ``after`` a whole number
+    (HubSpot: "You must format the value in the after parameter as an integer"); an ``after``
+    at or past 10,000 is refused, and a page stops at the 10,000th result. Every result is on
+    exactly one page: ``next`` is the position after the page, absent when none is left.
+    Refusals raise :class:`PagingProblem` (HubSpot's 400 ``VALIDATION_ERROR``; the messages
+    are assumed).
+
+    Example::
+
+        page = hubspot_search_page({"limit": 2, "after": "4"}, ids)
+        page.ids, page.info.get("next")          # (ids[4:6], "6" if len(ids) > 6 else absent)
+    """
+    raw_limit = body.get("limit")
+    size = HUBSPOT_SEARCH_DEFAULT
+    if raw_limit is not None:
+        number = as_number(raw_limit)
+        if number is None or not number.is_integer() or not 1 <= number <= HUBSPOT_SEARCH_MAX:
+            raise _problem(
+                "hubspot",
+                "VALIDATION_ERROR",
+                f"limit must be a whole number from 1 to {HUBSPOT_SEARCH_MAX}, got {raw_limit!r}",
+            )
+        size = int(number)
+    raw_after = body.get("after")
+    start = 0
+    if raw_after not in (None, ""):
+        number = as_number(raw_after)
+        if number is None or not number.is_integer() or number < 0:
+            raise _problem(
+                "hubspot", "VALIDATION_ERROR", f"after must be an integer, got {raw_after!r}"
+            )
+        start = int(number)
+        if start >= HUBSPOT_SEARCH_WINDOW:
+            raise _problem(
+                "hubspot",
+                "VALIDATION_ERROR",
+                f"after {start} is past the {HUBSPOT_SEARCH_WINDOW:,} results a search can "
+                "page through",
+            )
+    total = len(ids)
+    end = min(start + size, total, HUBSPOT_SEARCH_WINDOW)
+    chosen = list(ids[start:end]) if start < total else []
+    info: dict[str, Any] = {"limit": size, "total": total, "offset": start}
+    info["has_more"] = end < total
+    if end < total:
+        info["next"] = str(end)
     return Page(chosen, info)
 
 

@@ -35,10 +35,13 @@ __all__ = [
     "Operation",
     "Paging",
     "Parent",
+    "Properties",
     "QuerySpec",
     "RecordModel",
     "Reply",
+    "Route",
     "Search",
+    "SearchObject",
     "Select",
     "StateBlock",
     "Template",
@@ -221,19 +224,87 @@ class Filter:
 
 
 @dataclasses.dataclass(frozen=True)
+class SearchObject:
+    """One object type a HubSpot search body can name: the properties a result shows when the
+    request names none, and the properties a free ``query`` looks in.
+
+    Example::
+
+        SearchObject(properties=("createdate", "domain", "hs_lastmodifieddate",
+                                 "hs_object_id", "name"),
+                     query=("website", "phone", "name", "domain"))
+    """
+
+    properties: tuple[str, ...]
+    query: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Search:
-    """HubSpot-style search: one filter built from three params, and an optional free query.
+    """HubSpot-style search.
+
+    ``style="params"``: one filter built from three params, and an optional free query (the
+    ``search_contacts`` action). ``style="body"``: HubSpot's whole CRM search body
+    (``filterGroups``, ``query``, ``properties``, ``sorts``, ``limit``, ``after``) over the
+    object types in ``objects`` (sent through ``httprequest``, with a ``route``).
 
     Example::
 
         Search(property_param="propertyName", operator_param="operator", value_param="value")
     """
 
-    property_param: str
-    operator_param: str
-    value_param: str
+    property_param: str = ""
+    operator_param: str = ""
+    value_param: str = ""
     query_param: str | None = None
     query_fields: tuple[str, ...] = ()
+    style: str = "params"
+    objects: Mapping[str, SearchObject] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """Which requests of a generic HTTP action (``httprequest``) the block answers.
+
+    ``method`` and ``path`` are what the request must carry in its ``method_param`` and
+    ``path_param``; a ``{object}`` segment of ``path`` names the object type. The JSON object in
+    ``body_param`` is what the operation reads as its params. A request the route does not
+    match is not the sandbox's to answer.
+
+    Example::
+
+        Route(method="POST", path="/crm/v3/objects/{object}/search", method_param="method",
+              path_param="url_path", body_param="body")
+    """
+
+    method: str
+    path: str
+    method_param: str
+    path_param: str
+    body_param: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Properties:
+    """HubSpot's checks of the properties a create or update writes.
+
+    ``known``: the object type's properties besides those the action's schema names (HubSpot's
+    default properties, and custom ones a catalogue declares); a property no block on the object
+    type declares and no record holds is refused (``PROPERTY_DOESNT_EXIST``). ``emails``:
+    properties that must hold an email address (``INVALID_EMAIL``). ``options``: properties whose
+    value must be one of a list (``INVALID_OPTION``: deal stages, pipelines). ``portal_id``: the
+    account number HubSpot writes in each problem.
+
+    Example::
+
+        Properties(known=("lifecyclestage",), emails=("email",),
+                   options={"pipeline": ("default",)})
+    """
+
+    known: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    options: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    portal_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -401,6 +472,8 @@ class StateBlock:
     on_missing: Reply | Literal["succeed"] | None = None
     on_conflict: Reply | None = None
     on_invalid: Reply | None = None
+    route: Route | None = None
+    properties: Properties | None = None
 
     @property
     def reads(self) -> bool:

@@ -34,9 +34,12 @@ from refold_contract.catalogue.state.model import (
     Kinds,
     Paging,
     Parent,
+    Properties,
     QuerySpec,
     RecordModel,
+    Route,
     Search,
+    SearchObject,
     Select,
     Template,
     View,
@@ -64,7 +67,18 @@ _PAGING_KEYS = (
 )
 _SELECT_KEYS = ("param", "default", "always", "missing", "written", "sort", "omit")
 _FILTER_KEYS = ("param", "field", "op", "value", "when")
-_SEARCH_KEYS = ("property_param", "operator_param", "value_param", "query_param", "query_fields")
+_SEARCH_KEYS = (
+    "property_param",
+    "operator_param",
+    "value_param",
+    "query_param",
+    "query_fields",
+    "style",
+    "objects",
+)
+_SEARCH_OBJECT_KEYS = ("properties", "query")
+_ROUTE_KEYS = ("method", "path", "method_param", "path_param", "body_param")
+_PROPERTIES_KEYS = ("known", "emails", "options", "portal_id")
 _QUERY_KEYS = ("param", "language")
 _PARENT_KEYS = ("object", "param", "field")
 _KINDS_KEYS = ("param", "default", "of")
@@ -329,14 +343,117 @@ class PartParser:
             return None
         self.keys(doc, _SEARCH_KEYS, pointer)
         hint = "the request param that carries it"
+        style = self.one_of(doc, "style", pointer, ("params", "body"), "params", "search style")
+        if style == "body":
+            for key in ("property_param", "operator_param", "value_param", "query_param"):
+                if key in doc:
+                    self.problem(
+                        f"{pointer}/{key}",
+                        f"a body search reads HubSpot's search body, not {key!r}",
+                        "drop it: filterGroups, query, sorts, limit and after come in the body",
+                    )
+            objects = self.search_objects(doc.get("objects"), f"{pointer}/objects")
+            return Search(style="body", objects=objects) if objects else None
+        if "objects" in doc:
+            self.problem(
+                f"{pointer}/objects",
+                "'objects' is for a body search",
+                'add "style": "body", or drop it',
+            )
         prop = self.param(doc, "property_param", pointer, required=True, hint=hint)
         operator = self.param(doc, "operator_param", pointer, required=True, hint=hint)
         value = self.param(doc, "value_param", pointer, required=True, hint=hint)
         query = self.param(doc, "query_param", pointer, required=False, hint=hint)
         fields = self.names(doc, "query_fields", pointer, "record fields a free query searches")
-        if prop is None or operator is None or value is None:
+        if prop is None or operator is None or value is None or style is None:
             return None
         return Search(prop, operator, value, query, fields)
+
+    def search_objects(self, raw: Any, pointer: str) -> dict[str, SearchObject]:
+        example = '{"contacts": {"properties": ["email", ...], "query": ["email", ...]}}'
+        doc = self.obj(raw, pointer, example)
+        if not doc:
+            self.problem(
+                pointer, "a body search needs 'objects': the object types it serves", example
+            )
+            return {}
+        out = {}
+        for name, spec in doc.items():
+            where = f"{pointer}/{pointer_escape(name)}"
+            entry = self.obj(spec, where, '{"properties": [...], "query": [...]}')
+            if entry is None:
+                continue
+            self.keys(entry, _SEARCH_OBJECT_KEYS, where)
+            shown = self.names(entry, "properties", where, "the properties a result shows")
+            if not shown:
+                self.problem(
+                    f"{where}/properties",
+                    "missing the properties a result shows when the request names none",
+                    '"properties": ["createdate", "hs_object_id", ...]',
+                )
+                continue
+            query = self.names(entry, "query", where, "the properties a free query looks in")
+            out[name] = SearchObject(shown, query)
+        return out
+
+    def route(self, raw: Any) -> Route | None:
+        pointer = "/route"
+        example = '{"method": "POST", "path": "/crm/v3/objects/{object}/search", ...}'
+        doc = self.obj(raw, pointer, example)
+        if doc is None:
+            return None
+        self.keys(doc, _ROUTE_KEYS, pointer)
+        method = self.text(doc, "method", pointer, required=True, hint="an HTTP method: POST")
+        path = self.text(doc, "path", pointer, required=True, hint="the path, with {object}")
+        hint = "the request param that carries it"
+        names = [
+            self.param(doc, key, pointer, required=True, hint=hint)
+            for key in ("method_param", "path_param", "body_param")
+        ]
+        if path is not None and (not path.startswith("/") or path.count("{object}") != 1):
+            self.problem(
+                f"{pointer}/path",
+                f"the path must start with / and hold {{object}} once, got {path!r}",
+                "e.g. /crm/v3/objects/{object}/search",
+            )
+            return None
+        if method is None or path is None or None in names:
+            return None
+        method_param, path_param, body_param = (n or "" for n in names)
+        return Route(method.upper(), path, method_param, path_param, body_param)
+
+    def properties(self, raw: Any) -> Properties | None:
+        pointer = "/properties"
+        doc = self.obj(raw, pointer, '{"known": [...], "emails": ["email"]}')
+        if doc is None:
+            return None
+        self.keys(doc, _PROPERTIES_KEYS, pointer)
+        known = self.names(doc, "known", pointer, "the object type's property names")
+        emails = self.names(doc, "emails", pointer, "properties that hold an email address")
+        options: dict[str, tuple[str, ...]] = {}
+        raw_options = doc.get("options", {})
+        if not isinstance(raw_options, dict):
+            self.problem(
+                f"{pointer}/options",
+                "'options' must map property names to lists of allowed values",
+                '{"pipeline": ["default"]}',
+            )
+        else:
+            for name in raw_options:
+                allowed = self.names(
+                    raw_options, name, f"{pointer}/options", "the values the property allows"
+                )
+                if allowed:
+                    options[name] = allowed
+        portal = doc.get("portal_id")
+        if portal is not None and (type(portal) is not int or portal < 1):
+            self.problem(
+                f"{pointer}/portal_id",
+                f"'portal_id' must be a whole number from 1, got {portal!r}",
+                "the HubSpot account number written in each problem",
+            )
+            portal = None
+        return Properties(known, emails, options, portal)
 
     def query(self, raw: Any, operation: str = "query") -> QuerySpec | None:
         pointer = "/query"
