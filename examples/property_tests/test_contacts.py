@@ -34,11 +34,13 @@ def first_email(data: dict) -> str | None:  # a reply parser under test
 
 @PROFILE
 @given(body=params(CREATE, overrides={"email": st.just("ada@example.com")}))
-def test_any_valid_contact_is_created(refold_mock, body):
+def test_any_body_refold_takes_is_created_or_refused_by_hubspot(refold_mock, body):
     with refold_mock.scope(), httpx.Client() as http:  # the same email is new every time
         status, reply = create_contact(http, body)
     assert status == 200
-    assert reply["node_status"] == "Success"
+    if reply["node_status"] != "Success":  # Refold took the body; HubSpot may still refuse it
+        unknown = {e["context"]["propertyName"][0] for e in reply["data"]["errors"]}
+        assert unknown <= set(body.get("additional_fields", {}))  # a property HubSpot lacks
 
 
 @pytest.mark.refold(strict=True)  # Refold checks presence only; strict adds types

@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.errors import ConfigurationError
@@ -44,18 +44,21 @@ class Stateful:
         Stateful(None).reply(action, parsed, None)       # None: replay as usual
     """
 
-    __slots__ = ("_catalogue", "_computed", "_default_account", "sandbox")
+    __slots__ = ("_catalogue", "_computed", "_default_account", "_options", "sandbox")
 
     def __init__(
         self,
         sandbox: Sandbox | None,
         catalogue: Catalogue | None = None,
         default_account: str | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.sandbox = sandbox
-        # Replay mode: the catalogue the computing sandbox is made from, when first needed.
+        # Replay mode: the catalogue the computing sandbox is made from, when first needed,
+        # and what its store is given (the search lag, short pages).
         self._catalogue = catalogue
         self._default_account = default_account
+        self._options = options or {}
         self._computed: Sandbox | None = None
 
     @classmethod
@@ -66,17 +69,30 @@ class Stateful:
         stateful: bool,
         store: Store | None,
         default_account: str | None = None,
+        search_lag: object = None,
+        short_pages: bool = False,
     ) -> Stateful:
         """A sandbox over ``store`` (a fresh one if ``None``) when asked for, else none.
         ``default_account`` is the account ``seed()`` and ``records()`` use when given none:
         the test's (the marker's first linked account, which ``refold_client`` sends).
+        ``search_lag`` (anything :meth:`SearchLag.parse <refold_contract.sandbox.SearchLag.
+        parse>` takes; ``None``: none) and ``short_pages`` go to the store, the given one too.
 
         Example::
 
             Stateful.open(Catalogue.builtin(), stateful=False, store=None).sandbox   # None
+            Stateful.open(catalogue, stateful=True, store=None, search_lag="2 calls")
         """
+        options: dict[str, Any] = {}
+        if search_lag is not None:
+            # Deferred: the sandbox package is loaded only when the lag is asked for.
+            from refold_contract.sandbox import SearchLag
+
+            options["search_lag"] = SearchLag.parse(search_lag)
+        if short_pages:
+            options["short_pages"] = True
         if not stateful and store is None:
-            return cls(None, catalogue, default_account)
+            return cls(None, catalogue, default_account, options)
         # Deferred: the sandbox engine is only loaded by the tests that use it.
         from refold_contract.sandbox import Sandbox, Store
 
@@ -85,7 +101,9 @@ class Stateful:
             store = Store(catalogue)
             if default_account:
                 store.default_account = default_account
-        return cls(Sandbox(catalogue, store), catalogue, default_account)
+        for name, value in options.items():
+            setattr(store, name, value)
+        return cls(Sandbox(catalogue, store), catalogue, default_account, options)
 
     def seeded_elsewhere(self, calls: Sequence[Call]) -> list[str]:
         """For each app records were seeded into, when every execute of that app came from
@@ -155,7 +173,7 @@ class Stateful:
             # Deferred: made (and the engine loaded) only by a test that needs it.
             from refold_contract.sandbox import Sandbox, Store
 
-            store = Store(self._catalogue)
+            store = Store(self._catalogue, **self._options)
             if self._default_account:
                 store.default_account = self._default_account
             sandbox = self._computed = Sandbox(self._catalogue, store)
