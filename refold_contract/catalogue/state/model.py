@@ -228,15 +228,17 @@ class Search:
 
 @dataclasses.dataclass(frozen=True)
 class QuerySpec:
-    """Where a ``query`` operation finds its query text, and the language (SOQL only).
+    """Where a ``query`` operation finds its query text, the language (SOQL only), and the
+    fields each object type has beyond those the catalogue's records and actions show.
 
     Example::
 
-        QuerySpec(param="query")
+        QuerySpec(param="query", fields={"Account": ("Rating", "Region__c")})
     """
 
     param: str | None
     language: str = "soql"
+    fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
