@@ -71,9 +71,14 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     HubSpot's filter from three params: ``property_param``, ``operator_param``,
     ``value_param``, and an optional free ``query_param`` over ``query_fields``.
 ``query`` (query)
-    ``{"param": "query", "language": "soql"}``: the SOQL subset of :mod:`.soql`. A ``query``
-    block without it continues Salesforce queries: its ``paging.cursor`` param carries a
-    ``nextRecordsUrl`` (the ``httprequest`` action).
+    ``{"param": "query", "language": "soql", "fields": {"Account": ["Region__c"]}}``: the SOQL
+    subset of :mod:`.soql`; ``fields`` (optional) declares fields an object type has beyond
+    those the catalogue's records and actions show (a query naming an undeclared field is
+    Salesforce's ``INVALID_FIELD``). A ``query`` block without it is Salesforce's REST API
+    through the ``httprequest`` action: its ``paging.cursor`` param carries a
+    ``nextRecordsUrl`` to continue, or a ``/services/data/vXX.X/query`` path whose ``q`` is
+    run. Valid SOQL outside the subset raises :class:`~refold_contract.errors.UnsupportedQuery`
+    out of ``answer`` (the test fails); it is never given an invented app error.
 ``select``
     Which fields a reply shows (``{selected}``): ``param`` (a comma-separated list in the
     request), ``default``, ``always``, ``written`` (a create or update shows what it wrote),

@@ -46,7 +46,6 @@ from refold_contract.sandbox.soql import (
     FieldRef,
     Ordering,
     SOQLQuery,
-    field_name,
     field_value,
     parent_link,
     parse_soql,
@@ -244,13 +243,14 @@ def _located(text: str, position: int, said: str) -> str:
 
 # ---------------------------------------------------------------------- what a query may name
 
-_DECLARED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[str]]] = (
+_DECLARED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], dict[str, str]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def declared_fields(catalogue: Catalogue) -> Mapping[tuple[str, str], frozenset[str]]:
-    """The fields each ``(slug, object type)`` has by the catalogue's word, case folded.
+def declared_fields(catalogue: Catalogue) -> Mapping[tuple[str, str], Mapping[str, str]]:
+    """The fields each ``(slug, object type)`` has by the catalogue's word: case folded name to
+    the catalogue's spelling.
 
     From every state block on the object type: the record model's fields, the parameters of
     its create and update actions (as the block maps them) and their defaults, the fields its
@@ -259,7 +259,7 @@ def declared_fields(catalogue: Catalogue) -> Mapping[tuple[str, str], frozenset[
 
     Example::
 
-        "industry" in declared_fields(Catalogue.builtin())[("salesforce", "Account")]   # True
+        declared_fields(Catalogue.builtin())[("salesforce", "Account")]["industry"]  # 'Industry'
     """
     found = _DECLARED.get(catalogue)
     if found is not None:
@@ -303,7 +303,7 @@ def declared_fields(catalogue: Catalogue) -> Mapping[tuple[str, str], frozenset[
             own.add(block.order[0])
         if block.search is not None:
             own.update(block.search.query_fields)
-    found = {key: frozenset(n.casefold() for n in value) for key, value in names.items()}
+    found = {key: {n.casefold(): n for n in sorted(value)} for key, value in names.items()}
     _DECLARED[catalogue] = found
     return found
 
@@ -323,12 +323,9 @@ def _check(call: Call, query: SOQLQuery, text: str) -> str | SandboxReply:
         said = _NO_SUCH_TYPE.format(name=query.object)
         why = "no state block declares it"
         return _refused(call, "INVALID_TYPE", text, query.object_position, said, why)
-    declared = declared_fields(store.catalogue) if store.catalogue is not None else {}
 
     def known(object_type: str, name: str) -> bool:
-        if name.casefold() in declared.get((call.slug, object_type), frozenset()):
-            return True
-        return call.table(object_type).spelling(name) is not None
+        return _spelling(call, object_type, name) is not None
 
     for ref in query.refs():
         if ref.parent is None:
@@ -355,6 +352,25 @@ def _check(call: Call, query: SOQLQuery, text: str) -> str | SandboxReply:
             why = _DECLARE.format(object=parent, name=ref.name)
             return _refused(call, "INVALID_FIELD", text, ref.position, said, why)
     return obj
+
+
+def _spelling(call: Call, object_type: str, name: str) -> str | None:
+    """How the records or the catalogue spell a field of an object type; ``None``: unknown."""
+    held = call.table(object_type).spelling(name)
+    if held is not None:
+        return held
+    catalogue = call.store.catalogue
+    declared = declared_fields(catalogue).get((call.slug, object_type)) if catalogue else None
+    return declared.get(name.casefold()) if declared else None
+
+
+def _relationship(call: Call, obj: str, rel: str) -> str:
+    """A relationship's own spelling (``Account`` for ``account``), from its lookup field's."""
+    lookup, _ = parent_link(rel, obj)
+    spelled = _spelling(call, obj, lookup) or lookup
+    if spelled.endswith("__c"):
+        return spelled[:-3] + "__r"
+    return spelled[:-2] if spelled.endswith("Id") else rel
 
 
 def _refused(call: Call, code: str, text: str, position: int, said: str, why: str) -> SandboxReply:
@@ -425,7 +441,7 @@ def _run_soql(call: Call, query: SOQLQuery, obj: str) -> list[tuple[str, Any]]:
 
 
 def _indexable(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool))
+    return isinstance(value, (str, int, float, bool)) and value != ""
 
 
 def _comparer(order: tuple[Ordering, ...]) -> Callable[[Any, Any], int]:
@@ -460,19 +476,21 @@ def _soql_fields(
     selected: dict[str, Any] = {}
     for ref in fields:
         if ref.parent is None:
-            selected[field_name(record, ref.name)] = field_value(record, ref.name)
+            value = field_value(record, ref.name)
+            name = ref.name if ref.name in record else _spelling(call, obj, ref.name) or ref.name
+            selected[name] = None if value == "" else value
             continue
         found = parent(ref.parent)
-        rel = ref.parent
+        rel = _relationship(call, obj, ref.parent)
         if found is None:
             selected.setdefault(rel, None)
             continue
+        _, target = parent_link(ref.parent, obj)
+        target = call.store.resolve(call.slug, target) or target
         sub = selected.get(rel)
         if not isinstance(sub, dict):
-            _, target = parent_link(rel, obj)
-            resolved = call.store.resolve(call.slug, target) or target
-            sub = call.shape(dict(found), object_type=resolved, selected={})
+            sub = call.shape(dict(found), object_type=target, selected={})
             sub = sub if isinstance(sub, dict) else {}
             selected[rel] = sub
-        sub[field_name(found, ref.name)] = field_value(found, ref.name)
+        sub[_spelling(call, target, ref.name) or ref.name] = field_value(found, ref.name)
     return selected

@@ -364,6 +364,9 @@ def _holds(
 
 
 def _compare(op: str, value: Any, wanted: Any, now: dt.datetime | None) -> bool:
+    # Salesforce keeps no empty text: '' is null, in a record and in a query.
+    value = None if value == "" else value
+    wanted = None if wanted == "" else wanted
     if isinstance(wanted, DateLiteral):
         if now is None:
             raise ValueError(f"{wanted.text} needs the current time (now=)")
