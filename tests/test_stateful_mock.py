@@ -136,11 +136,11 @@ def test_the_contract_suite_stays_stateless_under_the_ini_key(pytester: pytest.P
 
 # ---------------------------------------------------------------------- search lag, short pages
 
-SEARCH = {"propertyName": "email", "operator": "EQ", "value": "lag@example.com"}
+LAG_SEARCH = {"propertyName": "email", "operator": "EQ", "value": "lag@example.com"}
 
 
 def _found(client: RefoldClient) -> int:
-    total = client.execute("hubspot", "search_contacts", SEARCH).data["total"]
+    total = client.execute("hubspot", "search_contacts", LAG_SEARCH).data["total"]
     assert isinstance(total, int)
     return total
 
@@ -207,3 +207,30 @@ def test_the_marker_and_the_ini_key_set_the_search_lag_and_short_pages(
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*refold-contract: *cannot read a search lag from 'eventually'"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_soql_the_sandbox_cannot_answer_fails_the_test_over_http_too(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import json, urllib.error, urllib.request
+
+        def test_caught(refold_server):
+            request = urllib.request.Request(
+                refold_server.url
+                + "/api/v2/integration-schema/salesforce/actions/get_entity_with_soql/execute",
+                data=json.dumps({"query": "SELECT COUNT() FROM Lead"}).encode(),
+                headers={"x-api-key": "tk_1", "linked_account_id": "user_1",
+                         "content-type": "application/json"})
+            try:
+                urllib.request.urlopen(request)
+            except urllib.error.HTTPError as exc:  # code that swallows every error
+                assert exc.code == 501
+                assert "COUNT()" in json.loads(exc.read())["message"]
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*salesforce/get_entity_with_soql: functions such as COUNT()*"])

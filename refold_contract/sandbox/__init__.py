@@ -87,12 +87,17 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     count), ``emails``, ``options`` (``{"dealstage": [...]}``), ``portal_id``. A refusal is
     HubSpot's 400 through ``on_invalid``, with ``{errors}``.
 ``query`` (query, list)
-    ``{"param": "query", "language": "soql"}``: the SOQL subset of :mod:`.soql`. A ``query``
-    block without it continues Salesforce queries: its ``paging.cursor`` param carries a
-    ``nextRecordsUrl`` (the ``httprequest`` action). On a list, ``language`` is ``gmail``
-    (the search subset of :mod:`.gmail`) or ``unmodelled`` (a non-empty value raises
-    :class:`~refold_contract.errors.UnsupportedSearch`); a query outside the subset raises it
-    too: never guessed, never a reply the app would not send.
+    ``{"param": "query", "language": "soql", "fields": {"Account": ["Region__c"]}}``: the SOQL
+    subset of :mod:`.soql`; ``fields`` (optional) declares fields an object type has beyond
+    those the catalogue's records and actions show (a query naming an undeclared field is
+    Salesforce's ``INVALID_FIELD``). A ``query`` block without it is Salesforce's REST API
+    through the ``httprequest`` action: its ``paging.cursor`` param carries a
+    ``nextRecordsUrl`` to continue, or a ``/services/data/vXX.X/query`` path whose ``q`` is
+    run. Valid SOQL outside the subset raises :class:`~refold_contract.errors.UnsupportedQuery`
+    out of ``answer`` (the test fails); it is never given an invented app error. On a list,
+    ``language`` is ``gmail`` (the search subset of :mod:`.gmail`) or ``unmodelled`` (a
+    non-empty value raises :class:`~refold_contract.errors.UnsupportedSearch`); a query outside
+    the subset raises it too: never guessed, never a reply the app would not send.
 ``kinds`` (list)
     ``{"param", "default", "of"}``: the param names kinds (comma-separated), each kind a set of
     record field values (``false`` also matches a field left out); ``default`` when absent or

@@ -376,6 +376,8 @@ class Store:
         #: another account alone finds none of them (the plugin warns at teardown).
         self.seeded: set[tuple[str, str]] = set()
         self.clock = clock or Clock()
+        #: The catalogue the store was built from (``None``: object types declared by hand).
+        self.catalogue = catalogue
         models, base = _from_catalogue(catalogue) if catalogue is not None else ({}, {})
         self._models: dict[tuple[str, str], RecordModel] = dict(models)
         self._known = declared_properties(catalogue) if catalogue is not None else {}

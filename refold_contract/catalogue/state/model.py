@@ -310,15 +310,18 @@ class Properties:
 @dataclasses.dataclass(frozen=True)
 class QuerySpec:
     """Where a block finds its query text, and the language: ``soql`` for a ``query``
-    operation, one of :data:`LIST_QUERY_LANGUAGES` for a ``list``.
+    operation, one of :data:`LIST_QUERY_LANGUAGES` for a ``list``; for SOQL, the fields each
+    object type has beyond those the catalogue's records and actions show.
 
     Example::
 
-        QuerySpec(param="query"), QuerySpec(param="q", language="gmail")
+        QuerySpec(param="query", fields={"Account": ("Rating", "Region__c")})
+        QuerySpec(param="q", language="gmail")
     """
 
     param: str | None
     language: str = "soql"
+    fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

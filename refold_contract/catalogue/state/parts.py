@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -79,7 +80,8 @@ _SEARCH_KEYS = (
 _SEARCH_OBJECT_KEYS = ("properties", "query")
 _ROUTE_KEYS = ("method", "path", "method_param", "path_param", "body_param")
 _PROPERTIES_KEYS = ("known", "emails", "options", "portal_id")
-_QUERY_KEYS = ("param", "language")
+_QUERY_KEYS = ("param", "language", "fields")
+_SOQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _PARENT_KEYS = ("object", "param", "field")
 _KINDS_KEYS = ("param", "default", "of")
 _VIEW_KEYS = ("style", "param", "headers")
@@ -471,7 +473,33 @@ class PartParser:
         language = self.one_of(doc, "language", pointer, languages, default, "query language", hint)
         if language is None:
             return None
-        return QuerySpec(param, language) if param is not None else None
+        fields = self.query_fields(doc.get("fields"), pointer + "/fields")
+        return QuerySpec(param, language, fields) if param is not None else None
+
+    def query_fields(self, raw: Any, pointer: str) -> dict[str, tuple[str, ...]]:
+        """``{"Account": ["Rating", "Region__c"]}``: fields a query may name on each object."""
+        doc = self.obj(raw, pointer, '{"Account": ["Rating", "Region__c"]}')
+        if doc is None:
+            return {}
+        hint = "SOQL names: a letter, then letters, digits and _ (custom ones end in __c)"
+        out: dict[str, tuple[str, ...]] = {}
+        for obj, names in doc.items():
+            at = f"{pointer}/{pointer_escape(obj)}"
+            if not _SOQL_NAME.fullmatch(obj):
+                self.problem(at, f"{obj!r} is not an object name", hint)
+                continue
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                self.problem(at, "must be an array of field names (strings)", hint)
+                continue
+            seen: set[str] = set()
+            for i, name in enumerate(names):
+                if not _SOQL_NAME.fullmatch(name):
+                    self.problem(f"{at}/{i}", f"{name!r} is not a field name", hint)
+                elif name.casefold() in seen:
+                    self.problem(f"{at}/{i}", f"{name!r} is listed twice", "list it once")
+                seen.add(name.casefold())
+            out[obj] = tuple(names)
+        return out
 
     def kinds(self, raw: Any) -> Kinds | None:
         pointer = "/kinds"
