@@ -166,6 +166,8 @@ class _Deriver:
             for name, child in spread.get("keys", {}).items():
                 keys.setdefault(name, {**child, "required": False})
             # A spread object may be empty, so it keeps nothing from vanishing.
+        if not keys and not is_open:
+            return _NEVER  # every member has nothing to stand for: the object is removed
         shape: dict[str, Any] = {"types": ["object"]}
         if keys:
             shape["keys"] = dict(sorted(keys.items()))
