@@ -270,6 +270,18 @@ def test_reply_shapes_types_each_namespace_and_leaves_unknown_types_open() -> No
     assert reply_shapes(stateless) == {}
 
 
+PAGING_KEYS = {
+    **{
+        k: {"types": ["integer"], "required": False}
+        for k in ("count", "first", "last", "limit", "offset", "page", "pages", "previous", "total")
+    },
+    "done": {"types": ["boolean"], "required": False},
+    "has_more": {"types": ["boolean"], "required": False},
+    "next": {"types": ["string"], "required": False},
+    "text": {"types": ["object"], "open": True, "required": False},
+}
+
+
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
@@ -282,7 +294,12 @@ def test_reply_shapes_types_each_namespace_and_leaves_unknown_types_open() -> No
         ({"n": "{object/x}"}, None),
         ({"n": "x {params/limit}"}, {"types": ["string"], "required": False}),
         ({"n": ["{paging/next}", 1]}, {"types": ["array"], "items": {"types": ["integer", "string"]}, "required": True}),
-        ({"n": {"...": "{paging}"}}, {"types": ["object"], "keys": {"done": {"types": ["boolean"], "required": False}, "has_more": {"types": ["boolean"], "required": False}, "limit": {"types": ["integer"], "required": False}, "next": {"types": ["string"], "required": False}, "offset": {"types": ["integer"], "required": False}, "total": {"types": ["integer"], "required": False}}, "required": False}),
+        ({"n": {"...": "{paging}"}}, {"types": ["object"], "keys": PAGING_KEYS, "required": False}),
+        ({"n": "{items?}"}, {"types": ["array"], "items": {"types": ["object"], "keys": {"id": {"types": ["any"], "required": True}}}, "required": False}),
+        ({"n": {"a": "x{paging/next!}", "b": 1}}, {"types": ["object"], "keys": {"a": {"types": ["string"], "required": True}, "b": {"types": ["integer"], "required": True}}, "required": False}),
+        ({"n": {"a": "{paging/nope!}", "b": 1}}, None),
+        ({"n": "{paging/text/total}"}, {"types": ["string"], "required": False}),
+        ({"n": "{paging/pages}"}, {"types": ["integer"], "required": False}),
         ({"n": {}}, {"types": ["object"], "required": True}),
         ({"n": "a {paging/nope}"}, None),
         ({"n": ["{paging/nope}"]}, {"types": ["array"], "required": True}),
@@ -343,6 +360,51 @@ def test_a_reply_its_template_may_leave_empty_has_data_null_and_so_may_a_deleted
     assert "http_status" not in delete["Success"]["keys"] or delete["Success"]["keys"][
         "http_status"
     ]["types"] == ["integer"]
+
+
+def test_item_timestamps_app_errors_numbered_cursors_and_views() -> None:
+    from refold_contract.catalogue.state import (
+        Paging,
+        RecordModel,
+        Reply,
+        StateBlock,
+        Template,
+        View,
+    )
+
+    block = StateBlock(
+        object="invoices",
+        operation="list",
+        record=RecordModel(id="id", ids="counter", created="made"),
+        paging=Paging(style="netsuite", limit="limit", offset="offset"),
+        item=Template({"id": "{record/id}", "made": "{created}", "changed": "{updated}"}),
+        reply=Reply(Template({"items": "{items}", "next": "{paging/next}"})),
+        on_invalid=Reply(Template({"errors": "{errors}", "code": "{code}"}), 400, "Errored"),
+    )
+    action = Action(slug="acme", action_id="list_invoices", name="List", state=block)
+    shapes = reply_shapes(action)
+    data = shapes["Success"]["keys"]["data"]
+    assert data["keys"]["next"] == {"types": ["integer"], "required": False}  # NetSuite offsets
+    assert data["keys"]["items"]["items"]["keys"] == {
+        "changed": {"types": [ANY], "required": False},
+        "id": {"types": [ANY], "required": True},
+        "made": {"types": [ANY], "required": False},
+    }
+    errored = shapes["Errored"]["keys"]["data"]["keys"]
+    assert errored["errors"] == {"types": ["array"], "items": {"types": [ANY]}, "required": False}
+    assert errored["code"] == {"types": ["string"], "required": True}
+    # Gmail's format reshapes each message after the template: any member, untyped.
+    gmail = reply_shapes(BUILTIN.get("gmail", "get_message"))["Success"]["keys"]["data"]
+    assert gmail["types"] == ["object"]
+    assert gmail["open"] is True
+    viewed = dataclasses.replace(
+        block,
+        operation="get",
+        view=View(style="gmail", param="format"),
+        reply=Reply(Template({"message": "{item}"})),
+    )
+    message = reply_shapes(dataclasses.replace(action, state=viewed))["Success"]["keys"]["data"]
+    assert message["keys"]["message"] == {"types": ["object"], "open": True, "required": True}
 
 
 def test_a_namespace_the_reply_kind_never_fills_gives_nothing() -> None:

@@ -7,17 +7,20 @@ reads paths that the action's examples may not show (a SOQL batch through ``http
 :func:`~refold_contract.consumer.verify` counts what the templates produce beside the examples.
 
 A template's literals keep their own JSON type. A placeholder stands for any value of the type
-it produces, as the sandbox fills it: ``{paging/total}``, ``{paging/limit}`` and
-``{paging/offset}`` integers, ``{paging/done}`` and ``{paging/has_more}`` booleans,
-``{paging/next}``, ``{object}``, ``{id}``, ``{uuid}``, ``{message}``, ``{code}`` and text with
-a placeholder inside it strings, ``{now}`` an integer or a string by the record's clock,
-``{items}`` an array of what ``item`` makes. Where the type is not known, the value is
-:data:`ANY`, present but untyped: a record field (``{record/Email}``; every record has its id
-field, other fields may be missing), a param (``{params/limit}``). A record or the fields
-chosen for a reply (``{record}``, ``{selected}``, a ``"..."`` spread of them) is an *open*
-object: any member may be there, untyped, since a SOQL query or a ``properties`` param chooses
-them. A key whose placeholder may have nothing to stand for is not required; one that never
-has (a namespace that reply kind never fills) is left out.
+it produces, as the sandbox fills it: ``{paging/total}``, ``limit``, ``offset``, ``count``,
+``page``, ``pages``, ``previous``, ``first`` and ``last`` integers, ``{paging/done}`` and
+``{paging/has_more}`` booleans, ``{paging/next}`` a string (a number for NetSuite's offsets),
+``{paging/text/...}``, ``{object}``, ``{id}``, ``{uuid}``, ``{message}``, ``{code}`` and text
+with a placeholder inside it strings, ``{now}`` an integer or a string by the record's clock,
+``{errors}`` an array, ``{items}`` an array of what ``item`` makes. A ``?`` mark lets an empty
+value stand for nothing; a ``!`` mark makes the object holding it vanish with it. Where the
+type is not known, the value is :data:`ANY`, present but untyped: a record field
+(``{record/Email}``; every record has its id field, other fields may be missing; ``{created}``,
+``{updated}``), a param (``{params/limit}``). A record or the fields chosen for a reply
+(``{record}``, ``{selected}``, a ``"..."`` spread of them) is an *open* object: any member may
+be there, untyped, since a SOQL query or a ``properties`` param chooses them; so is an item a
+view reshapes (Gmail's ``format``). A key whose placeholder may have nothing to stand for is not
+required; one that never has (a namespace that reply kind never fills) is left out.
 
 Replies the sandbox makes up where the block gives no template (its default ``on_missing`` and
 ``on_invalid`` bodies) are not counted: no file vouches for them.
@@ -49,14 +52,23 @@ __all__ = ["ANY", "reply_shapes"]
 #: The pseudo-type of a value present but of unknown type: no type check can fail on it.
 ANY: Final = "any"
 
+#: What each ``{paging/...}`` value is, as the sandbox's paging fills it (``next``: see
+#: :meth:`_Deriver.next_types`; ``text/<name>`` is a number as text).
 _PAGING_TYPES: Final[Mapping[str, str]] = {
     "total": "integer",
     "limit": "integer",
     "offset": "integer",
+    "count": "integer",
+    "page": "integer",
+    "pages": "integer",
+    "previous": "integer",
+    "first": "integer",
+    "last": "integer",
     "done": "boolean",
     "has_more": "boolean",
-    "next": "string",
 }
+#: Paging styles whose offset pages give ``next`` as a number (the others give text).
+_NUMBERED_NEXT: Final = frozenset({"netsuite"})
 _SPREAD: Final = "..."
 _ALWAYS: Final = frozenset({"params", "object", "now", "uuid"})
 
@@ -95,21 +107,29 @@ class _Deriver:
         record = block.record
         clock = record.clock if record is not None else "iso-ms"
         self.now = "integer" if clock == "unix" else "string"
+        style = block.paging.style if block.paging is not None else None
+        self.next = "integer" if style in _NUMBERED_NEXT else "string"
 
     def placeholder(self, ph: Placeholder) -> _Derived:
+        got = self.value(ph)
+        if ph.mark == "?" and got.shape is not None:
+            return _Derived(got.shape, True)  # an empty value stands for nothing too
+        return got
+
+    def value(self, ph: Placeholder) -> _Derived:
         namespace, path = ph
         if namespace not in self.filled:
             return _NEVER
         if namespace == "paging":
-            if not path:
-                keys = {k: {"types": [t], "required": False} for k, t in _PAGING_TYPES.items()}
-                return _Derived({"types": ["object"], "keys": keys})
-            kind = _PAGING_TYPES.get(path[0]) if len(path) == 1 else None
-            return _Derived(_of(kind), True) if kind is not None else _NEVER
+            return self.paging(path)
         if namespace in ("object", "id", "uuid", "message", "code", "now"):
             if path:
                 return _NEVER  # a path into a string has nothing to stand for
             return _Derived(_of(self.now if namespace == "now" else "string"))
+        if namespace == "errors":  # one entry per problem, in the app's own form
+            return _Derived({"types": ["array"], "items": _any()}, True) if not path else _NEVER
+        if namespace in ("created", "updated"):  # a record's timestamp field, if it has one
+            return _Derived(_any(), True) if not path else _NEVER
         if path:
             record = self.block.record
             if namespace in ("record", "existing") and record is not None and path == (record.id,):
@@ -124,6 +144,20 @@ class _Deriver:
                 shape["items"] = _with_null(items) if self.item.may_vanish else items
             return _Derived(shape)
         return _Derived(_open())  # record, existing, selected, params: any members
+
+    def paging(self, path: tuple[str, ...]) -> _Derived:
+        """``{paging}`` or one of its values; each may be absent on some page."""
+        if not path:
+            keys = {k: {"types": [t], "required": False} for k, t in _PAGING_TYPES.items()}
+            keys["next"] = {"types": [self.next], "required": False}
+            keys["text"] = {"types": ["object"], "open": True, "required": False}
+            return _Derived({"types": ["object"], "keys": dict(sorted(keys.items()))})
+        if path == ("next",):
+            return _Derived(_of(self.next), True)
+        if len(path) == 2 and path[0] == "text":
+            return _Derived(_of("string"), True)
+        kind = _PAGING_TYPES.get(path[0]) if len(path) == 1 else None
+        return _Derived(_of(kind), True) if kind is not None else _NEVER
 
     def derive(self, template: Any) -> _Derived:
         if isinstance(template, str):
@@ -151,12 +185,20 @@ class _Deriver:
         keys: dict[str, Any] = {}
         is_open = False
         may_vanish = True
+        removes_me = False  # a {x!} with nothing to stand for removes this whole object
         for key, value in template.items():
             got = self.derive(value)
+            required = isinstance(value, str) and any(
+                ph.mark == "!" for _, ph in placeholders(value)
+            )
             if got.shape is None:
+                if required:
+                    return _NEVER
                 continue
+            if required and got.may_vanish:
+                removes_me = True
             if key != _SPREAD:
-                keys[key] = {**got.shape, "required": not got.may_vanish}
+                keys[key] = {**got.shape, "required": required or not got.may_vanish}
                 may_vanish = may_vanish and got.may_vanish
                 continue
             spread = got.shape
@@ -173,7 +215,7 @@ class _Deriver:
             shape["keys"] = dict(sorted(keys.items()))
         if is_open:
             shape["open"] = True
-        return _Derived(shape, may_vanish)
+        return _Derived(shape, may_vanish or removes_me)
 
 
 def _with_null(shape: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,9 +225,11 @@ def _with_null(shape: Mapping[str, Any]) -> dict[str, Any]:
 def _item(block: StateBlock) -> _Derived:
     """What ``{item}`` stands for: the ``item`` template over a record and its chosen fields,
     or the record itself."""
-    if block.item is None:
+    if block.item is None or block.view is not None:
+        # A view (Gmail's format) reshapes each item after the template: any members.
         return _Derived(_open())
-    got = _Deriver(block, frozenset({"record", "selected"}), _NEVER).derive(block.item.raw)
+    filled = frozenset({"record", "selected", "created", "updated"})
+    got = _Deriver(block, filled, _NEVER).derive(block.item.raw)
     # The sandbox shows an item the template leaves nothing of as null.
     if got.shape is None:
         return _Derived(_of("null"))
@@ -235,7 +279,7 @@ def reply_shapes(action: Action) -> dict[str, dict[str, Any]]:
     if block.on_conflict is not None:
         replies.append((block.on_conflict, frozenset({"existing"}), 409))
     if block.on_invalid is not None:
-        replies.append((block.on_invalid, frozenset({"code", "message"}), 400))
+        replies.append((block.on_invalid, frozenset({"code", "message", "errors"}), 400))
     out: dict[str, dict[str, Any]] = {}
     for spec, names, fallback in replies:
         data = _Deriver(block, names, item).derive(spec.data.raw)
