@@ -311,6 +311,10 @@ class Action:
     position: int | None = None
     evidence: Evidence | None = dataclasses.field(default=None, compare=False)
     state: StateBlock | None = dataclasses.field(default=None, compare=False)
+    #: For an action an extending file (``"extends": true``) added examples to: the file of
+    #: the whole action it extends (its schema and state block); ``path`` is then the last
+    #: extending file. ``None`` for an action one whole file gives.
+    base_path: Path | None = dataclasses.field(default=None, compare=False)
 
     @property
     def key(self) -> str:
