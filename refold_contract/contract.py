@@ -167,6 +167,22 @@ def _envelope(response: httpx.Response) -> tuple[Any, list[str]]:
         return None, [f"reply is not JSON: {exc}"]
 
 
+def _node_envelope(response: httpx.Response, node_status: str) -> tuple[Any, list[str]]:
+    """The execute envelope of ``response``, and what keeps it from being HTTP 200, JSON, with
+    this ``node_status`` and a ``data``."""
+    if response.status_code != 200:
+        return None, [f"expected HTTP 200, got {response.status_code}: {response.text[:200]}"]
+    body, problems = _envelope(response)
+    if problems:
+        return body, problems
+    if not isinstance(body, dict) or body.get(ep.KEY_NODE_STATUS) != node_status:
+        status = body.get(ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
+        return body, [f"expected node_status {node_status!r}, got {status!r}"]
+    if ep.KEY_DATA not in body:
+        return body, ["the reply has no 'data'"]
+    return body, []
+
+
 def check_reply(
     action: Action, response: httpx.Response, shape: Shape | None = None, *, required: bool = True
 ) -> list[str]:
@@ -180,16 +196,9 @@ def check_reply(
 
         assert check_reply(action, http.post(url, json=body)) == []
     """
-    if response.status_code != 200:
-        return [f"expected HTTP 200, got {response.status_code}: {response.text[:200]}"]
-    body, problems = _envelope(response)
+    body, problems = _node_envelope(response, ep.NODE_STATUS_SUCCESS)
     if problems:
         return problems
-    if not isinstance(body, dict) or body.get(ep.KEY_NODE_STATUS) != ep.NODE_STATUS_SUCCESS:
-        status = body.get(ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
-        return [f"expected node_status 'Success', got {status!r}"]
-    if ep.KEY_DATA not in body:
-        return ["the reply has no 'data'"]
     if shape is None:
         shape = success_shape(action)
     return shape_problems(body[ep.KEY_DATA], shape, "data", required=required)
@@ -205,19 +214,12 @@ def check_app_failure(response: httpx.Response) -> list[str]:
         # a get of an id no record has, answered by the mock's sandbox
         assert check_app_failure(http.post(url, json={"contactId": "404"})) == []
     """
-    if response.status_code != 200:
-        return [f"expected HTTP 200, got {response.status_code}: {response.text[:200]}"]
-    body, problems = _envelope(response)
+    body, problems = _node_envelope(response, ep.NODE_STATUS_ERRORED)
     if problems:
         return problems
-    if not isinstance(body, dict) or body.get(ep.KEY_NODE_STATUS) != ep.NODE_STATUS_ERRORED:
-        status = body.get(ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
-        return [f"expected node_status 'Errored', got {status!r}"]
     status = body.get(ep.KEY_HTTP_STATUS)
     if status is not None and type(status) is not int:  # Slack fails with 200 and ok: false
         return [f"http_status must be an integer, got {status!r}"]
-    if ep.KEY_DATA not in body:
-        return ["the reply has no 'data'"]
     return []
 
 
