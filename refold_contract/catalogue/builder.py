@@ -76,7 +76,9 @@ _EXTENDING_KEYS = ("slug", "action_id", "extends", "examples", "evidence")
 _EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
 _EXTENDING_EVIDENCE_KEYS = ("reply", "sources", "notes")
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
-_EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
+_EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name", "match"})
+#: What an example's match rule may say of a param (:attr:`Example.match`).
+MATCH_RULES = ("any", "present")
 
 
 class ActionBuilder(ParameterBuilder):
@@ -541,6 +543,7 @@ class ActionBuilder(ParameterBuilder):
             self.response(pointer, response)
         if params is not None:
             self.example_params(action, pointer, params)
+        match = self.example_match(action, pointer, raw.get("match", {}))
         source = raw.get("source", "")
         recorded_at = raw.get("recorded_at")
         ex_name = raw.get("name")
@@ -559,7 +562,29 @@ class ActionBuilder(ParameterBuilder):
             source=source,
             recorded_at=recorded_at if isinstance(recorded_at, str) else None,
             name=ex_name if isinstance(ex_name, str) else None,
+            match=match,
         )
+
+    def example_match(self, action: Action, pointer: str, raw: Any) -> dict[str, str]:
+        """An example's match rules: ``{"<param>": "any" | "present"}``, each a param the
+        action's schema names."""
+        hint = '{"match": {"after": "any"}}: "any" (any value, or none) or "present" (any value)'
+        if not isinstance(raw, dict):
+            self.error(f"{pointer}/match", f"'match' must be an object, got {json_type(raw)}",
+                       hint=hint)  # fmt: skip
+            return {}
+        out: dict[str, str] = {}
+        for name, rule in raw.items():
+            where = f"{pointer}/match/{_escape(name)}"
+            if rule not in MATCH_RULES:
+                self.error(where, f"match rule for {name!r} must be 'any' or 'present', got "
+                           f"{rule!r}", hint=hint)  # fmt: skip
+            elif action.parameters and name not in action.parameter_map:
+                self.error(where, f"{name!r} is not a parameter of {action.key}",
+                           hint="parameters: " + ", ".join(action.parameter_map))  # fmt: skip
+            else:
+                out[name] = rule
+        return out
 
     def response(self, pointer: str, response: Mapping[str, Any]) -> None:
         """An example reply has a ``node_status``, ``data``, and an integer ``http_status``."""

@@ -290,7 +290,7 @@ class Dispatcher:
                 sourced = source.reply(action, parsed, linked)
                 if sourced is not None:
                     return sourced
-            if action.state is not None and parsed.key not in action.examples_by_params:
+            if action.state is not None and action.example_for(parsed.params, parsed.key) is None:
                 # Replay mode, no example has these params: the state block computes it.
                 computed = self.stateful.compute(action, parsed, linked)
                 if computed is not None:
@@ -299,7 +299,7 @@ class Dispatcher:
             # A request the sandbox cannot answer as the app would (SOQL or a search outside
             # its subset): no reply the app would not send; the test fails, naming it.
             return self.checks.cannot_answer(action.key, exc), "the sandbox cannot answer this"
-        answer, note = self.emulator.replay(action, parsed.key)
+        answer, note = self.emulator.replay(action, parsed.key, parsed.params)
         if note is not None:
             # No example has these params and no state block could compute a reply: the one
             # given is unrelated to them, and named (a warning; a failure when strict).

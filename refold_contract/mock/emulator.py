@@ -275,10 +275,11 @@ class Emulator:
             return self.error(400, problems[0].message, "VALIDATION_ERROR")
         return None
 
-    def replay(self, action: Action, key: str) -> tuple[Answer, str | None]:
-        """The example whose params equal the body, else the first successful one, else a
-        generic success; with a note saying which when it is not an exact match."""
-        example = action.examples_by_params.get(key)
+    def replay(self, action: Action, key: str, params: Any = None) -> tuple[Answer, str | None]:
+        """The example whose params equal the body (or whose match rules take ``params``),
+        else the first successful one, else a generic success; with a note saying which when
+        no example matches."""
+        example = action.example_for(params, key)
         note = None
         if example is None:
             if not action.examples:
