@@ -109,8 +109,10 @@ def shape_problems(
     """Where ``value`` departs from ``shape``: missing required keys and unexpected types.
 
     Integers are accepted where numbers were seen (JSON does not tell them apart). Keys the
-    shape does not know are allowed: apps add fields. ``required=False`` checks types only: a
-    key every sample had may be absent (an app that leaves out ``paging`` on the last page).
+    shape does not know are allowed: apps add fields. ``required=False`` checks types only, for
+    a reply computed from records rather than recorded: a key every sample had may be absent
+    (HubSpot leaves out ``paging`` on the last page) and a value may be ``null`` (a field the
+    record leaves empty, as Salesforce shows it).
 
     Example::
 
@@ -123,6 +125,8 @@ def shape_problems(
     allowed = set(shape.types)
     if "number" in allowed:
         allowed.add("integer")
+    if not required:
+        allowed.add("null")
     if kind not in allowed:
         return [f"{path}: expected {' or '.join(sorted(shape.types))}, got {kind}"]
     problems: list[str] = []

@@ -699,3 +699,10 @@ def test_through_the_mock_a_search_the_sandbox_cannot_answer_fails_the_test() ->
     # Caught by the code under test or not, the test fails at teardown.
     with pytest.raises(UnsupportedSearch, match="has:attachment"):
         mock.verify()
+
+
+@pytest.mark.parametrize("q", ["after:²", "before:¹²³", "after:2024/0²/01"])
+def test_gmail_a_date_of_digits_int_cannot_read_is_refused_by_name_not_a_traceback(q: str) -> None:
+    # str.isdigit() is true for superscripts, which int() refuses: found by the contract suite.
+    with pytest.raises(UnsupportedSearch):
+        parse_gmail_query(q)

@@ -184,6 +184,8 @@ def test_a_computed_reply_is_checked_by_type_and_an_app_failure_by_its_envelope(
     assert check_reply(action, wrong, required=False) == [
         "data.results: expected array, got object"
     ]
+    empty = httpx.Response(200, json={"node_status": "Success", "data": {"results": None}})
+    assert check_reply(action, empty, required=False) == []
     missing = {"node_status": "Errored", "http_status": 404, "data": {"message": "not found"}}
     assert check_app_failure(httpx.Response(200, json=missing)) == []
     slack = {"node_status": "Errored", "http_status": 200, "data": {"ok": False}}

@@ -308,7 +308,12 @@ def _plain_resolver(ph: Placeholder) -> Compiled:
                 return MISSING
             if isinstance(value, dict):
                 value = value.get(key, MISSING)
-            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            elif (
+                isinstance(value, list)
+                and key.isascii()
+                and key.isdigit()
+                and int(key) < len(value)
+            ):
                 value = value[int(key)]
             else:
                 return MISSING

@@ -221,7 +221,7 @@ def _decode(data: str) -> str:
 
 def _time_test(query: str, token: str, operator: str, value: str) -> Test:
     value = value.strip()
-    if value.isdigit() and len(value) <= 12:
+    if value.isascii() and value.isdigit() and len(value) <= 12:
         bound = int(value) * 1000
     else:
         found = _DATE.fullmatch(value)
@@ -237,7 +237,7 @@ def _time_test(query: str, token: str, operator: str, value: str) -> Test:
     def test(message: Mapping[str, Any]) -> bool:
         stamp = message.get("internalDate")
         text = str(stamp) if isinstance(stamp, (str, int)) and not isinstance(stamp, bool) else ""
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             return False
         return int(text) >= bound if operator == "after" else int(text) < bound
 

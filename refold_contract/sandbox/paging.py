@@ -136,7 +136,7 @@ def _gmail_token(key: str) -> str:
 
 
 def _gmail_key(token: str) -> tuple[int, Any]:
-    if token.isdigit() and len(token) <= 40:
+    if token.isascii() and token.isdigit() and len(token) <= 40:
         return (0, int(token))
     if token.startswith("~"):
         try:
