@@ -19,8 +19,8 @@ nox.options.default_venv_backend = "venv"
 ROOT = Path(__file__).resolve().parent
 
 #: The libraries whose range the plugin promises: the runtime dependencies and the extras the
-#: suite uses (the server and the CLI's tables).
-PINNED = ("pytest", "syrupy", "respx", "hypothesis", "httpx", "uvicorn", "rich")
+#: suite uses (the servers and the CLI's tables).
+PINNED = ("pytest", "syrupy", "respx", "hypothesis", "httpx", "uvicorn", "granian", "rich")
 
 
 def lowest_pins(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:

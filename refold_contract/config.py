@@ -24,6 +24,7 @@ __all__ = [
     "ENV_VARS",
     "MOCK_API_KEY",
     "MOCK_LINKED_ACCOUNT",
+    "MOCK_SERVERS",
     "REFOLD_BURST",
     "REFOLD_RATE",
     "Limits",
@@ -63,6 +64,9 @@ DEFAULT_EXAMPLES = 25
 #: The credentials the mock-mode client fixtures send. Not secrets: the mock accepts any key.
 MOCK_API_KEY = "tk_refold_contract_mock"
 MOCK_LINKED_ACCOUNT = "linked_account_mock"
+#: The HTTP servers ``refold-contract serve`` runs on: granian (the ``fast`` extra) first,
+#: uvicorn (the ``server`` extra).
+MOCK_SERVERS = ("granian", "uvicorn")
 
 
 @dataclasses.dataclass(frozen=True)

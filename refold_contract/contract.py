@@ -29,6 +29,7 @@ from refold_contract.catalogue import Action, json_type
 __all__ = [
     "InvalidBody",
     "Shape",
+    "check_app_failure",
     "check_invalid_reply",
     "check_reply",
     "json_type",
@@ -102,11 +103,16 @@ def shape_of(values: Iterable[Any]) -> Shape:
     return shape
 
 
-def shape_problems(value: Any, shape: Shape, path: str = "$") -> list[str]:
+def shape_problems(
+    value: Any, shape: Shape, path: str = "$", *, required: bool = True
+) -> list[str]:
     """Where ``value`` departs from ``shape``: missing required keys and unexpected types.
 
     Integers are accepted where numbers were seen (JSON does not tell them apart). Keys the
-    shape does not know are allowed: apps add fields.
+    shape does not know are allowed: apps add fields. ``required=False`` checks types only, for
+    a reply computed from records rather than recorded: a key every sample had may be absent
+    (HubSpot leaves out ``paging`` on the last page) and a value may be ``null`` (a field the
+    record leaves empty, as Salesforce shows it).
 
     Example::
 
@@ -119,19 +125,22 @@ def shape_problems(value: Any, shape: Shape, path: str = "$") -> list[str]:
     allowed = set(shape.types)
     if "number" in allowed:
         allowed.add("integer")
+    if not required:
+        allowed.add("null")
     if kind not in allowed:
         return [f"{path}: expected {' or '.join(sorted(shape.types))}, got {kind}"]
     problems: list[str] = []
     if kind == "object":
-        for key in sorted(shape.required or ()):
+        for key in sorted(shape.required or ()) if required else ():
             if key not in value:
                 problems.append(f"{path}.{key}: missing")
         for key, child in value.items():
             if key in shape.keys:
-                problems += shape_problems(child, shape.keys[key], f"{path}.{key}")
+                problems += shape_problems(child, shape.keys[key], f"{path}.{key}",
+                                           required=required)  # fmt: skip
     elif kind == "array" and shape.items is not None:
         for i, child in enumerate(value):
-            problems += shape_problems(child, shape.items, f"{path}[{i}]")
+            problems += shape_problems(child, shape.items, f"{path}[{i}]", required=required)
     return problems
 
 
@@ -162,29 +171,60 @@ def _envelope(response: httpx.Response) -> tuple[Any, list[str]]:
         return None, [f"reply is not JSON: {exc}"]
 
 
-def check_reply(action: Action, response: httpx.Response, shape: Shape | None = None) -> list[str]:
+def _node_envelope(response: httpx.Response, node_status: str) -> tuple[Any, list[str]]:
+    """The execute envelope of ``response``, and what keeps it from being HTTP 200, JSON, with
+    this ``node_status`` and a ``data``."""
+    if response.status_code != 200:
+        return None, [f"expected HTTP 200, got {response.status_code}: {response.text[:200]}"]
+    body, problems = _envelope(response)
+    if problems:
+        return body, problems
+    if not isinstance(body, dict) or body.get(ep.KEY_NODE_STATUS) != node_status:
+        status = body.get(ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
+        return body, [f"expected node_status {node_status!r}, got {status!r}"]
+    if ep.KEY_DATA not in body:
+        return body, ["the reply has no 'data'"]
+    return body, []
+
+
+def check_reply(
+    action: Action, response: httpx.Response, shape: Shape | None = None, *, required: bool = True
+) -> list[str]:
     """Problems with a reply to a valid body: HTTP 200, the success envelope, the recorded shape.
 
     ``shape`` defaults to the shape of the action's successful examples (no shape check when
-    there are none).
+    there are none). ``required=False`` checks the shape's types only (see
+    :func:`shape_problems`): for a reply computed for params no example has.
 
     Example::
 
         assert check_reply(action, http.post(url, json=body)) == []
     """
-    if response.status_code != 200:
-        return [f"expected HTTP 200, got {response.status_code}: {response.text[:200]}"]
-    body, problems = _envelope(response)
+    body, problems = _node_envelope(response, ep.NODE_STATUS_SUCCESS)
     if problems:
         return problems
-    if not isinstance(body, dict) or body.get(ep.KEY_NODE_STATUS) != ep.NODE_STATUS_SUCCESS:
-        status = body.get(ep.KEY_NODE_STATUS) if isinstance(body, dict) else None
-        return [f"expected node_status 'Success', got {status!r}"]
-    if ep.KEY_DATA not in body:
-        return ["the reply has no 'data'"]
     if shape is None:
         shape = success_shape(action)
-    return shape_problems(body[ep.KEY_DATA], shape, "data")
+    return shape_problems(body[ep.KEY_DATA], shape, "data", required=required)
+
+
+def check_app_failure(response: httpx.Response) -> list[str]:
+    """Problems with a reply that says the connected app failed: HTTP 200, JSON, ``node_status``
+    ``Errored``, an integer ``http_status`` when given (Slack's failures are its 200), and
+    ``data``.
+
+    Example::
+
+        # a get of an id no record has, answered by the mock's sandbox
+        assert check_app_failure(http.post(url, json={"contactId": "404"})) == []
+    """
+    body, problems = _node_envelope(response, ep.NODE_STATUS_ERRORED)
+    if problems:
+        return problems
+    status = body.get(ep.KEY_HTTP_STATUS)
+    if status is not None and type(status) is not int:  # Slack fails with 200 and ok: false
+        return [f"http_status must be an integer, got {status!r}"]
+    return []
 
 
 def success_shape(action: Action) -> Shape:

@@ -206,6 +206,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="refold_mock keeps records across calls (the sandbox) in every test (default false)",
     )
     parser.addini(
+        "refold_search_lag",
+        default="",
+        help="records written through the mock's sandbox stay out of search results for this "
+        "many calls ('2', '2 calls') or seconds ('1.5s'), as HubSpot's search lags (default: "
+        "none)",
+    )
+    parser.addini(
+        "refold_short_pages",
+        type="bool",
+        default=False,
+        help="Slack lists in the mock's sandbox answer pages shorter than the limit while more "
+        "remain, as Slack may (default false)",
+    )
+    parser.addini(
         "refold_strict",
         type="bool",
         default=False,

@@ -73,10 +73,13 @@ def test_serve_without_uvicorn_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)
+    monkeypatch.setitem(sys.modules, "granian", None)  # else serve runs on granian
     assert main(["serve"]) == 2
-    assert "pip install '/path/to/refold-contract[server]') or pip install uvicorn" in (
-        capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert "pip install '/path/to/refold-contract[server]') or pip install uvicorn" in err
+    assert "or granian with the fast extra ([fast])" in err
+    assert main(["serve", "--server", "uvicorn"]) == 2
+    assert "or pip install uvicorn\n" in capsys.readouterr().err  # uvicorn asked for by name
 
 
 def test_the_results_table_prints_without_rich(

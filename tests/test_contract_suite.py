@@ -13,6 +13,7 @@ import pytest
 from refold_contract import Catalogue
 from refold_contract.contract import (
     InvalidBody,
+    check_app_failure,
     check_invalid_reply,
     check_reply,
     shape_of,
@@ -171,6 +172,32 @@ def test_check_functions_are_usable_on_their_own() -> None:
     ]
     html = httpx.Response(502, text="<html>", headers={"content-type": "text/html"})
     assert check_reply(action, html)[0].startswith("expected HTTP 200, got 502")
+
+
+def test_a_computed_reply_is_checked_by_type_and_an_app_failure_by_its_envelope() -> None:
+    action = Catalogue.builtin().get("hubspot", "get_contact")
+    last_page = {"results": []}  # HubSpot leaves out paging on the last page
+    reply = httpx.Response(200, json={"node_status": "Success", "data": last_page})
+    assert check_reply(action, reply) == ["data.paging: missing"]
+    assert check_reply(action, reply, required=False) == []
+    wrong = httpx.Response(200, json={"node_status": "Success", "data": {"results": {}}})
+    assert check_reply(action, wrong, required=False) == [
+        "data.results: expected array, got object"
+    ]
+    empty = httpx.Response(200, json={"node_status": "Success", "data": {"results": None}})
+    assert check_reply(action, empty, required=False) == []
+    missing = {"node_status": "Errored", "http_status": 404, "data": {"message": "not found"}}
+    assert check_app_failure(httpx.Response(200, json=missing)) == []
+    slack = {"node_status": "Errored", "http_status": 200, "data": {"ok": False}}
+    assert check_app_failure(httpx.Response(200, json=slack)) == []
+    assert check_app_failure(httpx.Response(200, json={**missing, "http_status": "404"})) == [
+        "http_status must be an integer, got '404'"
+    ]
+    assert check_app_failure(httpx.Response(200, json={"node_status": "Errored"})) == [
+        "the reply has no 'data'"
+    ]
+    assert check_app_failure(reply) == ["expected node_status 'Errored', got 'Success'"]
+    assert check_app_failure(httpx.Response(500, text="x"))[0].startswith("expected HTTP 200")
 
 
 def test_shapes_union_examples_and_report_departures() -> None:

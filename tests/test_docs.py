@@ -164,11 +164,13 @@ def check_catalogue_file(at: str, text: str, tmp_path: Path) -> None:
     path = tmp_path / shown["slug"] / f"{shown['action_id']}.json"
     path.parent.mkdir()
     path.write_text(text)
-    action, problems = validate_file(path)
+    extending = shown.get("extends") is True
+    base = Catalogue.builtin().find(shown["slug"], shown["action_id"]) if extending else None
+    action, problems = validate_file(path, base=base)
     assert problems == [], f"{at}: {problems}"
     assert action is not None
     builtin_file = Catalogue.builtin_path() / shown["slug"] / f"{shown['action_id']}.json"
-    if not builtin_file.is_file():
+    if not builtin_file.is_file() or extending:  # an extending file adds to the built-in one
         return
     # Shown as a built-in file: it must be a true excerpt of it.
     builtin = json.loads(builtin_file.read_text())

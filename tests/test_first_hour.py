@@ -173,7 +173,7 @@ def test_assert_called_takes_matchers_and_a_subset_and_last_call_finds_the_lates
         import pytest
 
         def test_matchers(refold_mock, refold_client):
-            refold_client.execute("hubspot", "get_contact", {"limit": "10", "after": "xyz"})
+            refold_client.execute("hubspot", "get_contact", {"limit": "10", "after": "51"})
             refold_client.execute("hubspot", "get_contact", {"limit": "20"})
             refold_mock.assert_called("hubspot", "get_contact", params={"limit": "10", "after": ANY})
             refold_mock.assert_called("hubspot", "get_contact", params_include={"after": ANY}, times=1)

@@ -24,6 +24,8 @@ from refold_contract import (
 )
 from refold_contract.catalogue import Catalogue
 from refold_contract.mock import RefoldMock, Reply, UnmatchedRequest, UnusedStub
+from refold_contract.mock.emulator import FIRST_EXAMPLE_NOTE
+from refold_contract.mock.sandboxing import COMPUTED_NOTE
 from refold_contract.mock.server import RunningServer, running_server
 
 from .helpers import FAKE_KEY, FAKE_TOKEN
@@ -221,13 +223,34 @@ def test_execute_answers_with_the_matching_example(door: Door) -> None:
 
 
 def test_execute_falls_back_to_the_first_example_and_notes_it(door: Door) -> None:
-    response = door.send("POST", "/hubspot/actions/get_contact/execute", json={"limit": "77"})
-    first = door.mock.catalogue.get("hubspot", "get_contact").examples[0]
+    # slack/search_messages has no state block: nothing can compute an answer to other params.
+    params = {"query": "nothing like this"}
+    response = door.send("POST", "/slack/actions/search_messages/execute", json=params)
+    first = door.mock.catalogue.get("slack", "search_messages").examples[0]
     assert response.json()["data"] == first.data
-    assert (
-        door.mock.calls[-1].note
-        == "no example with these params: answered with the first successful example"
-    )
+    assert door.mock.calls[-1].note == FIRST_EXAMPLE_NOTE
+    (named,) = door.mock.unmatched_replies()
+    assert named.startswith(f"slack/search_messages with params {params!r}: no example has")
+
+
+def test_an_action_with_a_state_block_computes_what_no_example_answers(door: Door) -> None:
+    action = door.mock.catalogue.get("hubspot", "search_contacts")
+    example = action.examples[0]
+    path = "/hubspot/actions/search_contacts/execute"
+    # The example's own params: its recorded reply, byte for byte.
+    assert door.send("POST", path, json=example.params).json() == example.response
+    assert door.mock.calls[-1].note is None
+    # Any other email: searched, not answered with someone else's contacts.
+    nobody = {"propertyName": "email", "operator": "EQ", "value": "nobody@example.invalid"}
+    data = door.send("POST", path, json=nobody).json()["data"]
+    assert (data["total"], data["results"]) == (0, [])
+    assert door.mock.calls[-1].note.startswith(COMPUTED_NOTE)
+    # A get of an id no record has: HubSpot's 404, as the app answers it.
+    missing = door.send(
+        "POST", "/hubspot/actions/get_contact_by_id/execute", json={"contactId": "999999999"}
+    ).json()
+    assert (missing["node_status"], missing["http_status"]) == ("Errored", 404)
+    assert door.mock.unmatched_replies() == []
 
 
 def test_body_that_is_not_a_json_object(door: Door) -> None:
@@ -266,19 +289,17 @@ def test_stub_answers_after_validation_and_respects_params_and_times(door: Door)
     with pytest.raises(InvalidParams, match="Required parameter 'email' is missing") as info:
         client.execute("hubspot", "create_contact", {})
     assert (info.value.status_code, info.value.error_code) == (400, "VALIDATION_ERROR")
-    # Other params: the catalogue's example, not the stub.
-    assert client.execute("hubspot", "create_contact", {"email": "b@example.com"}).data == example
+    # Other params: not the stub; no example has them, so the sandbox creates the contact.
+    other = client.execute("hubspot", "create_contact", {"email": "b@example.com"}).data
+    assert other["id"] != example["id"]
     assert client.execute("hubspot", "create_contact", {"email": "a@example.com"}).data == {
         "id": "9"
     }
     # times=1: used up, the catalogue answers again.
     again = client.execute("hubspot", "create_contact", {"email": "a@example.com"})
-    assert again.data == example
-    assert [c.note for c in mock.calls][1:] == [
-        "no example with these params: answered with the first successful example",
-        None,
-        "no example with these params: answered with the first successful example",
-    ]
+    assert again.data["id"] not in (example["id"], other["id"], "9")
+    notes = [c.note or "" for c in mock.calls][1:]
+    assert [note.startswith(COMPUTED_NOTE) for note in notes] == [True, False, True]
 
 
 def test_app_error_is_http_200_errored(door: Door) -> None:

@@ -33,7 +33,8 @@ def send(
 def test_a_disconnected_app_fails_every_execute_as_refold_does() -> None:
     mock = RefoldMock()
     mock.disconnect("zendesk")
-    reply = send(mock, "zendesk/actions/get_ticket_by_id/execute", body=b'{"ticket_id": "1"}')
+    body = b'{"ticket_id": "35436"}'  # the catalogue's example
+    reply = send(mock, "zendesk/actions/get_ticket_by_id/execute", body=body)
     assert reply.status_code == 200
     assert reply.json() == {
         "node_status": "Errored",
@@ -48,7 +49,6 @@ def test_a_disconnected_app_fails_every_execute_as_refold_does() -> None:
     # Other apps are untouched; reconnecting restores the app.
     assert send(mock, "slack/actions/list_channels/execute").json()["node_status"] == "Success"
     mock.reconnect("zendesk")
-    body = b'{"ticket_id": "1"}'
     assert (
         send(mock, "zendesk/actions/get_ticket_by_id/execute", body=body).json()["node_status"]
         == "Success"

@@ -214,7 +214,8 @@ from refold_contract.snapshot import shape
 
 def test_shape(refold_snapshot, refold_client, refold_mock):
     first = refold_client.execute("hubspot", "search_contacts",
-                                  {"propertyName": "email", "operator": "EQ", "value": "x"})
+                                  {"propertyName": "email", "operator": "CONTAINS_TOKEN",
+                                   "value": "*@example.com", "limit": "2"})
     assert refold_snapshot == shape(first.data)
 """
     )

@@ -48,6 +48,7 @@ def test_every_stateful_family_has_a_machine() -> None:
         "hubspot/contacts",
         "hubspot/deals",
         "hubspot/tasks",
+        "netsuite/invoice",
         "salesforce/Account",
         "salesforce/Contact",
         "salesforce/Lead",

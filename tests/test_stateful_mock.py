@@ -132,3 +132,105 @@ def test_the_contract_suite_stays_stateless_under_the_ini_key(pytester: pytest.P
         "hubspot", "--refold-examples", "3",
     )  # fmt: skip
     assert result.ret == 0, result.stdout.str()[-2000:]
+
+
+# ---------------------------------------------------------------------- search lag, short pages
+
+LAG_SEARCH = {"propertyName": "email", "operator": "EQ", "value": "lag@example.com"}
+
+
+def _found(client: RefoldClient) -> int:
+    total = client.execute("hubspot", "search_contacts", LAG_SEARCH).data["total"]
+    assert isinstance(total, int)
+    return total
+
+
+@pytest.mark.parametrize("stateful", [True, False])
+def test_refold_mock_takes_a_search_lag_in_both_modes(stateful: bool) -> None:
+    # Replay mode too: the create and the search match no example, so the sandbox answers.
+    with RefoldMock(stateful=stateful, search_lag="2 calls"):
+        client = RefoldClient(api_key="tk_1", linked_account_id="user_1")
+        client.execute("hubspot", "create_contact", {"email": "lag@example.com"})
+        assert [_found(client), _found(client), _found(client)] == [0, 0, 1]
+
+
+def test_a_store_given_to_the_mock_takes_its_options() -> None:
+    from refold_contract import Catalogue
+    from refold_contract.sandbox import SearchLag, Store
+
+    store = Store(Catalogue.builtin())
+    RefoldMock(store=store, search_lag=1.5, short_pages=True)
+    assert (store.search_lag, store.short_pages) == (SearchLag(seconds=1.5), True)
+
+
+def test_a_search_lag_it_cannot_read_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="search lag"):
+        RefoldMock(search_lag="soon")
+
+
+def test_the_marker_and_the_ini_key_set_the_search_lag_and_short_pages(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI + "refold_search_lag = 1 call\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        SEARCH = {"propertyName": "email", "operator": "EQ", "value": "lag@example.com"}
+
+        def found(client):
+            return client.execute("hubspot", "search_contacts", SEARCH).data["total"]
+
+        def test_ini(refold_client):
+            refold_client.execute("hubspot", "create_contact", {"email": "lag@example.com"})
+            assert [found(refold_client), found(refold_client)] == [0, 1]
+
+        @pytest.mark.refold(search_lag=0)
+        def test_marker_wins(refold_client):
+            refold_client.execute("hubspot", "create_contact", {"email": "lag@example.com"})
+            assert found(refold_client) == 1
+
+        @pytest.mark.refold(stateful=True, short_pages=True)
+        def test_short_pages(refold_client, refold_mock):
+            store = refold_mock.sandbox.store
+            assert store.short_pages and store.search_lag.calls == 1
+            refold_mock.seed("slack", "channels", [{"name": f"c{i}"} for i in range(3)])
+            page = refold_client.execute("slack", "list_channels", {"limit": "2"}).data
+            assert len(page["channels"]) == 1 and page["response_metadata"]["next_cursor"]
+
+        @pytest.mark.refold(search_lag="eventually")
+        def test_bad(refold_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*refold-contract: *cannot read a search lag from 'eventually'"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_soql_the_sandbox_cannot_answer_fails_the_test_over_http_too(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import json, urllib.error, urllib.request
+
+        def test_caught(refold_server):
+            request = urllib.request.Request(
+                refold_server.url
+                + "/api/v2/integration-schema/salesforce/actions/get_entity_with_soql/execute",
+                data=json.dumps({"query": "SELECT COUNT() FROM Lead"}).encode(),
+                headers={"x-api-key": "tk_1", "linked_account_id": "user_1",
+                         "content-type": "application/json"})
+            try:
+                urllib.request.urlopen(request)
+            except urllib.error.HTTPError as exc:  # code that swallows every error
+                assert exc.code == 501
+                assert "COUNT()" in json.loads(exc.read())["message"]
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*salesforce/get_entity_with_soql: functions such as COUNT()*"])

@@ -31,7 +31,7 @@ def _fingerprint_spans(text: str, prints: frozenset[str]) -> list[tuple[int, int
     wanted: dict[int, set[str]] = {}
     for entry in prints:
         size, _, digest = entry.partition(":")
-        if size.isdigit() and int(size) >= 4:
+        if size.isascii() and size.isdigit() and int(size) >= 4:
             wanted.setdefault(int(size), set()).add(digest)
     if not wanted:
         return []

@@ -32,9 +32,11 @@ LIVE_MARKER_LINE = (
 class RefoldMarker:
     """The options of ``@pytest.mark.refold`` for one test; its fields ARE the marker's keywords.
 
-    ``None`` for ``strict`` and ``stateful`` means the session's setting (``refold_strict``,
-    ``refold_stateful``). The other fields default as :class:`~refold_contract.mock.RefoldMock`
-    does. Constructing it with an unknown keyword raises ``TypeError`` by itself.
+    ``None`` for ``strict``, ``stateful``, ``search_lag`` and ``short_pages`` means the
+    session's setting (``refold_strict``, ``refold_stateful``, ``refold_search_lag``,
+    ``refold_short_pages``). The other fields default as
+    :class:`~refold_contract.mock.RefoldMock` does. Constructing it with an unknown keyword
+    raises ``TypeError`` by itself.
 
     Example::
 
@@ -51,6 +53,8 @@ class RefoldMarker:
     rate_limit: bool = False
     stateful: bool | None = None
     unmatched: str | None = None
+    search_lag: int | float | str | None = None
+    short_pages: bool | None = None
 
     @classmethod
     def of(cls, node: Any) -> RefoldMarker:

@@ -30,7 +30,7 @@ from refold_contract._plugin.markers import RefoldMarker
 from refold_contract._plugin.session import CALL_REPORT_KEY, refold_session
 from refold_contract.catalogue import Catalogue
 from refold_contract.config import MOCK_API_KEY, MOCK_LINKED_ACCOUNT
-from refold_contract.errors import RefoldError
+from refold_contract.errors import ConfigurationError, RefoldError
 
 if TYPE_CHECKING:
     from refold_contract.client import AsyncRefoldClient, RefoldClient
@@ -96,16 +96,27 @@ def new_mock(request: pytest.FixtureRequest, catalogue: Catalogue) -> RefoldMock
             live = LiveLink(test_url)
             # stubs do not apply to live requests
             marker = dataclasses.replace(marker, assert_all_called=False)
-    return RefoldMock(
-        catalogue,
-        base_url=base_url,
-        aliases=aliases,
-        strict=settings.strict if marker.strict is None else bool(marker.strict),
-        live=live,
-        consumer=session.consumer,
-        stateful=bool(stateful) and live is None,
-        **marker.mock_options(),
-    )
+    search_lag = marker.search_lag
+    if search_lag is None:  # the ini key: "" (none), "2" or "2 calls", "1.5s"
+        search_lag = str(request.config.getini("refold_search_lag")).strip() or None
+    short_pages = marker.short_pages
+    if short_pages is None:
+        short_pages = bool(request.config.getini("refold_short_pages"))
+    try:
+        return RefoldMock(
+            catalogue,
+            base_url=base_url,
+            aliases=aliases,
+            strict=settings.strict if marker.strict is None else bool(marker.strict),
+            live=live,
+            consumer=session.consumer,
+            stateful=bool(stateful) and live is None,
+            search_lag=search_lag,
+            short_pages=bool(short_pages),
+            **marker.mock_options(),
+        )
+    except ConfigurationError as exc:  # a search_lag it cannot read: the marker or ini's fault
+        pytest.fail(f"refold-contract: @pytest.mark.refold or the ini: {exc}", pytrace=False)
 
 
 def check_mock(request: pytest.FixtureRequest, mock: RefoldMock) -> None:

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import warnings
@@ -53,7 +54,7 @@ from refold_contract.catalogue.state.model import StateBlock
 from refold_contract.catalogue.state.parse import parse_state
 from refold_contract.errors import CatalogueError, UnknownFieldType
 
-__all__ = ["ActionBuilder", "load_action"]
+__all__ = ["ActionBuilder", "extended_evidence", "extended_examples", "load_action"]
 
 _ACTION_KEYS = (
     "slug",
@@ -68,10 +69,16 @@ _ACTION_KEYS = (
     "parameters",
     "examples",
     "state",
+    "extends",
 )
+#: What an extending file (``"extends": true``) may hold: it adds examples, and evidence for them.
+_EXTENDING_KEYS = ("slug", "action_id", "extends", "examples", "evidence")
 _EVIDENCE_KEYS = ("schema", "reply", "sources", "notes")
+_EXTENDING_EVIDENCE_KEYS = ("reply", "sources", "notes")
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
-_EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name"})
+_EXAMPLE_KEYS = frozenset({"params", "response", "source", "recorded_at", "name", "match"})
+#: What an example's match rule may say of a param (:attr:`Example.match`).
+MATCH_RULES = ("any", "present")
 
 
 class ActionBuilder(ParameterBuilder):
@@ -80,6 +87,8 @@ class ActionBuilder(ParameterBuilder):
     ``problems`` are errors (the file does not load); ``warnings`` are what lint reports but
     the loader accepts. ``lint=True`` adds the checks only lint makes (duplicate keys, numbers
     too large for a float); ``require_evidence=True`` makes a missing ``evidence`` an error.
+    ``base`` is the action the earlier folders hold under the same slug and action id: an
+    extending file (``"extends": true``) adds its examples to it (:meth:`build_extension`).
 
     Example::
 
@@ -95,10 +104,16 @@ class ActionBuilder(ParameterBuilder):
         *,
         lint: bool = False,
         require_evidence: bool = False,
+        base: Action | None = None,
     ) -> None:
         super().__init__(path, slug)
         self.lint = lint
         self.require_evidence = require_evidence
+        #: The action an extending file (``"extends": true``) adds examples to: the one the
+        #: folders before this file's hold, or ``None`` when they hold none.
+        self.base = base
+        #: True once the file is known to be an extending file.
+        self.extending = False
         self.raw = b""
 
     def run(self, *, max_depth: int, max_bytes: int) -> Action | None:
@@ -156,19 +171,18 @@ class ActionBuilder(ParameterBuilder):
         action_id = self.text(doc, "action_id", "", required=True)
         if slug is not None and action_id is not None:
             self.action_key = f"{slug}/{action_id}"
-        if slug is not None and slug != self.slug:
+        self.place(slug, action_id)
+        extends = doc.get("extends", False)
+        if extends is True:
+            self.extending = True
+            return self.build_extension(doc)
+        if extends is not False:
             self.error(
-                "/slug",
-                f"slug {slug!r} does not match its folder {self.slug!r}",
-                field="slug",
-                hint=f"move the file to {slug}/ or fix the slug",
-            )
-        if action_id is not None and action_id != self.path.stem:
-            self.error(
-                "/action_id",
-                f"action_id {action_id!r} does not match the file name {self.path.name!r}",
-                field="action_id",
-                hint=f"rename the file to {action_id}.json or fix the action_id",
+                "/extends",
+                f"'extends' must be true or false, got {extends!r:.60}",
+                field="extends",
+                hint='"extends": true adds this file\'s examples to the action the folders before '
+                "it hold (the built-in one); leave it out to give the whole action",
             )
         name = self.text(doc, "name", "", required=True)
         description = self.text(doc, "description", "", required=False) or ""
@@ -199,15 +213,7 @@ class ActionBuilder(ParameterBuilder):
         read_when = self.read_when(doc.get("read_when"), parameters, access)
         state_raw = doc.get("state")
         state = self.state(state_raw, parameters) if state_raw is not None else None
-        examples_raw = doc.get("examples", [])
-        if not isinstance(examples_raw, list):
-            self.error(
-                "/examples",
-                f"'examples' must be an array, got {json_type(examples_raw)}",
-                field="examples",
-                hint='use "examples": [] for an action with no recorded reply',
-            )
-            examples_raw = []
+        examples_raw = self.examples_list(doc)
         # Problems above do not stop the examples being checked: lint reports them all at once.
         action = Action(
             slug=slug or self.slug,
@@ -230,6 +236,100 @@ class ActionBuilder(ParameterBuilder):
         # The action has not left the builder yet; setting the field beats a second __init__.
         object.__setattr__(action, "examples", tuple(e for e in examples if e))
         return action
+
+    def build_extension(self, doc: Mapping[str, Any]) -> Action | None:
+        """The base action with an extending file's examples added (``"extends": true``).
+
+        The file holds ``slug``, ``action_id``, ``"extends": true``, ``examples`` and
+        optionally ``evidence`` (``reply``, ``sources``, ``notes``: where its examples come
+        from); everything else (name, parameters, access, state block) is the base action's,
+        and the file may not give it. Its examples are checked against the base action's
+        parameters, then added after the base's: one whose params equal a base example's
+        takes that example's place.
+        """
+        for key in doc:
+            if key in _EXTENDING_KEYS:
+                continue
+            if key in _ACTION_KEY_SET:
+                self.error(
+                    f"/{_escape(key)}",
+                    f"an extending file adds examples only: {key!r} comes from the action it "
+                    "extends",
+                    field=key,
+                    hint=f'drop {key!r}; to change it, leave out "extends" and give the '
+                    "whole action (copy the base file, state block included)",
+                )
+            else:
+                self.error(
+                    f"/{_escape(key)}",
+                    f"unknown key {key!r}",
+                    field=key,
+                    hint=_allowed_keys_hint(key, _EXTENDING_KEYS),
+                )
+        raw_evidence = doc.get("evidence")
+        parts = (
+            self.evidence_parts(raw_evidence, _EXTENDING_EVIDENCE_KEYS)
+            if raw_evidence is not None
+            else None
+        )
+        examples_raw = self.examples_list(doc)
+        base = self.base
+        if base is None:
+            self.error(
+                "/extends",
+                f"extends {self.action_key or self.slug + '/' + self.path.stem}, but no "
+                "catalogue folder before this one holds that action",
+                field="extends",
+                hint="check the slug and the action_id against `refold-contract actions "
+                "--offline`; put the folder holding the action before this one (the built-in "
+                'catalogue always comes first), or leave out "extends" and give the whole '
+                "action (name, parameters)",
+            )
+            return None
+        added = [self.example(base, i, e) for i, e in enumerate(examples_raw)]
+        if self.problems:
+            return None
+        evidence = base.evidence
+        if parts is not None:
+            rated, sources, notes = parts
+            evidence = extended_evidence(base.evidence, rated["reply"], sources, notes)
+        return dataclasses.replace(
+            base,
+            examples=extended_examples(base.examples, [e for e in added if e]),
+            path=self.path,
+            base_path=base.base_path or base.path,
+            evidence=evidence,
+        )
+
+    def examples_list(self, doc: Mapping[str, Any]) -> list[Any]:
+        """The ``"examples"`` array (empty when absent; reported when not an array)."""
+        examples_raw = doc.get("examples", [])
+        if not isinstance(examples_raw, list):
+            self.error(
+                "/examples",
+                f"'examples' must be an array, got {json_type(examples_raw)}",
+                field="examples",
+                hint='use "examples": [] for an action with no recorded reply',
+            )
+            return []
+        return examples_raw
+
+    def place(self, slug: str | None, action_id: str | None) -> None:
+        """The slug must match the file's folder, and the action id its name."""
+        if slug is not None and slug != self.slug:
+            self.error(
+                "/slug",
+                f"slug {slug!r} does not match its folder {self.slug!r}",
+                field="slug",
+                hint=f"move the file to {slug}/ or fix the slug",
+            )
+        if action_id is not None and action_id != self.path.stem:
+            self.error(
+                "/action_id",
+                f"action_id {action_id!r} does not match the file name {self.path.name!r}",
+                field="action_id",
+                hint=f"rename the file to {action_id}.json or fix the action_id",
+            )
 
     def read_when(
         self, raw: Any, parameters: Sequence[Parameter], access: Access | None
@@ -314,7 +414,6 @@ class ActionBuilder(ParameterBuilder):
 
     def evidence(self, raw: Any) -> Evidence | None:
         """The ``"evidence"`` object: a level for the schema and the reply, and the sources."""
-        levels = ", ".join(EVIDENCE_LEVELS)
         if raw is None:
             if self.require_evidence:
                 self.error(
@@ -322,27 +421,46 @@ class ActionBuilder(ParameterBuilder):
                     "a built-in action must say where its facts come from: no 'evidence'",
                     field="evidence",
                     hint='add "evidence": {"schema": LEVEL, "reply": LEVEL, "sources": [...]}'
-                    f" with LEVEL one of {levels}",
+                    f" with LEVEL one of {', '.join(EVIDENCE_LEVELS)}",
                 )
             return None
+        parts = self.evidence_parts(raw, _EVIDENCE_KEYS)
+        if parts is None:
+            return None
+        rated, sources, notes = parts
+        return Evidence(rated["schema"], rated["reply"], sources, notes)
+
+    def evidence_parts(
+        self, raw: Any, keys: Sequence[str]
+    ) -> tuple[dict[str, EvidenceLevel], tuple[str, ...], str | None] | None:
+        """An evidence object's levels (those of ``schema`` and ``reply`` that ``keys`` allow,
+        each required), sources and notes; ``None`` when it has an error."""
+        levels = ", ".join(EVIDENCE_LEVELS)
+        shown = ", ".join(f'"{k}": LEVEL' for k in keys if k in ("schema", "reply"))
         if not isinstance(raw, dict):
             self.error(
                 "/evidence",
                 f"'evidence' must be an object, got {json_type(raw)}",
                 field="evidence",
-                hint='{"schema": LEVEL, "reply": LEVEL, "sources": [...], "notes": "..."}',
+                hint="{" + shown + ', "sources": [...], "notes": "..."}',
             )
             return None
         for key in raw:
-            if key not in _EVIDENCE_KEYS:
+            if key not in keys:
                 self.error(
                     f"/evidence/{_escape(key)}",
-                    f"unknown key {key!r} in evidence",
+                    f"unknown key {key!r} in evidence"
+                    + (
+                        ": an extending file keeps the schema of the action it extends"
+                        if key == "schema"
+                        else ""
+                    ),
                     field="evidence",
-                    hint=_allowed_keys_hint(key, _EVIDENCE_KEYS),
+                    hint=_allowed_keys_hint(key, keys),
                 )
+        wanted = [k for k in ("schema", "reply") if k in keys]
         rated: dict[str, EvidenceLevel] = {}
-        for key in ("schema", "reply"):
+        for key in wanted:
             value = raw.get(key)
             if value in EVIDENCE_LEVELS:
                 rated[key] = value
@@ -383,10 +501,10 @@ class ActionBuilder(ParameterBuilder):
                 field="evidence",
                 hint="say in words where sources disagree and what was chosen",
             )
-        if len(rated) < 2 or not good_sources or bad_notes:
+        if len(rated) < len(wanted) or not good_sources or bad_notes:
             return None
         assert isinstance(sources, list)
-        return Evidence(rated["schema"], rated["reply"], tuple(sources), notes)
+        return rated, tuple(sources), notes
 
     def example(self, action: Action, i: int, raw: Any) -> Example | None:
         """Example ``i``: its params checked against the action, its reply's shape checked."""
@@ -425,6 +543,7 @@ class ActionBuilder(ParameterBuilder):
             self.response(pointer, response)
         if params is not None:
             self.example_params(action, pointer, params)
+        match = self.example_match(action, pointer, raw.get("match", {}))
         source = raw.get("source", "")
         recorded_at = raw.get("recorded_at")
         ex_name = raw.get("name")
@@ -443,7 +562,29 @@ class ActionBuilder(ParameterBuilder):
             source=source,
             recorded_at=recorded_at if isinstance(recorded_at, str) else None,
             name=ex_name if isinstance(ex_name, str) else None,
+            match=match,
         )
+
+    def example_match(self, action: Action, pointer: str, raw: Any) -> dict[str, str]:
+        """An example's match rules: ``{"<param>": "any" | "present"}``, each a param the
+        action's schema names."""
+        hint = '{"match": {"after": "any"}}: "any" (any value, or none) or "present" (any value)'
+        if not isinstance(raw, dict):
+            self.error(f"{pointer}/match", f"'match' must be an object, got {json_type(raw)}",
+                       hint=hint)  # fmt: skip
+            return {}
+        out: dict[str, str] = {}
+        for name, rule in raw.items():
+            where = f"{pointer}/match/{_escape(name)}"
+            if rule not in MATCH_RULES:
+                self.error(where, f"match rule for {name!r} must be 'any' or 'present', got "
+                           f"{rule!r}", hint=hint)  # fmt: skip
+            elif action.parameters and name not in action.parameter_map:
+                self.error(where, f"{name!r} is not a parameter of {action.key}",
+                           hint="parameters: " + ", ".join(action.parameter_map))  # fmt: skip
+            else:
+                out[name] = rule
+        return out
 
     def response(self, pointer: str, response: Mapping[str, Any]) -> None:
         """An example reply has a ``node_status``, ``data``, and an integer ``http_status``."""
@@ -503,10 +644,52 @@ class ActionBuilder(ParameterBuilder):
                 )
 
 
+def extended_examples(base: Sequence[Example], added: Sequence[Example]) -> tuple[Example, ...]:
+    """The examples of an extended action: the base's, then the added ones; an added example
+    whose params equal a base example's takes that example's place (so the first successful
+    example, the default reply, changes only when an added one replaces it).
+
+    Example::
+
+        extended_examples(base.examples, [Example(params={"limit": "1"}, response=reply)])
+    """
+    out = list(base)
+    where: dict[str, int] = {}
+    for i, example in enumerate(base):
+        where.setdefault(example.key, i)
+    for example in added:
+        at = where.pop(example.key, None)
+        if at is None:
+            out.append(example)
+        else:
+            out[at] = example
+    return tuple(out)
+
+
+def extended_evidence(
+    base: Evidence | None, reply: EvidenceLevel, sources: Sequence[str], notes: str | None
+) -> Evidence:
+    """The evidence of an extended action: the base's schema level (``assumed`` when the base
+    gives none), the less trusted of the two reply levels (the examples now hold both), the
+    sources of both, and both notes.
+
+    Example::
+
+        extended_evidence(base.evidence, "observed", ["recorded 2026-01-05"], None).reply
+    """
+    if base is None:
+        return Evidence("assumed", reply, tuple(sources), notes)
+    worst = max(base.reply, reply, key=Evidence.rank)
+    joined = tuple(dict.fromkeys((*base.sources, *sources)))
+    both = "\n".join(n for n in (base.notes, notes) if n) or None
+    return Evidence(base.schema, worst, joined, both)
+
+
 def load_action(
     path: str | Path,
     *,
     slug: str | None = None,
+    base: Action | None = None,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Action:
@@ -514,14 +697,18 @@ def load_action(
 
     What lint would only warn about (example params the schema does not name or of another
     type) does not stop the load. An unknown field type loads as text with one
-    :class:`~refold_contract.errors.UnknownFieldType` warning located at the file.
+    :class:`~refold_contract.errors.UnknownFieldType` warning located at the file. ``base``
+    is the action an extending file (``"extends": true``) adds its examples to; without one,
+    such a file is an error.
 
     Example::
 
         load_action("fixtures/hubspot/get_contact.json")
+        builtin = Catalogue.builtin().get("hubspot", "get_contact")
+        load_action("mine/hubspot/get_contact.json", base=builtin)   # "extends": true
     """
     path = Path(path)
-    builder = ActionBuilder(path, slug)
+    builder = ActionBuilder(path, slug, base=base)
     action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
     if builder.problems:
         raise builder.problems[0]

@@ -1,7 +1,8 @@
 """The catalogue as a collection: layered folders loaded into actions, looked up by slug and id.
 
 :class:`Catalogue` loads ``<slug>/<action_id>.json`` folders in order (a later folder's entry
-replaces an earlier one with the same slug and action id), keeps the actions in Refold's
+replaces an earlier one with the same slug and action id, or, with ``"extends": true``, adds
+its examples to it), keeps the actions in Refold's
 documented order, finds one by key with close names suggested when it is missing, and lints
 folders. :meth:`Catalogue.builtin` is the catalogue shipped with the package, loaded once.
 
@@ -96,6 +97,10 @@ class Catalogue:
     ) -> Catalogue:
         """Load catalogue folders in order; a later folder's action replaces an earlier one.
 
+        A file with ``"extends": true`` adds its examples to the action the folders before it
+        hold instead (the name, parameters and state block stay that action's); with no such
+        action underneath, it is a :class:`CatalogueError` naming the file.
+
         Raises :class:`CatalogueError` for the first malformed file, naming the file and the
         JSON pointer (with line and column for JSON that does not parse), or the limit a file
         passes: ``max_depth`` levels of nesting, ``max_bytes`` bytes per file.
@@ -120,12 +125,14 @@ class Catalogue:
                 if strays:
                     raise stray_problem(folder, strays[0], files, max_depth, max_bytes)
                 for file, slug in files:
-                    action = load_action(file, slug=slug, max_depth=max_depth, max_bytes=max_bytes)
-                    key = (action.slug, action.action_id)
-                    replaced = actions.get(key)
+                    # The file must name this slug and action id (it does not load otherwise).
+                    replaced = actions.get((slug, file.stem))
+                    action = load_action(
+                        file, slug=slug, base=replaced, max_depth=max_depth, max_bytes=max_bytes
+                    )
                     if replaced is not None and replaced.state is not None and not action.state:
                         dropped.append(dropped_state_problem(action, file))
-                    actions[key] = action
+                    actions[(action.slug, action.action_id)] = action
         finally:
             if collecting:
                 gc.enable()
@@ -161,27 +168,27 @@ class Catalogue:
     ) -> LintReport:
         """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
 
-        Beyond what :meth:`load` refuses, lint reports duplicate keys, numbers too large for a
-        float, an ``evidence`` object missing from a built-in file (one in
-        :meth:`builtin_path`), state blocks on one object type with different ``record``
-        models, and, as warnings,
-        example params the schema does not name or of the wrong type, unknown field types and
-        two actions of one app at the same ``position``.
+        Folders are layered as :meth:`load` layers them, over the built-in catalogue: an
+        extending file (``"extends": true``) is checked against the action the built-in
+        catalogue and the folders before it hold. Beyond what :meth:`load` refuses, lint
+        reports duplicate keys, numbers too large for a float, an ``evidence`` object missing
+        from a built-in file (one in :meth:`builtin_path`), state blocks on one object type
+        with different ``record`` models, and, as warnings, example params the schema does not
+        name or of the wrong type, unknown field types, two actions of one app at the same
+        ``position``, and a file that replaces an action with a state block without one.
 
         Example::
 
             report = Catalogue.lint_report("tests/refold_fixtures")
             report.ok, len(report.errors), len(report.warnings), report.files
         """
-        stateful = frozenset(
-            (a.slug, a.action_id) for a in cls.builtin().actions() if a.state is not None
-        )
+        builtin = cls.builtin()
         return lint_folders(
             folders,
             builtin=cls.builtin_path(),
             max_depth=max_depth,
             max_bytes=max_bytes,
-            stateful_builtins=stateful,
+            bases={(a.slug, a.action_id): a for a in builtin},
         )
 
     def get(self, slug: str, action_id: str) -> Action:

@@ -4,7 +4,8 @@
 :func:`lint_folders` (what :meth:`Catalogue.lint_report
 <refold_contract.catalogue.collection.Catalogue.lint_report>` and ``refold-contract lint`` run)
 checks folders, adding the rules that span files: two actions of one app at the same
-``position``, and state blocks on one object type with different ``record`` models.
+``position``, state blocks on one object type with different ``record`` models, and extending
+files (``"extends": true``) checked against the action the folders before them hold.
 
 Example::
 
@@ -15,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +74,25 @@ def validate_file(
     max_bytes: int = DEFAULT_MAX_BYTES,
     lint: bool = False,
     require_evidence: bool = False,
+    base: Action | None = None,
 ) -> tuple[Action | None, list[CatalogueError]]:
     """Check one file: the action (``None`` on any error) and every problem found.
 
     Problems are errors and warnings (``problem.severity``). ``lint=True`` adds the checks
     only lint makes (duplicate keys); ``require_evidence=True`` makes a missing ``evidence``
-    object an error, as for built-in files.
+    object an error, as for built-in files. ``base`` is the action an extending file
+    (``"extends": true``) adds its examples to, whose parameters check them.
 
     Example::
 
         action, problems = validate_file("mine/acme/get_widget.json", lint=True)
         errors = [p for p in problems if p.severity == "error"]
+        base = Catalogue.builtin().get("hubspot", "get_contact")
+        validate_file("mine/hubspot/get_contact.json", lint=True, base=base)
     """
-    builder = ActionBuilder(Path(path), slug, lint=lint, require_evidence=require_evidence)
+    builder = ActionBuilder(
+        Path(path), slug, lint=lint, require_evidence=require_evidence, base=base
+    )
     action = builder.run(max_depth=max_depth, max_bytes=max_bytes)
     problems = builder.problems + builder.warnings
     return (action if not builder.problems else None), problems
@@ -107,8 +114,10 @@ def dropped_state_problem(action: Action, file: Path) -> CatalogueError:
         pointer="/state",
         action=action.key,
         field="state",
-        hint='copy the built-in file\'s "state" block into yours (the built-in folder is '
-        "refold_contract.Catalogue.builtin_path()), or leave the action to the built-in file",
+        hint='to add examples only, write "extends": true in your file and keep just slug, '
+        "action_id and examples (the built-in name, parameters and state block stay); else copy "
+        'the built-in file\'s "state" block into yours (the built-in folder is '
+        "refold_contract.Catalogue.builtin_path())",
         severity="warning",
     )
 
@@ -120,12 +129,16 @@ def lint_folders(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stateful_builtins: frozenset[tuple[str, str]] = frozenset(),
+    bases: Mapping[tuple[str, str], Action] | None = None,
 ) -> LintReport:
     """Check folders as ``refold-contract lint`` does: every problem, and the files seen.
 
     A file in the folder ``builtin`` (the built-in catalogue) must carry an ``evidence``
-    object; a file elsewhere that replaces one of ``stateful_builtins`` (built-in actions with
-    a state block, as ``(slug, action_id)``) without a state block is warned of. See
+    object. The folders are layered in order over ``bases`` (the actions beneath them, by
+    ``(slug, action_id)``: the built-in catalogue's): an extending file (``"extends": true``)
+    is checked against the action beneath it, and one with none is an error; a file that
+    replaces an action with a state block (one of ``bases``, of an earlier folder, or of
+    ``stateful_builtins``) without one is warned of. See
     :meth:`Catalogue.lint_report <refold_contract.catalogue.collection.Catalogue.lint_report>`
     for what is checked.
 
@@ -140,6 +153,8 @@ def lint_folders(
     builtin = builtin.resolve()
     models: dict[tuple[str, str], tuple[Any, Path]] = {}
     inferred: list[tuple[Path, Action, str]] = []
+    layered: dict[tuple[str, str], Action] = dict(bases or {})
+    broken: dict[tuple[str, str], Path] = {}
     for folder in paths:
         try:
             files, strays = list_folder(folder)
@@ -151,6 +166,8 @@ def lint_folders(
         is_builtin = folder.resolve() == builtin
         positions: dict[tuple[str, int], Path] = {}
         for file, slug in files:
+            key = (slug, file.stem)
+            beneath = layered.get(key)
             action, found = validate_file(
                 file,
                 slug=slug,
@@ -158,31 +175,44 @@ def lint_folders(
                 max_bytes=max_bytes,
                 lint=True,
                 require_evidence=is_builtin,
+                base=beneath,
             )
+            if beneath is None and key in broken:
+                found = [_base_broken(p, broken[key]) for p in found]
             problems.extend(found)
-            if action is not None:
-                problems.extend(_record_model_clash(action, file, models))
-                if (
-                    not is_builtin
-                    and action.state is None
-                    and (action.slug, action.action_id) in stateful_builtins
-                ):
-                    problems.append(dropped_state_problem(action, file))
-                if not action.access_declared:
-                    inferred.append((file, action, action.access))
-                    if is_builtin:
-                        problems.append(
-                            CatalogueError(
-                                "a built-in action must declare its access",
-                                path=str(file),
-                                pointer="/access",
-                                action=action.key,
-                                field="access",
-                                hint=f"check it against the app's documentation and add "
-                                f'"access": "{action.access}" (or "write")',
-                            )
+            if action is None:
+                broken[key] = file
+                continue
+            layered[key] = action
+            broken.pop(key, None)
+            if action.path == file and action.base_path is not None:
+                # An extending file: the name, access, position and state are the base's,
+                # checked where that file is.
+                continue
+            problems.extend(_record_model_clash(action, file, models))
+            if (
+                not is_builtin
+                and action.state is None
+                and (
+                    key in stateful_builtins or (beneath is not None and beneath.state is not None)
+                )
+            ):
+                problems.append(dropped_state_problem(action, file))
+            if not action.access_declared:
+                inferred.append((file, action, action.access))
+                if is_builtin:
+                    problems.append(
+                        CatalogueError(
+                            "a built-in action must declare its access",
+                            path=str(file),
+                            pointer="/access",
+                            action=action.key,
+                            field="access",
+                            hint=f"check it against the app's documentation and add "
+                            f'"access": "{action.access}" (or "write")',
                         )
-            if action is None or action.position is None:
+                    )
+            if action.position is None:
                 continue
             first = positions.setdefault((action.slug, action.position), file)
             if first != file:
@@ -200,6 +230,21 @@ def lint_folders(
                 )
     return LintReport(
         problems=tuple(problems), files=files_seen, folders=paths, inferred=tuple(inferred)
+    )
+
+
+def _base_broken(problem: CatalogueError, base_file: Path) -> CatalogueError:
+    """An extending file's "no action beneath" error, when the file beneath does not load."""
+    if problem.field != "extends" or problem.pointer != "/extends":
+        return problem
+    return CatalogueError(
+        f"extends {problem.action or 'an action'}, whose file in an earlier folder "
+        f"({base_file}) does not load",
+        path=problem.path,
+        pointer=problem.pointer,
+        action=problem.action,
+        field="extends",
+        hint="fix the errors reported for that file first",
     )
 
 

@@ -193,6 +193,26 @@ class Example:
     source: str = ""
     recorded_at: str | None = None
     name: str | None = None
+    #: Match rules: params whose value does not have to equal this example's. ``"any"``: any
+    #: value, or none sent; ``"present"``: any value, but sent. Every other param must equal.
+    match: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def matches(self, params: Mapping[str, Any]) -> bool:
+        """True when ``params`` is this example's: equal on every param, except those its
+        match rules free.
+
+        Example::
+
+            Example({"limit": "1"}, reply, match={"limit": "any"}).matches({})        # True
+        """
+        rules = self.match
+        for name, value in self.params.items():
+            if name not in rules and (name not in params or params[name] != value):
+                return False
+        for name in params:
+            if name not in self.params and name not in rules:
+                return False
+        return all(rule != "present" or name in params for name, rule in rules.items())
 
     @property
     def node_status(self) -> str:
@@ -218,6 +238,8 @@ class Example:
     def to_json(self) -> dict[str, Any]:
         """The example as it is written in a catalogue file."""
         out: dict[str, Any] = {"params": dict(self.params), "response": dict(self.response)}
+        if self.match:
+            out["match"] = dict(self.match)
         if self.name:
             out["name"] = self.name
         out["source"] = self.source
@@ -311,6 +333,10 @@ class Action:
     position: int | None = None
     evidence: Evidence | None = dataclasses.field(default=None, compare=False)
     state: StateBlock | None = dataclasses.field(default=None, compare=False)
+    #: For an action an extending file (``"extends": true``) added examples to: the file of
+    #: the whole action it extends (its schema and state block); ``path`` is then the last
+    #: extending file. ``None`` for an action one whole file gives.
+    base_path: Path | None = dataclasses.field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -339,6 +365,24 @@ class Action:
         for example in self.examples:
             out.setdefault(example.key, example)
         return out
+
+    @cached_property
+    def ruled_examples(self) -> tuple[Example, ...]:
+        """The examples that declare match rules, in file order."""
+        return tuple(e for e in self.examples if e.match)
+
+    def example_for(self, params: Any, key: str | None = None) -> Example | None:
+        """The example that answers ``params``: the one with equal params (canonical JSON;
+        ``key`` when the caller has it), else the first whose match rules take them.
+
+        Example::
+
+            action.example_for({"limit": "1"})      # the example recorded for {"limit": "1"}
+        """
+        example = self.examples_by_params.get(key if key is not None else canonical_json(params))
+        if example is not None or not self.ruled_examples or not isinstance(params, Mapping):
+            return example
+        return next((e for e in self.ruled_examples if e.matches(params)), None)
 
     def summary(self) -> dict[str, Any]:
         """The entry the list-actions operation returns for this action."""

@@ -8,6 +8,16 @@ of an object, the element of an array, the whole string it is part of; an object
 that is removed in turn, so ``{"paging": {"next": {"after": "{paging/next}"}}}`` disappears on the
 last page. An object key ``"..."`` spreads an object's keys into the one holding it.
 
+Two marks may end a placeholder (and so end its last path segment):
+
+``{namespace/path?}`` (absent when empty)
+    an empty list, object or string counts as nothing to stand for: ``{"messages":
+    "{items?}"}`` leaves the key out on an empty page, as Gmail does.
+``{namespace/path!}`` (required by its object)
+    nothing to stand for removes the object that holds the placeholder's string, not only the
+    key: ``{"rel": "next", "href": "...offset={paging/next!}"}`` is left out of a list of links
+    on the last page, instead of leaving ``{"rel": "next"}`` behind.
+
 Namespaces (which ones a template may use depends on where it is; :data:`NAMESPACES`):
 
 ``record``
@@ -18,15 +28,23 @@ Namespaces (which ones a template may use depends on where it is; :data:`NAMESPA
     the record, or the page of records, each shaped by the block's ``item`` template
 ``paging``
     ``next`` (cursor of the next page; absent on the last one), ``limit``, ``offset``,
-    ``total``, ``has_more``, ``done``
+    ``total``, ``count`` (records on this page), ``has_more``, ``done``; offset paging adds
+    ``page`` and ``pages`` (1-based page number, page count) and ``previous``, ``first``,
+    ``last`` (offsets of those pages, each absent where there is none); ``text/<name>`` is
+    the same number as text (XML replies)
 ``params``
     the request body
 ``object``, ``id``, ``uuid``, ``now``
     the object type, the record id asked for, a fresh UUID, the time in the object's clock
 ``existing``
     the record a unique field clashes with (``on_conflict`` only)
-``message``, ``code``
-    what was wrong with the request, and the app's code for it (``on_invalid`` only)
+``message``, ``code``, ``errors``
+    what was wrong with the request, the app's code for it, and the app's list of the
+    problems, one entry each (``on_invalid`` only; ``errors`` is given by HubSpot's property
+    checks)
+``created``, ``updated``
+    the record's created and updated timestamps, from the fields its record model names
+    (``item`` only: one template serves object types that name them differently)
 
 Example::
 
@@ -44,12 +62,14 @@ from typing import Any, Final
 from refold_contract._core.json import pointer_escape
 
 __all__ = [
+    "MARKS",
     "MISSING",
     "NAMESPACES",
     "Context",
     "Placeholder",
     "compile_template",
     "json_copy",
+    "mark_problems",
     "placeholders",
     "unify",
 ]
@@ -85,14 +105,24 @@ NAMESPACES: Final = frozenset(
         "existing",
         "message",
         "code",
+        "errors",
+        "created",
+        "updated",
     }
 )
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)((?:/[^{}/]*)*)\}")
+#: The marks that may end a placeholder: ``?`` absent when empty, ``!`` required by its object.
+MARKS: Final = ("?", "!")
+#: Namespaces whose value is never empty: a ``?`` on them can never take effect.
+_NEVER_EMPTY: Final = frozenset({"uuid", "now", "object"})
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)((?:/[^{}/?!]*)*)([?!])?\}")
 _SPREAD = "..."
 # Namespaces whose values the sandbox builds fresh for each reply; the others are copied so a
 # reply never shares a list or an object with the store.
-_FRESH = frozenset({"selected", "item", "items", "paging", "uuid", "now", "message", "code"})
+_FRESH = frozenset(
+    {"selected", "item", "items", "paging", "uuid", "now", "message", "code", "errors"}
+)
 
 
 class Placeholder(tuple[str, tuple[str, ...]]):
@@ -115,6 +145,46 @@ class Placeholder(tuple[str, tuple[str, ...]]):
         """The keys after it."""
         return self[1]
 
+    @property
+    def mark(self) -> str:
+        """``"?"`` (absent when empty), ``"!"`` (required by its object), or ``""``."""
+        return ""
+
+
+class _Optional(Placeholder):
+    """``{namespace/path?}``: an empty list, object or string stands for nothing."""
+
+    __slots__ = ()
+
+    @property
+    def mark(self) -> str:
+        return "?"
+
+
+class _Required(Placeholder):
+    """``{namespace/path!}``: nothing to stand for removes the object holding it."""
+
+    __slots__ = ()
+
+    @property
+    def mark(self) -> str:
+        return "!"
+
+
+_MARKED: Final[dict[str, type[Placeholder]]] = {"": Placeholder, "?": _Optional, "!": _Required}
+
+
+class _Void:
+    """A ``!`` placeholder with nothing to stand for: the object holding it is removed."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "VOID"
+
+
+_VOID: Final = _Void()
+
 
 @dataclasses.dataclass(slots=True, kw_only=True, eq=False)
 class Context:
@@ -128,6 +198,8 @@ class Context:
     """
 
     code: Any = MISSING
+    created: Any = MISSING
+    errors: Any = MISSING
     existing: Any = MISSING
     id: Any = MISSING
     item: Any = MISSING
@@ -139,6 +211,7 @@ class Context:
     params: Any = MISSING
     record: Any = MISSING
     selected: Any = MISSING
+    updated: Any = MISSING
     uuid: Any = MISSING
 
 
@@ -161,7 +234,7 @@ def _split(text: str) -> list[str | Placeholder]:
             parts.append("".join(literal))
             literal = []
         path = tuple(found.group(2).split("/")[1:]) if found.group(2) else ()
-        parts.append(Placeholder((found.group(1), path)))
+        parts.append(_MARKED[found.group(3) or ""]((found.group(1), path)))
         i = found.end()
     if literal:
         parts.append("".join(literal))
@@ -205,6 +278,26 @@ Compiled = Callable[[Context], Any]
 
 
 def _resolver(ph: Placeholder) -> Compiled:
+    resolve = _plain_resolver(ph)
+    mark = ph.mark
+    if mark == "?":
+
+        def optional(ctx: Context) -> Any:
+            value = resolve(ctx)
+            return MISSING if isinstance(value, (str, list, dict)) and not value else value
+
+        return optional
+    if mark == "!":
+
+        def required(ctx: Context) -> Any:
+            value = resolve(ctx)
+            return _VOID if value is MISSING else value
+
+        return required
+    return resolve
+
+
+def _plain_resolver(ph: Placeholder) -> Compiled:
     namespace, path = ph
     fresh = namespace in _FRESH
 
@@ -215,7 +308,12 @@ def _resolver(ph: Placeholder) -> Compiled:
                 return MISSING
             if isinstance(value, dict):
                 value = value.get(key, MISSING)
-            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            elif (
+                isinstance(value, list)
+                and key.isascii()
+                and key.isdigit()
+                and int(key) < len(value)
+            ):
                 value = value[int(key)]
             else:
                 return MISSING
@@ -244,6 +342,18 @@ def compile_template(template: Any) -> Compiled:
         render = compile_template({"ticket": "{item}"})
         render(Context(item={"id": 35436}))     # {'ticket': {'id': 35436}}
     """
+    compiled = _compile(template)
+
+    def render(ctx: Context) -> Any:
+        value = compiled(ctx)
+        return MISSING if value is _VOID else value
+
+    return render
+
+
+def _compile(template: Any) -> Compiled:
+    """:func:`compile_template`, except that a function may give ``_VOID`` (a ``!`` placeholder
+    with nothing to stand for), which removes the object holding it."""
     if isinstance(template, str):
         if "{" not in template and "}" not in template:
             return lambda ctx: template
@@ -264,14 +374,14 @@ def compile_template(template: Any) -> Compiled:
                     out.append(piece)
                     continue
                 value = piece(ctx)
-                if value is MISSING:
-                    return MISSING
+                if value is MISSING or value is _VOID:
+                    return value
                 out.append(_text(value))
             return "".join(out)
 
         return interpolate
     if isinstance(template, dict):
-        entries = [(key, compile_template(value)) for key, value in template.items()]
+        entries = [(key, _compile(value)) for key, value in template.items()]
         if not entries:
             return lambda ctx: {}
 
@@ -281,6 +391,8 @@ def compile_template(template: Any) -> Compiled:
                 value = fn(ctx)
                 if value is MISSING:
                     continue
+                if value is _VOID:
+                    return MISSING
                 if key == _SPREAD:
                     if isinstance(value, dict):
                         out.update(value)
@@ -290,13 +402,54 @@ def compile_template(template: Any) -> Compiled:
 
         return build_object
     if isinstance(template, list):
-        elements = [compile_template(value) for value in template]
+        elements = [_compile(value) for value in template]
 
         def build_array(ctx: Context) -> Any:
-            return [v for v in (fn(ctx) for fn in elements) if v is not MISSING]
+            return [v for v in (fn(ctx) for fn in elements) if v is not MISSING and v is not _VOID]
 
         return build_array
     return lambda ctx: template
+
+
+def mark_problems(template: Any, pointer: str = "") -> Iterator[tuple[str, str, str]]:
+    """Marks that can never take effect: ``(pointer, message, hint)`` for each (lint).
+
+    A ``?`` on a namespace that is never empty (``uuid``, ``now``, ``object``), and a ``!``
+    whose string no object holds (the whole template, or an element of an array).
+
+    Example::
+
+        list(mark_problems(["{record/id!}"]))
+        # [('/0', '{record/id!} is not held by an object', ...)]
+    """
+    yield from _marks(template, pointer, held=False)
+
+
+def _marks(template: Any, pointer: str, *, held: bool) -> Iterator[tuple[str, str, str]]:
+    if isinstance(template, dict):
+        for key, value in template.items():
+            yield from _marks(value, f"{pointer}/{pointer_escape(key)}", held=True)
+    elif isinstance(template, list):
+        for i, value in enumerate(template):
+            yield from _marks(value, f"{pointer}/{i}", held=False)
+    elif isinstance(template, str) and "{" in template:
+        for part in _split(template):
+            if not isinstance(part, Placeholder) or not part.mark:
+                continue
+            shown = "{" + "/".join((part.namespace, *part.path)) + part.mark + "}"
+            if part.mark == "?" and part.namespace in _NEVER_EMPTY and not part.path:
+                yield (
+                    pointer,
+                    f"{shown}: {{{part.namespace}}} is never empty, so '?' never applies",
+                    "drop the '?'",
+                )
+            elif part.mark == "!" and not held:
+                yield (
+                    pointer,
+                    f"{shown} is not held by an object, so '!' has no object to remove",
+                    "use '!' in a string that is the value of an object key; elsewhere a "
+                    "placeholder with nothing to stand for is removed anyway",
+                )
 
 
 def exact_placeholder(template: Any) -> Placeholder | None:
@@ -351,8 +504,9 @@ def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
 
     Where the template says ``{record/f}`` the value under it is field ``f``; where it says
     ``{record}`` or ``{selected}``, every key of the object under it is a field; a ``"..."``
-    spread gives the keys no other template key accounts for. Fields already in ``out`` keep
-    their value. Interpolated strings and constants give nothing.
+    spread gives the keys no other template key accounts for; arrays are read element by
+    element. Fields already in ``out`` keep their value. Interpolated strings and constants
+    give nothing.
 
     Example::
 
@@ -380,3 +534,6 @@ def unify(template: Any, data: Any, out: dict[str, Any]) -> None:
                 unify(value, data[key], out)
         if spread is not None:
             unify(spread, {k: v for k, v in data.items() if k not in matched}, out)
+    elif isinstance(template, list) and isinstance(data, list):
+        for element, value in zip(template, data, strict=False):
+            unify(element, value, out)

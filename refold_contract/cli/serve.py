@@ -23,7 +23,7 @@ from refold_contract._core.files import write_text_atomically
 from refold_contract.cli.context import working_credentials
 from refold_contract.cli.options import add_fixtures, port_or_zero
 from refold_contract.cli.output import print_drift
-from refold_contract.config import REFOLD_BURST, REFOLD_RATE
+from refold_contract.config import MOCK_SERVERS, REFOLD_BURST, REFOLD_RATE
 from refold_contract.errors import ConfigurationError
 
 __all__ = ["add_server_commands"]
@@ -44,8 +44,8 @@ def _serve(args: argparse.Namespace) -> int:
         journal_size=args.journal_size or None,
         stateful=args.stateful,
     )
-    # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal; both end here as a
-    # clean stop with exit status 0.
+    # Both servers stop on SIGINT/SIGTERM; uvicorn then raises the signal again. Either way
+    # it ends here as a clean stop with exit status 0.
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
         serve(
@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             access_log=not args.no_access_log,
             announce=lambda line: print(line, flush=True),
+            server=args.server,
         )
     print("refold-contract: mock server stopped", file=sys.stderr)
     return 0
@@ -212,13 +213,21 @@ def add_server_commands(sub: Any) -> None:
     """
     srv = sub.add_parser(
         "serve",
-        help="run the mock as an HTTP server (needs the server extra: uvicorn)",
+        help="run the mock as an HTTP server (needs the fast extra, granian, or the server "
+        "extra, uvicorn)",
         description="Answer Refold's actions API over HTTP from the catalogue, for code that "
         "does not use httpx or runs in another process. GET /__refold/calls returns the "
         "journal, POST /__refold/reset clears it. Stops cleanly on Ctrl+C or SIGTERM.",
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=port_or_zero, default=8700, help="port (default 8700)")
+    srv.add_argument(
+        "--server",
+        choices=MOCK_SERVERS,
+        default=None,
+        help="the HTTP server to run on (default: granian when installed, the fast extra; "
+        "else uvicorn, the server extra)",
+    )
     add_fixtures(srv)
     srv.add_argument(
         "--api-key",

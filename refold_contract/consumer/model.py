@@ -370,7 +370,8 @@ def _union(
 
 def merge_shapes(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     """The shape of the values of two shapes: types united; a key is required only if both
-    shapes that saw objects required it.
+    shapes that saw objects required it; ``open`` (an object that may hold members the shape
+    does not name, as a state block's record) if either is.
 
     >>> merge_shapes({"types": ["object"], "keys": {"a": {"types": ["string"], "required": True}}},
     ...              {"types": ["object", "null"]})["keys"]["a"]["required"]
@@ -395,6 +396,8 @@ def merge_shapes(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
         keys[name] = {**child, "required": required}
     if keys:
         out["keys"] = keys
+    if a.get("open") or b.get("open"):
+        out["open"] = True  # a state block's record: members the shape does not name
     items_a = a.get("items") if "array" in types_a else None
     items_b = b.get("items") if "array" in types_b else None
     if items_a is not None and items_b is not None:
@@ -410,6 +413,8 @@ def _sorted_shape(shape: Mapping[str, Any]) -> dict[str, Any]:
         out["items"] = _sorted_shape(shape["items"])
     if "keys" in shape:
         out["keys"] = {k: _sorted_shape(v) for k, v in sorted(shape["keys"].items())}
+    if shape.get("open"):
+        out["open"] = True
     if "required" in shape:
         out["required"] = shape["required"]
     out["types"] = sorted(shape["types"])

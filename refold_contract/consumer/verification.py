@@ -8,9 +8,12 @@ read with ``.get()`` or ``in`` that is gone (the code handles its absence), a ty
 the one it read, and what could not be checked.
 
 Against the catalogue, whose example replies the tests may not all have been served, a path
-counts as carried when at least one example reply with the same ``node_status`` carries it,
-and a type is breaking only when none of the types the code read is left there. Against a
-live reply (:func:`verify_reply`, :func:`verify_live`) any type the code never read is
+counts as carried when at least one example reply with the same ``node_status`` carries it, or
+when the action's state block can produce it (its ``reply``, ``item`` and ``on_*`` templates, as
+the sandbox fills them in stateful mode: :mod:`refold_contract.consumer._replies`), and a type
+is breaking only when none of the types the code read is left there. A placeholder whose type
+is not known (a record field) is a path present but untyped: no type finding is made there.
+Against a live reply (:func:`verify_reply`, :func:`verify_live`) any type the code never read is
 breaking, and so is a path read with ``[]`` that some of the reply's objects lack (one
 element of ``results`` without ``id``).
 
@@ -34,6 +37,7 @@ from typing import IO, Any, Final
 from refold_contract._core import endpoint as ep
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.consumer._paths import ITEM, MEMBER, ROOT, child_path, parse_path
+from refold_contract.consumer._replies import ANY, reply_shapes
 from refold_contract.consumer.model import (
     ActionContract,
     ConsumerContract,
@@ -190,15 +194,25 @@ def _actions(
 
 
 def _example_findings(entry: ActionContract, action: Action) -> list[Finding]:
+    from refold_contract.contract import shape_of
+
     findings: list[Finding] = []
+    templates = reply_shapes(action)
     for status in entry.statuses:
         replies = [e.response for e in action.examples if e.node_status == status]
+        shapes = [shape_of(replies).to_json()] if replies else []
+        template = templates.get(status)
+        if template is not None:
+            shapes.append(template)
+        where = "example reply nor state-block reply" if template is not None else "example reply"
         scope = _Scope(
-            f"in no example reply with node_status {status!r}",
-            f"the example replies with node_status {status!r} have",
+            f"in no {where} with node_status {status!r}",
+            f"the {'example and state-block' if template is not None else 'example'} replies "
+            f"with node_status {status!r} have",
             f"no example reply with node_status {status!r}",
         )
-        findings += _status_findings(entry.key, status, entry.replies[status], replies, scope)
+        observed = reduce(merge_shapes, shapes) if shapes else None
+        findings += _status_findings(entry.key, status, entry.replies[status], observed, scope)
     return findings
 
 
@@ -227,8 +241,11 @@ def verify_reply(contract_action: ActionContract, reply: Any) -> list[Finding]:
                 f"the reply has node_status {status!r}; your tests handled {handled}",
             )
         ]
+    from refold_contract.contract import shape_of
+
     scope = _Scope("not in the reply", "the reply has", "", strict=True)
-    return _ordered(_status_findings(key, status, entry, [reply], scope))
+    observed = shape_of([reply]).to_json()
+    return _ordered(_status_findings(key, status, entry, observed, scope))
 
 
 def _ordered(findings: Iterable[Finding]) -> list[Finding]:
@@ -275,8 +292,14 @@ class _Scope:
 
 
 def _status_findings(
-    key: str, status: str, entry: StatusContract, replies: Sequence[Any], scope: _Scope
+    key: str,
+    status: str,
+    entry: StatusContract,
+    observed: Mapping[str, Any] | None,
+    scope: _Scope,
 ) -> list[Finding]:
+    """The findings for one ``node_status``'s reads against ``observed``, the shape of the
+    replies offered (``None``: there are none)."""
     out: list[Finding] = []
     if entry.opaque:
         out.append(
@@ -288,7 +311,7 @@ def _status_findings(
                 "reads cannot be seen, so every field of the reply counts",
             )
         )
-    if not replies:
+    if observed is None:
         checked = len(entry.leaf_reads()) + len(entry.whole)
         out.append(
             _finding(
@@ -299,9 +322,6 @@ def _status_findings(
             )
         )
         return out
-    from refold_contract.contract import shape_of
-
-    observed = shape_of(replies).to_json()
     empty: list[str] = []
     for path in sorted(entry.reads):
         read = entry.reads[path]
@@ -362,7 +382,7 @@ def _type_findings(
     who: str = "your code read",
 ) -> list[Finding]:
     allowed = _allowed(read)
-    if not allowed or seen <= allowed:
+    if not allowed or seen <= allowed or ANY in seen:
         return []
     was = " or ".join(sorted(set(read)))
     new = " or ".join(sorted(seen - allowed))
@@ -387,6 +407,8 @@ def _shape_findings(
     who: str = "your code read",
 ) -> list[Finding]:
     seen = set(observed.get("types", ()))
+    if ANY in seen:
+        return []  # present, of a type nobody can say: nothing to check under it
     out = _type_findings(key, path, recorded.get("types", ()), seen, scope, who)
     recorded_types = set(recorded.get("types", ()))
     if "object" in recorded_types and "object" in seen:
@@ -395,7 +417,7 @@ def _shape_findings(
             child_at = child_path(path, name)
             if name in present:
                 out += _shape_findings(key, child_at, child, present[name], scope, who)
-            elif child.get("required"):
+            elif child.get("required") and not observed.get("open"):
                 detail = (
                     f"in every reply your tests were served; {scope.absent}"
                     if who != "your code read"
@@ -415,13 +437,16 @@ def _navigate(shape: Mapping[str, Any], path: str) -> tuple[str, Mapping[str, An
     Returns ``("found", node)``; ``("gone", None)`` when the last step is a member no object
     there has; ``("empty", None)`` when an array or object on the way never had anything in
     it; ``("parent", None)`` when a step before the last is missing or of another type (the
-    check of that shorter path reports it).
+    check of that shorter path reports it). Below a value of unknown type (:data:`ANY`), and
+    for a member an open object does not name, the path is found, untyped.
     """
     node: Mapping[str, Any] = shape
     segments = parse_path(path)
     last = len(segments) - 1
     for i, segment in enumerate(segments):
         types = node.get("types", ())
+        if ANY in types:
+            return "found", _UNTYPED
         if segment is ITEM:
             if "array" not in types:
                 return "parent", None
@@ -433,6 +458,8 @@ def _navigate(shape: Mapping[str, Any], path: str) -> tuple[str, Mapping[str, An
         if "object" not in types:
             return "parent", None
         keys: Mapping[str, Any] = node.get("keys", {})
+        if node.get("open") and (segment is MEMBER or segment not in keys):
+            return "found", _UNTYPED
         if segment is MEMBER:
             if not keys:
                 return "empty", None
@@ -442,6 +469,10 @@ def _navigate(shape: Mapping[str, Any], path: str) -> tuple[str, Mapping[str, An
         else:
             return ("gone" if i == last else "parent"), None
     return "found", node
+
+
+#: What a path below a value of unknown type, or an open object's unnamed member, leads to.
+_UNTYPED: Final[Mapping[str, Any]] = {"types": [ANY]}
 
 
 def finding_rows(findings: Iterable[Finding]) -> list[list[str]]:

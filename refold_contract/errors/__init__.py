@@ -25,7 +25,9 @@
     ├── SandboxError                            the sandbox cannot do what it was asked
     │   ├── UnknownObjectType (LookupError)     seed/records for an object no state block names
     │   ├── InvalidRecord (ValueError)          a seeded record the store cannot hold
-    │   └── UnsupportedQuery (ValueError)       SOQL outside the sandbox's documented subset
+    │   ├── UnsupportedQuery (ValueError)       valid SOQL outside the sandbox's subset
+    │   ├── MalformedQuery (ValueError)         SOQL Salesforce itself refuses (MALFORMED_QUERY)
+    │   └── UnsupportedSearch (ValueError)      an app's search query outside the sandbox's subset
     └── RefoldAPIError                          Refold's documented error envelope
         ├── InvalidParams (ValueError)          400
         │   └── InvalidLinkedAccount            400 INVALID_LINKED_ACCOUNT_ID
@@ -78,13 +80,13 @@ __all__ = [
     "AuthenticationError", "BaseURLChanged", "CatalogueError", "ConfigurationError",
     "ContractFileError", "CredentialKeptOut", "EgressBlocked", "InvalidIdentifier",
     "InvalidLinkedAccount", "InvalidParams", "InvalidRecord", "JSONProblem",
-    "LinkedAccountRequired", "NotFoundError",
+    "LinkedAccountRequired", "MalformedQuery", "NotFoundError",
     "NotInCatalogue", "PagingProblem", "PathSyntaxError", "PermissionDeniedError",
     "ProtocolError", "RateLimitError", "ReadOnlyViolation", "RefoldAPIError",
     "RefoldConnectionError", "RefoldError", "RefoldTimeout", "RefoldWarning", "ReplyTooLarge",
     "ReplyWithheld", "SandboxError", "ServerError", "SnapshotDataError", "TransportError",
     "UnknownFieldType", "UnknownObjectType", "UnmatchedRequest", "UnsupportedQuery",
-    "UnusedStub"
+    "UnsupportedSearch", "UnusedStub"
 ]  # fmt: skip
 
 
@@ -446,27 +448,100 @@ class InvalidRecord(SandboxError, ValueError):
         )
 
 
+def _shown_query(query: str) -> str:
+    """A query for an error message: on one line, at most 200 characters."""
+    flat = " ".join(query.split())
+    return flat if len(flat) <= 200 else flat[:197] + "..."
+
+
 class UnsupportedQuery(SandboxError, ValueError):
-    """A SOQL query outside the subset the sandbox answers; ``subset`` spells it out.
+    """Valid SOQL outside the subset the sandbox answers; ``subset`` spells the subset out.
 
     Carries ``query``, ``position`` (0-based character offset of the problem) and ``detail``.
-    Through the mock, the same problem is Salesforce's own ``MALFORMED_QUERY`` app error.
+    Salesforce would answer such a query, so the mock does not invent an app error for it: the
+    sandbox raises this, and it reaches the test that sent the query (a failure that names the
+    subset). Stub the action (``refold_mock.stub(...)``) for a reply to a query outside it.
 
     Example::
 
-        parse_soql("SELECT Id FROM Account WHERE Name = 'a' OR Name = 'b'")   # raises
+        parse_soql("SELECT COUNT() FROM Account")   # raises: functions are outside the subset
     """
 
-    subset = "SELECT fields FROM Object [WHERE f op v [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n]"
+    subset = (
+        "SELECT fields FROM Object [WHERE conditions] "
+        "[ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n]"
+    )
 
     def __init__(self, query: str, position: int, detail: str) -> None:
         self.query = query
         self.position = position
         self.detail = detail
         super().__init__(
-            f"{detail} at character {position + 1} of the query",
-            hint="the sandbox answers the SOQL subset " + self.subset + "; op is one of =, !=, "
-            "<, <=, >, >=, LIKE, IN (...); a field may name one parent (Account.Name)",
+            f"{detail} (character {position + 1} of the query {_shown_query(query)!r}); "
+            "Salesforce would answer it, the sandbox cannot",
+            hint="the sandbox answers the SOQL subset " + self.subset + "; a condition is "
+            "f op v with op one of =, !=, <, <=, >, >=, LIKE, IN (...), NOT IN (...), joined "
+            "by AND or OR (parentheses to mix them) or negated with NOT; values are 'text', "
+            "numbers, true, false, null, dates, date-times and the date literals TODAY, "
+            "YESTERDAY, TOMORROW, THIS_MONTH, LAST_MONTH, NEXT_MONTH and LAST_N_DAYS:n; a field "
+            "may name one parent (Account.Name). For anything else, stub the action: "
+            "refold_mock.stub('salesforce', 'get_entity_with_soql', data=..., params=...)",
+        )
+
+
+class MalformedQuery(SandboxError, ValueError):
+    """SOQL that Salesforce itself refuses as ``MALFORMED_QUERY`` (a syntax error).
+
+    Carries ``query``, ``position`` (0-based character offset of the problem), ``detail`` (what
+    is wrong, in the sandbox's words) and ``said`` (the line Salesforce's message gives, such as
+    ``unexpected token: 'OR'``). Through the mock it is Salesforce's own 400 reply,
+    ``[{"message": ..., "errorCode": "MALFORMED_QUERY"}]``, as an ``Errored`` node.
+
+    Example::
+
+        parse_soql("SELECT Id FROM Account WHERE Name = 'a' AND Type = 'b' OR Type = 'c'")
+        # raises: AND and OR need parentheses to be mixed
+    """
+
+    def __init__(self, query: str, position: int, detail: str, *, said: str | None = None) -> None:
+        self.query = query
+        self.position = position
+        self.detail = detail
+        self.said = said or detail
+        super().__init__(
+            f"{detail} (character {position + 1} of the query {_shown_query(query)!r})",
+            hint="Salesforce refuses this query as MALFORMED_QUERY; see the SOQL reference: "
+            "https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/"
+            "sforce_api_calls_soql_select.htm",
+        )
+
+
+# ---------------------------------------------------------------------- app search queries
+# (Gmail's q and other list searches; SOQL has UnsupportedQuery above.)
+
+
+class UnsupportedSearch(SandboxError, ValueError):
+    """An app's search query (Gmail's ``q``) that the sandbox does not answer: it names the part
+    it cannot model and the ``subset`` it does, instead of guessing which records match.
+
+    Carries ``app``, ``query``, ``term`` (the part refused) and ``subset``. Through the mock, it
+    is the app's own bad-request reply, whose message says the same.
+
+    Example::
+
+        parse_gmail_query("has:attachment")   # raises: has: is not in the subset
+    """
+
+    def __init__(self, app: str, query: str, term: str, subset: str, *, why: str = "") -> None:
+        self.app = app
+        self.query = query
+        self.term = term
+        self.subset = subset
+        super().__init__(
+            f"refold-contract's sandbox does not answer the {app} search term {term!r}"
+            + (f" ({why})" if why else ""),
+            hint=f"the sandbox answers only {subset}; stub this request (refold_mock.stub) or "
+            "add an example with these exact params to the catalogue",
         )
 
 

@@ -115,15 +115,17 @@ class RefoldMock:
     Checks authentication as Refold does (``x-api-key`` + ``linked_account_id``, or a bearer
     session token), validates bodies against the action's parameter schema (``strict=True`` adds
     type and unknown-key checks), and answers with the example whose params match the request,
-    else the action's first successful example, else a generic success. Every error is Refold's
-    envelope with a ``request_id``.
+    else what the action's state block computes (a sandbox per mock), else the first successful
+    example, named. Every error is Refold's envelope with a ``request_id``.
 
     ``api_keys``, ``session_tokens`` and ``linked_accounts``, when given, are the only ones
     accepted. ``aliases`` are more base URLs answered the same way. ``limits`` bounds request
     bodies (400 past the depth, 413 past the size); ``journal_size`` keeps only the last calls.
     ``rate_limit=True`` enforces Refold's own limit (20 requests a second, bursts of 5, per
-    linked account) with 429 and ``Retry-After``; ``clock`` times it. Use it through the
-    ``refold_mock`` fixture, as a context manager (respx), or behind ``refold-contract serve``.
+    linked account) with 429 and ``Retry-After``; ``clock`` times it. ``search_lag`` (calls or
+    seconds, :class:`~refold_contract.sandbox.SearchLag`) and ``short_pages`` (Slack) make the
+    sandbox as slow and as terse as the apps. Use it through the ``refold_mock`` fixture, as a
+    context manager (respx), or behind ``refold-contract serve``.
 
     Example::
 
@@ -140,7 +142,7 @@ class RefoldMock:
         journal_size: int | None = None, max_journal_body: int | None = None,
         rate_limit: bool = False, clock: Callable[[], float] = time.monotonic,
         consumer: ReadRecorder | None = None, stateful: bool = False, store: Store | None = None,
-        unmatched: str | None = None,
+        unmatched: str | None = None, search_lag: object = None, short_pages: bool = False,
     ) -> None:  # fmt: skip
         self.unmatched = unmatched_option(unmatched)  # see checks.unmatched_policy
         self.catalogue = catalogue if catalogue is not None else Catalogue.builtin()
@@ -156,7 +158,8 @@ class RefoldMock:
         self.script = Script(self.catalogue)
         self.checks = Checks(self.catalogue, self.journal, self.script, self.base_url)
         self.stateful = Stateful.open(self.catalogue, stateful=stateful, store=store,
-                                      default_account=min(linked_accounts or [""]))  # fmt: skip
+                                      default_account=min(linked_accounts or [""]),
+                                      search_lag=search_lag, short_pages=short_pages)  # fmt: skip
         self.dispatcher = Dispatcher(
             self.catalogue, self.emulator, self.script, self.journal, self.checks,
             bases=self.bases, limits=limits, rate_limit=rate_limit, throttle=Throttle(clock),
@@ -184,17 +187,13 @@ class RefoldMock:
     @property
     def is_live(self) -> bool:
         """True in a live test: requests go to the real API through the read-only gateway.
-
-        Example: ``if not refold_mock.is_live: refold_mock.stub("hubspot", "get_contact")``
-        """
+        Example: ``if not refold_mock.is_live: refold_mock.stub("hubspot", "get_contact")``"""
         return self.live is not None
 
     @property
     def is_stateful(self) -> bool:
         """True when records persist across calls (the sandbox).
-
-        Example: ``if refold_mock.is_stateful: refold_mock.seed("hubspot", "contacts", [])``
-        """
+        Example: ``if refold_mock.is_stateful: refold_mock.seed("hubspot", "contacts", [])``"""
         return self.sandbox is not None
 
     def handle(self, request: httpx.Request) -> httpx.Response:

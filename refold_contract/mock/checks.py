@@ -21,8 +21,10 @@ from typing import Any
 import httpx
 
 from refold_contract._core import endpoint as ep
+from refold_contract._core.json import dumps_compact
 from refold_contract.catalogue import Catalogue
-from refold_contract.errors import UnmatchedRequest, UnusedStub
+from refold_contract.errors import SandboxError, UnmatchedRequest, UnusedStub
+from refold_contract.mock.emulator import Answer
 from refold_contract.mock.journal import Journal
 from refold_contract.mock.scripting import Script, Stub
 
@@ -104,11 +106,34 @@ class Checks:
         self._elsewhere: list[str] = []
         self._unmatched: dict[str, None] = {}
         self._unknown: dict[str, None] = {}
+        self._cannot: dict[str, SandboxError] = {}
 
     def miss(self, slug: str, action_id: str | None) -> None:
         """Remember an unknown app or action for :meth:`misses`, up to :data:`MAX_MISSES`."""
         if len(self._misses) < MAX_MISSES:
             self._misses[(slug, action_id)] = None
+
+    def cannot_answer(self, action_key: str, error: SandboxError) -> Answer:
+        """Remember a request the sandbox cannot answer as the app would (it fails the test at
+        teardown, even if the code under test caught the error); the answer carrying it.
+
+        Example::
+
+            answer = checks.cannot_answer("salesforce/get_entity_with_soql", exc)
+            answer.error is exc          # raised to an httpx client under respx
+        """
+        error.args = (f"{action_key}: {error.message}",)
+        error.message = error.args[0]
+        if len(self._cannot) < MAX_MISSES:
+            self._cannot.setdefault(error.message, error)
+        body = {"message": error.message, "hint": error.hint,
+                "error": "refold-contract: the sandbox cannot answer this request"}  # fmt: skip
+        return Answer(501, dumps_compact(body), error=error)
+
+    def forget_cannot_answer(self) -> None:
+        """Forget the requests the sandbox could not answer (the contract suite, which sends
+        arbitrary bodies, leaves those out instead of failing on them)."""
+        self._cannot.clear()
 
     def unmatched(self, action_key: str, params: Any) -> None:
         """Remember an execute answered with an example recorded for other params, up to
@@ -246,6 +271,13 @@ class Checks:
 
             checks.verify(assert_all_called=False)
         """
+        if self._cannot:
+            first = next(iter(self._cannot.values()))
+            if len(self._cannot) > 1:
+                more = "\n".join(f"  {m}" for m in self._cannot)
+                first.args = (f"{len(self._cannot)} requests the sandbox cannot answer:\n{more}",)
+                first.message = first.args[0]
+            raise first
         if self._elsewhere:
             raise UnmatchedRequest("\n".join(dict.fromkeys(self._elsewhere)))
         message = self.unplaced_message()
@@ -268,4 +300,5 @@ class Checks:
         self._misses.clear()
         self._elsewhere.clear()
         self._unmatched.clear()
+        self._cannot.clear()
         self._unknown.clear()

@@ -33,6 +33,7 @@ from refold_contract._core.json import Redactor
 from refold_contract._core.pacing import TokenBucket
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.config import Limits
+from refold_contract.errors import SandboxError
 from refold_contract.mock.checks import Checks
 from refold_contract.mock.emulator import Answer, Emulator, ParsedBody, parse_body
 from refold_contract.mock.journal import Journal
@@ -284,15 +285,24 @@ class Dispatcher:
             unknown = [name for name in parsed.params if name not in known]
             if unknown:
                 self.checks.unknown_parameters(action.key, unknown, list(known))
-        for source in self.sources:
-            sourced = source.reply(action, parsed, linked)
-            if sourced is not None:
-                return sourced
-        answer, note = self.emulator.replay(action, parsed.key)
-        if note is not None and action.state is None:
-            # No example has these params: the reply is unrelated to them, and no state block
-            # can compute one. (An action with a state block is to be computed by the sandbox
-            # instead; until then it replays as before.)
+        try:
+            for source in self.sources:
+                sourced = source.reply(action, parsed, linked)
+                if sourced is not None:
+                    return sourced
+            if action.state is not None and action.example_for(parsed.params, parsed.key) is None:
+                # Replay mode, no example has these params: the state block computes it.
+                computed = self.stateful.compute(action, parsed, linked)
+                if computed is not None:
+                    return computed
+        except SandboxError as exc:
+            # A request the sandbox cannot answer as the app would (SOQL or a search outside
+            # its subset): no reply the app would not send; the test fails, naming it.
+            return self.checks.cannot_answer(action.key, exc), "the sandbox cannot answer this"
+        answer, note = self.emulator.replay(action, parsed.key, parsed.params)
+        if note is not None:
+            # No example has these params and no state block could compute a reply: the one
+            # given is unrelated to them, and named (a warning; a failure when strict).
             self.checks.unmatched(action.key, parsed.params)
         return answer, note
 

@@ -77,7 +77,7 @@ class Answer:
     """What the mock sends back for one request: a status and the exact body bytes.
 
     ``delay`` asks the caller to wait first; ``timeout`` means no answer at all (the client
-    sees a read timeout).
+    sees a read timeout); ``error`` is raised instead of a reply where the caller can.
 
     Example::
 
@@ -92,6 +92,9 @@ class Answer:
     timeout: bool = False
     #: ``(slug, action_id)`` when the reply is an execute envelope a consumer contract records.
     track: tuple[str, str] | None = None
+    #: A problem of the test's, not a reply: raised to the client under respx (the body is what
+    #: an HTTP client of ``refold_server`` gets), and again at teardown.
+    error: Exception | None = None
 
     def json(self) -> Any:
         """The body, parsed."""
@@ -272,10 +275,11 @@ class Emulator:
             return self.error(400, problems[0].message, "VALIDATION_ERROR")
         return None
 
-    def replay(self, action: Action, key: str) -> tuple[Answer, str | None]:
-        """The example whose params equal the body, else the first successful one, else a
-        generic success; with a note saying which when it is not an exact match."""
-        example = action.examples_by_params.get(key)
+    def replay(self, action: Action, key: str, params: Any = None) -> tuple[Answer, str | None]:
+        """The example whose params equal the body (or whose match rules take ``params``),
+        else the first successful one, else a generic success; with a note saying which when
+        no example matches."""
+        example = action.example_for(params, key)
         note = None
         if example is None:
             if not action.examples:

@@ -370,6 +370,8 @@ class Wiring:
         if link is not None:
             return self.forward(request, link)
         answer = self.dispatch(request)
+        if answer.error is not None:
+            raise answer.error
         if (
             answer.status == 404
             and ep.match(request.method, self.dispatcher.relative_path(request.url)) is None

@@ -6,6 +6,11 @@ stub still wins, and an action without a state block is replayed as before. With
 every call that needs one raises :class:`~refold_contract.errors.ConfigurationError` naming how
 to turn stateful mode on.
 
+In replay mode (no ``stateful=True``) an example answers only the params it was recorded with.
+Any other request to an action with a state block is computed (:meth:`Stateful.compute`) by a
+sandbox of this mock's own, made at the first such request and seeded from the catalogue's
+examples: a search filters, a list pages, a get finds the record or answers the app's 404.
+
 Example::
 
     stateful = Stateful.open(catalogue, stateful=True)
@@ -16,7 +21,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from refold_contract.catalogue import Action, Catalogue
 from refold_contract.errors import ConfigurationError
@@ -26,7 +31,9 @@ from refold_contract.mock.journal import Call
 if TYPE_CHECKING:
     from refold_contract.sandbox import Sandbox, Store
 
-__all__ = ["Stateful"]
+__all__ = ["COMPUTED_NOTE", "Stateful"]
+
+COMPUTED_NOTE = "no example with these params: computed by the sandbox from the catalogue's records"
 
 
 class Stateful:
@@ -37,10 +44,22 @@ class Stateful:
         Stateful(None).reply(action, parsed, None)       # None: replay as usual
     """
 
-    __slots__ = ("sandbox",)
+    __slots__ = ("_catalogue", "_computed", "_default_account", "_options", "sandbox")
 
-    def __init__(self, sandbox: Sandbox | None) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox | None,
+        catalogue: Catalogue | None = None,
+        default_account: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.sandbox = sandbox
+        # Replay mode: the catalogue the computing sandbox is made from, when first needed,
+        # and what its store is given (the search lag, short pages).
+        self._catalogue = catalogue
+        self._default_account = default_account
+        self._options = options or {}
+        self._computed: Sandbox | None = None
 
     @classmethod
     def open(
@@ -50,17 +69,30 @@ class Stateful:
         stateful: bool,
         store: Store | None,
         default_account: str | None = None,
+        search_lag: object = None,
+        short_pages: bool = False,
     ) -> Stateful:
         """A sandbox over ``store`` (a fresh one if ``None``) when asked for, else none.
         ``default_account`` is the account ``seed()`` and ``records()`` use when given none:
         the test's (the marker's first linked account, which ``refold_client`` sends).
+        ``search_lag`` (anything :meth:`SearchLag.parse <refold_contract.sandbox.SearchLag.
+        parse>` takes; ``None``: none) and ``short_pages`` go to the store, the given one too.
 
         Example::
 
             Stateful.open(Catalogue.builtin(), stateful=False, store=None).sandbox   # None
+            Stateful.open(catalogue, stateful=True, store=None, search_lag="2 calls")
         """
+        options: dict[str, Any] = {}
+        if search_lag is not None:
+            # Deferred: the sandbox package is loaded only when the lag is asked for.
+            from refold_contract.sandbox import SearchLag
+
+            options["search_lag"] = SearchLag.parse(search_lag)
+        if short_pages:
+            options["short_pages"] = True
         if not stateful and store is None:
-            return cls(None)
+            return cls(None, catalogue, default_account, options)
         # Deferred: the sandbox engine is only loaded by the tests that use it.
         from refold_contract.sandbox import Sandbox, Store
 
@@ -69,7 +101,9 @@ class Stateful:
             store = Store(catalogue)
             if default_account:
                 store.default_account = default_account
-        return cls(Sandbox(catalogue, store))
+        for name, value in options.items():
+            setattr(store, name, value)
+        return cls(Sandbox(catalogue, store), catalogue, default_account, options)
 
     def seeded_elsewhere(self, calls: Sequence[Call]) -> list[str]:
         """For each app records were seeded into, when every execute of that app came from
@@ -115,6 +149,40 @@ class Stateful:
             return None
         return Answer(200, kept.body()), kept.note or None
 
+    def compute(
+        self, action: Action, parsed: ParsedBody, linked: str | None
+    ) -> tuple[Answer, str] | None:
+        """Replay mode: the answer to an execute no example of ``action`` matches, computed by
+        this mock's own sandbox from the catalogue's records; ``None`` when the action has no
+        state block, or its block does not cover these params (the caller replays, and says so).
+
+        Example::
+
+            stateful = Stateful.open(catalogue, stateful=False, store=None)
+            answer, note = stateful.compute(catalogue.get("hubspot", "search_contacts"),
+                                            parse_body(b'{"propertyName": "email", '
+                                                       b'"operator": "EQ", '
+                                                       b'"value": "nobody@example.com"}',
+                                                       Limits()), None)
+            # HubSpot's search reply with no results; note "computed by the sandbox: ..."
+        """
+        if action.state is None or self._catalogue is None:
+            return None
+        sandbox = self._computed
+        if sandbox is None:
+            # Deferred: made (and the engine loaded) only by a test that needs it.
+            from refold_contract.sandbox import Sandbox, Store
+
+            store = Store(self._catalogue, **self._options)
+            if self._default_account:
+                store.default_account = self._default_account
+            sandbox = self._computed = Sandbox(self._catalogue, store)
+        kept = sandbox.answer(action, parsed.params, linked, key=parsed.key)
+        if kept is None:
+            return None
+        note = COMPUTED_NOTE + (f"; {kept.note}" if kept.note else "")
+        return Answer(200, kept.body()), note
+
     def require(self, what: str) -> Sandbox:
         """The sandbox, or ``ConfigurationError`` naming ``refold_mock.<what>()`` and the fix.
 
@@ -133,6 +201,8 @@ class Stateful:
         return self.sandbox
 
     def clear(self) -> None:
-        """Put the records back to the catalogue's own (nothing without a sandbox)."""
+        """Put the records back to the catalogue's own (in replay mode: forget what requests
+        no example matched have written)."""
         if self.sandbox is not None:
             self.sandbox.store.reset()
+        self._computed = None

@@ -63,17 +63,49 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     ``{"object", "param", "field"}``: a record the request names that must exist (a Slack
     channel for its history); ``field`` is where children keep its id.
 ``filters`` (list)
-    ``[{"param", "field", "op", "value", "when"}]``: applied when the param is in the request;
+    ``[{"param", "field", "op", "value", "when"}]``: applied when the param is in the request
+    (``null`` or ``""`` counts as absent);
     ops ``EQ``, ``NEQ``, ``LT``, ``LTE``, ``GT``, ``GTE``, ``CONTAINS_TOKEN``,
     ``NOT_CONTAINS_TOKEN``, ``HAS_PROPERTY``, ``NOT_HAS_PROPERTY``, ``PREFIX``, ``IN``,
-    ``CONTAINS_ALL`` (semantics in :mod:`.matching`).
+    ``CONTAINS_ALL`` (semantics in :mod:`.matching`; HubSpot's search adds ``BETWEEN`` and
+    ``NOT_IN``).
 ``search`` (search)
     HubSpot's filter from three params: ``property_param``, ``operator_param``,
-    ``value_param``, and an optional free ``query_param`` over ``query_fields``.
-``query`` (query)
-    ``{"param": "query", "language": "soql"}``: the SOQL subset of :mod:`.soql`. A ``query``
-    block without it continues Salesforce queries: its ``paging.cursor`` param carries a
-    ``nextRecordsUrl`` (the ``httprequest`` action).
+    ``value_param``, and an optional free ``query_param`` over ``query_fields``. Or
+    ``{"style": "body", "objects": {"contacts": {"properties": [...], "query": [...]}}}``:
+    HubSpot's whole CRM search body (:mod:`.crm_search`), for the object types listed (the
+    properties a result shows by default, and those a free query looks in); needs a ``route``.
+``route`` (search)
+    ``{"method", "path", "method_param", "path_param", "body_param"}``: the requests of a
+    generic HTTP action (``httprequest``) the block answers, e.g. ``POST`` to
+    ``/crm/v3/objects/{object}/search`` (``{object}`` names the object type; the JSON object
+    in the body param is what the search reads). Any other request is not the sandbox's:
+    ``answer`` gives ``None``.
+``properties`` (create, update)
+    HubSpot's property checks: ``known`` (the object type's properties besides the schema's;
+    custom properties are declared here, and the names of every block on the object type
+    count), ``emails``, ``options`` (``{"dealstage": [...]}``), ``portal_id``. A refusal is
+    HubSpot's 400 through ``on_invalid``, with ``{errors}``.
+``query`` (query, list)
+    ``{"param": "query", "language": "soql", "fields": {"Account": ["Region__c"]}}``: the SOQL
+    subset of :mod:`.soql`; ``fields`` (optional) declares fields an object type has beyond
+    those the catalogue's records and actions show (a query naming an undeclared field is
+    Salesforce's ``INVALID_FIELD``). A ``query`` block without it is Salesforce's REST API
+    through the ``httprequest`` action: its ``paging.cursor`` param carries a
+    ``nextRecordsUrl`` to continue, or a ``/services/data/vXX.X/query`` path whose ``q`` is
+    run. Valid SOQL outside the subset raises :class:`~refold_contract.errors.UnsupportedQuery`
+    out of ``answer`` (the test fails); it is never given an invented app error. On a list,
+    ``language`` is ``gmail`` (the search subset of :mod:`.gmail`) or ``unmodelled`` (a
+    non-empty value raises :class:`~refold_contract.errors.UnsupportedSearch`); a query outside
+    the subset raises it too: never guessed, never a reply the app would not send.
+``kinds`` (list)
+    ``{"param", "default", "of"}``: the param names kinds (comma-separated), each kind a set of
+    record field values (``false`` also matches a field left out); ``default`` when absent or
+    empty; an unknown kind is the ``on_invalid`` reply with code ``invalid_<param>`` (Slack's
+    ``types``).
+``view`` (get, list)
+    ``{"style": "gmail", "param", "headers"}``: the param reshapes each record as the app's
+    format does (Gmail's ``format``; ``headers`` is the ``metadataHeaders`` param).
 ``select``
     Which fields a reply shows (``{selected}``): ``param`` (a comma-separated list in the
     request), ``default``, ``always``, ``written`` (a create or update shows what it wrote),
@@ -81,7 +113,8 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
 ``order``
     ``{"field", "direction"}`` for lists not paged by cursor (default: by id).
 ``paging``
-    ``{"style": hubspot | slack | gmail | workday | salesforce, "limit", "cursor", "offset",
+    ``{"style": hubspot | slack | gmail | workday | salesforce | netsuite, "limit", "cursor",
+    "offset",
     "batch", "default", "max", "after", "order", "prefix"}`` (:mod:`.paging`); the reply must
     put ``{paging/next}`` where the convention reads it (lint checks).
 ``only_with``
@@ -91,7 +124,8 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     A template for one record as the app shows it (``{record/...}``, ``{selected}``).
 ``reply`` (required)
     ``{"http_status", "data"}``: the success reply. ``data`` is a template (:mod:`.template`):
-    ``{item}`` or ``{items}``, ``{paging/next}``, ``{params/...}``, and more. Without
+    ``{item}`` or ``{items}``, ``{paging/next}``, ``{params/...}``, and more; ``{items?}`` is
+    absent when empty, ``{paging/next!}`` removes the object holding it when absent. Without
     ``http_status`` the status is the first successful example's (none if it has none), so
     stateful answers keep the catalogue's envelope.
 ``on_missing`` (get, update, delete; required)
@@ -100,7 +134,12 @@ loader and by ``refold-contract lint`` (problems are named by file and JSON poin
     missing record as a success.
 ``on_invalid``
     The app's reply to a page size, cursor or query it refuses; ``{code}`` and ``{message}``
-    say what was wrong (``MALFORMED_QUERY``, ``invalid_cursor``).
+    say what was wrong (``MALFORMED_QUERY``, ``invalid_cursor``), ``{errors}`` lists HubSpot's
+    property problems.
+
+The search lag: ``store.search_lag = SearchLag(calls=2)`` (or ``seconds=``) keeps records a
+create or update wrote out of ``search`` results for that many later sandbox calls or seconds,
+as HubSpot's search index lags its writes (:class:`~.lag.SearchLag`).
 
 Example state block (``hubspot/get_contact_by_id.json``)::
 
@@ -125,6 +164,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from refold_contract.catalogue.state import RecordModel, StateBlock
     from refold_contract.sandbox.engine import Sandbox
+    from refold_contract.sandbox.lag import SearchLag
     from refold_contract.sandbox.reply import SandboxReply
     from refold_contract.sandbox.soql import SOQLQuery, parse_soql
     from refold_contract.sandbox.store import DEFAULT_ACCOUNT, Clock, Store
@@ -136,6 +176,7 @@ __all__ = [
     "SOQLQuery",
     "Sandbox",
     "SandboxReply",
+    "SearchLag",
     "StateBlock",
     "Store",
     "parse_soql",
@@ -147,6 +188,7 @@ _HOMES = {
     "DEFAULT_ACCOUNT": "refold_contract.sandbox.store",
     "Clock": "refold_contract.sandbox.store",
     "Store": "refold_contract.sandbox.store",
+    "SearchLag": "refold_contract.sandbox.lag",
     "Sandbox": "refold_contract.sandbox.engine",
     "SandboxReply": "refold_contract.sandbox.reply",
     "RecordModel": "refold_contract.catalogue.state",

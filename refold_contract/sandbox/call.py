@@ -14,14 +14,18 @@ Example::
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import uuid
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from refold_contract._core.json import JSONProblem, loads
-from refold_contract.catalogue.state import Reply, Select, StateBlock, Template
+from refold_contract.catalogue.state import Kinds, Reply, Select, StateBlock, Template
 from refold_contract.catalogue.template import MISSING, Context
+from refold_contract.errors import UnsupportedSearch
+from refold_contract.sandbox.gmail import FORMATS, gmail_view, parse_gmail_query
 from refold_contract.sandbox.matching import as_number, matches, norm, order_key
 from refold_contract.sandbox.reply import SUCCESS, SandboxReply
 from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
@@ -29,9 +33,16 @@ from refold_contract.sandbox.store import Clock, Store, Table, id_key, sort_id
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action
 
-__all__ = ["Call", "Plan"]
+__all__ = ["Call", "Plan", "RecordTest"]
 
 _FRESH_EACH_TIME: Final = frozenset({"uuid", "now"})
+#: A condition on whole records beyond the block's filters (kinds, a search query), with the
+#: token that tells its ordered views apart in the table's cache.
+RecordTest = tuple[Hashable, Callable[[Mapping[str, Any]], bool]]
+# An address HubSpot would take: something, one @, a domain with a dot; no spaces. HubSpot's
+# own rule is not published: this one is assumed (it refuses what HubSpot was seen refusing,
+# "example.lcom").
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 class Plan:
@@ -130,12 +141,71 @@ class Call:
             return self.reply(spec, 404, note, id=key)
         return SandboxReply("Errored", 404, {"error": "not found", "id": key}, note=note)
 
-    def invalid(self, code: str, message: str, status: int) -> SandboxReply:
+    def invalid(
+        self, code: str, message: str, status: int, *, errors: list[Any] | None = None
+    ) -> SandboxReply:
         spec = self.block.on_invalid
         note = f"sandbox: refused ({code}): {message}"
+        extra: dict[str, Any] = {} if errors is None else {"errors": errors}
         if spec is not None:
-            return self.reply(spec, status, note, code=code, message=message)
-        return SandboxReply("Errored", status, {"error": code, "message": message}, note=note)
+            return self.reply(spec, status, note, code=code, message=message, **extra)
+        return SandboxReply(
+            "Errored", status, {"error": code, "message": message, **extra}, note=note
+        )
+
+    def refused_properties(self, table: Table, fields: Mapping[str, Any]) -> SandboxReply | None:
+        """HubSpot's 400 when a write names a property the object type does not have, an email
+        property holds no email address, or a property with options is given another value
+        (the block's ``properties``); ``None`` when every property is fine."""
+        spec = self.block.properties
+        if spec is None:
+            return None
+        model = table.model
+        known = self.store.known_properties(self.slug, self.block.object)
+        problems: list[tuple[str, str, str]] = []
+        for name, value in fields.items():
+            if (
+                name not in known
+                and name not in (model.id, model.created, model.updated)
+                and table.spelling(name) != name
+            ):
+                problems.append(
+                    (name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+                )
+            elif (
+                name in spec.emails and value not in (None, "") and not _EMAIL.fullmatch(str(value))
+            ):
+                problems.append((name, "INVALID_EMAIL", f"Email address {value} is invalid"))
+            elif (
+                name in spec.options
+                and value not in (None, "")
+                and (str(value) not in spec.options[name])
+            ):
+                allowed = ", ".join(spec.options[name])
+                problems.append(
+                    (
+                        name,
+                        "INVALID_OPTION",
+                        f"{value} was not one of the allowed options: [{allowed}]",
+                    )
+                )
+        if not problems:
+            return None
+        shown = []
+        for name, code, text in problems:
+            entry: dict[str, Any] = {"isValid": False, "message": text, "error": code, "name": name}
+            entry["localizedErrorMessage"] = text
+            if spec.portal_id is not None:
+                entry["portalId"] = spec.portal_id
+            shown.append(entry)
+        message = "Property values were not valid: " + json.dumps(
+            shown, separators=(",", ":"), ensure_ascii=False
+        )
+        errors = [
+            {"message": text, "code": code, "context": {"propertyName": [name]}}
+            for name, code, text in problems
+        ]
+        return self.invalid("VALIDATION_ERROR", message, 400, errors=errors)
 
     def shape(
         self,
@@ -151,8 +221,73 @@ class Call:
         if selected is None:
             selected = _select(self.block.select, record, self.params, written)
         ctx = self.context(self.plan.item_needs, object_type, record=record, selected=selected)
+        needs = self.plan.item_needs
+        if "created" in needs or "updated" in needs:
+            model = self.store.model(self.slug, object_type or self.block.object)
+            if model.created:
+                ctx.created = record.get(model.created, MISSING)
+            if model.updated:
+                ctx.updated = record.get(model.updated, MISSING)
         value = item(ctx)
+        view = self.block.view
+        if view is not None and isinstance(value, dict):
+            value = gmail_view(value, self.view_name(), self.params.get(view.headers or ""))
         return None if value is MISSING else value
+
+    def view_name(self) -> str:
+        """The view the request asks for (``full`` when it names none)."""
+        view = self.block.view
+        given = self.params.get(view.param) if view is not None else None
+        return "full" if given in (None, "") else str(given)
+
+    def refused_view(self) -> SandboxReply | None:
+        """The app's bad-request reply when the request names a view the app does not have."""
+        view = self.block.view
+        if view is None:
+            return None
+        name = self.view_name()
+        if name in FORMATS:
+            return None
+        return self.invalid(
+            "INVALID_ARGUMENT",
+            f"Invalid value at '{view.param}', {name!r}: one of {', '.join(FORMATS)}",
+            400,
+        )
+
+    def record_tests(self) -> list[RecordTest] | SandboxReply:
+        """The kinds and the search query a list asks for, as record tests; or the app's
+        refusal (a kind it does not have, a query outside the sandbox's subset)."""
+        tests: list[RecordTest] = []
+        kinds = self.block.kinds
+        if kinds is not None:
+            chosen = _kind_names(kinds, self.params.get(kinds.param))
+            unknown = [n for n in chosen if n not in kinds.of]
+            if unknown:
+                return self.invalid(
+                    f"invalid_{kinds.param}",
+                    f"{kinds.param} {', '.join(unknown)!r} is not one of {', '.join(kinds.of)}",
+                    400,
+                )
+            wanted = [kinds.of[n] for n in chosen]
+            tests.append((("kinds", tuple(chosen)), lambda r: any(_of_kind(r, k) for k in wanted)))
+        spec = self.block.query
+        text = self.params.get(spec.param or "") if spec is not None else None
+        if spec is None or spec.language == "soql" or text in (None, ""):
+            return tests
+        # A query outside what the sandbox models raises UnsupportedSearch: the app would
+        # answer it, so no reply the sandbox could make up is the app's; the test fails.
+        if spec.language == "gmail":
+            query = parse_gmail_query(str(text))
+        else:
+            raise UnsupportedSearch(
+                self.slug,
+                str(text),
+                str(text),
+                f"bodies without {spec.param}",
+                why=f"it does not model {self.slug}'s {spec.param}",
+            )
+        tests.append((("query", query.text), query.matches))
+        return tests
 
     def fields(self, *, creating: bool) -> dict[str, Any]:
         """The record fields a create or update writes, from the request's params."""
@@ -231,14 +366,20 @@ class Call:
             return None
         return id_key(value).strip()
 
-    def filtered_view(self, table: Table) -> tuple[list[str], list[Any]]:
-        """Ids the block's filters keep, in reply order, with their sort keys."""
+    def filtered_view(
+        self, table: Table, tests: Sequence[RecordTest] = ()
+    ) -> tuple[list[str], list[Any]]:
+        """Ids the block's filters (and ``tests``) keep, in reply order, with their sort keys.
+
+        A filter whose param is absent, ``null`` or ``""`` is not applied: the apps read an
+        empty query param as one not sent.
+        """
         block = self.block
         active: list[tuple[str, str, Any]] = []
         for flt in block.filters:
-            if flt.param not in self.params:
+            given = self.params.get(flt.param)
+            if given is None or given == "":
                 continue
-            given = self.params[flt.param]
             if flt.when is not None and str(given).strip().casefold() != flt.when.casefold():
                 continue
             active.append((flt.field, flt.op, flt.value if flt.has_value else given))
@@ -255,7 +396,7 @@ class Call:
         else:
             fmt = table.model.id_format
             sort = lambda k, r: sort_id(k, fmt)  # noqa: E731
-        if not active and block.order is None:
+        if not active and block.order is None and not tests:
             return table.ordered_by_id(descending)
         candidates = None
         for field, op, wanted in active:
@@ -267,12 +408,37 @@ class Call:
             block.order,
             descending,
             tuple((f, o, norm(w)) for f, o, w in active),
+            tuple(token for token, _ in tests),
         )
 
         def keep(record: dict[str, Any]) -> bool:
-            return all(matches(op, record.get(field), wanted) for field, op, wanted in active)
+            return all(
+                matches(op, record.get(field), wanted) for field, op, wanted in active
+            ) and all(test(record) for _, test in tests)
 
         return table.view(cache_key, keep, sort, reverse=descending, candidates=candidates)
+
+
+def _kind_names(kinds: Kinds, given: Any) -> list[str]:
+    """The kinds a request names (comma-separated text or a list), or the default ones."""
+    if isinstance(given, list):
+        names = [str(n).strip() for n in given]
+    elif given is None or given == "":
+        names = []
+    else:
+        names = [n.strip() for n in str(given).split(",")]
+    names = [n for n in names if n]
+    return list(dict.fromkeys(names)) if names else list(kinds.default)
+
+
+def _of_kind(record: Mapping[str, Any], kind: Mapping[str, Any]) -> bool:
+    for field, wanted in kind.items():
+        value = record.get(field)
+        if wanted is False and value is None:
+            continue
+        if not matches("EQ", value, wanted):
+            return False
+    return True
 
 
 def _value(rule: str, kind: str, value: Any) -> Any:

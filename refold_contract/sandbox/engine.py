@@ -91,10 +91,19 @@ class Sandbox:
         run = OPERATIONS[block.operation]
         store = self.store
         with store.lock:
-            if not plan.cacheable or not self.keep_replies:
+            store.call_made()
+            # With a search lag, what a search sees changes with each call and each second,
+            # with no write in between: such answers are never kept.
+            lagging = store.search_lag is not None and block.operation == "search"
+            if not plan.cacheable or not self.keep_replies or lagging:
                 return run(Call(store, plan, params, linked_account_id))
             account = store.account(linked_account_id)
-            cache_key = (id(plan), account, key if key is not None else canonical_json(params))
+            cache_key = (
+                id(plan),
+                account,
+                store.short_pages,
+                key if key is not None else canonical_json(params),
+            )
             writes = store.writes(account)
             held = self._replies.get(cache_key)
             if held is not None and held[0] == writes:

@@ -9,6 +9,9 @@ search and SOQL.
 - ``CONTAINS_TOKEN`` with a ``*`` matches the whole value against the wildcard pattern
   (``*@example.com``); without one, every word of the value asked for must be a word of the field.
 - ``PREFIX`` is true when a word of the field starts with the value (Workday's name search).
+- ``BETWEEN`` takes a ``(low, high)`` pair and includes both ends (HubSpot's ``value`` and
+  ``highValue``); ``IN`` and ``NOT_IN`` take a list (or comma-separated text) and compare as
+  ``EQ`` does.
 - A field holding a list matches when one of its elements does.
 
 Example::
@@ -24,9 +27,34 @@ import datetime as dt
 import json
 import re
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["as_instant", "as_number", "matches", "norm", "order_key", "wildcard"]
+__all__ = [
+    "HUBSPOT_OPERATORS",
+    "as_instant",
+    "as_number",
+    "matches",
+    "norm",
+    "order_key",
+    "wildcard",
+]
+
+#: HubSpot's CRM search filter operators (developers.hubspot.com/docs/api-reference/search/guide).
+HUBSPOT_OPERATORS: Final = (
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+)
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _INSTANT = re.compile(
@@ -240,6 +268,7 @@ def matches(op: str, field: Any, wanted: Any = None) -> bool:
 
         matches("HAS_PROPERTY", "", None)            # False: an empty value is no value
         matches("IN", "Prospect", "Customer,Prospect")   # True
+        matches("BETWEEN", "10", ("10", "20"))           # True: both ends included
         matches("CONTAINS_ALL", ["INBOX", "UNREAD"], "INBOX")   # True
     """
     if op == "HAS_PROPERTY":
@@ -252,6 +281,11 @@ def matches(op: str, field: Any, wanted: Any = None) -> bool:
         return not matches("CONTAINS_TOKEN", field, wanted)
     if op == "IN":
         return any(matches("EQ", field, w) for w in _as_list(wanted))
+    if op == "NOT_IN":
+        return not matches("IN", field, wanted)
+    if op == "BETWEEN":
+        low, high = wanted
+        return matches("GTE", field, low) and matches("LTE", field, high)
     if op == "CONTAINS_ALL":
         have = {norm(v) for v in (field if isinstance(field, list) else _as_list(field or ""))}
         return all(norm(w) in have for w in _as_list(wanted))

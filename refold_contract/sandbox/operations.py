@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from refold_contract.catalogue.state import FILTER_OPS
 from refold_contract.errors import PagingProblem
 from refold_contract.sandbox.call import Call
-from refold_contract.sandbox.matching import matches, norm
+from refold_contract.sandbox.crm_search import answer_crm_search
+from refold_contract.sandbox.matching import HUBSPOT_OPERATORS, matches, norm
 from refold_contract.sandbox.paging import window
 from refold_contract.sandbox.queries import answer_query, salesforce_first
 from refold_contract.sandbox.reply import SandboxReply
@@ -26,7 +26,9 @@ from refold_contract.sandbox.store import Table, sort_id
 
 __all__ = ["OPERATIONS"]
 
-_HUBSPOT_OPS: Final = frozenset(FILTER_OPS) - {"PREFIX", "CONTAINS_ALL"}
+_HUBSPOT_OPS: Final = frozenset(HUBSPOT_OPERATORS)
+# What HubSpot needs besides ``value`` for these operators, which one value param cannot carry.
+_NEEDS: Final = {"BETWEEN": "highValue", "IN": "values", "NOT_IN": "values"}
 
 
 def _create(call: Call) -> SandboxReply:
@@ -38,11 +40,12 @@ def _create(call: Call) -> SandboxReply:
     block = call.block
     if block.id_param and call.requested_id():
         fields[table.model.id] = call.params[block.id_param]
-    refused = call.conflict(table, fields, None)
+    refused = call.refused_properties(table, fields) or call.conflict(table, fields, None)
     if refused is not None:
         return refused
     record = call.store.new_record(call.slug, block.object, fields, table)
     key = table.put(record)
+    call.store.wrote(table, key)
     item = call.shape(record, written=[*fields, table.model.id])
     return call.success(
         (key,), f"sandbox: created {block.object} {key}", record=record, item=item, id=key
@@ -50,7 +53,7 @@ def _create(call: Call) -> SandboxReply:
 
 
 def _get(call: Call) -> SandboxReply:
-    refused = call.parent_missing()
+    refused = call.parent_missing() or call.refused_view()
     if refused is not None:
         return refused
     key = call.requested_id()
@@ -74,7 +77,7 @@ def _update(call: Call) -> SandboxReply:
         return call.missing(key or "")
     fields = call.fields(creating=False)
     block = call.block
-    refused = call.conflict(table, fields, key)
+    refused = call.refused_properties(table, fields) or call.conflict(table, fields, key)
     if refused is not None:
         return refused
     record = {**old, **fields}
@@ -83,6 +86,7 @@ def _update(call: Call) -> SandboxReply:
     if model.updated:
         record[model.updated] = call.now(model.clock)
     table.put(record)
+    call.store.wrote(table, key)
     item = call.shape(record, written=list(fields))
     return call.success(
         (key,), f"sandbox: updated {block.object} {key}", record=record, item=item, id=key
@@ -127,27 +131,39 @@ def _page_reply(
 
 
 def _list(call: Call) -> SandboxReply:
-    refused = call.parent_missing()
+    refused = call.parent_missing() or call.refused_view()
     if refused is not None:
         return refused
+    tests = call.record_tests()
+    if isinstance(tests, SandboxReply):
+        return tests
     table = call.table()
-    ids, keys = call.filtered_view(table)
+    ids, keys = call.filtered_view(table, tests)
     paging = call.block.paging
     if paging is None:
         return _page_reply(call, table, ids, {"total": len(ids), "done": True}, "listed")
     if paging.style == "salesforce":
         return salesforce_first(call, table, ids)
     try:
-        page = window(paging, call.params, ids, keys, id_format=table.model.id_format)
+        page = window(
+            paging,
+            call.params,
+            ids,
+            keys,
+            id_format=table.model.id_format,
+            short=call.store.short_pages,
+        )
     except PagingProblem as exc:
         return call.invalid(exc.code, exc.message, exc.http_status)
     return _page_reply(call, table, page.ids, page.info, "listed")
 
 
-def _search(call: Call) -> SandboxReply:
+def _search(call: Call) -> SandboxReply | None:
     block = call.block
     spec = block.search
     assert spec is not None
+    if spec.style == "body":
+        return answer_crm_search(call)
     params = call.params
     prop = params.get(spec.property_param)
     op = str(params.get(spec.operator_param, "")).strip().upper()
@@ -158,6 +174,12 @@ def _search(call: Call) -> SandboxReply:
             f"operator {op!r} is not one of {', '.join(sorted(_HUBSPOT_OPS))}"
             if op not in _HUBSPOT_OPS
             else "propertyName must name a property",
+            400,
+        )
+    if op in _NEEDS:
+        return call.invalid(
+            "VALIDATION_ERROR",
+            f"{op} needs {_NEEDS[op]}, which this action's parameters cannot carry",
             400,
         )
     table = call.table()
@@ -182,6 +204,7 @@ def _search(call: Call) -> SandboxReply:
             lambda k, r: sort_id(k, fmt),
             candidates=table.equal(prop, wanted) if op == "EQ" else None,
         )
+    ids = call.store.searchable(table, ids)
     paging = block.paging
     if paging is None:
         return _page_reply(call, table, ids, {"total": len(ids)}, "found")

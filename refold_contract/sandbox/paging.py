@@ -3,17 +3,27 @@
 Conventions (request params; where the reply, below ``data``, gives the next page):
 
 - ``hubspot``: ``limit``, ``after``; ``paging.next.after``, absent on the last page (lists: the
-  next record's id; search: a position).
+  next record's id; search: a position). HubSpot's CRM search body is paged by
+  :func:`hubspot_search_page`: at most 200 a page and 10,000 results a query, refused beyond.
 - ``slack``: ``limit``, ``cursor``; ``response_metadata.next_cursor``, ``""`` on the last page
   (base64 of a prefix and the next record's id).
 - ``gmail``: ``maxResults``, ``pageToken``; ``nextPageToken``, absent on the last page (the next
   message's hexadecimal id, in decimal digits).
-- ``workday``: ``limit``, ``offset``; ``total`` (the caller adds the page size to the offset).
+- ``workday``: ``limit``, ``offset``; ``total`` (the caller adds the page size to the offset);
+  ``page`` and ``pages`` too (Workday's SOAP Response_Results).
+- ``netsuite``: ``limit``, ``offset``, which must be a multiple of ``limit``; ``count``,
+  ``hasMore``, ``offset``, ``totalResults`` and the ``previous``/``first``/``next``/``last``
+  page offsets for its links (NetSuite REST's record collection).
 - ``salesforce``: a batch size; ``totalSize``, ``done`` and ``nextRecordsUrl``
   (``/services/data/v59.0/query/01g...-2000``), fetched with the ``httprequest`` action.
 
 A page size over the convention's maximum is lowered to it; a page size or cursor that is not
 one is the app's own bad-request reply (:class:`PagingProblem`).
+
+Short pages (``Store.short_pages``): Slack says a page may hold fewer items than ``limit`` even
+when more remain. With ``short=True``, a ``slack`` page that is not the last holds one item less
+than asked (never none), so code that stops at a short page, instead of at an empty
+``next_cursor``, is caught; every item still comes exactly once.
 
 Example::
 
@@ -35,12 +45,29 @@ from refold_contract.errors import PagingProblem
 from refold_contract.sandbox.matching import as_number
 from refold_contract.sandbox.store import sort_id
 
-__all__ = ["SALESFORCE_API", "Page", "PagingProblem", "page_size", "window"]
+__all__ = [
+    "HUBSPOT_SEARCH_MAX",
+    "HUBSPOT_SEARCH_WINDOW",
+    "SALESFORCE_API",
+    "Page",
+    "PagingProblem",
+    "hubspot_search_page",
+    "page_size",
+    "window",
+]
 
 #: The API version in the Salesforce URLs the sandbox writes (``nextRecordsUrl``, attributes).
 SALESFORCE_API: Final = "v59.0"
 #: Salesforce's batch sizes: at least 200, at most 2,000 (its batchSize query option).
 SALESFORCE_BATCH: Final = (200, 2000)
+
+#: HubSpot's CRM search: "The maximum number of supported objects per page is 200" and "The
+#: search endpoints are limited to 10,000 total results for any given query. Attempting to page
+#: beyond 10,000 will result in a 400 error." (developers.hubspot.com/docs/api-reference/search/
+#: guide, Limits); 10 a page by default.
+HUBSPOT_SEARCH_MAX: Final = 200
+HUBSPOT_SEARCH_WINDOW: Final = 10_000
+HUBSPOT_SEARCH_DEFAULT: Final = 10
 
 #: The app's code and status for a page size or cursor it refuses.
 BAD_PAGING: Final[Mapping[str, tuple[str, int]]] = {
@@ -49,6 +76,7 @@ BAD_PAGING: Final[Mapping[str, tuple[str, int]]] = {
     "gmail": ("INVALID_ARGUMENT", 400),
     "workday": ("invalid_request", 400),
     "salesforce": ("INVALID_QUERY_LOCATOR", 400),
+    "netsuite": ("INVALID_PARAMETER", 400),
 }
 
 
@@ -108,7 +136,7 @@ def _gmail_token(key: str) -> str:
 
 
 def _gmail_key(token: str) -> tuple[int, Any]:
-    if token.isdigit() and len(token) <= 40:
+    if token.isascii() and token.isdigit() and len(token) <= 40:
         return (0, int(token))
     if token.startswith("~"):
         try:
@@ -125,11 +153,13 @@ def window(
     keys: Sequence[Any],
     *,
     id_format: str,
+    short: bool = False,
 ) -> Page:
     """The page of ``ids`` (in reply order, with their id sort ``keys``) a request asks for.
 
     Raises :class:`PagingProblem` for a page size or cursor the app would refuse. Salesforce
-    paging is the sandbox's own (query locators); it is not handled here.
+    paging is the sandbox's own (query locators); it is not handled here. ``short`` makes a
+    ``slack`` page that is not the last one item shorter than asked (``Store.short_pages``).
 
     Example::
 
@@ -141,6 +171,8 @@ def window(
     descending = paging.order == "desc"
     total = len(ids)
     info: dict[str, Any] = {"limit": size, "total": total}
+    if style in ("workday", "netsuite"):
+        return _offset_page(paging, params, ids, size, info)
     if style == "workday" or (style == "hubspot" and paging.after == "offset"):
         raw = params.get(paging.offset) if style == "workday" and paging.offset else cursor
         start = (
@@ -166,6 +198,8 @@ def window(
         else:
             key = _gmail_key(text)
         start = _position(keys, key, descending=descending)
+    if short and style == "slack" and size > 1 and start + size < total:
+        size -= 1
     chosen = list(ids[start : start + size])
     more = start + size < total
     info["offset"] = start
@@ -186,6 +220,87 @@ def window(
             info["next"] = _gmail_token(following)
     elif style == "slack":
         info["next"] = ""
+    return Page(chosen, info)
+
+
+def _offset_page(
+    paging: Paging, params: Mapping[str, Any], ids: Sequence[str], size: int, info: dict[str, Any]
+) -> Page:
+    """Workday's and NetSuite's pages: ``offset`` records skipped, ``limit`` records shown."""
+    style = paging.style
+    raw = params.get(paging.offset) if paging.offset else None
+    start = 0 if raw in (None, "") else _whole(style, paging.offset or "", raw, minimum=0)
+    if style == "netsuite" and start % size:
+        raise _problem(
+            style,
+            "INVALID_PARAMETER",
+            f"Invalid query parameter value: offset {start} is not a multiple of limit {size}",
+        )
+    total = len(ids)
+    chosen = list(ids[start : start + size])
+    more = start + size < total
+    info.update(offset=start, count=len(chosen), has_more=more)
+    info["page"] = start // size + 1
+    info["pages"] = -(-total // size)
+    if more:
+        info["next"] = str(start + size) if style == "workday" else start + size
+        info["last"] = (total - 1) // size * size
+    if start > 0:
+        info["first"] = 0
+        info["previous"] = max(0, start - size)
+    info["text"] = {k: str(v) for k, v in info.items() if type(v) is int}
+    return Page(chosen, info)
+
+
+def hubspot_search_page(body: Mapping[str, Any], ids: Sequence[str]) -> Page:
+    """The page of ``ids`` (the search's results, in order) HubSpot's search body asks for.
+
+    ``limit`` (default 10) must be a whole number from 1 to 200 and ``after`` a whole number
+    (HubSpot: "You must format the value in the after parameter as an integer"); an ``after``
+    at or past 10,000 is refused, and a page stops at the 10,000th result. Every result is on
+    exactly one page: ``next`` is the position after the page, absent when none is left.
+    Refusals raise :class:`PagingProblem` (HubSpot's 400 ``VALIDATION_ERROR``; the messages
+    are assumed).
+
+    Example::
+
+        page = hubspot_search_page({"limit": 2, "after": "4"}, ids)
+        page.ids, page.info.get("next")          # (ids[4:6], "6" if len(ids) > 6 else absent)
+    """
+    raw_limit = body.get("limit")
+    size = HUBSPOT_SEARCH_DEFAULT
+    if raw_limit is not None:
+        number = as_number(raw_limit)
+        if number is None or not number.is_integer() or not 1 <= number <= HUBSPOT_SEARCH_MAX:
+            raise _problem(
+                "hubspot",
+                "VALIDATION_ERROR",
+                f"limit must be a whole number from 1 to {HUBSPOT_SEARCH_MAX}, got {raw_limit!r}",
+            )
+        size = int(number)
+    raw_after = body.get("after")
+    start = 0
+    if raw_after not in (None, ""):
+        number = as_number(raw_after)
+        if number is None or not number.is_integer() or number < 0:
+            raise _problem(
+                "hubspot", "VALIDATION_ERROR", f"after must be an integer, got {raw_after!r}"
+            )
+        start = int(number)
+        if start >= HUBSPOT_SEARCH_WINDOW:
+            raise _problem(
+                "hubspot",
+                "VALIDATION_ERROR",
+                f"after {start} is past the {HUBSPOT_SEARCH_WINDOW:,} results a search can "
+                "page through",
+            )
+    total = len(ids)
+    end = min(start + size, total, HUBSPOT_SEARCH_WINDOW)
+    chosen = list(ids[start:end]) if start < total else []
+    info: dict[str, Any] = {"limit": size, "total": total, "offset": start}
+    info["has_more"] = end < total
+    if end < total:
+        info["next"] = str(end)
     return Page(chosen, info)
 
 

@@ -84,7 +84,17 @@ def draw_fields(data: DataObject, action: Action | None, *, update: bool) -> dic
         chosen += extra
     if update and not chosen and optional:
         chosen = [optional[0]]
-    return {name: data.draw(value_for(param), label=name) for name, _, param in chosen}
+    checks = action.state.properties if action.state is not None else None
+    out = {}
+    for name, _, param in chosen:
+        strategy = value_for(param)
+        # Values the block's property checks accept: the app would refuse others.
+        if checks is not None and name in checks.options:
+            strategy = st.sampled_from(checks.options[name])
+        elif checks is not None and name in checks.emails:
+            strategy = WORD.map(lambda w: f"{w}@example.com")
+        out[name] = data.draw(strategy, label=name)
+    return out
 
 
 def value_for(param: Any) -> SearchStrategy[Any]:

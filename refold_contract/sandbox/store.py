@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -30,12 +31,13 @@ from refold_contract.catalogue.state import RecordModel, StateBlock
 from refold_contract.catalogue.template import MISSING, at, find, json_copy, unify
 from refold_contract.config import MOCK_LINKED_ACCOUNT
 from refold_contract.errors import InvalidRecord, UnknownObjectType
+from refold_contract.sandbox.lag import SearchLag
 from refold_contract.sandbox.matching import as_number, norm
 
 if TYPE_CHECKING:
     from refold_contract.catalogue import Action, Catalogue
 
-__all__ = ["DEFAULT_ACCOUNT", "Clock", "Store", "Table"]
+__all__ = ["DEFAULT_ACCOUNT", "Clock", "SearchLag", "Store", "Table"]
 
 #: The linked account a store uses when a call or a seed names none: the mock's own default.
 DEFAULT_ACCOUNT: Final = MOCK_LINKED_ACCOUNT
@@ -179,6 +181,9 @@ class Table:
         # are never reused, as the apps do.
         self._top = 0.0
         self._names: dict[str, str] = {}
+        #: Records written through the sandbox: id -> (sandbox call number, timer reading),
+        #: for the search lag.
+        self.written: dict[str, tuple[int, float]] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -212,6 +217,7 @@ class Table:
     def delete(self, key: str) -> dict[str, Any] | None:
         """Remove a record; the record removed, or ``None``."""
         old = self.rows.pop(key, None)
+        self.written.pop(key, None)
         if old is not None:
             for field, index in self._indexes.items():
                 bucket = index.get(norm(old.get(field)))
@@ -224,6 +230,7 @@ class Table:
         """Remove every record."""
         self.rows.clear()
         self._indexes.clear()
+        self.written.clear()
         self._changed()
 
     def _changed(self) -> None:
@@ -325,14 +332,25 @@ class Store:
 
     ``catalogue`` declares the object types (from its state blocks) and supplies the starting
     records (from its examples). ``default_account`` is the linked account for calls and seeds
-    that name none; ``clock`` stamps ids and timestamps.
+    that name none; ``clock`` stamps ids and timestamps; ``search_lag`` keeps new writes out of
+    search results for a while (:class:`SearchLag`), timed by ``timer``.
+
+    ``short_pages`` (default ``False``): Slack documents that a page may hold fewer items than
+    ``limit`` even when more remain. When true, every cursor-paged Slack list
+    (``conversations.list``, history, replies) answers a page that is not the last with one
+    item less than asked (never none), so code that stops at a short page instead of at an
+    empty ``next_cursor`` is caught; every item still comes exactly once across the pages.
 
     Example::
 
         store = Store(Catalogue.builtin(), default_account="user_1")
         store.seed("salesforce", "Account", [{"Name": "Acme"}])
         store.records("salesforce", "Account")[-1]["Id"]      # '001Hs...' (18 characters)
+        Store(Catalogue.builtin(), short_pages=True).short_pages     # True
     """
+
+    #: Slack pages that are not the last hold fewer items than ``limit`` (see above).
+    short_pages: bool = False
 
     def __init__(
         self,
@@ -340,15 +358,29 @@ class Store:
         *,
         default_account: str = DEFAULT_ACCOUNT,
         clock: Clock | None = None,
+        short_pages: bool = False,
+        search_lag: SearchLag | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.short_pages = short_pages
         self.lock = threading.RLock()
+        #: How long a record written through the sandbox stays out of search results
+        #: (:class:`SearchLag`); ``None``: searches see every write at once.
+        self.search_lag = search_lag
+        #: Seconds, for the search lag's ``seconds`` (monotonic; a test may pass its own).
+        self.timer = timer
+        #: Sandbox calls answered so far, for the search lag's ``calls``.
+        self.calls = 0
         self.default_account = default_account
         #: (linked account, app) pairs records were seeded into: a request for the app from
         #: another account alone finds none of them (the plugin warns at teardown).
         self.seeded: set[tuple[str, str]] = set()
         self.clock = clock or Clock()
+        #: The catalogue the store was built from (``None``: object types declared by hand).
+        self.catalogue = catalogue
         models, base = _from_catalogue(catalogue) if catalogue is not None else ({}, {})
         self._models: dict[tuple[str, str], RecordModel] = dict(models)
+        self._known = declared_properties(catalogue) if catalogue is not None else {}
         self._base = base
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._locators: dict[str, collections.OrderedDict[str, Any]] = {}
@@ -381,6 +413,16 @@ class Store:
         if found is None:
             raise UnknownObjectType(slug, object_type, [o for _, o in self.objects(slug)])
         return found
+
+    def known_properties(self, slug: str, object_type: str) -> frozenset[str]:
+        """The properties the catalogue declares for an object type: every block's
+        ``properties.known`` and the fields its creates and updates write from parameters.
+
+        Example::
+
+            "lifecyclestage" in store.known_properties("hubspot", "contacts")     # True
+        """
+        return self._known.get((slug, object_type), frozenset())
 
     def resolve(self, slug: str, object_type: str) -> str | None:
         """The declared spelling of an object type, matched without case (SOQL's ``FROM``)."""
@@ -444,6 +486,42 @@ class Store:
         if record.get(model.id) in (None, ""):
             record[model.id] = table.mint(self.clock, slug, object_type)
         return self._stamped(model, record)
+
+    # ------------------------------------------------------------------ the search lag
+
+    def call_made(self) -> int:
+        """Count one sandbox call; its number (the first is 1). :class:`Sandbox` calls it.
+
+        Example::
+
+            store.call_made()      # 1, then 2, ...
+        """
+        with self.lock:
+            self.calls += 1
+            return self.calls
+
+    def wrote(self, table: Table, key: str) -> None:
+        """Note that the current sandbox call created or updated ``key``, for the search lag.
+
+        Example::
+
+            store.wrote(table, "1510801")
+        """
+        table.written[key] = (self.calls, self.timer() if self.search_lag is not None else 0.0)
+
+    def searchable(self, table: Table, ids: list[str]) -> list[str]:
+        """``ids`` without the records the search lag still hides (all of them without one).
+
+        Example::
+
+            ids = store.searchable(table, ids)
+        """
+        lag = self.search_lag
+        if lag is None or not table.written:
+            return ids
+        written = table.written
+        call, now = self.calls, self.timer()
+        return [k for k in ids if k not in written or not lag.hides(written[k], call, now)]
 
     # ------------------------------------------------------------------ seeding and reading
 
@@ -578,6 +656,44 @@ def declared_models(catalogue: Catalogue) -> Mapping[tuple[str, str], RecordMode
                 models.setdefault((action.slug, block.object), block.record)
         _DECLARED[catalogue] = models
     return models
+
+
+_PROPERTIES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def declared_properties(catalogue: Catalogue) -> Mapping[tuple[str, str], frozenset[str]]:
+    """Per ``(slug, object type)``: the property names its blocks declare (``properties.known``)
+    and the fields its creates and updates write from their parameters; computed once per
+    catalogue.
+
+    Example::
+
+        "dealstage" in declared_properties(Catalogue.builtin())[("hubspot", "deals")]   # True
+    """
+    found = _PROPERTIES.get(catalogue)
+    if found is None:
+        names: dict[tuple[str, str], set[str]] = {}
+        for action in catalogue:
+            block = action.state
+            if block is None or not block.object:
+                continue
+            held = names.setdefault((action.slug, block.object), set())
+            if block.properties is not None:
+                held.update(block.properties.known)
+            if block.operation not in ("create", "update"):
+                continue
+            fields = block.fields
+            skip = {*fields.exclude, *fields.merge, block.id_param}
+            if block.parent is not None:
+                skip.add(block.parent.param)
+            held.update(
+                fields.rename.get(p.name, p.name) for p in action.parameters if p.name not in skip
+            )
+        found = {key: frozenset(value) for key, value in names.items()}
+        _PROPERTIES[catalogue] = found
+    return found
 
 
 def _from_catalogue(

@@ -23,22 +23,29 @@ __all__ = [
     "CLOCKS",
     "FILTER_OPS",
     "ID_FORMATS",
+    "LIST_QUERY_LANGUAGES",
     "NEXT_CURSOR_AT",
     "OPERATIONS",
     "PAGING_STYLES",
     "UNSET",
+    "VIEW_STYLES",
     "FieldMap",
     "Filter",
+    "Kinds",
     "Operation",
     "Paging",
     "Parent",
+    "Properties",
     "QuerySpec",
     "RecordModel",
     "Reply",
+    "Route",
     "Search",
+    "SearchObject",
     "Select",
     "StateBlock",
     "Template",
+    "View",
 ]
 
 Operation = Literal["create", "get", "list", "search", "update", "delete", "query"]
@@ -53,7 +60,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     "query",
 )
 #: The paging conventions, each named after the app whose API defines it.
-PAGING_STYLES: Final = ("hubspot", "slack", "gmail", "workday", "salesforce")
+PAGING_STYLES: Final = ("hubspot", "slack", "gmail", "workday", "salesforce", "netsuite")
+#: Query languages a ``list`` block's ``query`` may name: ``gmail`` (the subset of Gmail's
+#: search box in :mod:`refold_contract.sandbox.gmail`), ``unmodelled`` (every non-empty query
+#: is refused, naming the param: for an app whose query language the sandbox does not model).
+LIST_QUERY_LANGUAGES: Final = ("gmail", "unmodelled")
+#: How a reply's ``view`` param reshapes a record: ``gmail`` (users.messages.get's format).
+VIEW_STYLES: Final = ("gmail",)
 #: How new record ids look. ``salesforce`` takes the key prefix: ``salesforce:001``.
 ID_FORMATS: Final = (
     "hubspot",
@@ -211,32 +224,140 @@ class Filter:
 
 
 @dataclasses.dataclass(frozen=True)
+class SearchObject:
+    """One object type a HubSpot search body can name: the properties a result shows when the
+    request names none, and the properties a free ``query`` looks in.
+
+    Example::
+
+        SearchObject(properties=("createdate", "domain", "hs_lastmodifieddate",
+                                 "hs_object_id", "name"),
+                     query=("website", "phone", "name", "domain"))
+    """
+
+    properties: tuple[str, ...]
+    query: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Search:
-    """HubSpot-style search: one filter built from three params, and an optional free query.
+    """HubSpot-style search.
+
+    ``style="params"``: one filter built from three params, and an optional free query (the
+    ``search_contacts`` action). ``style="body"``: HubSpot's whole CRM search body
+    (``filterGroups``, ``query``, ``properties``, ``sorts``, ``limit``, ``after``) over the
+    object types in ``objects`` (sent through ``httprequest``, with a ``route``).
 
     Example::
 
         Search(property_param="propertyName", operator_param="operator", value_param="value")
     """
 
-    property_param: str
-    operator_param: str
-    value_param: str
+    property_param: str = ""
+    operator_param: str = ""
+    value_param: str = ""
     query_param: str | None = None
     query_fields: tuple[str, ...] = ()
+    style: str = "params"
+    objects: Mapping[str, SearchObject] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """Which requests of a generic HTTP action (``httprequest``) the block answers.
+
+    ``method`` and ``path`` are what the request must carry in its ``method_param`` and
+    ``path_param``; a ``{object}`` segment of ``path`` names the object type. The JSON object in
+    ``body_param`` is what the operation reads as its params. A request the route does not
+    match is not the sandbox's to answer.
+
+    Example::
+
+        Route(method="POST", path="/crm/v3/objects/{object}/search", method_param="method",
+              path_param="url_path", body_param="body")
+    """
+
+    method: str
+    path: str
+    method_param: str
+    path_param: str
+    body_param: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Properties:
+    """HubSpot's checks of the properties a create or update writes.
+
+    ``known``: the object type's properties besides those the action's schema names (HubSpot's
+    default properties, and custom ones a catalogue declares); a property no block on the object
+    type declares and no record holds is refused (``PROPERTY_DOESNT_EXIST``). ``emails``:
+    properties that must hold an email address (``INVALID_EMAIL``). ``options``: properties whose
+    value must be one of a list (``INVALID_OPTION``: deal stages, pipelines). ``portal_id``: the
+    account number HubSpot writes in each problem.
+
+    Example::
+
+        Properties(known=("lifecyclestage",), emails=("email",),
+                   options={"pipeline": ("default",)})
+    """
+
+    known: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    options: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    portal_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class QuerySpec:
-    """Where a ``query`` operation finds its query text, and the language (SOQL only).
+    """Where a block finds its query text, and the language: ``soql`` for a ``query``
+    operation, one of :data:`LIST_QUERY_LANGUAGES` for a ``list``; for SOQL, the fields each
+    object type has beyond those the catalogue's records and actions show.
 
     Example::
 
-        QuerySpec(param="query")
+        QuerySpec(param="query", fields={"Account": ("Rating", "Region__c")})
+        QuerySpec(param="q", language="gmail")
     """
 
     param: str | None
     language: str = "soql"
+    fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """A param that reshapes each record in the reply, in one app's way (:data:`VIEW_STYLES`).
+
+    ``param`` chooses the view (Gmail's ``format``: full, metadata, minimal, raw); ``headers``
+    is the param listing the headers a ``metadata`` view keeps (``metadataHeaders``).
+
+    Example::
+
+        View(style="gmail", param="format", headers="metadataHeaders")
+    """
+
+    style: str
+    param: str
+    headers: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Kinds:
+    """A param choosing records by kind (Slack's ``types``), each kind a set of field values.
+
+    ``param`` is a comma-separated list of kind names; ``default`` the kinds when the param is
+    absent or empty. A record is of a kind when every field the kind names has its value; a
+    ``false`` there also matches a record that leaves the field out (an unset flag).
+
+    Example::
+
+        Kinds(param="types", default=("public_channel",),
+              of={"im": {"is_im": True}, "public_channel": {"is_private": False}})
+    """
+
+    param: str
+    default: tuple[str, ...]
+    of: Mapping[str, Mapping[str, Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,10 +469,14 @@ class StateBlock:
     order: tuple[str, bool] | None = None
     paging: Paging | None = None
     only_with: tuple[str, ...] = ()
+    kinds: Kinds | None = None
+    view: View | None = None
     item: Template | None = None
     on_missing: Reply | Literal["succeed"] | None = None
     on_conflict: Reply | None = None
     on_invalid: Reply | None = None
+    route: Route | None = None
+    properties: Properties | None = None
 
     @property
     def reads(self) -> bool:

@@ -50,21 +50,25 @@ _STATE_KEYS = (
     "order",
     "paging",
     "only_with",
+    "kinds",
+    "view",
     "item",
     "reply",
     "on_missing",
     "on_conflict",
     "on_invalid",
+    "route",
+    "properties",
 )
 _REPLY_KEYS = ("http_status", "node_status", "data")
 
 # Namespaces each template may name.
-_ITEM_NS = frozenset({"record", "selected", "object", "params", "now"})
+_ITEM_NS = frozenset({"record", "selected", "object", "params", "now", "created", "updated"})
 _ONE_NS = frozenset({"item", "record", "params", "object", "id", "uuid", "now"})
 _MANY_NS = frozenset({"items", "paging", "params", "object", "uuid", "now"})
 _MISSING_NS = frozenset({"params", "object", "id", "uuid", "now"})
 _CONFLICT_NS = frozenset({"existing", "params", "object", "uuid", "now"})
-_INVALID_NS = frozenset({"message", "code", "params", "object", "uuid", "now"})
+_INVALID_NS = frozenset({"message", "code", "errors", "params", "object", "uuid", "now"})
 
 
 class _BlockParser(PartParser):
@@ -129,12 +133,20 @@ class _BlockParser(PartParser):
         operation = self.one_of(raw, "operation", "", OPERATIONS, None, "operation")
         if operation is None:
             return None
-        query = self.query(raw.get("query"))
+        query = self.query(raw.get("query"), operation)
+        route = self.route(raw.get("route"))
+        routed = "route" in raw
+        if routed and operation != "search":
+            self.problem(
+                "/route",
+                f"a route serves a search (HubSpot's CRM search), not a {operation}",
+                'drop "route", or use "operation": "search" with "search": {"style": "body"}',
+            )
         obj = self.text(
             raw,
             "object",
             "",
-            required=operation != "query",
+            required=operation != "query" and not routed,
             hint="the object type, in the app's own plural: contacts, Account",
         )
         paging = self.paging(raw.get("paging"), operation)
@@ -154,7 +166,7 @@ class _BlockParser(PartParser):
             hint="the param that names the record",
         )
         record = self.record(raw.get("record"))
-        if record is None and operation != "query" and raw.get("record") is None:
+        if record is None and operation != "query" and not routed and raw.get("record") is None:
             self.problem(
                 "/record",
                 "missing required key 'record'",
@@ -171,6 +183,20 @@ class _BlockParser(PartParser):
                 "/search",
                 "a search operation needs 'search'",
                 '{"property_param": ..., "operator_param": ..., "value_param": ...}',
+            )
+        if search is not None and (search.style == "body") != routed:
+            self.problem(
+                "/search/style",
+                "a body search needs a 'route' (the requests it answers), and a route a "
+                "body search",
+                '"route": {"method": "POST", "path": "/crm/v3/objects/{object}/search", ...}',
+            )
+        properties = self.properties(raw.get("properties"))
+        if properties is not None and operation not in ("create", "update"):
+            self.problem(
+                "/properties",
+                f"'properties' checks what a create or update writes, not a {operation}",
+                "drop it here",
             )
         select = self.select(raw.get("select"))
         order = self.order(raw.get("order"))
@@ -189,6 +215,16 @@ class _BlockParser(PartParser):
                 "use paging.order (asc or desc) for the direction",
             )
         only_with = self.params_list(raw, "only_with", "")
+        kinds = self.kinds(raw.get("kinds"))
+        view = self.view(raw.get("view"))
+        if "query" in raw and operation not in ("query", "list"):
+            self.problem(
+                "/query",
+                f"a {operation} has no query",
+                "'query' is for query operations (SOQL) and lists (a search param)",
+            )
+        if kinds is not None and operation not in ("list", "search"):
+            self.problem("/kinds", f"a {operation} lists no records to choose by kind", "drop it")
         item = None
         if "item" in raw:
             item = self.template(raw["item"], "/item", _ITEM_NS)
@@ -246,10 +282,14 @@ class _BlockParser(PartParser):
             order=order,
             paging=paging,
             only_with=only_with,
+            kinds=kinds,
+            view=view,
             item=item,
             on_missing=on_missing,
             on_conflict=on_conflict,
             on_invalid=on_invalid,
+            route=route,
+            properties=properties,
         )
 
     def placement(
@@ -287,10 +327,10 @@ class _BlockParser(PartParser):
                     f"/{'/'.join(path)}; the reply template does not",
                     f'put "{{paging/next}}" at /{"/".join(path)} in reply.data',
                 )
-        if paging is not None and paging.style == "workday" and "paging" not in names:
+        if paging is not None and paging.style in ("workday", "netsuite") and "paging" not in names:
             self.problem(
                 "/reply/data",
-                "workday paging needs the total in the reply",
+                f"{paging.style} paging needs the total in the reply",
                 '"total": "{paging/total}"',
             )
 

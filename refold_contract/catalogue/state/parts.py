@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -25,19 +26,26 @@ from refold_contract.catalogue.state.model import (
     CLOCKS,
     FILTER_OPS,
     ID_FORMATS,
+    LIST_QUERY_LANGUAGES,
     PAGING_STYLES,
     UNSET,
+    VIEW_STYLES,
     FieldMap,
     Filter,
+    Kinds,
     Paging,
     Parent,
+    Properties,
     QuerySpec,
     RecordModel,
+    Route,
     Search,
+    SearchObject,
     Select,
     Template,
+    View,
 )
-from refold_contract.catalogue.template import placeholders
+from refold_contract.catalogue.template import mark_problems, placeholders
 
 __all__ = ["PartParser", "Report"]
 
@@ -60,9 +68,23 @@ _PAGING_KEYS = (
 )
 _SELECT_KEYS = ("param", "default", "always", "missing", "written", "sort", "omit")
 _FILTER_KEYS = ("param", "field", "op", "value", "when")
-_SEARCH_KEYS = ("property_param", "operator_param", "value_param", "query_param", "query_fields")
-_QUERY_KEYS = ("param", "language")
+_SEARCH_KEYS = (
+    "property_param",
+    "operator_param",
+    "value_param",
+    "query_param",
+    "query_fields",
+    "style",
+    "objects",
+)
+_SEARCH_OBJECT_KEYS = ("properties", "query")
+_ROUTE_KEYS = ("method", "path", "method_param", "path_param", "body_param")
+_PROPERTIES_KEYS = ("known", "emails", "options", "portal_id")
+_QUERY_KEYS = ("param", "language", "fields")
+_SOQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _PARENT_KEYS = ("object", "param", "field")
+_KINDS_KEYS = ("param", "default", "of")
+_VIEW_KEYS = ("style", "param", "headers")
 _ORDER_KEYS = ("field", "direction")
 _STYLE_PARAMS: Final[Mapping[str, tuple[str, ...]]] = {
     "hubspot": ("limit",),
@@ -70,6 +92,7 @@ _STYLE_PARAMS: Final[Mapping[str, tuple[str, ...]]] = {
     "gmail": ("limit", "cursor"),
     "workday": ("limit", "offset"),
     "salesforce": (),
+    "netsuite": ("limit", "offset"),
 }
 _STYLE_DEFAULTS: Final[Mapping[str, tuple[int, int]]] = {
     "hubspot": (10, 100),
@@ -77,6 +100,7 @@ _STYLE_DEFAULTS: Final[Mapping[str, tuple[int, int]]] = {
     "gmail": (100, 500),
     "workday": (20, 100),
     "salesforce": (2000, 2000),
+    "netsuite": (1000, 1000),
 }
 
 
@@ -321,26 +345,211 @@ class PartParser:
             return None
         self.keys(doc, _SEARCH_KEYS, pointer)
         hint = "the request param that carries it"
+        style = self.one_of(doc, "style", pointer, ("params", "body"), "params", "search style")
+        if style == "body":
+            for key in ("property_param", "operator_param", "value_param", "query_param"):
+                if key in doc:
+                    self.problem(
+                        f"{pointer}/{key}",
+                        f"a body search reads HubSpot's search body, not {key!r}",
+                        "drop it: filterGroups, query, sorts, limit and after come in the body",
+                    )
+            objects = self.search_objects(doc.get("objects"), f"{pointer}/objects")
+            return Search(style="body", objects=objects) if objects else None
+        if "objects" in doc:
+            self.problem(
+                f"{pointer}/objects",
+                "'objects' is for a body search",
+                'add "style": "body", or drop it',
+            )
         prop = self.param(doc, "property_param", pointer, required=True, hint=hint)
         operator = self.param(doc, "operator_param", pointer, required=True, hint=hint)
         value = self.param(doc, "value_param", pointer, required=True, hint=hint)
         query = self.param(doc, "query_param", pointer, required=False, hint=hint)
         fields = self.names(doc, "query_fields", pointer, "record fields a free query searches")
-        if prop is None or operator is None or value is None:
+        if prop is None or operator is None or value is None or style is None:
             return None
         return Search(prop, operator, value, query, fields)
 
-    def query(self, raw: Any) -> QuerySpec | None:
+    def search_objects(self, raw: Any, pointer: str) -> dict[str, SearchObject]:
+        example = '{"contacts": {"properties": ["email", ...], "query": ["email", ...]}}'
+        doc = self.obj(raw, pointer, example)
+        if not doc:
+            self.problem(
+                pointer, "a body search needs 'objects': the object types it serves", example
+            )
+            return {}
+        out = {}
+        for name, spec in doc.items():
+            where = f"{pointer}/{pointer_escape(name)}"
+            entry = self.obj(spec, where, '{"properties": [...], "query": [...]}')
+            if entry is None:
+                continue
+            self.keys(entry, _SEARCH_OBJECT_KEYS, where)
+            shown = self.names(entry, "properties", where, "the properties a result shows")
+            if not shown:
+                self.problem(
+                    f"{where}/properties",
+                    "missing the properties a result shows when the request names none",
+                    '"properties": ["createdate", "hs_object_id", ...]',
+                )
+                continue
+            query = self.names(entry, "query", where, "the properties a free query looks in")
+            out[name] = SearchObject(shown, query)
+        return out
+
+    def route(self, raw: Any) -> Route | None:
+        pointer = "/route"
+        example = '{"method": "POST", "path": "/crm/v3/objects/{object}/search", ...}'
+        doc = self.obj(raw, pointer, example)
+        if doc is None:
+            return None
+        self.keys(doc, _ROUTE_KEYS, pointer)
+        method = self.text(doc, "method", pointer, required=True, hint="an HTTP method: POST")
+        path = self.text(doc, "path", pointer, required=True, hint="the path, with {object}")
+        hint = "the request param that carries it"
+        names = [
+            self.param(doc, key, pointer, required=True, hint=hint)
+            for key in ("method_param", "path_param", "body_param")
+        ]
+        if path is not None and (not path.startswith("/") or path.count("{object}") != 1):
+            self.problem(
+                f"{pointer}/path",
+                f"the path must start with / and hold {{object}} once, got {path!r}",
+                "e.g. /crm/v3/objects/{object}/search",
+            )
+            return None
+        if method is None or path is None or None in names:
+            return None
+        method_param, path_param, body_param = (n or "" for n in names)
+        return Route(method.upper(), path, method_param, path_param, body_param)
+
+    def properties(self, raw: Any) -> Properties | None:
+        pointer = "/properties"
+        doc = self.obj(raw, pointer, '{"known": [...], "emails": ["email"]}')
+        if doc is None:
+            return None
+        self.keys(doc, _PROPERTIES_KEYS, pointer)
+        known = self.names(doc, "known", pointer, "the object type's property names")
+        emails = self.names(doc, "emails", pointer, "properties that hold an email address")
+        options: dict[str, tuple[str, ...]] = {}
+        raw_options = doc.get("options", {})
+        if not isinstance(raw_options, dict):
+            self.problem(
+                f"{pointer}/options",
+                "'options' must map property names to lists of allowed values",
+                '{"pipeline": ["default"]}',
+            )
+        else:
+            for name in raw_options:
+                allowed = self.names(
+                    raw_options, name, f"{pointer}/options", "the values the property allows"
+                )
+                if allowed:
+                    options[name] = allowed
+        portal = doc.get("portal_id")
+        if portal is not None and (type(portal) is not int or portal < 1):
+            self.problem(
+                f"{pointer}/portal_id",
+                f"'portal_id' must be a whole number from 1, got {portal!r}",
+                "the HubSpot account number written in each problem",
+            )
+            portal = None
+        return Properties(known, emails, options, portal)
+
+    def query(self, raw: Any, operation: str = "query") -> QuerySpec | None:
         pointer = "/query"
         doc = self.obj(raw, pointer, '{"param": "query", "language": "soql"}')
         if doc is None:
             return None
         self.keys(doc, _QUERY_KEYS, pointer)
         param = self.param(doc, "param", pointer, required=True, hint="the param with the query")
-        hint = "the sandbox answers SOQL only"
-        if self.one_of(doc, "language", pointer, ("soql",), "soql", "query language", hint) is None:
+        if operation == "list":
+            languages: tuple[str, ...] = LIST_QUERY_LANGUAGES
+            hint = "a list block's query is one of " + ", ".join(LIST_QUERY_LANGUAGES)
+            default = None
+        else:
+            languages, hint, default = ("soql",), "the sandbox answers SOQL only", "soql"
+        language = self.one_of(doc, "language", pointer, languages, default, "query language", hint)
+        if language is None:
             return None
-        return QuerySpec(param) if param is not None else None
+        fields = self.query_fields(doc.get("fields"), pointer + "/fields")
+        return QuerySpec(param, language, fields) if param is not None else None
+
+    def query_fields(self, raw: Any, pointer: str) -> dict[str, tuple[str, ...]]:
+        """``{"Account": ["Rating", "Region__c"]}``: fields a query may name on each object."""
+        doc = self.obj(raw, pointer, '{"Account": ["Rating", "Region__c"]}')
+        if doc is None:
+            return {}
+        hint = "SOQL names: a letter, then letters, digits and _ (custom ones end in __c)"
+        out: dict[str, tuple[str, ...]] = {}
+        for obj, names in doc.items():
+            at = f"{pointer}/{pointer_escape(obj)}"
+            if not _SOQL_NAME.fullmatch(obj):
+                self.problem(at, f"{obj!r} is not an object name", hint)
+                continue
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                self.problem(at, "must be an array of field names (strings)", hint)
+                continue
+            seen: set[str] = set()
+            for i, name in enumerate(names):
+                if not _SOQL_NAME.fullmatch(name):
+                    self.problem(f"{at}/{i}", f"{name!r} is not a field name", hint)
+                elif name.casefold() in seen:
+                    self.problem(f"{at}/{i}", f"{name!r} is listed twice", "list it once")
+                seen.add(name.casefold())
+            out[obj] = tuple(names)
+        return out
+
+    def kinds(self, raw: Any) -> Kinds | None:
+        pointer = "/kinds"
+        example = '{"param": "types", "default": ["public_channel"], "of": {"im": {"is_im": true}}}'
+        doc = self.obj(raw, pointer, example)
+        if doc is None:
+            return None
+        self.keys(doc, _KINDS_KEYS, pointer)
+        param = self.param(doc, "param", pointer, required=True, hint="the param naming kinds")
+        of = doc.get("of")
+        if not isinstance(of, dict) or not of:
+            self.problem(
+                f"{pointer}/of",
+                "'of' must be an object: each kind's name and the field values that make it",
+                '"of": {"im": {"is_im": true}}',
+            )
+            return None
+        for name, fields in of.items():
+            if not isinstance(fields, dict) or not fields:
+                self.problem(
+                    f"{pointer}/of/{pointer_escape(name)}",
+                    f"kind {name!r} must be an object of record fields and their values",
+                    '{"is_im": true}',
+                )
+        default = self.names(doc, "default", pointer, "the kinds when the param is absent")
+        for i, name in enumerate(default):
+            if name not in of:
+                self.problem(
+                    f"{pointer}/default/{i}",
+                    f"default kind {name!r} is not one of 'of'",
+                    "kinds: " + ", ".join(of),
+                )
+        if param is None or not self.ok:
+            return None
+        return Kinds(param, default or tuple(of), of)
+
+    def view(self, raw: Any) -> View | None:
+        pointer = "/view"
+        doc = self.obj(raw, pointer, '{"style": "gmail", "param": "format"}')
+        if doc is None:
+            return None
+        self.keys(doc, _VIEW_KEYS, pointer)
+        style = self.one_of(doc, "style", pointer, VIEW_STYLES, None, "view style")
+        param = self.param(doc, "param", pointer, required=True, hint="the param naming a view")
+        headers = self.param(
+            doc, "headers", pointer, required=False, hint="the param listing headers to keep"
+        )
+        if style is None or param is None:
+            return None
+        return View(style, param, headers)
 
     def parent(self, raw: Any) -> Parent | None:
         pointer = "/parent"
@@ -494,4 +703,6 @@ class PartParser:
                     f"{{params/{ph.path[0]}}} names no parameter of the action",
                     "known parameters: " + (", ".join(self.parameters) or "none"),
                 )
+        for where, message, hint in mark_problems(raw, pointer):
+            self.problem(where, message, hint)
         return Template(raw)
