@@ -289,8 +289,10 @@ def test_each_rule_says_what_to_do_about_it(tmp_path: Path) -> None:
         "mode replays this action instead of computing it (paging, filtering, records)"
     )
     assert dropped.hint == (
-        'copy the built-in file\'s "state" block into yours (the built-in folder is '
-        "refold_contract.Catalogue.builtin_path()), or leave the action to the built-in file"
+        'to add examples only, write "extends": true in your file and keep just slug, '
+        "action_id and examples (the built-in name, parameters and state block stay); else copy "
+        'the built-in file\'s "state" block into yours (the built-in folder is '
+        "refold_contract.Catalogue.builtin_path())"
     )
 
 

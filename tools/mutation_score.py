@@ -85,6 +85,8 @@ TARGETS: list[tuple[str, list[str]]] = [
             "refold_contract.sandbox.operations.x__page_reply__*",
             "refold_contract.sandbox.operations.x__list__*",
             "refold_contract.sandbox.soql.xǁSOQLQueryǁmatches__*",
+            "refold_contract.sandbox.soql.x__holds__*",
+            "refold_contract.sandbox.soql.x__compare__*",
         ],
     ),
     (
