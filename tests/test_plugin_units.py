@@ -18,7 +18,7 @@ from refold_contract._plugin.markers import (
     marker_keywords,
     marker_line,
 )
-from refold_contract._plugin.scrubbing import scrub_items
+from refold_contract._plugin.scrubbing import scrub_items, scrub_report
 from refold_contract._plugin.selection import contract_selection, wants_selection
 from refold_contract._plugin.session import SESSION_KEY, _address, _origin, one_line
 from refold_contract.config import DEFAULT_EXAMPLES
@@ -363,3 +363,37 @@ def test_a_worker_renames_by_the_controllers_fingerprints(monkeypatch: pytest.Mo
     assert FAKE_KEY not in item.nodeid
     assert FAKE_KEY not in item.name
     assert FAKE_KEY not in item.__dict__["location"][2]
+
+
+class Report:
+    """A test report as scrub_report sees it."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.longrepr: Any = None
+        self.sections: list[tuple[str, str]] = []
+        self.user_properties: list[tuple[str, Any]] = []
+        self.nodeid = "tests/test_x.py::test_a"
+        self.location = ("tests/test_x.py", 1, "test_a")
+        self.__dict__.update(fields)
+
+
+def test_a_report_keeps_its_properties_values_and_loses_only_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nothing_held(monkeypatch)
+    monkeypatch.setattr(custody, "_HELD", frozenset({FAKE_KEY}))
+    report = Report(
+        user_properties=[
+            ("tags", ["a", "b"]),
+            ("pair", ("x", 1)),
+            ("count", 3),
+            ("key", [f"k={FAKE_KEY}"]),
+        ]
+    )
+    scrub_report(report)  # type: ignore[arg-type]
+    assert report.user_properties == [
+        ("tags", ["a", "b"]),  # a list property as it was: junit XML writes its text
+        ("pair", ("x", 1)),
+        ("count", 3),
+        ("key", "['k=<redacted>']"),
+    ]
