@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -176,7 +177,7 @@ def test_check_functions_are_usable_on_their_own() -> None:
 
 def test_a_computed_reply_is_checked_by_type_and_an_app_failure_by_its_envelope() -> None:
     action = Catalogue.builtin().get("hubspot", "get_contact")
-    last_page = {"results": []}  # HubSpot leaves out paging on the last page
+    last_page: dict[str, Any] = {"results": []}  # HubSpot leaves out paging on the last page
     reply = httpx.Response(200, json={"node_status": "Success", "data": last_page})
     assert check_reply(action, reply) == ["data.paging: missing"]
     assert check_reply(action, reply, required=False) == []

@@ -244,7 +244,7 @@ def test_an_action_with_a_state_block_computes_what_no_example_answers(door: Doo
     nobody = {"propertyName": "email", "operator": "EQ", "value": "nobody@example.invalid"}
     data = door.send("POST", path, json=nobody).json()["data"]
     assert (data["total"], data["results"]) == (0, [])
-    assert door.mock.calls[-1].note.startswith(COMPUTED_NOTE)
+    assert (door.mock.calls[-1].note or "").startswith(COMPUTED_NOTE)
     # A get of an id no record has: HubSpot's 404, as the app answers it.
     missing = door.send(
         "POST", "/hubspot/actions/get_contact_by_id/execute", json={"contactId": "999999999"}
