@@ -124,7 +124,8 @@ def _page_reply(
     items = [call.shape(rows[k]) for k in ids]
     return call.success(
         tuple(ids),
-        f"sandbox: {what} {len(ids)} of {info.get('total', '?')} {call.block.object}",
+        f"sandbox: {what} {len(ids)} of {info.get('total', '?')} matching "
+        f"{call.block.object} (of {len(rows)} in the store)",
         items=items,
         paging=info,
     )
