@@ -405,3 +405,19 @@ def test_a_downstream_project_extends_a_built_in_action_with_refold_fixtures(
     )
     result.assert_outcomes(passed=2)
     assert "StateBlockDropped" not in result.stdout.str()
+
+
+def test_an_extending_file_with_a_misspelt_action_id_is_told_the_close_names(
+    tmp_path: Path,
+) -> None:
+    misspelt = extending("hubspot", "search_contact", acme_example())
+    write_action(tmp_path, misspelt)
+    (error,) = errors_of(tmp_path)
+    assert error.hint.startswith("did you mean hubspot/search_contacts?")
+    linted = [p for p in Catalogue.lint(tmp_path) if p.pointer == "/extends"]
+    assert [p.hint.split("?")[0] for p in linted] == ["did you mean hubspot/search_contacts"]
+    # Nothing close: the hint is the general one.
+    write_action(tmp_path, extending("hubspot", "zzz_unrelated", acme_example()))
+    far = [p for p in Catalogue.lint(tmp_path) if "zzz_unrelated" in p.message]
+    assert far
+    assert not far[0].hint.startswith("did you mean")

@@ -16,10 +16,11 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -721,3 +722,28 @@ def load_action(
         )
     assert action is not None
     return action
+
+
+def suggest_base(
+    problem: CatalogueError, slug: str, action_id: str, beneath: Iterable[tuple[str, str]]
+) -> CatalogueError:
+    """``problem`` with close names in its hint when it says an extending file has nothing
+    beneath it (a misspelt action id, a slug in the wrong folder); else ``problem`` as it is.
+
+    Example::
+
+        suggest_base(exc, "hubspot", "search_contact", catalogue_keys).hint
+        # "did you mean hubspot/search_contacts? check the slug and the action_id ..."
+    """
+    if problem.pointer != "/extends" or "holds that action" not in problem.message:
+        return problem
+    keys = list(beneath)
+    same_app = [a for s, a in keys if s == slug]
+    if same_app:  # a misspelt action id
+        close = [f"{slug}/{a}" for a in difflib.get_close_matches(action_id, same_app, cutoff=0.8)]
+    else:  # a misspelt app: the folder's name
+        slugs = sorted({s for s, a in keys if a == action_id})
+        close = [f"{s}/{action_id}" for s in difflib.get_close_matches(slug, slugs, cutoff=0.6)]
+    if close:
+        problem.hint = f"did you mean {', '.join(close)}? " + (problem.hint or "")
+    return problem

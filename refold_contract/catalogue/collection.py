@@ -24,7 +24,7 @@ from pathlib import Path
 
 from refold_contract._core.json import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from refold_contract.access import Access
-from refold_contract.catalogue.builder import load_action
+from refold_contract.catalogue.builder import load_action, suggest_base
 from refold_contract.catalogue.files import list_folder, stray_problem
 from refold_contract.catalogue.lint import LintReport, dropped_state_problem, lint_folders
 from refold_contract.catalogue.model import Action
@@ -127,9 +127,11 @@ class Catalogue:
                 for file, slug in files:
                     # The file must name this slug and action id (it does not load otherwise).
                     replaced = actions.get((slug, file.stem))
-                    action = load_action(
-                        file, slug=slug, base=replaced, max_depth=max_depth, max_bytes=max_bytes
-                    )
+                    try:
+                        action = load_action(file, slug=slug, base=replaced,
+                                             max_depth=max_depth, max_bytes=max_bytes)  # fmt: skip
+                    except CatalogueError as exc:
+                        raise suggest_base(exc, slug, file.stem, actions) from None
                     if replaced is not None and replaced.state is not None and not action.state:
                         dropped.append(dropped_state_problem(action, file))
                     actions[(action.slug, action.action_id)] = action

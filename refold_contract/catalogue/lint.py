@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from refold_contract._core.json import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
-from refold_contract.catalogue.builder import ActionBuilder
+from refold_contract.catalogue.builder import ActionBuilder, suggest_base
 from refold_contract.catalogue.files import list_folder, stray_problem
 from refold_contract.catalogue.model import Action
 from refold_contract.errors import CatalogueError
@@ -179,6 +179,7 @@ def lint_folders(
             )
             if beneath is None and key in broken:
                 found = [_base_broken(p, broken[key]) for p in found]
+            found = [suggest_base(p, slug, file.stem, layered) for p in found]
             problems.extend(found)
             if action is None:
                 broken[key] = file
