@@ -12,7 +12,15 @@ import pytest
 
 from refold_contract import Catalogue
 from refold_contract.consumer import ConsumerContract, merge, verify, verify_reply
-from refold_contract.consumer._paths import Wildcard, child_path, format_path, parse_path
+from refold_contract.consumer._paths import (
+    ITEM,
+    MEMBER,
+    PathSyntaxError,
+    Wildcard,
+    child_path,
+    format_path,
+    parse_path,
+)
 from refold_contract.consumer.model import (
     ActionContract,
     PathRead,
@@ -407,3 +415,28 @@ def test_a_member_name_with_a_lone_surrogate_is_escaped() -> None:
     assert path == '$["\\ud800-x"]'
     assert path.isascii()
     assert parse_path(path) == ("\ud800-x",)
+
+
+def test_member_names_may_hold_any_identifier_character() -> None:
+    assert parse_path("$.aXb.c") == ("aXb", "c")
+    assert parse_path("$.*.a[*]") == (MEMBER, "a", ITEM)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "position"),
+    [
+        ("data.x", "a path starts with '$', not 'd'", 0),
+        ("$..a", "'' after '.' is not an identifier: write it as [\"...\"]", 1),
+        # .* is a wildcard only before '.', '[' or the end; otherwise a name that is no
+        # identifier
+        ("$.*X", "'*X' after '.' is not an identifier: write it as [\"...\"]", 1),
+        ('$["abc', 'an unterminated or malformed ["..."] name', 1),
+        ('$["a"x', 'a ["..."] name is one JSON string, then "]"', 5),
+        ("$x", "unexpected 'x': expected '.', '[*]' or '[\"'", 1),
+    ],
+)
+def test_a_malformed_path_says_what_and_where(text: str, message: str, position: int) -> None:
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(text)
+    assert str(caught.value) == message
+    assert caught.value.position == position
