@@ -451,12 +451,7 @@ def test_findings_come_breaking_first_then_by_action_and_path(tmp_path: Path) ->
 # ---------------------------------------------------- mutants of verify, merging and paths
 # Each test below kills surviving mutants of the consumer group (tools/mutation.sh consumer).
 
-M_KEY = "demo/get_thing"
 SUCCESS_HAS = "the example replies with node_status 'Success' have"
-
-
-def m_read(mode: str = "value", *types: str) -> PathRead:
-    return PathRead(mode, frozenset(types))  # type: ignore[arg-type]
 
 
 def m_entry(
@@ -476,10 +471,6 @@ def m_entry(
     return ActionContract(slug, action_id, sent, always, replies)
 
 
-def m_contract(*entries: ActionContract) -> ConsumerContract:
-    return ConsumerContract({e.key: e for e in entries})
-
-
 def m_catalogue(folder: Path, *data: Any, **overrides: Any) -> Catalogue:
     examples = [
         {
@@ -491,10 +482,6 @@ def m_catalogue(folder: Path, *data: Any, **overrides: Any) -> Catalogue:
     ]
     write_action(folder, action_doc(examples=examples, access="read", **overrides))
     return Catalogue.load(folder)
-
-
-def m_found(findings: list[Any]) -> list[tuple[str, str | None, bool]]:
-    return [(f.kind, f.path, f.breaking) for f in findings]
 
 
 def actions(findings: list[Any]) -> set[str]:
@@ -555,24 +542,24 @@ def test_the_items_of_one_side_are_kept(first: bool) -> None:
 
 
 def test_merging_contracts_keeps_opaque_when_either_is() -> None:
-    opaque = m_contract(m_entry({}, opaque=True))
-    plain = m_contract(m_entry({"$.data.id": m_read("value", "string")}))
+    opaque = contract(m_entry({}, opaque=True))
+    plain = contract(m_entry({"$.data.id": read("value", "string")}))
     for both in (merge(opaque, plain), merge(plain, opaque)):
-        assert both.actions[M_KEY].replies["Success"].opaque is True
-    assert merge(plain, plain).actions[M_KEY].replies["Success"].opaque is False
+        assert both.actions[KEY].replies["Success"].opaque is True
+    assert merge(plain, plain).actions[KEY].replies["Success"].opaque is False
 
 
 def test_a_prefix_of_presence_reads_is_a_presence_read() -> None:
-    closed = close_reads({"$.data.id": m_read("presence")})
-    assert closed["$.data"] == m_read("presence", "object")
+    closed = close_reads({"$.data.id": read("presence")})
+    assert closed["$.data"] == read("presence", "object")
 
 
 def test_closing_reads_whatever_order_the_root_comes_in() -> None:
-    reads = {"$.data.results[*].id": m_read("value", "string"), "$": m_read("value", "object")}
+    reads = {"$.data.results[*].id": read("value", "string"), "$": read("value", "object")}
     closed = close_reads(reads)
-    assert closed["$.data.results[*]"] == m_read("value", "object")
-    assert closed["$.data.results"] == m_read("value", "array")
-    assert closed["$.data"] == m_read("value", "object")
+    assert closed["$.data.results[*]"] == read("value", "object")
+    assert closed["$.data.results"] == read("value", "array")
+    assert closed["$.data"] == read("value", "object")
 
 
 # ---------------------------------------------------------------------- findings
@@ -583,7 +570,7 @@ def test_close_names_are_found_within_the_app_and_listed_all(tmp_path: Path) -> 
     write_action(tmp_path, action_doc(slug="quickbookspayroll", action_id="get_things"))
     cat = Catalogue.load(tmp_path)
     typo = m_entry(slug="quickbookspayroll", action_id="get_thingz")
-    (finding,) = verify(m_contract(typo), cat)
+    (finding,) = verify(contract(typo), cat)
     assert finding.detail == (
         "your code calls it; not in the catalogue; close names: "
         "quickbookspayroll/get_thing, quickbookspayroll/get_things"
@@ -592,35 +579,35 @@ def test_close_names_are_found_within_the_app_and_listed_all(tmp_path: Path) -> 
 
 def test_a_required_parameter_finding_names_its_action(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"id": "1"})
-    never = m_entry({"$.data.id": m_read("value", "string")}, sent=frozenset(), always=frozenset())
-    (finding,) = verify(m_contract(never), cat)
-    assert (finding.action, finding.kind) == (M_KEY, "parameter_required")
+    never = m_entry({"$.data.id": read("value", "string")}, sent=frozenset(), always=frozenset())
+    (finding,) = verify(contract(never), cat)
+    assert (finding.action, finding.kind) == (KEY, "parameter_required")
 
 
 def test_every_status_is_checked_and_a_finding_without_a_path_comes_first(
     tmp_path: Path,
 ) -> None:
     cat = m_catalogue(tmp_path, {"name": "x"})
-    errored = StatusContract(close_reads({"$.data.code": m_read("value", "string")}))
-    both = m_entry({"$.data.a": m_read("optional", "string")}, more={"Errored": errored})
-    findings = verify(m_contract(both), cat)
-    assert m_found(findings) == [
+    errored = StatusContract(close_reads({"$.data.code": read("value", "string")}))
+    both = m_entry({"$.data.a": read("optional", "string")}, more={"Errored": errored})
+    findings = verify(contract(both), cat)
+    assert found(findings) == [
         ("unchecked", None, False),
         ("optional_gone", "$.data.a", False),
     ]
-    assert actions(findings) == {M_KEY}
+    assert actions(findings) == {KEY}
 
 
 def test_within_an_action_findings_are_ordered_by_path_before_kind(tmp_path: Path) -> None:
     reads = {
-        "$.data.b": m_read("optional", "string"),
-        "$.data.a": m_read("value", "array"),
-        "$.data.a[*]": m_read("value", "object"),
+        "$.data.b": read("optional", "string"),
+        "$.data.a": read("value", "array"),
+        "$.data.a[*]": read("value", "object"),
     }
     # the unchecked read's path sorts first, though its kind sorts after optional_gone
     cat = m_catalogue(tmp_path, {"a": [], "name": "x"})
-    findings = verify(m_contract(m_entry(reads)), cat)
-    assert m_found(findings) == [
+    findings = verify(contract(m_entry(reads)), cat)
+    assert found(findings) == [
         ("unchecked", "$.data.a[*]", False),
         ("optional_gone", "$.data.b", False),
     ]
@@ -630,30 +617,30 @@ def test_a_presence_read_is_not_judged_by_a_type_even_when_one_is_recorded(
     tmp_path: Path,
 ) -> None:
     cat = m_catalogue(tmp_path, {"a": 5})
-    reads = {"$.data.a": m_read("presence", "string"), "$.data.b": m_read("value", "string")}
-    findings = verify(m_contract(m_entry(reads)), cat)
+    reads = {"$.data.a": read("presence", "string"), "$.data.b": read("value", "string")}
+    findings = verify(contract(m_entry(reads)), cat)
     # the presence read is satisfied; the value read after it is still checked
-    assert m_found(findings) == [("path_gone", "$.data.b", True)]
+    assert found(findings) == [("path_gone", "$.data.b", True)]
 
 
 def test_type_findings_name_their_action_and_every_new_type(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"id": 1}, {"id": True}, {"id": "x"})
-    (finding,) = verify(m_contract(m_entry({"$.data.id": m_read("value", "string")})), cat)
-    assert (finding.action, finding.kind) == (M_KEY, "type_widened")
+    (finding,) = verify(contract(m_entry({"$.data.id": read("value", "string")})), cat)
+    assert (finding.action, finding.kind) == (KEY, "type_widened")
     assert finding.detail == (
         f"your code read string; {SUCCESS_HAS} boolean or integer too, which your tests never "
         "served"
     )
     changed = m_catalogue(tmp_path / "changed", {"id": 1})
-    (finding,) = verify(m_contract(m_entry({"$.data.id": m_read("value", "string")})), changed)
-    assert (finding.action, finding.kind) == (M_KEY, "type_changed")
+    (finding,) = verify(contract(m_entry({"$.data.id": read("value", "string")})), changed)
+    assert (finding.action, finding.kind) == (KEY, "type_changed")
 
 
 def test_four_unchecked_reads_name_three_and_one_more(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"results": []})
-    reads = {f"$.data.results[*].{n}": m_read("value", "string") for n in ("a", "b", "c")}
-    (finding,) = verify(m_contract(m_entry(reads)), cat)
-    assert finding.action == M_KEY
+    reads = {f"$.data.results[*].{n}": read("value", "string") for n in ("a", "b", "c")}
+    (finding,) = verify(contract(m_entry(reads)), cat)
+    assert finding.action == KEY
     assert finding.detail == (
         f"{SUCCESS_HAS} no elements or members there, so 4 read(s) could not be checked: "
         "$.data.results[*], $.data.results[*].a, $.data.results[*].b and 1 more"
@@ -662,7 +649,7 @@ def test_four_unchecked_reads_name_three_and_one_more(tmp_path: Path) -> None:
 
 def test_an_opaque_finding_names_its_action_status_and_why() -> None:
     (finding,) = verify_reply(m_entry({}, opaque=True), {"node_status": "Success", "data": {}})
-    assert (finding.action, finding.kind, finding.path) == (M_KEY, "opaque", "$")
+    assert (finding.action, finding.kind, finding.path) == (KEY, "opaque", "$")
     assert finding.detail == (
         "node_status 'Success': replies were served over HTTP (refold_server), where reads "
         "cannot be seen, so every field of the reply counts"
@@ -677,8 +664,8 @@ def test_a_whole_value_at_the_root_that_was_not_opaque_was_read_by_the_code(
 ) -> None:
     cat = m_catalogue(tmp_path, {"name": "x"})
     shape = {"types": ["object"], "keys": {"data": {**OBJECT, "keys": REQUIRED_ID}}}
-    (finding,) = verify(m_contract(m_entry({}, whole={"$": shape})), cat)
-    assert (finding.action, finding.kind, finding.path) == (M_KEY, "path_gone", "$.data.id")
+    (finding,) = verify(contract(m_entry({}, whole={"$": shape})), cat)
+    assert (finding.action, finding.kind, finding.path) == (KEY, "path_gone", "$.data.id")
     assert finding.detail == (
         "inside a value your code read whole; in no example reply with node_status 'Success'"
     )
@@ -686,14 +673,14 @@ def test_a_whole_value_at_the_root_that_was_not_opaque_was_read_by_the_code(
 
 def test_a_whole_value_gone_names_its_action(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"name": "x"})
-    (finding,) = verify(m_contract(m_entry({}, whole={"$.data.meta": OBJECT})), cat)
-    assert (finding.action, finding.kind) == (M_KEY, "path_gone")
+    (finding,) = verify(contract(m_entry({}, whole={"$.data.meta": OBJECT})), cat)
+    assert (finding.action, finding.kind) == (KEY, "path_gone")
 
 
 def test_a_whole_object_of_another_type_now_is_one_finding(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"meta": "text"})
     whole = {"$.data.meta": {**OBJECT, "keys": REQUIRED_ID}}
-    assert m_found(verify(m_contract(m_entry({}, whole=whole)), cat)) == [
+    assert found(verify(contract(m_entry({}, whole=whole)), cat)) == [
         ("type_changed", "$.data.meta", True)
     ]
 
@@ -701,7 +688,7 @@ def test_a_whole_object_of_another_type_now_is_one_finding(tmp_path: Path) -> No
 def test_a_whole_value_now_an_empty_object_lacks_its_required_fields(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"meta": {}})
     whole = {"$.data.meta": {**OBJECT, "keys": REQUIRED_ID}}
-    assert m_found(verify(m_contract(m_entry({}, whole=whole)), cat)) == [
+    assert found(verify(contract(m_entry({}, whole=whole)), cat)) == [
         ("path_gone", "$.data.meta.id", True)
     ]
 
@@ -709,19 +696,19 @@ def test_a_whole_value_now_an_empty_object_lacks_its_required_fields(tmp_path: P
 def test_a_whole_value_recorded_empty_needs_nothing_inside(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"meta": {"id": "1"}, "tags": ["x"]})
     whole = {"$.data.meta": OBJECT, "$.data.tags": {"types": ["array"]}}
-    assert verify(m_contract(m_entry({}, whole=whole)), cat) == []
+    assert verify(contract(m_entry({}, whole=whole)), cat) == []
 
 
 def test_a_whole_array_now_empty_leaves_its_elements_unchecked(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"tags": []})
     whole = {"$.data.tags": {"types": ["array"], "items": {"types": ["string"]}}}
-    assert verify(m_contract(m_entry({}, whole=whole)), cat) == []
+    assert verify(contract(m_entry({}, whole=whole)), cat) == []
 
 
 def test_a_whole_array_keeps_the_finding_on_itself_beside_its_elements(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"tags": "x"}, {"tags": [1]})
     whole = {"$.data.tags": {"types": ["array"], "items": {"types": ["string"]}}}
-    assert m_found(verify(m_contract(m_entry({}, whole=whole)), cat)) == [
+    assert found(verify(contract(m_entry({}, whole=whole)), cat)) == [
         ("type_changed", "$.data.tags[*]", True),
         ("type_widened", "$.data.tags", False),
     ]
@@ -732,7 +719,7 @@ def test_elements_recorded_under_a_value_that_was_no_array_are_not_checked(
 ) -> None:
     cat = m_catalogue(tmp_path, {"tags": ["x"]})
     whole = {"$.data.tags": {"types": ["string"], "items": {"types": ["integer"]}}}
-    assert m_found(verify(m_contract(m_entry({}, whole=whole)), cat)) == [
+    assert found(verify(contract(m_entry({}, whole=whole)), cat)) == [
         ("type_changed", "$.data.tags", True)
     ]
 
@@ -742,8 +729,8 @@ def test_elements_recorded_under_a_value_that_was_no_array_are_not_checked(
 
 def test_a_read_below_an_empty_object_is_gone(tmp_path: Path) -> None:
     cat = m_catalogue(tmp_path, {"meta": {}})
-    (finding,) = verify(m_contract(m_entry({"$.data.meta.id": m_read("value", "string")})), cat)
-    assert m_found([finding]) == [("path_gone", "$.data.meta.id", True)]
+    (finding,) = verify(contract(m_entry({"$.data.meta.id": read("value", "string")})), cat)
+    assert found([finding]) == [("path_gone", "$.data.meta.id", True)]
 
 
 # ---------------------------------------------------------------------- state-block replies
@@ -754,20 +741,20 @@ SOQL = ("salesforce", "httprequest")
 
 
 def soql(reads: dict[str, PathRead] | None = None, **kw: Any) -> ConsumerContract:
-    return m_contract(
+    return contract(
         m_entry(reads, slug=SOQL[0], action_id=SOQL[1], sent=frozenset(), always=None, **kw)
     )
 
 
 def test_a_field_of_an_open_record_is_carried_by_the_state_block() -> None:
-    reads = {"$.data.records[*].Zzz_Custom__c": m_read("value", "string")}
+    reads = {"$.data.records[*].Zzz_Custom__c": read("value", "string")}
     assert verify(soql(reads), Catalogue.builtin()) == []
 
 
 def test_a_named_field_of_an_open_record_is_still_type_checked() -> None:
-    reads = {"$.data.records[*].attributes.type": m_read("value", "integer")}
+    reads = {"$.data.records[*].attributes.type": read("value", "integer")}
     (finding,) = verify(soql(reads), Catalogue.builtin())
-    assert m_found([finding]) == [("type_changed", "$.data.records[*].attributes.type", True)]
+    assert found([finding]) == [("type_changed", "$.data.records[*].attributes.type", True)]
     assert finding.detail == (
         "your code read integer; the example and state-block replies with node_status "
         "'Success' have string"
@@ -775,8 +762,8 @@ def test_a_named_field_of_an_open_record_is_still_type_checked() -> None:
 
 
 def test_a_path_neither_examples_nor_state_block_carry() -> None:
-    (finding,) = verify(soql({"$.data.zzz": m_read("value", "string")}), Catalogue.builtin())
-    assert m_found([finding]) == [("path_gone", "$.data.zzz", True)]
+    (finding,) = verify(soql({"$.data.zzz": read("value", "string")}), Catalogue.builtin())
+    assert found([finding]) == [("path_gone", "$.data.zzz", True)]
     assert finding.detail == (
         "read by your code; in no example reply nor state-block reply with node_status 'Success'"
     )
@@ -798,7 +785,7 @@ def test_a_whole_record_needs_no_field_an_open_record_does_not_name() -> None:
 @pytest.mark.parametrize("status", [["Success"], {"a": 1}])
 def test_verify_reply_with_an_unhashable_status(status: Any) -> None:
     (finding,) = verify_reply(m_entry({}), {"node_status": status})
-    assert (finding.action, finding.kind) == (M_KEY, "status_not_handled")
+    assert (finding.action, finding.kind) == (KEY, "status_not_handled")
 
 
 def test_verify_reply_lists_every_status_handled() -> None:
@@ -810,10 +797,10 @@ def test_verify_reply_lists_every_status_handled() -> None:
 
 
 def test_verify_reply_names_the_action_of_a_missing_element() -> None:
-    reads = {"$.data.results[*].id": m_read("value", "string")}
+    reads = {"$.data.results[*].id": read("value", "string")}
     reply = {"node_status": "Success", "data": {"results": [{"id": "1"}, {}]}}
     (finding,) = verify_reply(m_entry(reads), reply)
-    assert (finding.action, finding.kind) == (M_KEY, "path_gone")
+    assert (finding.action, finding.kind) == (KEY, "path_gone")
 
 
 # ---------------------------------------------------------------------- the path syntax
